@@ -1,0 +1,46 @@
+# The two commands a newcomer needs: `make demo` and `make test` (README).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+
+.PHONY: demo test install install-dev lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Reinstall only when the declared dependencies change.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+## demo: install, migrate, seed the demo story and run the app with a worker and beat.
+demo: install
+	PORT=$(PORT) bash scripts/demo.sh
+
+## test: lint, checks and the whole suite (PostgreSQL and Redis when DATABASE_URL/REDIS_URL are set).
+test: export SECRET_KEY ?= insecure-key-for-tests-only
+test: export CONNECTOR_ALLOW_PRIVATE_NETWORKS ?= 1
+test: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/python manage.py check --fail-level WARNING
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/pytest
+
+lint: install-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf var staticfiles db.sqlite3 .pytest_cache

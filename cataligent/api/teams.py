@@ -1,0 +1,52 @@
+"""API for teams (admins write, everyone signed in reads)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from cataligent.api.fields import UsernameField
+from cataligent.api.viewsets import GovernedViewSet
+from cataligent.models import Team
+from cataligent.services import team_delete, team_save
+from dependencies.models import EscalationPolicy
+
+
+class TeamSerializer(serializers.ModelSerializer):
+    lead = UsernameField()
+    members = UsernameField(many=True, allow_null=False, required=False)
+    default_escalation_policy = serializers.SlugRelatedField(
+        slug_field="name",
+        queryset=EscalationPolicy.objects.all(),
+        allow_null=True,
+        required=False,
+    )
+
+    class Meta:
+        model = Team
+        fields = ["slug", "name", "description", "lead", "members", "default_escalation_policy"]
+
+
+class TeamViewSet(GovernedViewSet):
+    queryset = (
+        Team.objects.select_related("lead", "default_escalation_policy")
+        .prefetch_related("members")
+        .order_by("name")
+    )
+    serializer_class = TeamSerializer
+    lookup_field = "slug"
+    filterset_fields = ["slug"]
+    search_fields = ["name", "slug"]
+    ordering_fields = ["name", "slug"]
+
+    def create_object(self, data: dict[str, Any]) -> Team:
+        members = data.pop("members", None)
+        return team_save(team=Team(), changes=data, members=members, actor=self.request.user)
+
+    def update_object(self, instance: Team, changes: dict[str, Any]) -> Team:
+        members = changes.pop("members", None)
+        return team_save(team=instance, changes=changes, members=members, actor=self.request.user)
+
+    def delete_object(self, instance: Team) -> None:
+        team_delete(team=instance, actor=self.request.user)

@@ -1,0 +1,35 @@
+"""The REST API's routes, one router for every app (DESIGN §3)."""
+
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.decorators import api_view, authentication_classes, permission_classes
+from rest_framework.exceptions import NotFound
+from rest_framework.routers import DefaultRouter
+
+from cataligent.api.teams import TeamViewSet
+from dependencies.api.views import EdgeViewSet, EscalationPolicyViewSet, NodeViewSet
+from objectives.api.views import ObjectiveViewSet
+
+router = DefaultRouter()
+router.register("teams", TeamViewSet, basename="team")
+router.register("objectives", ObjectiveViewSet, basename="objective")
+router.register("nodes", NodeViewSet, basename="node")
+router.register("edges", EdgeViewSet, basename="edge")
+router.register("escalation-policies", EscalationPolicyViewSet, basename="escalation-policy")
+
+
+@api_view(["GET", "POST", "PUT", "PATCH", "DELETE"])
+@authentication_classes([])
+@permission_classes([])
+def not_found(request, *args, **kwargs):  # type: ignore[no-untyped-def]
+    raise NotFound(f"No API endpoint at {request.path}. See /api/docs/ for what there is.")
+
+
+urlpatterns = [
+    path("", include(router.urls)),
+    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    re_path(r"^.*$", not_found),
+]

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class CataligentConfig(AppConfig):
+    """What every app shares: teams and roles, the audit log, permission checks."""
+
+    name = "cataligent"
+    verbose_name = "Teams and governance"
+    default_auto_field = "django.db.models.BigAutoField"

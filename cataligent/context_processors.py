@@ -1,0 +1,14 @@
+from typing import Any
+
+from cataligent.roles import Role, user_roles
+
+
+def roles(request: Any) -> dict[str, Any]:
+    """`roles` (a set of role names) and `is_admin` etc. for templates."""
+    user_role_set = user_roles(getattr(request, "user", None))
+    return {
+        "roles": {role.value for role in user_role_set},
+        "is_admin": Role.ADMIN in user_role_set,
+        "is_leadership": Role.LEADERSHIP in user_role_set,
+        "is_team_lead": Role.TEAM_LEAD in user_role_set,
+    }

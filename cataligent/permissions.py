@@ -1,0 +1,199 @@
+"""Who may do what: the one place every page and API view asks (DESIGN §2).
+
+- Every signed-in user reads objectives, the graph, tickets and reports.
+- Admins change everything; connector configuration is theirs alone.
+- A team lead changes what a team they lead owns, and may claim an unowned item
+  for a team they lead.
+- Leadership reads everything and assigns an owning team where there is none.
+- Anything else is refused with a message that says why.
+
+Models register how their owning team is found (`govern`); a model that is not
+registered can only be changed by admins, so a new model is safe by default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import models
+
+from cataligent.roles import Role, led_team_ids, user_roles
+
+
+class Action(StrEnum):
+    VIEW = "view"
+    CREATE = "create"
+    CHANGE = "change"
+    DELETE = "delete"
+
+
+def _team_id(value: Any) -> int | None:
+    """A team given as a Team, an id or None, as an id."""
+    if value is None:
+        return None
+    if isinstance(value, models.Model):
+        return int(value.pk)
+    return int(value)
+
+
+@dataclass(frozen=True)
+class Governance:
+    """How one model's owning team is found, and what may be done to it."""
+
+    # The owning team id of an existing object.
+    team_of: Callable[[Any], int | None]
+    # The owning team id an object would have if created from these values.
+    team_of_new: Callable[[Mapping[str, Any]], int | None]
+    # Name of the field that sets the owning team directly (claims, gap assignment).
+    team_field: str | None = None
+    # Only admins may read it (connectors and their secrets).
+    admin_only_view: bool = False
+
+
+_REGISTRY: dict[type[models.Model], Governance] = {}
+
+
+def govern(model: type[models.Model], governance: Governance) -> None:
+    _REGISTRY[model] = governance
+
+
+def governance_for(model: type[models.Model]) -> Governance | None:
+    for klass in model.__mro__:
+        if klass in _REGISTRY:
+            return _REGISTRY[klass]
+    return None
+
+
+def owned_by_team_field(field: str = "team") -> Governance:
+    """Governance of a model with its own `team` foreign key (nodes, objectives, policies)."""
+    return Governance(
+        team_of=lambda obj: getattr(obj, f"{field}_id"),
+        team_of_new=lambda data: _team_id(data.get(field)),
+        team_field=field,
+    )
+
+
+def owned_through(parent: str) -> Governance:
+    """Governance of a model owned by the team of its parent (`edge.source`, `kr.objective`)."""
+
+    def team_of(obj: Any) -> int | None:
+        return getattr(obj, parent).team_id
+
+    def team_of_new(data: Mapping[str, Any]) -> int | None:
+        owner = data.get(parent)
+        return owner.team_id if owner is not None else None
+
+    return Governance(team_of=team_of, team_of_new=team_of_new)
+
+
+ADMIN_ONLY = Governance(team_of=lambda obj: None, team_of_new=lambda data: None)
+
+
+def check(
+    user: Any,
+    action: Action,
+    *,
+    model: type[models.Model],
+    obj: Any = None,
+    data: Mapping[str, Any] | None = None,
+) -> None:
+    """Raise PermissionDenied, with a reason, unless `user` may do `action`.
+
+    `data` holds the new values: the whole object for CREATE, only the fields
+    that really change for CHANGE.
+    """
+    if user is None or not user.is_authenticated:
+        raise PermissionDenied("Sign in first.")
+    roles = user_roles(user)
+    governance = governance_for(model) or ADMIN_ONLY
+    name = model._meta.verbose_name
+    if action is Action.VIEW:
+        if governance.admin_only_view and Role.ADMIN not in roles:
+            raise PermissionDenied(f"Only admins may see {model._meta.verbose_name_plural}.")
+        return
+    if Role.ADMIN in roles:
+        return
+    if governance is ADMIN_ONLY:
+        raise PermissionDenied(f"Only admins may {action} a {name}.")
+
+    data = data or {}
+    led = led_team_ids(user)
+    if action is Action.CREATE:
+        if governance.team_of_new(data) in led:
+            return
+        raise PermissionDenied(
+            f"You may create a {name} only for a team you lead."
+            if Role.TEAM_LEAD in roles
+            else f"Only team leads and admins may create a {name}."
+        )
+
+    current_team = governance.team_of(obj)
+    if current_team is not None and current_team in led:
+        return
+    if current_team is None and governance.team_field is not None:
+        new_team = _team_id(data.get(governance.team_field))
+        if action is Action.CHANGE and new_team is not None:
+            # A team lead may claim an unowned item for a team they lead.
+            if new_team in led:
+                return
+            # Leadership assigns an owning team where there is an ownership gap,
+            # and changes nothing else while doing so.
+            if Role.LEADERSHIP in roles and set(data) == {governance.team_field}:
+                return
+    if Role.TEAM_LEAD in roles:
+        raise PermissionDenied(f"You may {action} only the items of a team you lead.")
+    if Role.LEADERSHIP in roles:
+        raise PermissionDenied(
+            "Leadership may only assign an owning team to an item that has none."
+        )
+    raise PermissionDenied(f"Your account may read but not {action} a {name}.")
+
+
+def check_may_attempt(user: Any, action: Action, *, model: type[models.Model]) -> None:
+    """Refuse early a write that this user could not be allowed for any object.
+
+    Lets the API answer 403 before it validates input the user may not send.
+    """
+    if user is None or not user.is_authenticated:
+        raise PermissionDenied("Sign in first.")
+    roles = user_roles(user)
+    if action is Action.VIEW or Role.ADMIN in roles:
+        return
+    governance = governance_for(model) or ADMIN_ONLY
+    name = model._meta.verbose_name
+    if governance is ADMIN_ONLY:
+        raise PermissionDenied(f"Only admins may {action} a {name}.")
+    may_claim = action is Action.CHANGE and governance.team_field is not None
+    if led_team_ids(user) or (may_claim and Role.LEADERSHIP in roles):
+        return
+    raise PermissionDenied(f"Your account may read but not {action} a {name}.")
+
+
+def can(
+    user: Any,
+    action: Action,
+    *,
+    model: type[models.Model],
+    obj: Any = None,
+    data: Mapping[str, Any] | None = None,
+) -> bool:
+    try:
+        check(user, action, model=model, obj=obj, data=data)
+    except PermissionDenied:
+        return False
+    return True
+
+
+def can_edit(user: Any, obj: models.Model) -> bool:
+    """Whether pages should offer edit controls for `obj` to `user` at all."""
+    if can(user, Action.DELETE, model=type(obj), obj=obj):
+        return True
+    governance = governance_for(type(obj))
+    if governance is None or governance.team_field is None or governance.team_of(obj) is not None:
+        return False
+    roles = user_roles(user)
+    return bool(led_team_ids(user)) or Role.LEADERSHIP in roles

@@ -1,0 +1,52 @@
+"""Writes to teams; the lead and the default escalation policy are audited."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.db import transaction
+
+from cataligent.audit import audit_changes, audit_created, audit_deleted
+from cataligent.models import Team
+
+TEAM_AUDITED_FIELDS = ("lead", "default_escalation_policy")
+
+
+@transaction.atomic
+def team_save(
+    *,
+    team: Team,
+    changes: Mapping[str, Any],
+    actor: Any,
+    actor_label: str = "",
+    members: Iterable[Any] | None = None,
+) -> Team:
+    creating = team.pk is None
+    before = {f: None if creating else getattr(team, f) for f in TEAM_AUDITED_FIELDS}
+    for field, value in changes.items():
+        setattr(team, field, value)
+    team.full_clean()
+    team.save()
+    if members is not None:
+        old_members = [] if creating else sorted(u.get_username() for u in team.members.all())
+        team.members.set(list(members))
+        new_members = sorted(u.get_username() for u in team.members.all())
+        audit_changes(
+            team, {"members": (old_members, new_members)}, actor=actor, actor_label=actor_label
+        )
+    if creating:
+        audit_created(team, actor=actor, actor_label=actor_label)
+    audit_changes(
+        team,
+        {f: (before[f], getattr(team, f)) for f in TEAM_AUDITED_FIELDS},
+        actor=actor,
+        actor_label=actor_label,
+    )
+    return team
+
+
+@transaction.atomic
+def team_delete(*, team: Team, actor: Any, actor_label: str = "") -> None:
+    audit_deleted(team, actor=actor, actor_label=actor_label)
+    team.delete()

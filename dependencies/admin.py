@@ -1,0 +1,69 @@
+from django.contrib import admin
+
+from cataligent.admin import AuditedAdmin, HistoryInline
+from dependencies.models import Edge, EscalationLevel, EscalationPolicy, Node
+
+
+class EdgeInline(admin.TabularInline):
+    model = Edge
+    fk_name = "source"
+    fields = ["target", "criticality", "redundancy_group", "min_operational"]
+    autocomplete_fields = ["target"]
+    extra = 0
+    verbose_name = "depends on"
+    verbose_name_plural = "depends on"
+
+
+@admin.register(Node)
+class NodeAdmin(AuditedAdmin):
+    audited_fields = ("owner", "team", "escalation_policy", "manual_state", "manual_reason")
+    audited_relations = {
+        "depends_on": lambda node: [
+            {"target": e.target.slug, "criticality": e.criticality, "group": e.redundancy_group}
+            for e in node.dependency_edges.select_related("target").order_by("target__slug")
+        ]
+    }
+    list_display = ["name", "slug", "kind", "state", "team", "owner", "escalation_policy"]
+    list_filter = ["kind", "state", "manual_state", "team", "escalation_policy"]
+    search_fields = ["name", "slug", "external_ref", "owner__username", "team__name"]
+    autocomplete_fields = ["owner", "team", "escalation_policy"]
+    readonly_fields = [
+        "intrinsic_state",
+        "state",
+        "root_causes",
+        "blocked_since",
+        "manual_set_by",
+        "manual_set_at",
+        "created_at",
+        "updated_at",
+    ]
+    inlines = [EdgeInline, HistoryInline]
+
+
+@admin.register(Edge)
+class EdgeAdmin(admin.ModelAdmin):
+    list_display = ["source", "target", "criticality", "redundancy_group", "min_operational"]
+    list_filter = ["criticality"]
+    search_fields = ["source__slug", "target__slug", "redundancy_group"]
+    autocomplete_fields = ["source", "target"]
+
+
+class EscalationLevelInline(admin.TabularInline):
+    model = EscalationLevel
+    fields = ["position", "after_minutes", "notify_user", "notify_team", "notify_role"]
+    autocomplete_fields = ["notify_user", "notify_team"]
+    extra = 0
+
+
+@admin.register(EscalationPolicy)
+class EscalationPolicyAdmin(AuditedAdmin):
+    audited_fields = ("team",)
+    audited_relations = {
+        "levels": lambda policy: [
+            f"{level.after_minutes} min → {level.target_display}" for level in policy.levels.all()
+        ]
+    }
+    list_display = ["name", "team"]
+    list_filter = ["team"]
+    search_fields = ["name", "team__name"]
+    inlines = [EscalationLevelInline, HistoryInline]

@@ -1,0 +1,203 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from dependencies.choices import Criticality, NodeKind, NotifyRole, State
+
+
+def _choices_check(field: str, choices: type[models.TextChoices], *, nullable: bool = False) -> Q:
+    condition = Q(**{f"{field}__in": choices.values})
+    if nullable:
+        condition |= Q(**{f"{field}__isnull": True})
+    return condition
+
+
+class EscalationPolicy(models.Model):
+    """Ordered levels: whom to notify after how many minutes of continuous blockage."""
+
+    name = models.CharField(max_length=200, unique=True)
+    team = models.ForeignKey(
+        "cataligent.Team",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="escalation_policies",
+    )
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "escalation policies"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EscalationLevel(models.Model):
+    """One level of a policy; exactly one of user, team lead or role is notified."""
+
+    policy = models.ForeignKey(EscalationPolicy, on_delete=models.CASCADE, related_name="levels")
+    position = models.PositiveSmallIntegerField(help_text="1 is the first level to fire.")
+    after_minutes = models.PositiveIntegerField(
+        help_text="Minutes of continuous blockage before this level fires."
+    )
+    notify_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    notify_team = models.ForeignKey(
+        "cataligent.Team",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="Notifies the lead of this team.",
+    )
+    notify_role = models.CharField(max_length=20, choices=NotifyRole.choices, blank=True)
+
+    class Meta:
+        ordering = ["policy", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "position"], name="level_position_unique"),
+            models.CheckConstraint(
+                condition=(
+                    Q(notify_user__isnull=False, notify_team__isnull=True, notify_role="")
+                    | Q(notify_user__isnull=True, notify_team__isnull=False, notify_role="")
+                    | Q(notify_user__isnull=True, notify_team__isnull=True)
+                    & _choices_check("notify_role", NotifyRole)
+                ),
+                name="level_exactly_one_target",
+                violation_error_message="Name exactly one of user, team or role to notify.",
+            ),
+            models.CheckConstraint(condition=Q(position__gte=1), name="level_position_from_1"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.policy} level {self.position} after {self.after_minutes} min"
+
+    @property
+    def target_display(self) -> str:
+        if self.notify_user_id:
+            return f"user {self.notify_user}"
+        if self.notify_team_id:
+            return f"lead of {self.notify_team}"
+        return f"role {self.notify_role}"
+
+
+class Node(models.Model):
+    """A business capability or a technical dependency in the one graph."""
+
+    slug = models.SlugField(max_length=200, unique=True)
+    name = models.CharField(max_length=300)
+    kind = models.CharField(max_length=20, choices=NodeKind.choices)
+    description = models.TextField(blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_nodes",
+    )
+    team = models.ForeignKey(
+        "cataligent.Team",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="nodes",
+    )
+    escalation_policy = models.ForeignKey(
+        EscalationPolicy,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="nodes",
+    )
+    # Where the node came from, e.g. "backstage:component:default/artist-web"; lets
+    # re-imports find the node again even if its name changed.
+    external_ref = models.CharField(max_length=300, blank=True, db_index=True)
+
+    # A manual override always wins over tickets for this node (DESIGN §2).
+    manual_state = models.CharField(max_length=20, choices=State.choices, blank=True)
+    manual_reason = models.TextField(blank=True)
+    manual_set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    manual_set_at = models.DateTimeField(null=True, blank=True)
+
+    # Results of the impact engine, written only by it.
+    intrinsic_state = models.CharField(
+        max_length=20, choices=State.choices, default=State.OPERATIONAL, editable=False
+    )
+    state = models.CharField(
+        max_length=20, choices=State.choices, default=State.OPERATIONAL, editable=False
+    )
+    root_causes = models.JSONField(default=list, blank=True, editable=False)
+    blocked_since = models.DateTimeField(null=True, blank=True, editable=False)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=_choices_check("kind", NodeKind), name="node_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=_choices_check("manual_state", State) | Q(manual_state=""),
+                name="node_manual_state_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["state"]), models.Index(fields=["kind", "state"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_capability(self) -> bool:
+        return self.kind == NodeKind.CAPABILITY
+
+    @property
+    def ownership_gaps(self) -> list[str]:
+        """What is missing for this node to have a clear owner and escalation path."""
+        gaps = []
+        if self.owner_id is None:
+            gaps.append("owner")
+        if self.team_id is None:
+            gaps.append("team")
+        if self.escalation_policy_id is None:
+            gaps.append("escalation policy")
+        return gaps
+
+
+class Edge(models.Model):
+    """`source` depends on `target`.
+
+    Edges of one source that share a `redundancy_group` are alternatives: the
+    group is fine while at least `min_operational` of its members are fine.
+    """
+
+    source = models.ForeignKey(Node, on_delete=models.CASCADE, related_name="dependency_edges")
+    target = models.ForeignKey(Node, on_delete=models.CASCADE, related_name="dependent_edges")
+    criticality = models.CharField(
+        max_length=10, choices=Criticality.choices, default=Criticality.HARD
+    )
+    redundancy_group = models.CharField(max_length=100, blank=True)
+    min_operational = models.PositiveSmallIntegerField(default=1)
+
+    class Meta:
+        ordering = ["source__slug", "target__slug"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "target"], name="edge_unique"),
+            models.CheckConstraint(condition=~Q(source=F("target")), name="edge_no_self_loop"),
+            models.CheckConstraint(
+                condition=_choices_check("criticality", Criticality), name="edge_criticality_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(min_operational__gte=1), name="edge_min_operational_at_least_1"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source.slug} → {self.target.slug}"

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from cataligent.api.fields import TeamSlugField, UsernameField
+from dependencies.choices import Criticality
+from dependencies.models import EscalationPolicy, Node
+from objectives.models import OBJECTIVE_KEY_RE, KeyResult, Objective, Period
+
+
+class RequirementSerializer(serializers.Serializer):
+    node = serializers.SlugRelatedField(slug_field="slug", queryset=Node.objects.all())
+    criticality = serializers.ChoiceField(choices=Criticality.choices, default=Criticality.HARD)
+
+
+class KeyResultSerializer(serializers.ModelSerializer):
+    progress = serializers.FloatField(read_only=True)
+
+    class Meta:
+        model = KeyResult
+        fields = ["title", "start_value", "target_value", "current_value", "unit", "progress"]
+        read_only_fields = fields
+
+
+class ObjectiveSerializer(serializers.ModelSerializer):
+    owner = UsernameField()
+    team = TeamSlugField()
+    period = serializers.SlugRelatedField(
+        slug_field="name", queryset=Period.objects.all(), allow_null=True, required=False
+    )
+    parent = serializers.SlugRelatedField(
+        slug_field="key", queryset=Objective.objects.all(), allow_null=True, required=False
+    )
+    escalation_policy = serializers.SlugRelatedField(
+        slug_field="name",
+        queryset=EscalationPolicy.objects.all(),
+        allow_null=True,
+        required=False,
+    )
+    value_at_stake = serializers.DecimalField(
+        max_digits=14, decimal_places=2, min_value=0, required=False
+    )
+    requires = RequirementSerializer(many=True, required=False, source="requirement_specs")
+    key_results = KeyResultSerializer(many=True, read_only=True)
+    root_causes = serializers.ListField(child=serializers.CharField(), read_only=True)
+    ownership_gaps = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+    class Meta:
+        model = Objective
+        fields = [
+            "key",
+            "title",
+            "description",
+            "owner",
+            "team",
+            "escalation_policy",
+            "period",
+            "target_date",
+            "value_at_stake",
+            "parent",
+            "declared_status",
+            "update_cadence_days",
+            "requires",
+            "key_results",
+            "state",
+            "root_causes",
+            "blocked_since",
+            "ownership_gaps",
+        ]
+        read_only_fields = ["state", "blocked_since"]
+        extra_kwargs = {"key": {"required": False, "allow_blank": True}}
+
+    def validate_key(self, value: str) -> str:
+        if self.instance is not None and value and value != self.instance.key:
+            raise serializers.ValidationError("An objective's key cannot change once given.")
+        if value and not OBJECTIVE_KEY_RE.match(value):
+            raise serializers.ValidationError("Use capitals, a dash and a number, like OBJ-12.")
+        return value
+
+    def validate_requires(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        slugs = [item["node"].slug for item in value]
+        duplicates = sorted({slug for slug in slugs if slugs.count(slug) > 1})
+        if duplicates:
+            raise serializers.ValidationError(f"Listed more than once: {', '.join(duplicates)}.")
+        return value
+
+    def validate_parent(self, value: Objective | None) -> Objective | None:
+        ancestor = value
+        while ancestor is not None and self.instance is not None:
+            if ancestor.pk == self.instance.pk:
+                raise serializers.ValidationError("An objective cannot be its own ancestor.")
+            ancestor = ancestor.parent
+        return value

@@ -1,0 +1,115 @@
+"""Writes to objectives. Governance changes (owner, team, policy, requirements) are audited."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.db import transaction
+
+from cataligent.audit import audit_changes, audit_created, audit_deleted
+from dependencies.models import Node
+from objectives.models import Objective, Requirement
+
+OBJECTIVE_AUDITED_FIELDS = ("owner", "team", "escalation_policy")
+
+# One requirement as the services take it: (node, "hard" | "soft").
+RequirementSpec = tuple[Node, str]
+
+
+def _requirements_summary(objective: Objective) -> list[dict[str, str]]:
+    return [
+        {"node": r.node.slug, "criticality": r.criticality}
+        for r in objective.requirements.select_related("node").order_by("node__slug")
+    ]
+
+
+@transaction.atomic
+def objective_create(
+    *,
+    actor: Any,
+    actor_label: str = "",
+    requires: Iterable[RequirementSpec] = (),
+    **fields: Any,
+) -> Objective:
+    objective = Objective(**fields)
+    objective.full_clean(exclude=["key"] if not objective.key else None)
+    objective.save()
+    audit_created(objective, actor=actor, actor_label=actor_label)
+    audit_changes(
+        objective,
+        {f: (None, getattr(objective, f)) for f in OBJECTIVE_AUDITED_FIELDS},
+        actor=actor,
+        actor_label=actor_label,
+    )
+    requires = list(requires)
+    if requires:
+        objective_set_requirements(
+            objective=objective, requires=requires, actor=actor, actor_label=actor_label
+        )
+    return objective
+
+
+@transaction.atomic
+def objective_update(
+    *,
+    objective: Objective,
+    changes: Mapping[str, Any],
+    actor: Any,
+    actor_label: str = "",
+    requires: Iterable[RequirementSpec] | None = None,
+) -> Objective:
+    before = {f: getattr(objective, f) for f in OBJECTIVE_AUDITED_FIELDS}
+    for field, value in changes.items():
+        setattr(objective, field, value)
+    objective.full_clean()
+    objective.save()
+    audit_changes(
+        objective,
+        {f: (before[f], getattr(objective, f)) for f in OBJECTIVE_AUDITED_FIELDS},
+        actor=actor,
+        actor_label=actor_label,
+    )
+    if requires is not None:
+        objective_set_requirements(
+            objective=objective, requires=requires, actor=actor, actor_label=actor_label
+        )
+    return objective
+
+
+@transaction.atomic
+def objective_set_requirements(
+    *,
+    objective: Objective,
+    requires: Iterable[RequirementSpec],
+    actor: Any,
+    actor_label: str = "",
+) -> None:
+    """Make the objective require exactly these nodes; unchanged rows are left alone."""
+    wanted = {node.pk: (node, criticality) for node, criticality in requires}
+    before = _requirements_summary(objective)
+    existing = {r.node_id: r for r in objective.requirements.all()}
+    for node_id, requirement in existing.items():
+        if node_id not in wanted:
+            requirement.delete()
+        elif requirement.criticality != wanted[node_id][1]:
+            requirement.criticality = wanted[node_id][1]
+            requirement.full_clean()
+            requirement.save(update_fields=["criticality"])
+    for node_id, (node, criticality) in wanted.items():
+        if node_id not in existing:
+            requirement = Requirement(objective=objective, node=node, criticality=criticality)
+            requirement.full_clean()
+            requirement.save()
+    audit_changes(
+        objective,
+        {"requires": (before, _requirements_summary(objective))},
+        actor=actor,
+        actor_label=actor_label,
+    )
+
+
+@transaction.atomic
+def objective_delete(*, objective: Objective, actor: Any, actor_label: str = "") -> None:
+    audit_deleted(objective, actor=actor, actor_label=actor_label)
+    objective.delete()

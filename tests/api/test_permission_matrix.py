@@ -1,0 +1,185 @@
+"""The permission matrix of DESIGN §2, generated for every API resource.
+
+Each resource the router knows must have a spec here (the first test fails
+otherwise), and every spec is run for every role and every write operation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from cataligent.api.urls import router
+from tests.factories import (
+    EdgeFactory,
+    EscalationPolicyFactory,
+    NodeFactory,
+    ObjectiveFactory,
+    TeamFactory,
+)
+
+People = dict[str, Any]
+
+
+@dataclass
+class Spec:
+    make: Callable[[People], Any]  # an existing object owned by team A
+    lookup: Callable[[Any], str]
+    create: Callable[[People], dict[str, Any]]  # a valid new object for team A
+    update: dict[str, Any]
+    admin_only: bool = False
+
+
+def _edge_create(p: People) -> dict[str, Any]:
+    return {
+        "source": NodeFactory(team=p["team_a"]).slug,
+        "target": NodeFactory(team=p["team_b"]).slug,
+    }
+
+
+SPECS: dict[str, Spec] = {
+    "teams": Spec(
+        make=lambda p: TeamFactory(slug="team-x", name="Team X"),
+        lookup=lambda o: o.slug,
+        create=lambda p: {"slug": "new-team", "name": "New team"},
+        update={"description": "changed"},
+        admin_only=True,
+    ),
+    "objectives": Spec(
+        make=lambda p: ObjectiveFactory(team=p["team_a"]),
+        lookup=lambda o: o.key,
+        create=lambda p: {"title": "Grow", "team": "team-a", "value_at_stake": "10.00"},
+        update={"title": "Grow faster"},
+    ),
+    "nodes": Spec(
+        make=lambda p: NodeFactory(team=p["team_a"]),
+        lookup=lambda o: o.slug,
+        create=lambda p: {"slug": "new-node", "name": "New", "kind": "service", "team": "team-a"},
+        update={"name": "Renamed"},
+    ),
+    "edges": Spec(
+        make=lambda p: EdgeFactory(source=NodeFactory(team=p["team_a"])),
+        lookup=lambda o: str(o.pk),
+        create=_edge_create,
+        update={"criticality": "soft"},
+    ),
+    "escalation-policies": Spec(
+        make=lambda p: EscalationPolicyFactory(team=p["team_a"]),
+        lookup=lambda o: str(o.pk),
+        create=lambda p: {
+            "name": "New policy",
+            "team": "team-a",
+            "levels": [{"after_minutes": 30, "notify_role": "leadership"}],
+        },
+        update={"description": "changed"},
+    ),
+}
+
+ROLES = ["anonymous", "member", "lead_a", "lead_b", "leadership", "admin"]
+
+
+def expected(role: str, spec: Spec, ok: int) -> int:
+    if role == "anonymous":
+        return 401
+    if role == "admin" or (role == "lead_a" and not spec.admin_only):
+        return ok
+    return 403
+
+
+def test_every_api_resource_has_a_permission_spec() -> None:
+    prefixes = {prefix for prefix, _viewset, _basename in router.registry}
+    missing = prefixes - set(SPECS)
+    assert not missing, f"add a Spec for the new API resources: {sorted(missing)}"
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("resource", sorted(SPECS))
+def test_create(resource: str, role: str, client_as: Any, people: People) -> None:
+    spec = SPECS[resource]
+    response = client_as(role).post(f"/api/{resource}/", spec.create(people), format="json")
+    assert response.status_code == expected(role, spec, 201), response.content
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("resource", sorted(SPECS))
+def test_update(resource: str, role: str, client_as: Any, people: People) -> None:
+    spec = SPECS[resource]
+    obj = spec.make(people)
+    url = f"/api/{resource}/{spec.lookup(obj)}/"
+    response = client_as(role).patch(url, spec.update, format="json")
+    assert response.status_code == expected(role, spec, 200), response.content
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("resource", sorted(SPECS))
+def test_delete(resource: str, role: str, client_as: Any, people: People) -> None:
+    spec = SPECS[resource]
+    obj = spec.make(people)
+    response = client_as(role).delete(f"/api/{resource}/{spec.lookup(obj)}/")
+    assert response.status_code == expected(role, spec, 204), response.content
+    assert type(obj).objects.filter(pk=obj.pk).exists() == (response.status_code != 204)
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("resource", sorted(SPECS))
+def test_read(resource: str, role: str, client_as: Any, people: People) -> None:
+    spec = SPECS[resource]
+    obj = spec.make(people)
+    client = client_as(role)
+    want = 401 if role == "anonymous" else 200
+    assert client.get(f"/api/{resource}/").status_code == want
+    assert client.get(f"/api/{resource}/{spec.lookup(obj)}/").status_code == want
+
+
+# Ownership gaps: claims by team leads, team assignment by leadership.
+
+
+@pytest.mark.parametrize(
+    ("role", "payload", "status"),
+    [
+        ("lead_a", {"team": "team-a"}, 200),  # claim for a team they lead
+        ("lead_a", {"team": "team-b"}, 403),  # not a team they lead
+        ("leadership", {"team": "team-b"}, 200),  # assign an owning team to a gap
+        ("leadership", {"team": "team-b", "name": "Also renamed"}, 403),  # and nothing else
+        ("leadership", {"name": "Renamed"}, 403),
+        ("member", {"team": "team-a"}, 403),
+    ],
+)
+def test_unowned_node_claims(
+    role: str, payload: dict[str, Any], status: int, client_as: Any, people: People
+) -> None:
+    node = NodeFactory(team=None)
+    response = client_as(role).patch(f"/api/nodes/{node.slug}/", payload, format="json")
+    assert response.status_code == status, response.content
+    node.refresh_from_db()
+    assert (node.team is not None) == (status == 200)
+
+
+def test_leadership_cannot_reassign_an_owned_node(client_as: Any, people: People) -> None:
+    node = NodeFactory(team=people["team_a"])
+    response = client_as("leadership").patch(
+        f"/api/nodes/{node.slug}/", {"team": "team-b"}, format="json"
+    )
+    assert response.status_code == 403
+    assert "only assign an owning team" in response.json()["detail"]
+
+
+def test_refusal_says_why(client_as: Any, people: People) -> None:
+    node = NodeFactory(team=people["team_a"])
+    response = client_as("lead_b").patch(f"/api/nodes/{node.slug}/", {"name": "x"}, format="json")
+    assert response.status_code == 403
+    assert response.json() == {"detail": "You may change only the items of a team you lead."}
+
+
+def test_token_authentication(people: People) -> None:
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    token = Token.objects.create(user=people["member"])
+    client = APIClient()
+    assert client.get("/api/nodes/").status_code == 401
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert client.get("/api/nodes/").status_code == 200
