@@ -186,6 +186,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "StateEnum": "dependencies.choices.State",
+        "CriticalityEnum": "dependencies.choices.Criticality",
+    },
 }
 
 # --- Celery --------------------------------------------------------------------

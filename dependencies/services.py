@@ -180,3 +180,44 @@ def escalation_policy_delete(
 ) -> None:
     audit_deleted(policy, actor=actor, actor_label=actor_label)
     policy.delete()
+
+
+def node_upsert(
+    *, slug: str, values: Mapping[str, Any], actor: Any, actor_label: str = ""
+) -> tuple[Node, bool]:
+    """Create the node or bring it to `values`; returns (node, created). Idempotent."""
+    node = Node.objects.filter(slug=slug).first()
+    if node is None:
+        return node_create(slug=slug, actor=actor, actor_label=actor_label, **values), True
+    changes = {field: value for field, value in values.items() if getattr(node, field) != value}
+    if changes:
+        node_update(node=node, changes=changes, actor=actor, actor_label=actor_label)
+    return node, False
+
+
+def edge_ensure(
+    *,
+    source: Node,
+    target: Node,
+    actor: Any,
+    actor_label: str = "",
+    criticality: str = "hard",
+    redundancy_group: str = "",
+    min_operational: int = 1,
+) -> tuple[Edge, bool]:
+    """Make `source` depend on `target` with these attributes; returns (edge, created)."""
+    wanted = {
+        "criticality": criticality,
+        "redundancy_group": redundancy_group,
+        "min_operational": min_operational,
+    }
+    edge = Edge.objects.filter(source=source, target=target).first()
+    if edge is None:
+        edge = edge_create(
+            source=source, target=target, actor=actor, actor_label=actor_label, **wanted
+        )
+        return edge, True
+    changes = {field: value for field, value in wanted.items() if getattr(edge, field) != value}
+    if changes:
+        edge_update(edge=edge, changes=changes, actor=actor, actor_label=actor_label)
+    return edge, False

@@ -1,0 +1,53 @@
+"""Settings: production-style environment passes `check --deploy`; no key, no start."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY"}}
+    clean.pop("SECURE_SSL_REDIRECT", None)
+    clean.pop("STATIC_MANIFEST", None)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_check_deploy_is_clean_in_production() -> None:
+    result = _manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        env={
+            "DEBUG": "0",
+            "SECRET_KEY": "k" * 20 + "production-style-secret-key-with-enough-entropy-!@#$%^",
+            "ALLOWED_HOSTS": "cataligent.example.com",
+            "SECURE_HSTS_PRELOAD": "1",
+        },
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_refuses_to_start_without_secret_key_in_production() -> None:
+    result = _manage("check", env={"DEBUG": "0"})
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_bad_boolean_is_refused() -> None:
+    result = _manage("check", env={"DEBUG": "maybe"})
+    assert result.returncode != 0
+    assert "DEBUG='maybe' is not a boolean" in result.stderr

@@ -1,0 +1,122 @@
+"""Pages: sign-in required, the policy decides, queries do not grow with rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from tests.factories import NodeFactory, ObjectiveFactory
+
+pytestmark = pytest.mark.django_db
+
+PAGES = ["/objectives/", "/nodes/", "/"]
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_anonymous_is_sent_to_login(url: str) -> None:
+    response = Client().get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
+
+
+@pytest.mark.parametrize("url", ["/login/", "/health/"])
+def test_open_pages(url: str) -> None:
+    assert Client().get(url).status_code == 200
+
+
+def test_login_and_logout(people: dict[str, Any]) -> None:
+    people["member"].set_password("pw")
+    people["member"].save()
+    client = Client()
+    response = client.post("/login/", {"username": "member", "password": "wrong"})
+    assert "do not match" in response.content.decode()
+    response = client.post("/login/", {"username": "member", "password": "pw"}, follow=True)
+    assert response.redirect_chain[-1][0] == "/objectives/"
+    assert client.post("/logout/").status_code == 302
+    assert client.get("/objectives/").status_code == 302
+
+
+def _client(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_lists_and_details_render(people: dict[str, Any]) -> None:
+    node = NodeFactory(team=people["team_a"], name="Core ledger")
+    objective = ObjectiveFactory(title="Launch lending", team=people["team_a"])
+    client = _client(people["member"])
+    assert "Core ledger" in client.get("/nodes/").content.decode()
+    assert "Launch lending" in client.get("/objectives/").content.decode()
+    detail = client.get(f"/nodes/{node.slug}/").content.decode()
+    assert "no owner" in detail
+    assert "History" in detail
+    assert "Launch lending" in client.get(f"/objectives/{objective.key}/").content.decode()
+    assert client.get("/nodes/no-such-node/").status_code == 404
+
+
+def test_htmx_filter_returns_only_the_table(people: dict[str, Any]) -> None:
+    NodeFactory(name="Alpha service")
+    NodeFactory(name="Beta service")
+    response = _client(people["member"]).get("/nodes/?q=alpha", HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert "Alpha service" in body
+    assert "Beta service" not in body
+    assert "<html" not in body
+
+
+def test_empty_state_is_helpful(people: dict[str, Any]) -> None:
+    body = _client(people["member"]).get("/nodes/").content.decode()
+    assert "import_catalog" in body
+
+
+@pytest.mark.parametrize("url", ["/nodes/", "/objectives/"])
+def test_list_query_count_does_not_grow(url: str, people: dict[str, Any]) -> None:
+    client = _client(people["member"])
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    NodeFactory.create_batch(3, team=people["team_a"], owner=people["lead_a"])
+    ObjectiveFactory.create_batch(3, team=people["team_a"], owner=people["lead_a"])
+    few = count()
+    NodeFactory.create_batch(20, team=people["team_b"], owner=people["lead_b"])
+    ObjectiveFactory.create_batch(20, team=people["team_b"], owner=people["lead_b"])
+    assert count() == few
+
+
+def test_admin_site_is_for_admins(people: dict[str, Any]) -> None:
+    assert _client(people["admin"]).get("/admin/dependencies/node/").status_code == 200
+    assert _client(people["leadership"]).get("/admin/").status_code == 302
+
+
+def test_admin_edit_is_audited(people: dict[str, Any]) -> None:
+    from cataligent.models import AuditEntry
+
+    node = NodeFactory(team=people["team_a"])
+    client = _client(people["admin"])
+    response = client.post(
+        f"/admin/dependencies/node/{node.pk}/change/",
+        {
+            "slug": node.slug,
+            "name": node.name,
+            "kind": "service",
+            "owner": people["lead_a"].pk,
+            "team": people["team_a"].pk,
+            "manual_state": "",
+            "dependency_edges-TOTAL_FORMS": "0",
+            "dependency_edges-INITIAL_FORMS": "0",
+            "cataligent-auditentry-content_type-object_id-TOTAL_FORMS": "0",
+            "cataligent-auditentry-content_type-object_id-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    entry = AuditEntry.objects.get(field="owner")
+    assert entry.actor == people["admin"]
+    assert entry.new_value == "lead_a"
