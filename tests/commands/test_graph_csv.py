@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from cataligent.models import AuditEntry
+from dependencies.models import Edge, Node
+
+pytestmark = pytest.mark.django_db
+
+
+def _write(directory: Path, nodes: str, edges: str) -> Path:
+    (directory / "nodes.csv").write_text(nodes)
+    (directory / "edges.csv").write_text(edges)
+    return directory
+
+
+def test_round_trip_of_the_demo_graph(tmp_path: Path) -> None:
+    call_command("seed_demo", stdout=io.StringIO())
+    call_command("export_graph", str(tmp_path), stdout=io.StringIO())
+    nodes, edges = Node.objects.count(), Edge.objects.count()
+    audit = AuditEntry.objects.count()
+    out = io.StringIO()
+    call_command("import_graph", str(tmp_path), stdout=out)
+    assert f"{nodes} already there" in out.getvalue()
+    assert (Node.objects.count(), Edge.objects.count()) == (nodes, edges)
+    assert AuditEntry.objects.count() == audit  # nothing changed, nothing recorded
+    header = (tmp_path / "edges.csv").read_text().splitlines()[0]
+    assert header == "source,target,criticality,redundancy_group,min_operational"
+
+
+def test_import_creates_nodes_and_edges(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        "slug,name,kind\napp,App,service\ndb,Database,data\n",
+        "source,target,criticality\napp,db,soft\n",
+    )
+    call_command("import_graph", str(tmp_path), stdout=io.StringIO())
+    edge = Edge.objects.get()
+    assert (edge.source.slug, edge.target.slug, edge.criticality) == ("app", "db", "soft")
+
+
+def test_bad_rows_are_all_reported_and_nothing_is_written(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        "slug,name,kind,team\napp,App,service,\nbad slug,X,service,\ndb,DB,spaceship,ghosts\n",
+        "source,target,min_operational\napp,nowhere,1\napp,app,0\n",
+    )
+    with pytest.raises(CommandError) as info:
+        call_command("import_graph", str(tmp_path), stdout=io.StringIO())
+    message = str(info.value)
+    assert "Nothing imported" in message
+    assert "nodes.csv row 3: slug 'bad slug'" in message
+    assert "nodes.csv row 4: kind 'spaceship'" in message
+    assert "unknown team slug 'ghosts'" in message
+    assert "edges.csv row 2: target 'nowhere' is no node" in message
+    assert "edges.csv row 3: a node cannot depend on itself" in message
+    assert "min_operational '0'" in message
+    assert not Node.objects.exists()
+
+
+def test_missing_file_and_columns(tmp_path: Path) -> None:
+    with pytest.raises(CommandError, match="file not found"):
+        call_command("import_graph", str(tmp_path), stdout=io.StringIO())
+    _write(tmp_path, "slug,title\n", "source,target\n")
+    with pytest.raises(CommandError, match="missing column"):
+        call_command("import_graph", str(tmp_path), stdout=io.StringIO())
