@@ -7,3 +7,6 @@ class CataligentConfig(AppConfig):
     name = "cataligent"
     verbose_name = "Teams and governance"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from cataligent import checks  # noqa: F401  (registers system checks)

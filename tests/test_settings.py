@@ -35,6 +35,7 @@ def test_check_deploy_is_clean_in_production() -> None:
             "SECRET_KEY": "k" * 20 + "production-style-secret-key-with-enough-entropy-!@#$%^",
             "ALLOWED_HOSTS": "cataligent.example.com",
             "SECURE_HSTS_PRELOAD": "1",
+            "FIELD_ENCRYPTION_KEY": "r2XVg7pe6rRGh0NQUJJl8iUfh3Y4ZYaw4L0OiZKqnTI=",
         },
     )
     assert result.returncode == 0, result.stdout + result.stderr
@@ -51,3 +52,13 @@ def test_bad_boolean_is_refused() -> None:
     result = _manage("check", env={"DEBUG": "maybe"})
     assert result.returncode != 0
     assert "DEBUG='maybe' is not a boolean" in result.stderr
+
+
+def test_deploy_check_wants_an_encryption_key() -> None:
+    result = _manage(
+        "check",
+        "--deploy",
+        env={"DEBUG": "0", "SECRET_KEY": "s" * 60, "ALLOWED_HOSTS": "x.example.com"},
+    )
+    assert result.returncode != 0
+    assert "FIELD_ENCRYPTION_KEY is not set" in result.stderr

@@ -1,0 +1,28 @@
+"""System checks for configuration that `check --deploy` should catch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def field_encryption_key(app_configs: Any, **kwargs: Any) -> list[checks.CheckMessage]:
+    from cataligent.crypto import cipher
+
+    if not settings.FIELD_ENCRYPTION_KEY and not settings.DEBUG:
+        return [
+            checks.Error(
+                "FIELD_ENCRYPTION_KEY is not set: connector secrets cannot be stored.",
+                hint="Set it to a Fernet key (see README, Configuration).",
+                id="cataligent.E001",
+            )
+        ]
+    try:
+        cipher()
+    except ImproperlyConfigured as exc:
+        return [checks.Error(str(exc), id="cataligent.E002")]
+    return []
