@@ -50,6 +50,8 @@ class Governance:
     team_of_new: Callable[[Mapping[str, Any]], int | None]
     # Name of the field that sets the owning team directly (claims, gap assignment).
     team_field: str | None = None
+    # Only admins may change it (teams, periods, connectors).
+    admin_only_write: bool = False
     # Only admins may read it (connectors and their secrets).
     admin_only_view: bool = False
 
@@ -90,7 +92,15 @@ def owned_through(parent: str) -> Governance:
     return Governance(team_of=team_of, team_of_new=team_of_new)
 
 
-ADMIN_ONLY = Governance(team_of=lambda obj: None, team_of_new=lambda data: None)
+ADMIN_ONLY = Governance(
+    team_of=lambda obj: None, team_of_new=lambda data: None, admin_only_write=True
+)
+ADMIN_ONLY_VIEW = Governance(
+    team_of=lambda obj: None,
+    team_of_new=lambda data: None,
+    admin_only_write=True,
+    admin_only_view=True,
+)
 
 
 def check(
@@ -117,7 +127,7 @@ def check(
         return
     if Role.ADMIN in roles:
         return
-    if governance is ADMIN_ONLY:
+    if governance.admin_only_write:
         raise PermissionDenied(f"Only admins may {action} a {name}.")
 
     data = data or {}
@@ -165,7 +175,7 @@ def check_may_attempt(user: Any, action: Action, *, model: type[models.Model]) -
         return
     governance = governance_for(model) or ADMIN_ONLY
     name = model._meta.verbose_name
-    if governance is ADMIN_ONLY:
+    if governance.admin_only_write:
         raise PermissionDenied(f"Only admins may {action} a {name}.")
     may_claim = action is Action.CHANGE and governance.team_field is not None
     if led_team_ids(user) or (may_claim and Role.LEADERSHIP in roles):

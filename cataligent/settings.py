@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "cataligent",
     "dependencies",
     "objectives",
+    "integrations",
 ]
 
 MIDDLEWARE = [
