@@ -1,0 +1,410 @@
+"""The dependency graph compiled for propagation: indexes, adjacency and evaluation order.
+
+Nodes and objectives become *vertices* numbered 0..n-1 (nodes first, then objectives), so
+that the hot loops of the engine work on lists and ints instead of dicts of strings. An
+objective is a vertex like a node: its requirements are its inputs and nothing depends on it.
+
+The evaluation order lists the strongly connected components (SCCs) with every dependency
+before its dependents, so one pass in that order settles every state.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+import networkx as nx
+
+from dependencies.impact.gc_pause import garbage_collector_paused
+from dependencies.impact.model import (
+    Criticality,
+    Edge,
+    InvalidGraphError,
+    Node,
+    Objective,
+    Requirement,
+    State,
+    UnknownNodeError,
+)
+
+__all__ = ["DependencyGraph", "RedundancyGroup", "build_graph"]
+
+_CRITICALITIES = frozenset(c.value for c in Criticality)
+
+
+@dataclass(frozen=True, slots=True)
+class RedundancyGroup:
+    """The edges of one source that share a `redundancy_group` label.
+
+    `min_operational` is the largest value found on the members (the strictest reading when
+    they disagree), clamped to the group's size.
+    """
+
+    min_operational: int
+    hard: tuple[int, ...]
+    soft: tuple[int, ...]
+
+    @property
+    def members(self) -> tuple[int, ...]:
+        return self.hard + self.soft
+
+
+_NO_VERTICES: tuple[int, ...] = ()
+_NO_GROUPS: tuple[RedundancyGroup, ...] = ()
+
+
+@dataclass(frozen=True, eq=False)
+class DependencyGraph:
+    """Immutable once built; `with_inputs` returns a new graph sharing what did not change.
+
+    Per vertex v: `hard[v]` and `soft[v]` are the targets of v's edges outside any group,
+    `groups[v]` its redundancy groups, `dependents[v]` the distinct vertices with an edge
+    to v. `components` lists the SCCs in evaluation order (dependencies first) and
+    `component_of[v]` is the position of v's SCC in that list.
+    """
+
+    slugs: list[str]
+    kinds: list[str]
+    node_count: int
+    node_index: dict[str, int]
+    objective_index: dict[str, int]
+    values: list[Decimal]  # value at stake per objective, by vertex - node_count
+    intrinsic: list[int]  # as given by the input nodes; objectives are operational
+    hard: list[tuple[int, ...]]
+    soft: list[tuple[int, ...]]
+    groups: list[tuple[RedundancyGroup, ...]]
+    dependents: list[tuple[int, ...]]
+    components: list[tuple[int, ...]]
+    component_of: list[int]
+    cycle_components: frozenset[int]  # positions of SCCs that are cycles (incl. self-loops)
+
+    @property
+    def vertex_count(self) -> int:
+        return len(self.slugs)
+
+    @property
+    def cycles(self) -> tuple[tuple[str, ...], ...]:
+        """Each cycle's node slugs, sorted; cycles sorted by their first slug."""
+        cycles = [
+            tuple(sorted(self.slugs[v] for v in self.components[c])) for c in self.cycle_components
+        ]
+        return tuple(sorted(cycles))
+
+    def is_objective(self, vertex: int) -> bool:
+        return vertex >= self.node_count
+
+    def vertex(self, slug: str) -> int:
+        """The vertex of a node slug; UnknownNodeError if there is none."""
+        try:
+            return self.node_index[slug]
+        except KeyError:
+            raise UnknownNodeError(f"unknown node {slug!r}") from None
+
+    def dependencies(self, vertex: int) -> set[int]:
+        """The distinct vertices `vertex` has an edge (or requirement) to."""
+        targets = set(self.hard[vertex]) | set(self.soft[vertex])
+        for group in self.groups[vertex]:
+            targets.update(group.members)
+        return targets
+
+    def with_inputs(
+        self,
+        *,
+        dependencies: Mapping[str, Sequence[Edge]] | None = None,
+        requirements: Mapping[str, Sequence[Requirement]] | None = None,
+    ) -> tuple[DependencyGraph, bool]:
+        """A graph where some nodes' edges or some objectives' requirements are replaced.
+
+        `dependencies` maps a node slug to *all* its edges after the change; `requirements`
+        maps an objective key to all its requirements. Returns the new graph and whether the
+        old evaluation order is still valid for it (no SCC changed and every new dependency
+        comes earlier in the order), in which case only the changed vertices and what
+        depends on them need to be evaluated again.
+        """
+        table = _InputTable()
+        for slug, edges in (dependencies or {}).items():
+            source = self.vertex(slug)
+            if any(edge.source != slug for edge in edges):
+                raise InvalidGraphError(f"an edge listed for {slug} starts elsewhere")
+            table.hard.setdefault(source, [])  # a node whose edges were all removed
+            table.add_edges(edges, self.node_index)
+        for key, requires in (requirements or {}).items():
+            if key not in self.objective_index:
+                raise UnknownNodeError(f"unknown objective {key!r}")
+            table.add_requirements(self.objective_index[key], key, requires, self.node_index)
+        changed = table.sources()
+        if not changed:
+            return self, True
+
+        hard, soft, groups = list(self.hard), list(self.soft), list(self.groups)
+        dependents = list(self.dependents)
+        order_kept = True
+        for vertex in changed:
+            old_targets = self.dependencies(vertex)
+            hard[vertex], soft[vertex], groups[vertex] = table.inputs_of(vertex)
+            new_targets = set(hard[vertex]) | set(soft[vertex])
+            for group in groups[vertex]:
+                new_targets.update(group.members)
+            position = self.component_of[vertex]
+            if position in self.cycle_components and old_targets != new_targets:
+                order_kept = False  # the cycle may have split or grown
+            if any(self.component_of[t] >= position for t in new_targets - old_targets):
+                order_kept = False  # a new dependency evaluated later, or a new cycle
+            for target in old_targets - new_targets:
+                dependents[target] = tuple(d for d in dependents[target] if d != vertex)
+            for target in new_targets - old_targets:
+                dependents[target] = (*dependents[target], vertex)
+
+        graph = replace(self, hard=hard, soft=soft, groups=groups, dependents=dependents)
+        if order_kept:
+            return graph, True
+        return _with_evaluation_order(graph), False
+
+
+class _InputTable:
+    """Edges and requirements sorted by their source vertex: hard, soft and grouped inputs."""
+
+    def __init__(self) -> None:
+        self.hard: defaultdict[int, list[int]] = defaultdict(list)
+        self.soft: defaultdict[int, list[int]] = defaultdict(list)
+        self.group_members: defaultdict[int, dict[str, list[tuple[int, bool]]]] = defaultdict(dict)
+        self.group_min: dict[tuple[int, str], int] = {}
+
+    def add_edges(self, edges: Iterable[Edge], node_index: dict[str, int]) -> None:
+        hard, soft = self.hard, self.soft
+        for edge in edges:
+            try:
+                source = node_index[edge.source]
+                target = node_index[edge.target]
+            except KeyError as error:
+                raise UnknownNodeError(
+                    f"edge {edge.source}→{edge.target}: unknown node {error.args[0]!r}"
+                ) from None
+            if edge.redundancy_group:
+                self._add_group_member(source, target, edge)
+            elif edge.criticality == Criticality.HARD:
+                hard[source].append(target)
+            elif edge.criticality == Criticality.SOFT:
+                soft[source].append(target)
+            else:
+                raise InvalidGraphError(
+                    f"edge {edge.source}→{edge.target}: criticality {edge.criticality!r}"
+                )
+
+    def _add_group_member(self, source: int, target: int, edge: Edge) -> None:
+        label = edge.redundancy_group or ""
+        if edge.criticality not in _CRITICALITIES:
+            raise InvalidGraphError(
+                f"edge {edge.source}→{edge.target}: criticality {edge.criticality!r}"
+            )
+        if edge.min_operational < 1:
+            raise InvalidGraphError(
+                f"edge {edge.source}→{edge.target}: min_operational must be at least 1"
+            )
+        is_hard = edge.criticality == Criticality.HARD
+        self.group_members[source].setdefault(label, []).append((target, is_hard))
+        # Members that disagree on min_operational: the largest (the strictest) wins.
+        key = (source, label)
+        self.group_min[key] = max(self.group_min.get(key, 1), edge.min_operational)
+
+    def add_requirements(
+        self, vertex: int, key: str, requires: Iterable[Requirement], node_index: dict[str, int]
+    ) -> None:
+        self.hard.setdefault(vertex, [])  # an objective whose requirements were all removed
+        for requirement in requires:
+            target = node_index.get(requirement.node)
+            if target is None:
+                raise UnknownNodeError(
+                    f"objective {key} requires unknown node {requirement.node!r}"
+                )
+            if requirement.criticality == Criticality.HARD:
+                self.hard[vertex].append(target)
+            elif requirement.criticality == Criticality.SOFT:
+                self.soft[vertex].append(target)
+            else:
+                raise InvalidGraphError(
+                    f"objective {key} requires {requirement.node}: "
+                    f"criticality {requirement.criticality!r}"
+                )
+
+    def sources(self) -> set[int]:
+        return self.hard.keys() | self.soft.keys() | self.group_members.keys()
+
+    def groups_of(self, vertex: int) -> tuple[RedundancyGroup, ...]:
+        groups = tuple(
+            RedundancyGroup(
+                min_operational=min(self.group_min[(vertex, label)], len(members)),
+                hard=tuple(t for t, is_hard in members if is_hard),
+                soft=tuple(t for t, is_hard in members if not is_hard),
+            )
+            for label, members in sorted(self.group_members.get(vertex, {}).items())
+        )
+        return groups or _NO_GROUPS
+
+    def inputs_of(
+        self, vertex: int
+    ) -> tuple[tuple[int, ...], tuple[int, ...], tuple[RedundancyGroup, ...]]:
+        return (
+            tuple(self.hard.get(vertex, ())) or _NO_VERTICES,
+            tuple(self.soft.get(vertex, ())) or _NO_VERTICES,
+            self.groups_of(vertex),
+        )
+
+
+def build_graph(
+    nodes: Iterable[Node], edges: Iterable[Edge], objectives: Iterable[Objective]
+) -> DependencyGraph:
+    """Index and order the graph. Raises InvalidGraphError / UnknownNodeError on bad input."""
+    with garbage_collector_paused():
+        return _build_graph(nodes, edges, objectives)
+
+
+def _build_graph(
+    nodes: Iterable[Node], edges: Iterable[Edge], objectives: Iterable[Objective]
+) -> DependencyGraph:
+    slugs: list[str] = []
+    kinds: list[str] = []
+    intrinsic: list[int] = []
+    node_index: dict[str, int] = {}
+    for node in nodes:
+        if node.slug in node_index:
+            raise InvalidGraphError(f"duplicate node {node.slug!r}")
+        node_index[node.slug] = len(slugs)
+        slugs.append(node.slug)
+        kinds.append(node.kind)
+        intrinsic.append(int(State(node.intrinsic_state)))
+    node_count = len(slugs)
+
+    table = _InputTable()
+    table.add_edges(edges, node_index)
+    objective_index: dict[str, int] = {}
+    values: list[Decimal] = []
+    for objective in objectives:
+        if objective.key in objective_index:
+            raise InvalidGraphError(f"duplicate objective {objective.key!r}")
+        vertex = len(slugs)
+        objective_index[objective.key] = vertex
+        slugs.append(objective.key)
+        kinds.append("objective")
+        intrinsic.append(int(State.OPERATIONAL))
+        values.append(_money(objective.value_at_stake))
+        table.add_requirements(vertex, objective.key, objective.requires, node_index)
+
+    count = len(slugs)
+    hard: list[tuple[int, ...]] = [_NO_VERTICES] * count
+    soft: list[tuple[int, ...]] = [_NO_VERTICES] * count
+    groups: list[tuple[RedundancyGroup, ...]] = [_NO_GROUPS] * count
+    dependents: list[list[int]] = [[] for _ in range(count)]
+    for vertex, targets in table.hard.items():
+        hard[vertex] = tuple(targets)
+        for target in targets:
+            dependents[target].append(vertex)
+    for vertex, targets in table.soft.items():
+        soft[vertex] = tuple(targets)
+        for target in targets:
+            dependents[target].append(vertex)
+    for vertex in table.group_members:
+        groups[vertex] = table.groups_of(vertex)
+        for group in groups[vertex]:
+            for target in group.members:
+                dependents[target].append(vertex)
+
+    graph = DependencyGraph(
+        slugs=slugs,
+        kinds=kinds,
+        node_count=node_count,
+        node_index=node_index,
+        objective_index=objective_index,
+        values=values,
+        intrinsic=intrinsic,
+        hard=hard,
+        soft=soft,
+        groups=groups,
+        # The same pair can be linked twice (hard and in a group): count a dependent once.
+        dependents=[tuple(dict.fromkeys(d)) if len(d) > 1 else tuple(d) for d in dependents],
+        components=[],
+        component_of=[],
+        cycle_components=frozenset(),
+    )
+    return _with_evaluation_order(graph)
+
+
+def _money(value: Decimal | float) -> Decimal:
+    # str() first so that 0.1 becomes Decimal("0.1"), not its binary approximation.
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def _with_evaluation_order(graph: DependencyGraph) -> DependencyGraph:
+    components, cycle_components = _evaluation_order(graph)
+    component_of = [0] * graph.vertex_count
+    for position, members in enumerate(components):
+        for vertex in members:
+            component_of[vertex] = position
+    return replace(
+        graph,
+        components=components,
+        component_of=component_of,
+        cycle_components=cycle_components,
+    )
+
+
+def _evaluation_order(graph: DependencyGraph) -> tuple[list[tuple[int, ...]], frozenset[int]]:
+    """The SCCs of the graph, every dependency before its dependents, and which are cycles.
+
+    networkx finds the SCCs and orders them, but only for the *core*: the vertices that lie on
+    a cycle or between two cycles. Everything else is peeled off first in two plain passes
+    (Kahn's algorithm from the leaves, then from the top), because handing all 250,000 edges
+    of a large organisation to networkx costs about 1.3 s and the peeling about 0.1 s. In a
+    graph without cycles the core is empty.
+    """
+    count = graph.vertex_count
+    dependents = graph.dependents
+
+    # Pass 1, from the leaves: a vertex is ready once all its dependencies are placed.
+    missing = [0] * count
+    for vertex_dependents in dependents:
+        for dependent in vertex_dependents:
+            missing[dependent] += 1
+    first = [v for v in range(count) if missing[v] == 0]
+    for vertex in first:  # grows while we walk it
+        for dependent in dependents[vertex]:
+            missing[dependent] -= 1
+            if missing[dependent] == 0:
+                first.append(dependent)
+
+    # Pass 2, from the top, over what is left (cycles and whatever depends on them): a vertex
+    # can go last once everything that depends on it has gone.
+    left = {v for v in range(count) if missing[v] > 0}
+    dependencies = {v: graph.dependencies(v) & left for v in left}
+    waiting = dict.fromkeys(left, 0)
+    for vertex in left:
+        for target in dependencies[vertex]:
+            waiting[target] += 1
+    last = [v for v in left if waiting[v] == 0]
+    for vertex in last:
+        for target in dependencies[vertex]:
+            waiting[target] -= 1
+            if waiting[target] == 0:
+                last.append(target)
+
+    # The core: cycles and the vertices between them, left to networkx.
+    core = left.difference(last)
+    core_graph: nx.DiGraph[int] = nx.DiGraph()
+    core_graph.add_nodes_from(sorted(core))
+    core_graph.add_edges_from((v, t) for v in sorted(core) for t in dependencies[v] if t in core)
+    condensation = nx.condensation(core_graph)
+    # Edges point from dependent to dependency, so a topological sort lists dependents
+    # first; evaluation needs the reverse.
+    core_order = list(reversed(list(nx.topological_sort(condensation))))
+
+    components: list[tuple[int, ...]] = [(v,) for v in first]
+    cycle_components: set[int] = set()
+    for scc in core_order:
+        members = tuple(sorted(condensation.nodes[scc]["members"]))
+        if len(members) > 1 or core_graph.has_edge(members[0], members[0]):
+            cycle_components.add(len(components))
+        components.append(members)
+    components.extend((v,) for v in reversed(last))
+    return components, frozenset(cycle_components)
