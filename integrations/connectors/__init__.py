@@ -1,0 +1,95 @@
+"""ITSM connectors: pure Python, no Django (DESIGN §4).
+
+Usage from the sync service::
+
+    connector = connector_for(config)           # config: ConnectorConfig
+    for page in connector.fetch_pages(stored_cursor):
+        upsert(page.tickets); quarantine(page.rejected); store(page.cursor)
+
+Each tool is one module: :mod:`.servicenow`, :mod:`.jira`, :mod:`.rt`. All outbound HTTP
+goes through :mod:`.http`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .base import (
+    ACTIVE_CATEGORIES,
+    STATUS_CATEGORIES,
+    Connector,
+    ConnectorConfig,
+    NormalizedTicket,
+    Page,
+    Rejected,
+    StatusCategory,
+    ticket_is_blocking,
+)
+from .errors import (
+    ApiRemovedError,
+    AuthenticationError,
+    ConfigurationError,
+    ConnectorError,
+    HttpStatusError,
+    NetworkError,
+    RateLimitedError,
+    RequestRejectedError,
+    ResponseFormatError,
+    ServerError,
+    UnsafeDestinationError,
+)
+from .jira import JiraConnector
+from .rt import RequestTrackerConnector
+from .servicenow import ServiceNowConnector
+from .watermark import Cursor
+
+__all__ = [
+    "ACTIVE_CATEGORIES",
+    "CONNECTORS",
+    "STATUS_CATEGORIES",
+    "ApiRemovedError",
+    "AuthenticationError",
+    "ConfigurationError",
+    "Connector",
+    "ConnectorConfig",
+    "ConnectorError",
+    "Cursor",
+    "HttpStatusError",
+    "JiraConnector",
+    "NetworkError",
+    "NormalizedTicket",
+    "Page",
+    "RateLimitedError",
+    "Rejected",
+    "RequestRejectedError",
+    "RequestTrackerConnector",
+    "ResponseFormatError",
+    "ServerError",
+    "ServiceNowConnector",
+    "StatusCategory",
+    "UnsafeDestinationError",
+    "connector_class",
+    "connector_for",
+    "ticket_is_blocking",
+]
+
+CONNECTORS: Mapping[str, type[Connector]] = {
+    ServiceNowConnector.kind: ServiceNowConnector,
+    JiraConnector.kind: JiraConnector,
+    RequestTrackerConnector.kind: RequestTrackerConnector,
+}
+
+
+def connector_class(kind: str) -> type[Connector]:
+    try:
+        return CONNECTORS[kind]
+    except KeyError:
+        raise ConfigurationError(
+            f"unknown connector kind {kind!r}; known: {', '.join(sorted(CONNECTORS))}"
+        ) from None
+
+
+def connector_for(config: ConnectorConfig, **kwargs: Any) -> Connector:
+    """The connector for ``config.kind``; ``kwargs`` go to its constructor (retry, sleep...)."""
+    return connector_class(config.kind)(config, **kwargs)

@@ -1,0 +1,416 @@
+"""The small interface every ITSM connector implements (DESIGN §4), and its plain data.
+
+A connector is built from a :class:`ConnectorConfig` and offers three things:
+
+- :meth:`Connector.fetch_pages` — the records changed since a cursor, one :class:`Page` at a
+  time; each page carries the cursor to store once that page is committed;
+- :meth:`Connector.normalize` — one raw record to a :class:`NormalizedTicket` (the ticket
+  fields of DESIGN §2), or a :class:`Rejected` with the reason; it never raises;
+- :meth:`Connector.test_connection` — a short human-readable result, or a ConnectorError.
+
+No Django, DRF or Celery here: plain dataclasses in and out, so the package is tested on
+its own and the sync orchestration is written once, on the Django side.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, ClassVar, Literal, get_args
+
+import httpx
+
+from .errors import ConfigurationError, ResponseFormatError
+from .http import DEFAULT_TIMEOUT, HttpClient, Resolver, RetryPolicy, system_resolver
+from .watermark import Cursor, Watermark, scope_fingerprint
+
+__all__ = [
+    "ACTIVE_CATEGORIES",
+    "STATUS_CATEGORIES",
+    "AuthType",
+    "Connector",
+    "ConnectorConfig",
+    "Cursor",
+    "NormalizedTicket",
+    "Page",
+    "RawPage",
+    "RecordRejected",
+    "Rejected",
+    "StatusCategory",
+    "ticket_is_blocking",
+]
+
+StatusCategory = Literal["open", "in_progress", "resolved", "closed", "cancelled"]
+STATUS_CATEGORIES: tuple[StatusCategory, ...] = get_args(StatusCategory)
+ACTIVE_CATEGORIES: frozenset[StatusCategory] = frozenset({"open", "in_progress"})
+
+AuthType = Literal["basic", "token", "bearer"]
+AUTH_TYPES: tuple[AuthType, ...] = get_args(AuthType)
+
+
+@dataclass(frozen=True)
+class ConnectorConfig:
+    """What an admin configures for one source (DESIGN §2 ``Connector``).
+
+    ``status_map`` and ``priority_map`` are merged over the connector's defaults (see each
+    connector's ``default_status_map``/``default_priority_map``); ``options`` holds the
+    tool-specific settings each connector lists in ``option_help``.
+    """
+
+    kind: str
+    base_url: str
+    auth_type: AuthType = "basic"
+    username: str = ""
+    secret: str = field(default="", repr=False)  # never in reprs, logs or tracebacks
+    query: str = ""
+    status_map: Mapping[str, str] = field(default_factory=dict)
+    priority_map: Mapping[str, int] = field(default_factory=dict)
+    blocking_priority: int = 2
+    blocker_labels: tuple[str, ...] = ()
+    page_size: int = 100
+    allow_private_networks: bool = False
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        url = httpx.URL(self.base_url) if self.base_url else None
+        if url is None or url.scheme not in ("http", "https") or not url.host:
+            raise ConfigurationError(f"base URL must be an http(s) URL: {self.base_url!r}")
+        if self.auth_type not in AUTH_TYPES:
+            raise ConfigurationError(f"auth type must be one of {AUTH_TYPES}: {self.auth_type!r}")
+        if not 1 <= self.blocking_priority <= 5:
+            raise ConfigurationError("blocking priority must be between 1 and 5")
+        if self.page_size < 1:
+            raise ConfigurationError("page size must be at least 1")
+        for raw, category in self.status_map.items():
+            if category not in STATUS_CATEGORIES:
+                raise ConfigurationError(
+                    f"status map: {raw!r} maps to {category!r}, not one of {STATUS_CATEGORIES}"
+                )
+        for raw, priority in self.priority_map.items():
+            valid = isinstance(priority, int) and not isinstance(priority, bool)
+            if not valid or not 1 <= priority <= 5:
+                raise ConfigurationError(
+                    f"priority map: {raw!r} must map to 1..5, not {priority!r}"
+                )
+
+
+@dataclass(frozen=True)
+class NormalizedTicket:
+    """One source ticket in the fields of DESIGN §2; timestamps are aware UTC."""
+
+    external_id: str
+    key: str
+    url: str
+    title: str
+    status_raw: str
+    status_category: StatusCategory
+    priority: int  # 1 (highest) .. 5
+    is_blocker: bool  # the source marks it a blocker (label/component/flag mapped)
+    assignee: str | None
+    assignment_group: str | None
+    reassignment_count: int | None  # None where the tool has no such count (Jira, RT)
+    ci: str | None
+    components: tuple[str, ...]
+    labels: tuple[str, ...]
+    opened_at: datetime
+    updated_at: datetime
+    resolved_at: datetime | None
+    raw: Mapping[str, Any] = field(repr=False, compare=False)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status_category in ACTIVE_CATEGORIES
+
+
+def ticket_is_blocking(ticket: NormalizedTicket, *, blocking_priority: int) -> bool:
+    """DESIGN §2: active, and at or above the threshold or marked a blocker by the source."""
+    return ticket.is_active and (ticket.priority <= blocking_priority or ticket.is_blocker)
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A record that could not be normalized; kept with the reason (quarantine)."""
+
+    external_id: str | None
+    reason: str
+    raw: object = field(repr=False, compare=False)
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a fetch: what to upsert, what to quarantine, and the cursor after it.
+
+    Store ``cursor`` only after ``tickets`` and ``rejected`` are committed. ``is_last`` is
+    True on the final page of the fetch: the source has nothing more for this query.
+    ``received`` counts the records the source sent; ``skipped`` those dropped as already
+    processed (overlap window, equal timestamps at page edges).
+    """
+
+    tickets: tuple[NormalizedTicket, ...]
+    rejected: tuple[Rejected, ...]
+    cursor: Cursor
+    is_last: bool
+    received: int = 0
+    skipped: int = 0
+
+
+@dataclass(frozen=True)
+class RawPage:
+    """What a connector's pager read from the source: raw records, and whether it ended."""
+
+    records: list[object]
+    is_last: bool
+
+
+class RecordRejected(Exception):
+    """Raised inside a normalizer: this record is rejected for ``reason``."""
+
+
+class Connector(ABC):
+    """Base class: one subclass per tool, registered by ``kind``."""
+
+    kind: ClassVar[str]
+    label: ClassVar[str]
+    auth_types: ClassVar[frozenset[AuthType]]
+    default_status_map: ClassVar[Mapping[str, StatusCategory]]
+    default_priority_map: ClassVar[Mapping[str, int]]
+    default_overlap_seconds: ClassVar[int] = 0
+    max_page_size: ClassVar[int] = 1000
+    # option name -> what it does; any other key in ``options`` is a configuration error.
+    option_help: ClassVar[Mapping[str, str]] = {}
+
+    def __init__(
+        self,
+        config: ConnectorConfig,
+        *,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        resolver: Resolver = system_resolver,
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+    ) -> None:
+        if config.kind != self.kind:
+            raise ConfigurationError(
+                f"{type(self).__name__} cannot run a {config.kind!r} connector"
+            )
+        unknown = set(config.options) - set(self.option_help) - {"overlap_seconds"}
+        if unknown:
+            raise ConfigurationError(
+                f"unknown option(s) for {self.label}: {', '.join(sorted(unknown))}; "
+                f"known: {', '.join(sorted(self.option_help))}"
+            )
+        if config.auth_type not in self.auth_types:
+            raise ConfigurationError(
+                f"{self.label} supports auth {sorted(self.auth_types)}, not {config.auth_type!r}"
+            )
+        if not config.secret:
+            raise ConfigurationError("the connector has no secret (password or token)")
+        self.config = config
+        self.status_map: dict[str, StatusCategory] = {
+            **self.base_status_map(),
+            **{k: _as_category(v) for k, v in config.status_map.items()},
+        }
+        self.priority_map: dict[str, int] = {**self.default_priority_map, **config.priority_map}
+        self.blocker_labels = frozenset(label.casefold() for label in config.blocker_labels)
+        self.page_size = min(config.page_size, self.max_page_size)
+        self.overlap = timedelta(
+            seconds=self.option_int("overlap_seconds", self.default_overlap_seconds, minimum=0)
+        )
+        auth: httpx.Auth | None = None
+        headers: dict[str, str] = {}
+        if config.auth_type == "basic":
+            auth = httpx.BasicAuth(config.username, config.secret)
+        elif config.auth_type == "bearer":
+            headers["Authorization"] = f"Bearer {config.secret}"
+        else:
+            # RT REST2's token scheme (itsm-apis.md §3 "Auth").
+            headers["Authorization"] = f"token {config.secret}"
+        self.http = HttpClient(
+            base_url=config.base_url.rstrip("/"),
+            auth=auth,
+            headers=headers,
+            timeout=timeout,
+            retry=retry,
+            allow_private_networks=config.allow_private_networks,
+            sleep=sleep,
+            resolver=resolver,
+        )
+
+    # --- the interface ---------------------------------------------------------------
+
+    def fetch_pages(self, cursor: Cursor | None) -> Iterator[Page]:
+        """Pages of the records changed since ``cursor`` (None: everything), oldest first.
+
+        Always yields at least one page; the last has ``is_last=True``. The caller commits a
+        page, stores ``page.cursor``, then asks for the next one.
+        """
+        watermark = Watermark.from_cursor(cursor, scope=self.scope(), overlap=self.overlap)
+        for raw_page in self._raw_pages(watermark):
+            tickets: list[NormalizedTicket] = []
+            rejected: list[Rejected] = []
+            skipped = 0
+            for raw in raw_page.records:
+                result = self.normalize(raw)
+                if isinstance(result, Rejected):
+                    # A rejected record with a readable id and time moves the watermark
+                    # too, so a record the source keeps broken is quarantined once.
+                    if result.external_id is not None and result.updated_at is not None:
+                        if not watermark.is_new(result.external_id, result.updated_at):
+                            skipped += 1
+                            continue
+                        watermark.record(result.external_id, result.updated_at)
+                    rejected.append(result)
+                    continue
+                if not watermark.is_new(result.external_id, result.updated_at):
+                    skipped += 1
+                    continue
+                watermark.record(result.external_id, result.updated_at)
+                tickets.append(result)
+            yield Page(
+                tickets=tuple(tickets),
+                rejected=tuple(rejected),
+                cursor=watermark.to_cursor(),
+                is_last=raw_page.is_last,
+                received=len(raw_page.records),
+                skipped=skipped,
+            )
+            if raw_page.is_last:
+                return
+
+    def normalize(self, raw: object) -> NormalizedTicket | Rejected:
+        """One raw record as a ticket, or rejected with a reason. Never raises."""
+        try:
+            return self._normalize(raw)
+        except RecordRejected as exc:
+            reason = str(exc)
+        except Exception as exc:  # a parser surprise must not sink the rest of the page
+            reason = f"could not be read: {type(exc).__name__}: {exc}"
+        try:
+            identity = self._identity(raw)
+        except Exception:
+            identity = None
+        return Rejected(
+            external_id=identity[0] if identity else None,
+            reason=reason,
+            raw=raw,
+            updated_at=identity[1] if identity else None,
+        )
+
+    @abstractmethod
+    def test_connection(self) -> str:
+        """Check URL, credentials and query; a short result for the admin, or raise."""
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> Connector:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # --- what each tool implements -----------------------------------------------------
+
+    @abstractmethod
+    def _raw_pages(self, watermark: Watermark) -> Iterator[RawPage]:
+        """Read the source page by page from ``watermark``.
+
+        This generator is resumed only after the previous page went through the watermark,
+        so it may read ``watermark.since`` to decide where the next request starts.
+        """
+
+    @abstractmethod
+    def _normalize(self, raw: object) -> NormalizedTicket:
+        """Raise :class:`RecordRejected` with a clear reason for anything unexpected."""
+
+    @abstractmethod
+    def _identity(self, raw: object) -> tuple[str, datetime] | None:
+        """(external id, updated) of a raw record if both are readable, else None."""
+
+    def base_status_map(self) -> Mapping[str, StatusCategory]:
+        """The defaults the configured ``status_map`` is merged over."""
+        return self.default_status_map
+
+    def scope_parts(self) -> tuple[object, ...]:
+        """What the cursor depends on; when any of it changes, sync starts over."""
+        return (self.kind, self.config.base_url.rstrip("/"), self.config.query)
+
+    def scope(self) -> str:
+        return scope_fingerprint(*self.scope_parts())
+
+    # --- helpers for the tools ------------------------------------------------------------
+
+    def option_str(self, name: str, default: str = "") -> str:
+        value = self.config.options.get(name, default)
+        if not isinstance(value, str):
+            raise ConfigurationError(f"option {name!r} must be a string")
+        return value.strip()
+
+    def option_int(self, name: str, default: int, *, minimum: int = 0) -> int:
+        value = self.config.options.get(name, default)
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise ConfigurationError(f"option {name!r} must be a whole number >= {minimum}")
+        return value
+
+    def option_list(self, name: str, default: Iterable[str] = ()) -> tuple[str, ...]:
+        value = self.config.options.get(name, list(default))
+        if isinstance(value, str):
+            value = [part for part in value.split(",")]
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            raise ConfigurationError(f"option {name!r} must be a list of strings")
+        return tuple(v.strip() for v in value if v.strip())
+
+    def map_priority(self, raw: str) -> int:
+        priority = self.priority_map.get(raw)
+        if priority is None:
+            raise RecordRejected(f"unknown priority {raw!r}; add it to the priority map")
+        return priority
+
+    def marks_blocker(self, values: Iterable[str]) -> bool:
+        return any(value.casefold() in self.blocker_labels for value in values)
+
+
+def _as_category(value: str) -> StatusCategory:
+    for category in STATUS_CATEGORIES:
+        if value == category:
+            return category
+    raise ConfigurationError(f"not a status category: {value!r}")
+
+
+# --- small parsing helpers shared by the normalizers -----------------------------------------
+
+
+def require_mapping(raw: object, what: str = "record") -> Mapping[str, Any]:
+    if not isinstance(raw, Mapping):
+        raise RecordRejected(f"{what} is a {type(raw).__name__}, not a JSON object")
+    return raw
+
+
+def require_text(record: Mapping[str, Any], name: str) -> str:
+    value = record.get(name)
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not value.strip():
+        raise RecordRejected(f"missing or empty {name!r}")
+    return value.strip()
+
+
+def optional_text(value: object) -> str | None:
+    if isinstance(value, str):
+        return value.strip() or None
+    return None
+
+
+def json_body(response: httpx.Response) -> Any:
+    """The JSON body of a 2xx response; a clear error when it is something else."""
+    try:
+        return response.json()
+    except ValueError as exc:
+        content_type = response.headers.get("Content-Type", "?")
+        raise ResponseFormatError(
+            f"{response.request.method} {response.request.url.copy_with(query=None)} answered "
+            f"{response.status_code} with {content_type}, not JSON (a login or proxy page?)"
+        ) from exc

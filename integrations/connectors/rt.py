@@ -1,0 +1,338 @@
+"""Request Tracker 5 REST2 connector (itsm-apis.md §3, verified against RT 5.0.3).
+
+Reads ``GET /REST/2.0/tickets?query=<TicketSQL>&fields=...&orderby=LastUpdated&order=ASC
+&orderby=id&order=ASC&per_page=<=100&page=N`` with::
+
+    (<admin TicketSQL>) AND LastUpdated >= 'YYYY-MM-DD HH:MM:SS'
+
+Quirks followed from the reference:
+
+- the literal is read in the API user's time zone (``Users.Timezone``, else the server's
+  ``$Timezone``, stock default US/Eastern), and an ISO literal with ``Z`` is mis-parsed
+  (matches every ticket); so the start is converted to that zone and formatted plainly;
+- ``per_page`` above 100 is clamped to 100; ``next_page`` appears only when there is one;
+  an empty result has ``"pages": 0.0``;
+- item ids are strings in collections but numbers from ``GET /ticket/:id``;
+- ``CustomFields`` is ``""`` in collections when the ticket has no values;
+- dates are UTC with ``Z``; ``1970-01-01T00:00:00Z`` means "not set".
+
+Paging restarts at the newest ``LastUpdated`` received, as for ServiceNow (see there).
+
+Priority: RT's priority is a number, by convention 0 (low) to 100 (high); RT 5's stock
+``%PriorityAsString`` names Low 0, Medium 50, High 100. The default map splits that scale into
+five equal bands, ``80..`` → 1, ``60..79`` → 2, ``40..59`` → 3, ``20..39`` → 4, ``..19`` → 5, so
+Low → 5, Medium → 3, High → 1. ``priority_map`` may give exact values (``"50": 2``) or its own
+bands (``"90..": 1``); an exact value wins over a band, and a map with any band of its own
+replaces the default bands entirely.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+from urllib.parse import quote
+
+from .base import (
+    Connector,
+    NormalizedTicket,
+    RawPage,
+    RecordRejected,
+    StatusCategory,
+    json_body,
+    optional_text,
+    require_mapping,
+    require_text,
+)
+from .errors import ConfigurationError, ResponseFormatError
+from .timestamps import load_zone, parse_iso_datetime, wall_clock_at_or_before
+from .watermark import Watermark
+
+__all__ = ["RequestTrackerConnector"]
+
+DEFAULT_STATUS_MAP: Mapping[str, StatusCategory] = {
+    "new": "open",
+    "open": "in_progress",
+    "stalled": "in_progress",  # waiting on someone; still to be done
+    "resolved": "resolved",
+    "rejected": "cancelled",
+    "deleted": "cancelled",
+}
+DEFAULT_PRIORITY_MAP: Mapping[str, int] = {
+    "80..": 1,
+    "60..79": 2,
+    "40..59": 3,
+    "20..39": 4,
+    "..19": 5,
+    # Names, in case an instance renders PriorityAsString.
+    "High": 1,
+    "Medium": 3,
+    "Low": 5,
+}
+FIELDS = "Subject,Status,Queue,Owner,Created,LastUpdated,Resolved,Priority,CustomFields"
+MAX_PER_PAGE = 100  # §3 "Paging": > 100 is clamped to 100
+NOT_SET = "1970-01-01T00:00:00Z"
+SECOND = timedelta(seconds=1)
+BAND = re.compile(r"^\s*(-?\d+)?\s*\.\.\s*(-?\d+)?\s*$")
+WHOLE_NUMBER = re.compile(r"^\s*-?\d+\s*$")
+
+
+def _parse_bands(priority_map: Mapping[str, int]) -> list[tuple[int | None, int | None, int]]:
+    bands = []
+    for key, priority in priority_map.items():
+        match = BAND.match(key)
+        if match and (match.group(1) or match.group(2)):
+            low = int(match.group(1)) if match.group(1) else None
+            high = int(match.group(2)) if match.group(2) else None
+            bands.append((low, high, priority))
+    return bands
+
+
+def _timestamp(ticket: Mapping[str, Any], name: str) -> datetime | None:
+    value = ticket.get(name)
+    if value is None or value == "" or value == NOT_SET:
+        return None
+    if not isinstance(value, str):
+        raise RecordRejected(f"{name!r} is a {type(value).__name__}, not a date")
+    try:
+        return parse_iso_datetime(value)
+    except ValueError as exc:
+        raise RecordRejected(f"{name!r} is not a W3CDTF date: {value!r}") from exc
+
+
+def _object_id(value: object) -> str | None:
+    """A REST2 object placeholder ``{"id", "type", "_url", ...}`` (or a plain string)."""
+    if isinstance(value, Mapping):
+        for key in ("Name", "id"):
+            text = value.get(key)
+            if isinstance(text, int) and not isinstance(text, bool):
+                text = str(text)
+            if isinstance(text, str) and text.strip():
+                return text.strip()
+        return None
+    return optional_text(value)
+
+
+def _custom_fields(value: object) -> dict[str, list[str]]:
+    """Custom field values by name; ``""`` means none (§3 "Quirks")."""
+    if value is None or value == "":
+        return {}
+    fields: dict[str, list[str]] = {}
+    if isinstance(value, list):
+        for item in value:
+            if not isinstance(item, Mapping) or not isinstance(item.get("name"), str):
+                raise RecordRejected("a 'CustomFields' entry has no name")
+            values = item.get("values") or []
+            if not isinstance(values, list):
+                raise RecordRejected(f"custom field {item['name']!r} values are not a list")
+            fields[item["name"]] = [str(v).strip() for v in values if str(v).strip()]
+        return fields
+    if isinstance(value, Mapping):
+        for name, values in value.items():
+            listed = values if isinstance(values, list) else [values]
+            fields[str(name)] = [str(v).strip() for v in listed if v is not None and str(v).strip()]
+        return fields
+    raise RecordRejected(f"'CustomFields' is a {type(value).__name__}")
+
+
+class RequestTrackerConnector(Connector):
+    kind = "rt"
+    label = "Request Tracker"
+    auth_types = frozenset({"token", "basic"})
+    default_status_map = DEFAULT_STATUS_MAP
+    default_priority_map = DEFAULT_PRIORITY_MAP
+    max_page_size = MAX_PER_PAGE
+    default_overlap_seconds = 60
+    option_help: ClassVar[Mapping[str, str]] = {
+        "time_zone": "the RT user's IANA time zone; by default read from the user record "
+        "(required when the user has none of its own or auth is by token without username)",
+        "ci_custom_field": "custom field whose value is the configuration item",
+        "component_custom_field": "custom field whose values are the components",
+        "overlap_seconds": "seconds re-read at the start of each run (default 60)",
+    }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.ci_field = self.option_str("ci_custom_field")
+        self.component_field = self.option_str("component_custom_field")
+        own_bands = _parse_bands(self.config.priority_map)
+        self.bands = own_bands or _parse_bands(DEFAULT_PRIORITY_MAP)
+        for key in self.priority_map:
+            if not BAND.match(key) and WHOLE_NUMBER.match(key) is None and not key.isalpha():
+                raise ConfigurationError(f"RT priority map key {key!r} is not a number or band")
+
+    # --- fetching --------------------------------------------------------------------
+
+    def user_time_zone(self) -> str:
+        """The zone RT reads TicketSQL dates in (§3 "TicketSQL for incremental sync" 1)."""
+        configured = self.option_str("time_zone")
+        if configured:
+            return configured
+        if not self.config.username:
+            raise ConfigurationError(
+                "RT reads query dates in the API user's time zone; set the option "
+                "'time_zone' (or the connector's username so it can be read)"
+            )
+        user = json_body(
+            self.http.request("GET", f"/REST/2.0/user/{quote(self.config.username, safe='')}")
+        )
+        zone = user.get("Timezone") if isinstance(user, Mapping) else None
+        if not isinstance(zone, str) or not zone.strip():
+            raise ConfigurationError(
+                f"the RT user {self.config.username!r} has no time zone of its own, so RT "
+                "uses the server's $Timezone, which the API does not show; set the option "
+                "'time_zone' to it"
+            )
+        return zone.strip()
+
+    def _query(self, start: datetime | None, zone_name: str) -> str:
+        admin = self.config.query.strip()
+        if start is None:
+            return admin or "id > 0"
+        local = wall_clock_at_or_before(start, load_zone(zone_name), SECOND)
+        clause = f"LastUpdated >= '{local:%Y-%m-%d %H:%M:%S}'"
+        return f"({admin}) AND {clause}" if admin else clause
+
+    def _search(self, query: str, page: int, per_page: int) -> Mapping[str, Any]:
+        body = json_body(
+            self.http.request(
+                "GET",
+                "/REST/2.0/tickets",
+                params={
+                    "query": query,
+                    "fields": FIELDS,
+                    "fields[Queue]": "Name",
+                    "orderby": ["LastUpdated", "id"],
+                    "order": ["ASC", "ASC"],
+                    "per_page": per_page,
+                    "page": page,
+                },
+            )
+        )
+        if not isinstance(body, Mapping) or not isinstance(body.get("items"), list):
+            raise ResponseFormatError("RT answered without an 'items' list")
+        return body
+
+    def _raw_pages(self, watermark: Watermark) -> Iterator[RawPage]:
+        zone_name = self.user_time_zone()
+        query = self._query(watermark.query_start(), zone_name)
+        page = 1
+        while True:
+            body = self._search(query, page, self.page_size)
+            items = list(body["items"])
+            pages = body.get("pages")
+            more = bool(items) and (
+                "next_page" in body or (isinstance(pages, int | float) and page < pages)
+            )
+            yield RawPage(records=items, is_last=not more)
+            if not more:
+                return
+            newest = max(
+                (identity[1] for r in items if (identity := self._identity(r))), default=None
+            )
+            restarted = self._query(newest, zone_name) if newest is not None else query
+            if restarted != query:
+                query, page = restarted, 1
+            else:
+                page += 1
+
+    # --- normalizing -----------------------------------------------------------------
+
+    def _ticket_id(self, ticket: Mapping[str, Any]) -> str:
+        value = ticket.get("id")
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str) or not value.strip().isdigit():
+            raise RecordRejected(f"'id' is not a ticket number: {value!r}")
+        return value.strip()
+
+    def _identity(self, raw: object) -> tuple[str, datetime] | None:
+        if not isinstance(raw, Mapping):
+            return None
+        try:
+            ticket_id = self._ticket_id(raw)
+            updated = _timestamp(raw, "LastUpdated")
+        except RecordRejected:
+            return None
+        return (ticket_id, updated) if updated else None
+
+    def _priority(self, ticket: Mapping[str, Any]) -> int:
+        value = ticket.get("Priority")
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str) or not value.strip():
+            raise RecordRejected("missing 'Priority' (was it in 'fields'?)")
+        value = value.strip()
+        if value in self.priority_map and not BAND.match(value):
+            return self.priority_map[value]
+        if WHOLE_NUMBER.match(value) is None:
+            raise RecordRejected(f"unknown priority {value!r}; add it to the priority map")
+        number = int(value)
+        for low, high, priority in self.bands:
+            if (low is None or number >= low) and (high is None or number <= high):
+                return priority
+        raise RecordRejected(f"priority {number} is in no band of the priority map")
+
+    def _normalize(self, raw: object) -> NormalizedTicket:
+        ticket = require_mapping(raw)
+        ticket_id = self._ticket_id(ticket)
+        updated = _timestamp(ticket, "LastUpdated")
+        if updated is None:
+            raise RecordRejected("missing 'LastUpdated' (was it in 'fields'?)")
+        created = _timestamp(ticket, "Created")
+        if created is None:
+            raise RecordRejected("missing 'Created'")
+        status = require_text(ticket, "Status")
+        category = self.status_map.get(status) or self.status_map.get(status.lower())
+        if category is None:
+            raise RecordRejected(f"unknown status {status!r}; add it to the status map")
+        custom = _custom_fields(ticket.get("CustomFields"))
+        ci_values = custom.get(self.ci_field, []) if self.ci_field else []
+        components = tuple(custom.get(self.component_field, [])) if self.component_field else ()
+        labels = tuple(
+            dict.fromkeys(
+                value
+                for name, values in custom.items()
+                if name not in (self.ci_field, self.component_field)
+                for value in values
+            )
+        )
+        owner = _object_id(ticket.get("Owner"))
+        subject = ticket.get("Subject")
+        return NormalizedTicket(
+            external_id=ticket_id,
+            key=f"RT#{ticket_id}",
+            url=f"{self.config.base_url.rstrip('/')}/Ticket/Display.html?id={ticket_id}",
+            title=subject.strip() if isinstance(subject, str) else "",
+            status_raw=status,
+            status_category=category,
+            priority=self._priority(ticket),
+            is_blocker=self.marks_blocker((*labels, *components)),
+            assignee=None if owner in (None, "Nobody") else owner,
+            assignment_group=_object_id(ticket.get("Queue")),
+            reassignment_count=None,
+            ci=ci_values[0] if ci_values else None,
+            components=components,
+            labels=labels,
+            opened_at=created,
+            updated_at=updated,
+            resolved_at=_timestamp(ticket, "Resolved"),
+            raw=dict(ticket),
+        )
+
+    # --- connection check ------------------------------------------------------------
+
+    def test_connection(self) -> str:
+        about = json_body(self.http.request("GET", "/REST/2.0/rt"))
+        version = about.get("Version", "?") if isinstance(about, Mapping) else "?"
+        zone = self.user_time_zone()
+        load_zone(zone)
+        body = self._search(self._query(None, zone), 1, 1)
+        total = body.get("total")
+        found = f"{int(total)} tickets match the query" if isinstance(total, int | float) else "ok"
+        now = datetime.now(UTC)
+        return (
+            f"Connected to Request Tracker {version} at {self.config.base_url}: {found}; "
+            f"query dates are sent in {zone} (now {now.astimezone(load_zone(zone)):%H:%M} there)."
+        )

@@ -1,0 +1,431 @@
+"""ServiceNow Table API connector (itsm-apis.md §1).
+
+Reads ``GET /api/now/table/{table}`` (incident by default; change_request, problem and
+sc_req_item selectable) with an encoded query::
+
+    <admin query>^sys_updated_on>=YYYY-MM-DD HH:MM:SS^ORDERBYsys_updated_on^ORDERBYsys_id
+
+and offset paging (``sysparm_offset``/``sysparm_limit``, end detected from
+``X-Total-Count``, else ``Link rel="next"``, else a short page).
+
+Paging is keyset-first: once a page has moved the time forward, the next request starts
+again at the newest ``sys_updated_on`` received, offset 0, instead of continuing the offset.
+Offset paging over a set that changes while we read it skips rows (a record updated behind
+the offset moves to the end and shifts the rest down; §1 "Offset paging over a changing set
+can skip or duplicate rows"). Restarting at the newest timestamp re-reads only that second's
+ties, which the watermark drops by ``(sys_id, sys_updated_on)``. Only when a whole page
+shares one timestamp does the offset advance, inside that second.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+import httpx
+
+from .base import (
+    Connector,
+    NormalizedTicket,
+    RawPage,
+    RecordRejected,
+    StatusCategory,
+    json_body,
+    optional_text,
+    require_mapping,
+)
+from .errors import ConfigurationError, HttpStatusError, ResponseFormatError
+from .http import error_for_response
+from .watermark import Watermark
+
+__all__ = ["TABLE_STATES", "ServiceNowConnector"]
+
+# Out-of-box state codes per table (§1 "Key incident fields and out-of-box codes").
+# Instances customise choices; test_connection lists codes found in sys_choice that no map
+# covers, and admins extend ``status_map``.
+TABLE_STATES: Mapping[str, Mapping[str, StatusCategory]] = {
+    "incident": {
+        "1": "open",  # New
+        "2": "in_progress",  # In Progress
+        "3": "in_progress",  # On Hold (hold_reason 1-5: "Awaiting ...")
+        "6": "resolved",
+        "7": "closed",
+        "8": "cancelled",
+    },
+    "problem": {
+        # ansible-collections/servicenow.itsm:plugins/module_utils/problem.py
+        "101": "open",  # New
+        "102": "in_progress",  # Assess
+        "103": "in_progress",  # Root Cause Analysis
+        "104": "in_progress",  # Fix in Progress
+        "106": "resolved",
+        "107": "closed",
+        # The pre-Madrid problem states, still on upgraded instances: c_TableAPI.md's own
+        # example PRB0000050 carries "state": "4" with active=false and closed_at set.
+        # 1 Open, 2 Known Error, 3 Pending Change, 4 Closed/Resolved.
+        "1": "open",
+        "2": "in_progress",
+        "3": "in_progress",
+        "4": "closed",
+    },
+    "change_request": {
+        "-5": "open",  # New
+        "-4": "in_progress",  # Assess
+        "-3": "in_progress",  # Authorize
+        "-2": "in_progress",  # Scheduled
+        "-1": "in_progress",  # Implement
+        "0": "in_progress",  # Review
+        "3": "closed",
+        "4": "cancelled",
+    },
+    # [unconfirmed] in the reference ("usual OOB"). Any other code is rejected with a
+    # reason rather than guessed, so a wrong guess cannot hide an open item as closed.
+    "sc_req_item": {
+        "-5": "open",  # Pending
+        "1": "open",  # Open
+        "2": "in_progress",  # Work in Progress
+        "3": "closed",  # Closed Complete
+        "4": "closed",  # Closed Incomplete
+        "7": "cancelled",  # Closed Skipped
+    },
+}
+
+# §1: priority 1 Critical, 2 High, 3 Moderate, 4 Low, 5 Planning; the digit is kept.
+DEFAULT_PRIORITIES: Mapping[str, int] = {str(n): n for n in range(1, 6)}
+
+TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"  # §1 "Timestamp format": UTC, no zone suffix
+TIMESTAMP_SHAPE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
+
+# Reference fields whose display name we ask for by dot-walking (``assignment_group.name``).
+# If an instance ignores them ("invalid fields are ignored", §1) we fall back to the sys_id.
+NAMED_REFERENCES = ("assignment_group", "assigned_to", "cmdb_ci", "business_service")
+BASE_FIELDS = (
+    "sys_id",
+    "number",
+    "short_description",
+    "state",
+    "priority",
+    "impact",
+    "urgency",
+    "active",
+    "reassignment_count",
+    "opened_at",
+    "resolved_at",
+    "closed_at",
+    "sys_created_on",
+    "sys_updated_on",
+    "close_code",
+    "sys_class_name",
+    *NAMED_REFERENCES,
+    *(f"{name}.name" for name in NAMED_REFERENCES),
+)
+UTC_ZONES = frozenset({"GMT", "UTC", "Etc/UTC", "Etc/GMT", "Greenwich", "Universal", "Zulu"})
+
+
+def _scalar(record: Mapping[str, Any], name: str) -> str:
+    """A field's value as the string ServiceNow sends ("" when empty or absent).
+
+    Values are strings (§1 "All scalar values are strings"); with
+    ``sysparm_display_value=all`` a field is ``{"display_value", "value"}``, so take
+    ``value``. Anything else is garbled.
+    """
+    value = record.get(name, "")
+    if isinstance(value, Mapping):
+        value = value.get("value", "")
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise RecordRejected(f"{name!r} is a {type(value).__name__}, expected a string")
+    return value.strip()
+
+
+def _reference_name(record: Mapping[str, Any], name: str) -> str | None:
+    """A reference field as a name when we have one, else its sys_id, else None.
+
+    Reference shapes (§1 "Reference fields"): ``{"link", "value"}`` by default, the plain
+    sys_id with ``sysparm_exclude_reference_link=true``, ``""`` when empty, and
+    ``{"display_value", "value", "link"}`` with ``display_value=all``.
+    """
+    dotted = record.get(f"{name}.name")
+    if isinstance(dotted, Mapping):
+        dotted = dotted.get("display_value") or dotted.get("value")
+    if isinstance(dotted, str) and dotted.strip():
+        return dotted.strip()
+    value = record.get(name, "")
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, Mapping):
+        text = value.get("display_value") or value.get("value")
+        if text is None or isinstance(text, str):
+            return optional_text(text)
+    raise RecordRejected(f"{name!r} is neither a reference object nor a string")
+
+
+def _timestamp(record: Mapping[str, Any], name: str) -> datetime | None:
+    text = _scalar(record, name)
+    if not text:
+        return None
+    if not TIMESTAMP_SHAPE.match(text):
+        raise RecordRejected(f"{name!r} is not a 'YYYY-MM-DD HH:MM:SS' timestamp: {text!r}")
+    try:
+        return datetime.strptime(text, TIMESTAMP_FORMAT).replace(tzinfo=UTC)
+    except ValueError as exc:
+        raise RecordRejected(f"{name!r} is not a valid date: {text!r}") from exc
+
+
+def _query_literal(moment: datetime) -> str:
+    # §1 "Safe recipe": the integration user's time zone is GMT and the literal is UTC.
+    # Whether a bare literal is read as UTC or in the user's zone is [unconfirmed]; the
+    # user's zone is checked by test_connection, which warns when it is not GMT.
+    return moment.astimezone(UTC).strftime(TIMESTAMP_FORMAT)
+
+
+def _without_ordering(query: str) -> str:
+    """The admin's encoded query without ORDERBY parts: our ordering makes paging safe."""
+    parts = [p for p in query.split("^") if p and not p.startswith("ORDERBY")]
+    return "^".join(parts)
+
+
+class ServiceNowConnector(Connector):
+    kind = "servicenow"
+    label = "ServiceNow"
+    auth_types = frozenset({"basic", "bearer"})
+    default_status_map = TABLE_STATES["incident"]
+    default_priority_map = DEFAULT_PRIORITIES
+    max_page_size = 10000  # §1: sysparm_limit default and practical maximum
+    option_help: ClassVar[Mapping[str, str]] = {
+        "table": "incident (default), change_request, problem or sc_req_item",
+        "label_fields": "fields whose values become labels (default: category, subcategory)",
+        "extra_fields": "more fields to fetch into the raw payload",
+        "overlap_seconds": "seconds re-read at the start of each run (default 60)",
+    }
+    # A small overlap catches an update whose transaction committed after a later one was
+    # read; the reference's recipe (>= plus de-dup) keeps the re-read records out.
+    default_overlap_seconds = 60
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.table = self._table()
+        self.label_fields = self.option_list("label_fields", ("category", "subcategory"))
+        self.fields = tuple(
+            dict.fromkeys((*BASE_FIELDS, *self.label_fields, *self.option_list("extra_fields")))
+        )
+
+    def _table(self) -> str:
+        table = self.option_str("table", "incident") or "incident"
+        if table not in TABLE_STATES:
+            raise ConfigurationError(
+                f"ServiceNow table must be one of {', '.join(TABLE_STATES)}, not {table!r}"
+            )
+        return table
+
+    def base_status_map(self) -> Mapping[str, StatusCategory]:
+        return TABLE_STATES[self._table()]
+
+    def scope_parts(self) -> tuple[object, ...]:
+        return (*super().scope_parts(), self._table())
+
+    # --- fetching --------------------------------------------------------------------
+
+    def _encoded_query(self, since: datetime | None) -> str:
+        condition = f"sys_updated_on>={_query_literal(since)}" if since is not None else ""
+        # "^NQ" joins whole alternative queries with OR, so the time condition must be
+        # added to each alternative, not once at the end.
+        alternatives = [_without_ordering(q) for q in self.config.query.strip().split("^NQ")]
+        if condition:
+            alternatives = ["^".join(p for p in (alt, condition) if p) for alt in alternatives]
+        query = "^NQ".join(a for a in alternatives if a)
+        return "^".join(p for p in (query, "ORDERBYsys_updated_on^ORDERBYsys_id") if p)
+
+    def _list(self, params: dict[str, str | int]) -> tuple[list[object], httpx.Response]:
+        response = self.http.request(
+            "GET", f"/api/now/table/{self.table}", params=params, accept=(404,)
+        )
+        body = json_body(response)
+        if response.status_code == 404:
+            # The v1 Table API answers a query without matches with 404 "No Record found"
+            # (§1 "Endpoint"); the current version answers 200 {"result": []}.
+            error = body.get("error") if isinstance(body, dict) else None
+            if isinstance(error, dict) and error.get("message") == "No Record found":
+                return [], response
+            raise error_for_response(response)
+        if isinstance(body, dict) and "error" in body:
+            # pysnow treats an error object inside a 200 as an error (§1 "Errors").
+            raise ResponseFormatError(f"ServiceNow returned an error: {body['error']}")
+        if not isinstance(body, dict) or not isinstance(body.get("result"), list):
+            raise ResponseFormatError("ServiceNow answered without a 'result' list")
+        return list(body["result"]), response
+
+    def _raw_pages(self, watermark: Watermark) -> Iterator[RawPage]:
+        since = watermark.query_start()
+        offset = 0
+        while True:
+            records, response = self._list(
+                {
+                    "sysparm_query": self._encoded_query(since),
+                    "sysparm_fields": ",".join(self.fields),
+                    "sysparm_limit": self.page_size,
+                    "sysparm_offset": offset,
+                    "sysparm_exclude_reference_link": "true",
+                }
+            )
+            more = bool(records) and _has_more(response, offset, len(records), self.page_size)
+            yield RawPage(records=records, is_last=not more)
+            if not more:
+                return
+            newest = max(
+                (identity[1] for r in records if (identity := self._identity(r))), default=None
+            )
+            if newest is not None and (since is None or newest > since):
+                since, offset = newest, 0
+            else:
+                offset += len(records)
+
+    # --- normalizing -----------------------------------------------------------------
+
+    def _identity(self, raw: object) -> tuple[str, datetime] | None:
+        if not isinstance(raw, Mapping):
+            return None
+        try:
+            sys_id = _scalar(raw, "sys_id")
+            updated = _timestamp(raw, "sys_updated_on")
+        except RecordRejected:
+            return None
+        return (sys_id, updated) if sys_id and updated else None
+
+    def _normalize(self, raw: object) -> NormalizedTicket:
+        record = require_mapping(raw)
+        sys_id = _scalar(record, "sys_id")
+        if not sys_id:
+            raise RecordRejected("missing 'sys_id'")
+        number = _scalar(record, "number")
+        if not number:
+            raise RecordRejected("missing 'number'")
+        updated = _timestamp(record, "sys_updated_on")
+        if updated is None:
+            raise RecordRejected("missing 'sys_updated_on'")
+        opened = _timestamp(record, "opened_at") or _timestamp(record, "sys_created_on")
+        if opened is None:
+            raise RecordRejected("missing 'opened_at' and 'sys_created_on'")
+        state = _scalar(record, "state")
+        category = self.status_map.get(state)
+        if category is None:
+            raise RecordRejected(f"unknown {self.table} state {state!r}; add it to the status map")
+        priority_code = _scalar(record, "priority")
+        if not priority_code:
+            raise RecordRejected("missing 'priority'")
+        priority = self.map_priority(priority_code)
+        resolved = _timestamp(record, "resolved_at")
+        if resolved is None and category not in ("open", "in_progress"):
+            # change_request and sc_req_item have no resolved_at; closing resolves them.
+            resolved = _timestamp(record, "closed_at")
+        count_text = _scalar(record, "reassignment_count")
+        # "" is what an untouched problem sends (c_TableAPI.md PRB0000050): none yet.
+        reassignments = int(count_text) if count_text.isdigit() else (0 if not count_text else None)
+        labels = tuple(
+            dict.fromkeys(text for name in self.label_fields if (text := _scalar(record, name)))
+        )
+        service = _reference_name(record, "business_service")
+        components = (service,) if service else ()
+        return NormalizedTicket(
+            external_id=sys_id,
+            key=number,
+            url=f"{self.config.base_url.rstrip('/')}/{self.table}.do?sys_id={sys_id}",
+            title=_scalar(record, "short_description"),
+            status_raw=state,
+            status_category=category,
+            priority=priority,
+            is_blocker=self.marks_blocker((*labels, *components)),
+            assignee=_reference_name(record, "assigned_to"),
+            assignment_group=_reference_name(record, "assignment_group"),
+            reassignment_count=reassignments,
+            ci=_reference_name(record, "cmdb_ci"),
+            components=components,
+            labels=labels,
+            opened_at=opened,
+            updated_at=updated,
+            resolved_at=resolved,
+            raw=dict(record),
+        )
+
+    # --- connection check ------------------------------------------------------------
+
+    def test_connection(self) -> str:
+        _, response = self._list(
+            {
+                "sysparm_query": self._encoded_query(None),
+                "sysparm_fields": "sys_id",
+                "sysparm_limit": 1,
+            }
+        )
+        total = response.headers.get("X-Total-Count")
+        count = f"{total} {self.table} records match" if total else f"{self.table} is readable"
+        lines = [f"Connected to ServiceNow at {self.config.base_url}: {count}."]
+        lines += self._time_zone_notes()
+        lines += self._state_choice_notes()
+        return "\n".join(lines)
+
+    def _time_zone_notes(self) -> list[str]:
+        if self.config.auth_type != "basic" or not self.config.username:
+            return [
+                "Note: make sure the integration user's time zone is GMT (query dates are "
+                "sent in UTC)."
+            ]
+        try:
+            response = self.http.request(
+                "GET",
+                "/api/now/table/sys_user",
+                params={
+                    "sysparm_query": f"user_name={self.config.username}",
+                    "sysparm_fields": "user_name,time_zone",
+                    "sysparm_limit": 1,
+                },
+            )
+            result = json_body(response).get("result") or [{}]
+            zone = _scalar(result[0], "time_zone")
+        except (HttpStatusError, ResponseFormatError, AttributeError, IndexError, TypeError):
+            return ["Note: could not read the integration user's time zone; it should be GMT."]
+        if zone and zone not in UTC_ZONES:
+            return [
+                f"Warning: the integration user's time zone is {zone}. Set it to GMT: the "
+                "sync sends UTC times, and whether ServiceNow reads them in the user's zone "
+                "is unconfirmed (reference §1 'Safe recipe')."
+            ]
+        return []
+
+    def _state_choice_notes(self) -> list[str]:
+        # §1: instances customise choices; sys_choice lists the ones in use.
+        try:
+            response = self.http.request(
+                "GET",
+                "/api/now/table/sys_choice",
+                params={
+                    "sysparm_query": f"name={self.table}^element=state^inactive=false",
+                    "sysparm_fields": "value,label",
+                },
+            )
+            choices = json_body(response).get("result") or []
+            unmapped = [
+                f"{_scalar(c, 'value')} ({_scalar(c, 'label')})"
+                for c in choices
+                if isinstance(c, Mapping) and _scalar(c, "value") not in self.status_map
+            ]
+        except (HttpStatusError, ResponseFormatError, AttributeError, RecordRejected):
+            return []
+        if unmapped:
+            return [f"Warning: state codes not in the status map: {', '.join(unmapped)}."]
+        return []
+
+
+def _has_more(response: httpx.Response, offset: int, count: int, limit: int) -> bool:
+    """Whether the query has rows after this page (§1 "Headers")."""
+    total = response.headers.get("X-Total-Count")
+    if total is not None and total.strip().isdigit():
+        return offset + count < int(total)
+    if "Link" in response.headers:
+        return "next" in response.links
+    return count >= limit

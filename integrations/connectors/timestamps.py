@@ -1,0 +1,79 @@
+"""Time helpers shared by the connectors: parsing, cursor format, query literals.
+
+Everything a connector hands out is an aware UTC ``datetime``. Sources differ in what they
+send (ServiceNow: naive UTC strings; Jira: offsets like ``+0100``; RT: ``Z``) and in how they
+read the literals in a query (Jira and RT: in the API user's time zone), so the conversions
+live here, once.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .errors import ConfigurationError
+
+__all__ = [
+    "format_cursor_time",
+    "load_zone",
+    "parse_cursor_time",
+    "parse_iso_datetime",
+    "wall_clock_at_or_before",
+]
+
+
+def parse_iso_datetime(value: str) -> datetime:
+    """An ISO-8601 timestamp with an offset (``Z``, ``+01:00`` or ``+0100``) as UTC.
+
+    Raises ValueError when the value is not one, or has no offset: a timestamp without a
+    zone from a source that promised one is garbled, not UTC.
+    """
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise ValueError(f"timestamp without a UTC offset: {value!r}")
+    return parsed.astimezone(UTC)
+
+
+def format_cursor_time(value: datetime) -> str:
+    """UTC, ISO-8601 with ``Z``; microseconds only when there are some."""
+    value = value.astimezone(UTC)
+    spec = "%Y-%m-%dT%H:%M:%S.%fZ" if value.microsecond else "%Y-%m-%dT%H:%M:%SZ"
+    return value.strftime(spec)
+
+
+def parse_cursor_time(value: str) -> datetime:
+    return parse_iso_datetime(value)
+
+
+def load_zone(name: str) -> ZoneInfo:
+    """The IANA zone ``name`` (``Europe/Berlin``); a clear error when it is unknown."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigurationError(f"unknown time zone {name!r}") from exc
+
+
+def wall_clock_at_or_before(instant: datetime, zone: tzinfo, resolution: timedelta) -> datetime:
+    """The latest local wall-clock time, truncated to ``resolution``, that is not after
+    ``instant`` however the source reads it.
+
+    Sources read a query literal like ``"2024/10/27 02:30"`` in the user's zone. Around a
+    daylight-saving change one wall time can mean two instants; we step back until both
+    readings are at or before ``instant``, so a literal never starts the window late (which
+    would lose records). Returns a naive datetime for formatting.
+    """
+    if instant.tzinfo is None:
+        raise ValueError("instant must be aware")
+    local = instant.astimezone(zone).replace(tzinfo=None)
+    step = int(resolution.total_seconds())
+    epoch = datetime(1970, 1, 1)
+    seconds = int((local - epoch).total_seconds())
+    local = epoch + timedelta(seconds=seconds - seconds % step)
+    while True:
+        readings = (
+            local.replace(tzinfo=zone, fold=0).astimezone(UTC),
+            local.replace(tzinfo=zone, fold=1).astimezone(UTC),
+        )
+        if max(readings) <= instant:
+            return local
+        local -= resolution

@@ -1,0 +1,167 @@
+"""Request Tracker specifics (itsm-apis.md §3) beyond the shared contract."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from integrations.connectors import (
+    ConfigurationError,
+    ConnectorConfig,
+    NormalizedTicket,
+    Rejected,
+    RequestRejectedError,
+    RequestTrackerConnector,
+)
+
+from .fakes import Reply, RTFake, load_fixture
+
+BASE = "https://rt.example.com"
+TOKEN = "1-14-0123456789abcdef0123456789abcdef"
+
+
+def connector(**overrides: Any) -> RequestTrackerConnector:
+    values: dict[str, Any] = {
+        "kind": "rt", "base_url": BASE, "auth_type": "token", "secret": TOKEN, **overrides,
+    }  # fmt: skip
+    return RequestTrackerConnector(ConnectorConfig(**values))
+
+
+def tickets() -> list[Any]:
+    return load_fixture("rt", "tickets_equal_timestamps")["items"]
+
+
+def test_the_verified_item() -> None:
+    raw = load_fixture("rt", "tickets_page_1")["body"]["items"][0]
+    ticket = connector().normalize(raw)
+    assert isinstance(ticket, NormalizedTicket)
+    assert (ticket.external_id, ticket.key) == ("1", "RT#1")
+    assert ticket.url == f"{BASE}/Ticket/Display.html?id=1"
+    assert (ticket.title, ticket.status_category, ticket.priority) == ("Printer on fire", "open", 5)
+    assert ticket.assignee is None  # Owner "Nobody"
+    assert ticket.assignment_group == "General"
+    assert ticket.labels == ("High",)  # custom field values
+    assert ticket.opened_at == datetime(2026, 11, 26, 7, 16, 32, tzinfo=UTC)
+    assert ticket.resolved_at is None  # 1970-01-01T00:00:00Z means "not set"
+
+
+def test_single_ticket_shape_has_a_numeric_id() -> None:
+    raw = load_fixture("rt", "ticket_2")["body"]
+    ticket = connector().normalize(raw)
+    assert isinstance(ticket, NormalizedTicket)
+    assert ticket.external_id == "2" and ticket.status_category == "resolved"
+    assert ticket.resolved_at == datetime(2026, 11, 26, 7, 16, 37, tzinfo=UTC)
+
+
+def test_custom_fields_empty_string_and_field_mapping() -> None:
+    plain = tickets()[0]
+    assert plain["CustomFields"] == ""
+    assert connector().normalize(plain).labels == ()  # type: ignore[union-attr]
+    mapped = connector(
+        options={"component_custom_field": "Service"}, blocker_labels=("core banking",)
+    ).normalize(tickets()[1])
+    assert isinstance(mapped, NormalizedTicket)
+    assert mapped.components == ("Core Banking",) and mapped.labels == ("High",)
+    assert mapped.is_blocker and mapped.assignee == "root"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("0", 5), ("19", 5), ("20", 4), ("40", 3), ("50", 3), ("60", 2), ("79", 2), ("80", 1),
+     ("100", 1), ("-3", 5), ("Medium", 3)],
+)  # fmt: skip
+def test_default_priority_bands(value: str, expected: int) -> None:
+    raw = dict(tickets()[0], Priority=value)
+    ticket = connector().normalize(raw)
+    assert isinstance(ticket, NormalizedTicket) and ticket.priority == expected
+
+
+def test_priority_map_exact_values_and_own_bands() -> None:
+    raw = dict(tickets()[0], Priority="50")
+    assert connector(priority_map={"50": 2}).normalize(raw).priority == 2  # type: ignore[union-attr]
+    own = connector(priority_map={"90..": 1, "..89": 4})
+    assert own.normalize(dict(raw, Priority="95")).priority == 1  # type: ignore[union-attr]
+    assert own.normalize(dict(raw, Priority="85")).priority == 4  # type: ignore[union-attr]
+    assert isinstance(connector().normalize(dict(raw, Priority="high!")), Rejected)
+
+
+@pytest.mark.parametrize(
+    ("status", "category"),
+    [("new", "open"), ("open", "in_progress"), ("stalled", "in_progress"),
+     ("resolved", "resolved"), ("rejected", "cancelled"), ("deleted", "cancelled")],
+)  # fmt: skip
+def test_default_statuses(status: str, category: str) -> None:
+    ticket = connector().normalize(dict(tickets()[0], Status=status))
+    assert isinstance(ticket, NormalizedTicket) and ticket.status_category == category
+
+
+def test_ticketsql_in_the_user_zone_and_paging_parameters(
+    start_fake: Any, make_connector: Any
+) -> None:
+    fake = start_fake(RTFake, tickets(), time_zone="America/New_York")
+    rt = make_connector(_config(fake, query="Queue = 'General'", page_size=500))
+    pages = list(rt.fetch_pages(None))
+    first = fake.requests_to("/REST/2.0/tickets")[0]
+    assert first.param("query") == "Queue = 'General'"
+    assert first.query["orderby"] == ["LastUpdated", "id"]
+    assert first.query["order"] == ["ASC", "ASC"]
+    assert first.param("per_page") == "100"  # > 100 is clamped by RT anyway (§3)
+    assert "Priority" in first.param("fields").split(",")
+    assert first.param("fields[Queue]") == "Name"
+    assert first.headers["authorization"] == f"token {TOKEN}"
+
+    list(rt.fetch_pages(pages[-1].cursor))
+    # newest 12:02:30Z minus the 60 s overlap = 12:01:30Z = 07:01:30 in New York (EST)
+    assert fake.requests_to("/REST/2.0/tickets")[-1].param("query") == (
+        "(Queue = 'General') AND LastUpdated >= '2026-11-26 07:01:30'"
+    )
+
+
+def test_empty_result_with_float_pages(start_fake: Any, make_connector: Any) -> None:
+    fake = start_fake(RTFake, [])
+    fake.inject(
+        Reply(200, load_fixture("rt", "user_api")["body"]),
+        Reply.from_fixture("rt", "empty_search"),
+    )
+    (page,) = list(make_connector(_config(fake)).fetch_pages(None))
+    assert page.is_last and page.tickets == () and page.cursor["since"] is None
+
+
+def test_time_zone_must_be_known(start_fake: Any, make_connector: Any) -> None:
+    fake = start_fake(RTFake, tickets())
+    anonymous = make_connector(_config(fake, username=""))
+    with pytest.raises(ConfigurationError, match="time_zone"):
+        list(anonymous.fetch_pages(None))
+    with pytest.raises(ConfigurationError, match="time_zone"):
+        anonymous.test_connection()
+    fake.time_zone = ""
+    with pytest.raises(ConfigurationError, match=r"\$Timezone"):
+        list(make_connector(_config(fake)).fetch_pages(None))
+    fake.time_zone = "America/New_York"
+    given = make_connector(_config(fake, username="", options={"time_zone": "America/New_York"}))
+    assert len([t for p in given.fetch_pages(None) for t in p.tickets]) == 12
+
+
+def test_bad_ticketsql_is_a_permanent_error_with_rt_message(
+    start_fake: Any, make_connector: Any
+) -> None:
+    fake = start_fake(RTFake, tickets())
+    with pytest.raises(RequestRejectedError, match="Unknown field: Foo") as caught:
+        list(make_connector(_config(fake, query="Foo = 'bar'")).fetch_pages(None))
+    assert caught.value.permanent
+
+
+def test_basic_auth_works_too(start_fake: Any, make_connector: Any) -> None:
+    fake = start_fake(RTFake, tickets(), password="s3cret")
+    rt = make_connector(_config(fake, auth_type="basic", secret="s3cret"))
+    assert "Request Tracker 5.0.3" in rt.test_connection()
+
+
+def _config(fake: RTFake, **overrides: Any) -> ConnectorConfig:
+    values: dict[str, Any] = {
+        "kind": "rt", "base_url": fake.base_url, "auth_type": "token", "secret": TOKEN,
+        "username": "cataligent", "page_size": 3, "allow_private_networks": True, **overrides,
+    }  # fmt: skip
+    return ConnectorConfig(**values)
