@@ -616,3 +616,34 @@ DEMO_USERS = [
     ("lead", "team_lead", "Liam", "Lending-Lead"),
     ("admin", "admin", "Ada", "Admin"),
 ]
+
+# The ITSM sources of the demo: the local simulator (`manage.py simulate_itsm`).
+# slug -> (name, kind, username, secret, query)
+CONNECTORS = {
+    "servicenow": (
+        "ServiceNow (simulated)",
+        "servicenow",
+        "admin",
+        "admin",
+        "active=true^ORactive=false",
+    ),
+    "jira": (
+        "Jira Service Management (simulated)",
+        "jira",
+        "integration@example.com",
+        "jira-api-token",
+        "project in (LEND, MOB, PAY)",
+    ),
+}
+
+# (field, pattern, node slug): which tickets attach to which dependency.
+LINK_RULES = [
+    ("ci", "core-banking-lending-api", "core-banking-lending-api"),
+    ("component", "core-banking-integration", "core-banking-lending-api"),
+    ("label", "core-banking-lending-api", "core-banking-lending-api"),
+    ("ci", "core-banking-ledger", "core-ledger"),
+    ("ci", "payments-gateway", "payment-gateway"),
+    ("ci", "card-processing", "card-processor"),
+    ("ci", "kyc-verification", "kyc-vendor"),
+    ("component", "lending-app", "lending-app"),
+]

@@ -93,7 +93,17 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The demo's web app, worker and beat share one SQLite file: WAL lets readers
+    # run beside a writer, IMMEDIATE transactions queue writers instead of failing.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 30,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6's default, chosen now
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -206,9 +216,31 @@ else:
         "data_folder_in": str(VAR_DIR / "broker"),
         "data_folder_out": str(VAR_DIR / "broker"),
         "processed_folder": str(VAR_DIR / "broker-processed"),
+        "control_folder": str(VAR_DIR / "broker-control"),
         "store_processed": False,
     }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_TIME_LIMIT = 900  # a hard limit on every task; each task may set a lower one
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_DEFAULT_QUEUE = "cataligent"
+if REDIS_URL:
+    # Well above the longest task time limit, or Redis redelivers running tasks.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 7200}
+CELERY_BEAT_SCHEDULE = {
+    # Queues every enabled connector whose poll interval has passed, and marks runs
+    # whose worker died as interrupted (PostgreSQL, not the broker, is the truth).
+    "schedule-syncs": {"task": "integrations.tasks.schedule_syncs", "schedule": 15.0},
+    # The safety net behind the on-commit trigger: a change whose task was lost
+    # (broker restart, a process killed right after its commit) is computed within
+    # a minute. Cheap when nothing changed: the worker updates incrementally.
+    "recompute-impact": {
+        "task": "dependencies.tasks.recompute_impact",
+        "schedule": 60.0,
+        "kwargs": {"force": True},
+    },
+}
 
 # --- Connectors ----------------------------------------------------------------
 # Outbound calls to loopback and private networks are refused unless allowed
@@ -221,5 +253,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # One line per outbound request is too much at INFO; failures are logged by the sync.
+        "httpx": {"level": "WARNING"},
+    },
 }

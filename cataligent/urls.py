@@ -9,8 +9,10 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("health/", views.health, name="health"),
+    path("", include("integrations.urls")),
     path("api/", include("cataligent.api.urls")),
     path("admin/", admin.site.urls),
+    path("", include("dependencies.map_urls")),
     path("", include("dependencies.urls")),
     path("", include("objectives.urls")),
 ]

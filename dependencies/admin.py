@@ -1,7 +1,14 @@
 from django.contrib import admin
 
 from cataligent.admin import AuditedAdmin, HistoryInline
-from dependencies.models import Edge, EscalationLevel, EscalationPolicy, Node
+from dependencies.models import (
+    Edge,
+    EscalationLevel,
+    EscalationPolicy,
+    ImpactState,
+    Node,
+    StateTransition,
+)
 
 
 class EdgeInline(admin.TabularInline):
@@ -67,3 +74,33 @@ class EscalationPolicyAdmin(AuditedAdmin):
     list_filter = ["team"]
     search_fields = ["name", "team__name"]
     inlines = [EscalationLevelInline, HistoryInline]
+
+
+@admin.register(StateTransition)
+class StateTransitionAdmin(admin.ModelAdmin):
+    list_display = ["at", "node", "objective", "from_state", "to_state", "reason"]
+    list_filter = ["to_state", "from_state"]
+    search_fields = ["node__slug", "objective__key", "reason"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(ImpactState)
+class ImpactStateAdmin(admin.ModelAdmin):
+    list_display = [
+        "version",
+        "requested",
+        "computed",
+        "computed_at",
+        "duration_ms",
+        "value_at_risk",
+    ]
+    readonly_fields = [f.name for f in ImpactState._meta.fields]
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False

@@ -201,3 +201,72 @@ class Edge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source.slug} → {self.target.slug}"
+
+
+class ImpactState(models.Model):
+    """The one row that says how current the stored impact results are.
+
+    `requested` grows with every change that can move a state; `computed` is the
+    value of `requested` the stored results reflect. `version` grows whenever any
+    stored result changes: pages poll it to know whether to redraw.
+    """
+
+    requested = models.PositiveBigIntegerField(default=0)
+    computed = models.PositiveBigIntegerField(default=0)
+    # Grows when nodes, edges or requirements change: an incremental update needs
+    # the graph's shape to be the one its cached result was computed on.
+    structure = models.PositiveBigIntegerField(default=0)
+    version = models.PositiveBigIntegerField(default=0)
+    computed_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    cycles = models.JSONField(default=list, blank=True)
+    bottlenecks = models.JSONField(default=list, blank=True)
+    value_at_risk = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    # A lease: at most one recompute runs at a time, and a dead worker's expires.
+    claimed_by = models.CharField(max_length=100, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="impact_state_singleton")]
+
+    def __str__(self) -> str:
+        return f"impact version {self.version} (computed {self.computed}/{self.requested})"
+
+
+class StateTransition(models.Model):
+    """A node or objective changed effective state: from, to, when and why."""
+
+    node = models.ForeignKey(
+        Node, null=True, blank=True, on_delete=models.CASCADE, related_name="transitions"
+    )
+    objective = models.ForeignKey(
+        "objectives.Objective",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="transitions",
+    )
+    from_state = models.CharField(max_length=20, choices=State.choices)
+    to_state = models.CharField(max_length=20, choices=State.choices)
+    at = models.DateTimeField(db_index=True)
+    root_causes = models.JSONField(default=list, blank=True)
+    reason = models.CharField(max_length=300, blank=True)
+    version = models.PositiveBigIntegerField()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(node__isnull=False, objective__isnull=True)
+                | Q(node__isnull=True, objective__isnull=False),
+                name="transition_one_item",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["node", "-at"]),
+            models.Index(fields=["objective", "-at"]),
+        ]
+
+    def __str__(self) -> str:
+        item = self.node or self.objective
+        return f"{item}: {self.from_state} → {self.to_state} at {self.at:%Y-%m-%d %H:%M}"

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from cataligent.audit import audit_changes, audit_created, audit_deleted
 from dependencies.models import Edge, EscalationLevel, EscalationPolicy, Node
+from dependencies.recompute import impact_changed
 
 # Fields whose history governance needs (DESIGN §2; issue: who, when, old, new).
 NODE_AUDITED_FIELDS = ("owner", "team", "escalation_policy", "manual_state", "manual_reason")
@@ -36,6 +37,7 @@ def node_create(*, actor: Any, actor_label: str = "", **fields: Any) -> Node:
         node.manual_set_at = timezone.now()
     node.full_clean()
     node.save()
+    impact_changed(structure=True, reason=f"node {node.slug} added")
     audit_created(node, actor=actor, actor_label=actor_label)
     audit_changes(
         node,
@@ -60,6 +62,10 @@ def node_update(
             node.manual_reason = ""
     node.full_clean()
     node.save()
+    if "kind" in changes or "slug" in changes:
+        impact_changed(structure=True, reason=f"node {node.slug} changed")
+    elif node.manual_state != before["manual_state"]:
+        impact_changed(reason=f"manual state of {node.slug} set to {node.manual_state or 'none'}")
     audit_changes(
         node,
         {f: (before[f], getattr(node, f)) for f in NODE_AUDITED_FIELDS},
@@ -73,6 +79,7 @@ def node_update(
 def node_delete(*, node: Node, actor: Any, actor_label: str = "") -> None:
     audit_deleted(node, actor=actor, actor_label=actor_label)
     node.delete()
+    impact_changed(structure=True, reason=f"node {node.slug} deleted")
 
 
 @transaction.atomic
@@ -95,6 +102,7 @@ def edge_create(
     )
     edge.full_clean()
     edge.save()
+    impact_changed(structure=True, reason=f"edge {edge} added")
     # The history lives on the dependent node: "what does this rest on" changed.
     audit_changes(
         source,
@@ -115,6 +123,7 @@ def edge_update(
         setattr(edge, field, value)
     edge.full_clean()
     edge.save()
+    impact_changed(structure=True, reason=f"edge {edge} changed")
     if edge.source_id != old_source.pk:
         audit_changes(
             old_source, {"depends_on": (before, None)}, actor=actor, actor_label=actor_label
@@ -138,6 +147,7 @@ def edge_delete(*, edge: Edge, actor: Any, actor_label: str = "") -> None:
         actor_label=actor_label,
     )
     edge.delete()
+    impact_changed(structure=True, reason="edge deleted")
 
 
 @transaction.atomic

@@ -9,6 +9,7 @@ from django.db import transaction
 
 from cataligent.audit import audit_changes, audit_created, audit_deleted
 from dependencies.models import Node
+from dependencies.recompute import impact_changed
 from objectives.models import Objective, Requirement
 
 OBJECTIVE_AUDITED_FIELDS = ("owner", "team", "escalation_policy")
@@ -35,6 +36,7 @@ def objective_create(
     objective = Objective(**fields)
     objective.full_clean(exclude=["key"] if not objective.key else None)
     objective.save()
+    impact_changed(structure=True, reason=f"objective {objective.key} added")
     audit_created(objective, actor=actor, actor_label=actor_label)
     audit_changes(
         objective,
@@ -60,10 +62,14 @@ def objective_update(
     requires: Iterable[RequirementSpec] | None = None,
 ) -> Objective:
     before = {f: getattr(objective, f) for f in OBJECTIVE_AUDITED_FIELDS}
+    value_before = objective.value_at_stake
     for field, value in changes.items():
         setattr(objective, field, value)
     objective.full_clean()
     objective.save()
+    if objective.value_at_stake != value_before:
+        # The value at risk of every bottleneck behind it moves.
+        impact_changed(structure=True, reason=f"value at stake of {objective.key} changed")
     audit_changes(
         objective,
         {f: (before[f], getattr(objective, f)) for f in OBJECTIVE_AUDITED_FIELDS},
@@ -101,9 +107,12 @@ def objective_set_requirements(
             requirement = Requirement(objective=objective, node=node, criticality=criticality)
             requirement.full_clean()
             requirement.save()
+    after = _requirements_summary(objective)
+    if after != before:
+        impact_changed(structure=True, reason=f"requirements of {objective.key} changed")
     audit_changes(
         objective,
-        {"requires": (before, _requirements_summary(objective))},
+        {"requires": (before, after)},
         actor=actor,
         actor_label=actor_label,
     )
@@ -113,3 +122,4 @@ def objective_set_requirements(
 def objective_delete(*, objective: Objective, actor: Any, actor_label: str = "") -> None:
     audit_deleted(objective, actor=actor, actor_label=actor_label)
     objective.delete()
+    impact_changed(structure=True, reason="objective deleted")

@@ -8,7 +8,7 @@ export DEBUG="${DEBUG:-1}"
 export CONNECTOR_ALLOW_PRIVATE_NETWORKS="${CONNECTOR_ALLOW_PRIVATE_NETWORKS:-1}"
 PORT="${PORT:-8000}"
 PY=.venv/bin/python
-mkdir -p var/log
+mkdir -p var/log var/broker var/broker-processed var/broker-control
 
 $PY manage.py migrate --no-input -v 0
 $PY manage.py seed_demo
@@ -16,6 +16,9 @@ $PY manage.py seed_demo
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
 trap cleanup EXIT INT TERM
+
+$PY manage.py simulate_itsm --port "${SIMULATOR_PORT:-8765}" >var/log/simulator.log 2>&1 &
+pids+=($!)
 
 .venv/bin/celery -A cataligent worker --beat --loglevel INFO --concurrency 2 \
   --schedule var/celerybeat-schedule >var/log/worker.log 2>&1 &
@@ -30,7 +33,9 @@ cat <<MSG
     lead    - team lead of the team that owns the lending app
     admin   - admin: connectors, users, teams
 
-  API docs: http://127.0.0.1:${PORT}/api/docs/   Worker log: var/log/worker.log
+  API docs: http://127.0.0.1:${PORT}/api/docs/
+  Simulated ServiceNow and Jira: http://127.0.0.1:${SIMULATOR_PORT:-8765}/ (synced every 30 s)
+  Logs: var/log/worker.log, var/log/simulator.log
   Stop with Ctrl-C.
 
 MSG

@@ -5,6 +5,7 @@ from __future__ import annotations
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 from cataligent.models import Team
 from dependencies.models import Edge, EscalationLevel, EscalationPolicy, Node
@@ -24,7 +25,8 @@ class UserFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def roles(self, create, extracted, **kwargs):  # type: ignore[no-untyped-def]
         for name in extracted or ():
-            self.groups.add(Group.objects.get(name=name))
+            # get_or_create: transactional tests flush the groups the data migration made.
+            self.groups.add(Group.objects.get_or_create(name=name)[0])
 
 
 class TeamFactory(factory.django.DjangoModelFactory):
@@ -86,3 +88,37 @@ class ObjectiveFactory(factory.django.DjangoModelFactory):
 
     title = factory.Sequence(lambda n: f"Objective {n}")
     value_at_stake = 1000
+
+
+class ConnectorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "integrations.Connector"
+        django_get_or_create = ("slug",)
+
+    slug = factory.Sequence(lambda n: f"source-{n}")
+    name = factory.LazyAttribute(lambda o: o.slug.title())
+    kind = "servicenow"
+    base_url = "http://127.0.0.1:9/"
+
+
+class TicketFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "integrations.Ticket"
+
+    connector = factory.SubFactory(ConnectorFactory)
+    external_id = factory.Sequence(lambda n: f"sys-{n}")
+    key = factory.Sequence(lambda n: f"INC{n:07d}")
+    title = "Something is broken"
+    status_category = "open"
+    priority = 1
+    is_blocking = True
+    updated_at = factory.LazyFunction(timezone.now)
+
+
+def link_ticket(node, **ticket_fields):  # type: ignore[no-untyped-def]
+    """A ticket linked to `node` by hand (blocking unless told otherwise)."""
+    from integrations.models import TicketLink
+
+    ticket = TicketFactory(**ticket_fields)
+    TicketLink.objects.create(ticket=ticket, node=node, via="manual")
+    return ticket

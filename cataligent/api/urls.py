@@ -9,7 +9,15 @@ from rest_framework.exceptions import NotFound
 from rest_framework.routers import DefaultRouter
 
 from cataligent.api.teams import TeamViewSet
+from dependencies.api.impact import MapView, SinglePointsOfFailureView, WhatIfView
 from dependencies.api.views import EdgeViewSet, EscalationPolicyViewSet, NodeViewSet
+from integrations.api.views import (
+    ConnectorViewSet,
+    LinkRuleViewSet,
+    SyncRunViewSet,
+    TicketLinkViewSet,
+    TicketViewSet,
+)
 from objectives.api.views import ObjectiveViewSet
 
 router = DefaultRouter()
@@ -18,6 +26,11 @@ router.register("objectives", ObjectiveViewSet, basename="objective")
 router.register("nodes", NodeViewSet, basename="node")
 router.register("edges", EdgeViewSet, basename="edge")
 router.register("escalation-policies", EscalationPolicyViewSet, basename="escalation-policy")
+router.register("connectors", ConnectorViewSet, basename="connector")
+router.register("tickets", TicketViewSet, basename="ticket")
+router.register("links", TicketLinkViewSet, basename="link")
+router.register("link-rules", LinkRuleViewSet, basename="link-rule")
+router.register("sync-runs", SyncRunViewSet, basename="sync-run")
 
 
 @extend_schema(exclude=True)
@@ -30,6 +43,13 @@ def not_found(request, *args, **kwargs):  # type: ignore[no-untyped-def]
 
 urlpatterns = [
     path("", include(router.urls)),
+    path("map/", MapView.as_view(), name="api-map"),
+    path("whatif/", WhatIfView.as_view(), name="api-whatif"),
+    path(
+        "single-points-of-failure/",
+        SinglePointsOfFailureView.as_view(),
+        name="api-single-points-of-failure",
+    ),
     path("auth/token/", obtain_auth_token, name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -316,6 +316,15 @@ class ServiceNowTable(Generic[RecordT]):
         bisect.insort(self._keys, (record.sys_updated_on, record.sys_id))
         self.version += 1
 
+    def delete(self, sys_id: str) -> None:
+        """Remove a record, as when it is deleted or leaves the query in the real tool."""
+        old = self._by_id.pop(sys_id)
+        old_key = (old.sys_updated_on, old.sys_id)
+        index = bisect.bisect_left(self._keys, old_key)
+        if index < len(self._keys) and self._keys[index] == old_key:
+            del self._keys[index]
+        self.version += 1
+
     def reindex(self, record: RecordT, old_updated: int) -> None:
         """The record's sys_updated_on changed from old_updated: move its index entry."""
         old_key = (old_updated, record.sys_id)

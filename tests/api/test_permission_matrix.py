@@ -14,11 +14,13 @@ import pytest
 
 from cataligent.api.urls import router
 from tests.factories import (
+    ConnectorFactory,
     EdgeFactory,
     EscalationPolicyFactory,
     NodeFactory,
     ObjectiveFactory,
     TeamFactory,
+    TicketFactory,
 )
 
 People = dict[str, Any]
@@ -29,8 +31,38 @@ class Spec:
     make: Callable[[People], Any]  # an existing object owned by team A
     lookup: Callable[[Any], str]
     create: Callable[[People], dict[str, Any]]  # a valid new object for team A
-    update: dict[str, Any]
+    update: dict[str, Any] | None  # None: the resource cannot be changed through the API
     admin_only: bool = False
+    admin_only_view: bool = False
+    read_only: bool = False  # a mirror: nobody writes through the API
+
+
+def _connector(p: People) -> Any:
+    return ConnectorFactory(slug="itsm")
+
+
+def _ticket_link(p: People) -> Any:
+    from integrations.models import TicketLink
+
+    return TicketLink.objects.create(
+        ticket=TicketFactory(), node=NodeFactory(team=p["team_a"]), via="manual"
+    )
+
+
+def _link_create(p: People) -> dict[str, Any]:
+    return {"ticket": TicketFactory().pk, "node": NodeFactory(team=p["team_a"]).slug}
+
+
+def _link_rule(p: People) -> Any:
+    from integrations.models import LinkRule
+
+    return LinkRule.objects.create(field="ci", pattern="db1", node=NodeFactory(team=p["team_a"]))
+
+
+def _sync_run(p: People) -> Any:
+    from integrations.models import SyncRun
+
+    return SyncRun.objects.create(connector=ConnectorFactory())
 
 
 def _edge_create(p: People) -> dict[str, Any]:
@@ -76,6 +108,51 @@ SPECS: dict[str, Spec] = {
         },
         update={"description": "changed"},
     ),
+    "connectors": Spec(
+        make=_connector,
+        lookup=lambda o: o.slug,
+        create=lambda p: {
+            "slug": "snow",
+            "name": "ServiceNow",
+            "kind": "servicenow",
+            "base_url": "https://example.service-now.com",
+            "auth": {"type": "basic", "username": "u", "secret": "s3cret"},
+        },
+        update={"name": "Renamed"},
+        admin_only=True,
+        admin_only_view=True,
+    ),
+    "tickets": Spec(
+        make=lambda p: TicketFactory(),
+        lookup=lambda o: str(o.pk),
+        create=lambda p: {"key": "INC1"},
+        update={"title": "x"},
+        read_only=True,
+    ),
+    "links": Spec(
+        make=_ticket_link,
+        lookup=lambda o: str(o.pk),
+        create=_link_create,
+        update=None,
+    ),
+    "link-rules": Spec(
+        make=_link_rule,
+        lookup=lambda o: str(o.pk),
+        create=lambda p: {
+            "field": "label",
+            "pattern": "db",
+            "node": NodeFactory(team=p["team_a"]).slug,
+        },
+        update={"pattern": "db2"},
+    ),
+    "sync-runs": Spec(
+        make=_sync_run,
+        lookup=lambda o: str(o.pk),
+        create=lambda p: {"connector": "x"},
+        update={"error": "x"},
+        read_only=True,
+        admin_only_view=True,
+    ),
 }
 
 ROLES = ["anonymous", "member", "lead_a", "lead_b", "leadership", "admin"]
@@ -84,6 +161,8 @@ ROLES = ["anonymous", "member", "lead_a", "lead_b", "leadership", "admin"]
 def expected(role: str, spec: Spec, ok: int) -> int:
     if role == "anonymous":
         return 401
+    if spec.read_only:
+        return 403
     if role == "admin" or (role == "lead_a" and not spec.admin_only):
         return ok
     return 403
@@ -104,9 +183,10 @@ def test_create(resource: str, role: str, client_as: Any, people: People) -> Non
 
 
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("resource", sorted(SPECS))
+@pytest.mark.parametrize("resource", sorted(r for r, s in SPECS.items() if s.update is not None))
 def test_update(resource: str, role: str, client_as: Any, people: People) -> None:
     spec = SPECS[resource]
+    assert spec.update is not None
     obj = spec.make(people)
     url = f"/api/{resource}/{spec.lookup(obj)}/"
     response = client_as(role).patch(url, spec.update, format="json")
@@ -130,6 +210,8 @@ def test_read(resource: str, role: str, client_as: Any, people: People) -> None:
     obj = spec.make(people)
     client = client_as(role)
     want = 401 if role == "anonymous" else 200
+    if spec.admin_only_view and role not in ("anonymous", "admin"):
+        want = 403
     assert client.get(f"/api/{resource}/").status_code == want
     assert client.get(f"/api/{resource}/{spec.lookup(obj)}/").status_code == want
 
@@ -183,3 +265,13 @@ def test_token_authentication(people: People) -> None:
     assert client.get("/api/nodes/").status_code == 401
     client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     assert client.get("/api/nodes/").status_code == 200
+
+
+@pytest.mark.parametrize("resource", sorted(r for r, s in SPECS.items() if s.update is None))
+def test_unchangeable_resources_refuse_updates(
+    resource: str, client_as: Any, people: People
+) -> None:
+    spec = SPECS[resource]
+    obj = spec.make(people)
+    response = client_as("admin").patch(f"/api/{resource}/{spec.lookup(obj)}/", {}, format="json")
+    assert response.status_code == 405

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from decimal import Decimal
 from typing import Any
 
@@ -16,6 +17,8 @@ from cataligent.models import Team
 from cataligent.services import team_save
 from dependencies.models import EscalationLevel, EscalationPolicy, Node
 from dependencies.services import edge_ensure, escalation_policy_save, node_upsert
+from integrations.models import Connector, LinkRule
+from integrations.services import connector_save
 from objectives.models import KeyResult, Objective, Period
 from objectives.services import objective_create, objective_set_requirements, objective_update
 
@@ -42,6 +45,7 @@ class Command(BaseCommand):
                 actor_label=ACTOR,
             )
         self._objectives(users, teams, policies, nodes)
+        self._connectors(nodes)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo story ready: {len(teams)} teams, {len(nodes)} nodes, "
@@ -210,3 +214,27 @@ class Command(BaseCommand):
                         "unit": unit,
                     },
                 )
+
+    def _connectors(self, nodes: dict[str, Node]) -> None:
+        base_url = os.environ.get("SIMULATOR_URL", "http://127.0.0.1:8765")
+        for slug, (name, kind, username, secret, query) in story.CONNECTORS.items():
+            connector = Connector.objects.filter(slug=slug).first()
+            if connector is None:
+                connector_save(
+                    connector=Connector(slug=slug),
+                    changes={
+                        "name": name,
+                        "kind": kind,
+                        "base_url": base_url,
+                        "username": username,
+                        "query": query,
+                        "poll_interval": 30,
+                        "page_size": 200,
+                    },
+                    secret=secret,
+                    webhook_secret=f"demo-{slug}-webhook",
+                    actor=None,
+                    actor_label=ACTOR,
+                )
+        for field, pattern, slug in story.LINK_RULES:
+            LinkRule.objects.get_or_create(field=field, pattern=pattern, node=nodes[slug])

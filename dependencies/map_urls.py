@@ -1,0 +1,3 @@
+"""Routes of the leadership pages: the blocked-capability map and what explains it."""
+
+urlpatterns: list = []

@@ -1,0 +1,184 @@
+"""Reads of the stored impact results: the map (API, command and pages share it)."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from typing import Any
+
+from dependencies.choices import State
+from dependencies.models import Edge, ImpactState, Node
+from objectives.models import Objective, Requirement
+
+MAP_VIEWS = ("affected", "all")
+
+
+def impact_state() -> ImpactState:
+    return ImpactState.objects.get_or_create(pk=1)[0]
+
+
+def _downstream(start: Iterable[int]) -> set[int]:
+    """Node ids reachable from `start` along depends-on edges (what those nodes rest on)."""
+    adjacency: dict[int, list[int]] = {}
+    for source, target in Edge.objects.values_list("source_id", "target_id").iterator(
+        chunk_size=20000
+    ):
+        adjacency.setdefault(source, []).append(target)
+    seen = set(start)
+    queue = deque(seen)
+    while queue:
+        for target in adjacency.get(queue.popleft(), ()):
+            if target not in seen:
+                seen.add(target)
+                queue.append(target)
+    return seen
+
+
+def map_payload(
+    *,
+    view: str = "affected",
+    team: str | None = None,
+    objective: str | None = None,
+    kind: str | None = None,
+) -> dict[str, Any]:
+    """The graph with states and root causes (DESIGN §3 `map`), in a bounded number of queries.
+
+    `affected` keeps what is not operational: affected capabilities and objectives,
+    their root causes and every node on the paths between them (all of which are
+    affected too, since state flows only through carrying edges).
+    """
+    state = impact_state()
+    nodes = Node.objects.all()
+    objectives = Objective.objects.all()
+    if view == "affected":
+        nodes = nodes.exclude(state=State.OPERATIONAL)
+        objectives = objectives.exclude(state=State.OPERATIONAL)
+    if team:
+        nodes = nodes.filter(team__slug=team)
+        objectives = objectives.filter(team__slug=team)
+    if kind:
+        nodes = nodes.filter(kind=kind)
+    if objective:
+        objectives = objectives.filter(key=objective)
+        required = Requirement.objects.filter(objective__key=objective).values_list(
+            "node_id", flat=True
+        )
+        nodes = nodes.filter(id__in=_downstream(required))
+
+    node_rows = list(
+        nodes.order_by("slug").values(
+            "id",
+            "slug",
+            "name",
+            "kind",
+            "state",
+            "intrinsic_state",
+            "root_causes",
+            "blocked_since",
+            "manual_state",
+            "manual_reason",
+            "owner__username",
+            "team__slug",
+            "escalation_policy__name",
+        )
+    )
+    ids = {row["id"] for row in node_rows}
+    slugs = {row["id"]: row["slug"] for row in node_rows}
+    edge_rows = [
+        {
+            "source": slugs[source],
+            "target": slugs[target],
+            "criticality": criticality,
+            "redundancy_group": group,
+            "min_operational": minimum,
+        }
+        for source, target, criticality, group, minimum in Edge.objects.filter(
+            source_id__in=ids, target_id__in=ids
+        )
+        .order_by("source__slug", "target__slug")
+        .values_list("source_id", "target_id", "criticality", "redundancy_group", "min_operational")
+    ]
+    objective_rows = list(
+        objectives.order_by("key").values(
+            "id",
+            "key",
+            "title",
+            "state",
+            "declared_status",
+            "root_causes",
+            "blocked_since",
+            "value_at_stake",
+            "owner__username",
+            "team__slug",
+            "escalation_policy__name",
+        )
+    )
+    requires: dict[int, list[dict[str, str]]] = {}
+    for objective_id, slug, criticality in (
+        Requirement.objects.filter(objective_id__in=[o["id"] for o in objective_rows])
+        .order_by("node__slug")
+        .values_list("objective_id", "node__slug", "criticality")
+    ):
+        requires.setdefault(objective_id, []).append({"node": slug, "criticality": criticality})
+
+    bottlenecks = state.bottlenecks
+    if team or objective or kind:
+        included = {row["slug"] for row in node_rows}
+        bottlenecks = [b for b in bottlenecks if b["node"] in included]
+    return {
+        "version": state.version,
+        "computed_at": state.computed_at,
+        "view": view,
+        "value_at_risk": state.value_at_risk,
+        "cycles": state.cycles,
+        "nodes": [_node(row) for row in node_rows],
+        "edges": edge_rows,
+        "objectives": [_objective(row, requires.get(row["id"], [])) for row in objective_rows],
+        "bottlenecks": bottlenecks,
+    }
+
+
+def _gaps(row: dict[str, Any]) -> list[str]:
+    gaps = []
+    if not row["owner__username"]:
+        gaps.append("owner")
+    if not row["team__slug"]:
+        gaps.append("team")
+    if not row["escalation_policy__name"]:
+        gaps.append("escalation policy")
+    return gaps
+
+
+def _node(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "slug": row["slug"],
+        "name": row["name"],
+        "kind": row["kind"],
+        "state": row["state"],
+        "intrinsic_state": row["intrinsic_state"],
+        "root_causes": row["root_causes"],
+        "blocked_since": row["blocked_since"],
+        "manual_state": row["manual_state"],
+        "manual_reason": row["manual_reason"],
+        "owner": row["owner__username"],
+        "team": row["team__slug"],
+        "escalation_policy": row["escalation_policy__name"],
+        "ownership_gaps": _gaps(row),
+    }
+
+
+def _objective(row: dict[str, Any], requires: list[dict[str, str]]) -> dict[str, Any]:
+    return {
+        "key": row["key"],
+        "title": row["title"],
+        "state": row["state"],
+        "declared_status": row["declared_status"],
+        "root_causes": row["root_causes"],
+        "blocked_since": row["blocked_since"],
+        "value_at_stake": row["value_at_stake"],
+        "owner": row["owner__username"],
+        "team": row["team__slug"],
+        "escalation_policy": row["escalation_policy__name"],
+        "ownership_gaps": _gaps(row),
+        "requires": requires,
+    }

@@ -1,0 +1,149 @@
+from django import forms
+from django.contrib import admin
+
+from cataligent.admin import AuditedAdmin, HistoryInline
+from integrations.models import (
+    Connector,
+    LinkRule,
+    QuarantinedRecord,
+    SyncRun,
+    Ticket,
+    TicketLink,
+    WebhookDelivery,
+)
+from integrations.urlcheck import base_url_problem
+
+
+class ConnectorForm(forms.ModelForm):
+    """Secrets are write-only: a blank field keeps the stored one; nothing is shown back."""
+
+    new_secret = forms.CharField(
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Password or API token. Leave blank to keep the stored one.",
+    )
+    new_webhook_secret = forms.CharField(
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Signs inbound webhooks (HMAC-SHA256). Leave blank to keep the stored one.",
+    )
+
+    class Meta:
+        model = Connector
+        fields = [
+            "slug",
+            "name",
+            "kind",
+            "base_url",
+            "auth_type",
+            "username",
+            "query",
+            "poll_interval",
+            "enabled",
+            "blocking_priority",
+            "blocker_labels",
+            "status_map",
+            "priority_map",
+            "options",
+            "page_size",
+        ]
+
+    def clean_base_url(self) -> str:
+        url = self.cleaned_data["base_url"]
+        problem = base_url_problem(url)
+        if problem:
+            raise forms.ValidationError(problem)
+        return url.rstrip("/")
+
+
+@admin.register(Connector)
+class ConnectorAdmin(AuditedAdmin):
+    form = ConnectorForm
+    audited_fields = ("base_url", "auth_type", "username", "query", "enabled", "blocking_priority")
+    list_display = ["name", "slug", "kind", "enabled", "health", "last_success_at", "last_error"]
+    list_filter = ["kind", "enabled"]
+    search_fields = ["name", "slug", "base_url"]
+    readonly_fields = ["cursor", "last_success_at", "last_attempt_at", "last_error", "health"]
+    inlines = [HistoryInline]
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        if form.cleaned_data.get("new_secret"):
+            obj.set_secret(form.cleaned_data["new_secret"])
+        if form.cleaned_data.get("new_webhook_secret"):
+            obj.set_webhook_secret(form.cleaned_data["new_webhook_secret"])
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Ticket)
+class TicketAdmin(admin.ModelAdmin):
+    list_display = [
+        "key",
+        "title",
+        "connector",
+        "status_category",
+        "priority",
+        "is_blocking",
+        "updated_at",
+    ]
+    list_filter = ["connector", "status_category", "priority", "is_blocking", "missing_from_source"]
+    search_fields = ["key", "title", "external_id", "ci", "assignment_group"]
+    date_hierarchy = "updated_at"
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False  # a mirror: the source tool is where tickets change
+
+
+@admin.register(LinkRule)
+class LinkRuleAdmin(admin.ModelAdmin):
+    list_display = ["field", "pattern", "node", "objective", "connector", "enabled"]
+    list_filter = ["field", "enabled", "connector"]
+    search_fields = ["pattern", "node__slug", "objective__key"]
+    autocomplete_fields = ["node", "objective"]
+
+
+@admin.register(TicketLink)
+class TicketLinkAdmin(admin.ModelAdmin):
+    list_display = ["ticket", "node", "objective", "via", "created_at"]
+    list_filter = ["via"]
+    search_fields = ["ticket__key", "node__slug", "objective__key"]
+    raw_id_fields = ["ticket"]
+    autocomplete_fields = ["node", "objective"]
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(admin.ModelAdmin):
+    list_display = [
+        "connector",
+        "started_at",
+        "outcome",
+        "trigger",
+        "pages",
+        "fetched",
+        "created",
+        "updated",
+        "rejected",
+    ]
+    list_filter = ["connector", "outcome", "trigger"]
+    date_hierarchy = "started_at"
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(QuarantinedRecord)
+class QuarantinedRecordAdmin(admin.ModelAdmin):
+    list_display = ["connector", "external_id", "reason", "received_at"]
+    list_filter = ["connector"]
+    search_fields = ["external_id", "reason"]
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = ["connector", "delivery_id", "received_at"]
+    list_filter = ["connector"]

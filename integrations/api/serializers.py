@@ -1,0 +1,280 @@
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rest_framework import serializers
+
+from dependencies.models import Node
+from integrations.connectors import STATUS_CATEGORIES
+from integrations.models import (
+    AuthType,
+    Connector,
+    LinkRule,
+    QuarantinedRecord,
+    SyncRun,
+    Ticket,
+    TicketLink,
+)
+from integrations.urlcheck import base_url_problem
+from objectives.models import Objective
+
+
+class AuthSerializer(serializers.Serializer):
+    """`{type, username, secret}`; the secret is write-only and never shown back."""
+
+    type = serializers.ChoiceField(choices=AuthType.choices, source="auth_type")
+    username = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    secret = serializers.CharField(
+        write_only=True, required=False, allow_blank=False, trim_whitespace=False
+    )
+    has_secret = serializers.BooleanField(read_only=True)
+
+
+class ConnectorSerializer(serializers.ModelSerializer):
+    auth = AuthSerializer(source="*")
+    webhook_secret = serializers.CharField(
+        write_only=True, required=False, allow_blank=False, trim_whitespace=False
+    )
+    health = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Connector
+        fields = [
+            "slug",
+            "name",
+            "kind",
+            "base_url",
+            "auth",
+            "webhook_secret",
+            "query",
+            "poll_interval",
+            "enabled",
+            "blocking_priority",
+            "blocker_labels",
+            "status_map",
+            "priority_map",
+            "options",
+            "page_size",
+            "cursor",
+            "last_success_at",
+            "last_attempt_at",
+            "last_error",
+            "health",
+        ]
+        read_only_fields = ["cursor", "last_success_at", "last_attempt_at", "last_error"]
+
+    def validate_base_url(self, value: str) -> str:
+        problem = base_url_problem(value)
+        if problem:
+            raise serializers.ValidationError(problem)
+        return value.rstrip("/")
+
+    def validate_blocking_priority(self, value: int) -> int:
+        if not 1 <= value <= 5:
+            raise serializers.ValidationError("Use 1 (only the highest priority blocks) to 5.")
+        return value
+
+    def validate_poll_interval(self, value: int) -> int:
+        if value < 10:
+            raise serializers.ValidationError("Poll at most every 10 seconds.")
+        return value
+
+    def validate_status_map(self, value: Any) -> dict[str, str]:
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("Give an object: raw status → category.")
+        wrong = {k: v for k, v in value.items() if v not in STATUS_CATEGORIES}
+        if wrong:
+            raise serializers.ValidationError(
+                f"Unknown categories {wrong}; use one of {', '.join(STATUS_CATEGORIES)}."
+            )
+        return value
+
+    def validate_priority_map(self, value: Any) -> dict[str, int]:
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("Give an object: raw priority → 1..5.")
+        wrong = {
+            k: v
+            for k, v in value.items()
+            if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 5
+        }
+        if wrong:
+            raise serializers.ValidationError(f"Priorities must be whole numbers 1..5: {wrong}.")
+        return value
+
+    def validate_blocker_labels(self, value: Any) -> list[str]:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise serializers.ValidationError("Give a list of labels.")
+        return value
+
+    def validate_options(self, value: Any) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("Give an object of options.")
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        creating = self.instance is None
+        if creating and not attrs.get("secret"):
+            raise serializers.ValidationError(
+                {"auth": {"secret": ["The password or token is required."]}}
+            )
+        from integrations.connectors import connector_class
+
+        kind = attrs.get("kind", getattr(self.instance, "kind", None))
+        auth_type = attrs.get("auth_type", getattr(self.instance, "auth_type", None))
+        if kind:
+            klass = connector_class(kind)
+            if auth_type not in klass.auth_types:
+                raise serializers.ValidationError(
+                    {
+                        "auth": {
+                            "type": [
+                                f"{klass.label} supports {', '.join(sorted(klass.auth_types))}."
+                            ]
+                        }
+                    }
+                )
+            unknown = set(attrs.get("options") or {}) - set(klass.option_help) - {"overlap_seconds"}
+            if unknown:
+                raise serializers.ValidationError(
+                    {"options": [f"Unknown for {klass.label}: {', '.join(sorted(unknown))}."]}
+                )
+        return attrs
+
+
+class TicketLinkBriefSerializer(serializers.ModelSerializer):
+    node = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    objective = serializers.SlugRelatedField(slug_field="key", read_only=True)
+
+    class Meta:
+        model = TicketLink
+        fields = ["id", "node", "objective", "via"]
+
+
+class TicketSerializer(serializers.ModelSerializer):
+    connector = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    links = TicketLinkBriefSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "id",
+            "connector",
+            "external_id",
+            "key",
+            "url",
+            "title",
+            "status_raw",
+            "status_category",
+            "priority",
+            "is_blocking",
+            "is_blocker",
+            "assignee",
+            "assignment_group",
+            "reassignment_count",
+            "ci",
+            "components",
+            "labels",
+            "opened_at",
+            "updated_at",
+            "resolved_at",
+            "missing_from_source",
+            "links",
+        ]
+        read_only_fields = fields
+
+
+class TicketLinkSerializer(serializers.ModelSerializer):
+    ticket = serializers.PrimaryKeyRelatedField(queryset=Ticket.objects.all())
+    node = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Node.objects.all(), required=False, allow_null=True
+    )
+    objective = serializers.SlugRelatedField(
+        slug_field="key", queryset=Objective.objects.all(), required=False, allow_null=True
+    )
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = TicketLink
+        fields = ["id", "ticket", "node", "objective", "via", "rule", "created_by", "created_at"]
+        read_only_fields = ["via", "rule", "created_by", "created_at"]
+        validators: list[Any] = []  # `validate` checks duplicates, naming the field
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        node, objective = attrs.get("node"), attrs.get("objective")
+        if bool(node) == bool(objective):
+            raise serializers.ValidationError({"node": "Link to a node or to an objective (one)."})
+        exists = TicketLink.objects.filter(ticket=attrs["ticket"], node=node, objective=objective)
+        if exists.exists():
+            raise serializers.ValidationError({"ticket": "This ticket is already linked there."})
+        return attrs
+
+
+class LinkRuleSerializer(serializers.ModelSerializer):
+    connector = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Connector.objects.all(), required=False, allow_null=True
+    )
+    node = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Node.objects.all(), required=False, allow_null=True
+    )
+    objective = serializers.SlugRelatedField(
+        slug_field="key", queryset=Objective.objects.all(), required=False, allow_null=True
+    )
+
+    class Meta:
+        model = LinkRule
+        fields = ["id", "connector", "field", "pattern", "node", "objective", "enabled"]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        node = attrs.get("node", getattr(self.instance, "node", None))
+        objective = attrs.get("objective", getattr(self.instance, "objective", None))
+        if bool(node) == bool(objective):
+            raise serializers.ValidationError(
+                {"node": "A rule links to a node or to an objective (one)."}
+            )
+        field = attrs.get("field", getattr(self.instance, "field", None))
+        pattern = attrs.get("pattern", getattr(self.instance, "pattern", ""))
+        if field == "title":
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise serializers.ValidationError(
+                    {"pattern": f"Not a valid regular expression: {exc}."}
+                ) from exc
+        return attrs
+
+
+class SyncRunSerializer(serializers.ModelSerializer):
+    connector = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    duration_seconds = serializers.FloatField(read_only=True)
+
+    class Meta:
+        model = SyncRun
+        fields = [
+            "id",
+            "connector",
+            "trigger",
+            "full",
+            "started_at",
+            "finished_at",
+            "duration_seconds",
+            "outcome",
+            "pages",
+            "fetched",
+            "created",
+            "updated",
+            "unchanged",
+            "rejected",
+            "marked_missing",
+            "cursor_before",
+            "cursor_after",
+            "error",
+        ]
+        read_only_fields = fields
+
+
+class QuarantinedRecordSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = QuarantinedRecord
+        fields = ["id", "external_id", "reason", "raw", "raw_text", "received_at", "sync_run"]
+        read_only_fields = fields

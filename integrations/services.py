@@ -1,0 +1,140 @@
+"""Writes to connectors, link rules and links; each audited with its actor."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import transaction
+
+from cataligent.audit import audit_changes, audit_created, audit_deleted
+from dependencies.recompute import impact_changed
+from integrations.linking import link_tickets, rules_for
+from integrations.models import Connector, LinkRule, Ticket, TicketLink
+
+CONNECTOR_AUDITED = (
+    "name",
+    "kind",
+    "base_url",
+    "auth_type",
+    "username",
+    "query",
+    "poll_interval",
+    "enabled",
+    "blocking_priority",
+    "status_map",
+    "priority_map",
+    "blocker_labels",
+    "options",
+)
+# A change to any of these can change which tickets block.
+_BLOCKING_FIELDS = {"blocking_priority", "blocker_labels", "status_map", "priority_map"}
+
+
+@transaction.atomic
+def connector_save(
+    *,
+    connector: Connector,
+    changes: Mapping[str, Any],
+    actor: Any,
+    secret: str | None = None,
+    webhook_secret: str | None = None,
+    actor_label: str = "",
+) -> Connector:
+    """Create or update a connector; secrets are encrypted and audited only as "(changed)"."""
+    creating = connector.pk is None
+    before = {f: None if creating else getattr(connector, f) for f in CONNECTOR_AUDITED}
+    for field, value in changes.items():
+        setattr(connector, field, value)
+    if secret is not None:
+        connector.set_secret(secret)
+    if webhook_secret is not None:
+        connector.set_webhook_secret(webhook_secret)
+    connector.full_clean()
+    connector.save()
+    if creating:
+        audit_created(connector, actor=actor, actor_label=actor_label)
+    audit = {f: (before[f], getattr(connector, f)) for f in CONNECTOR_AUDITED}
+    if secret is not None:
+        audit["secret"] = (None, "(changed)")
+    if webhook_secret is not None:
+        audit["webhook_secret"] = (None, "(changed)")
+    audit_changes(connector, audit, actor=actor, actor_label=actor_label)
+    if not creating and _BLOCKING_FIELDS & set(changes):
+        # Stored is_blocking was computed with the old settings; the next full sync
+        # recomputes it, and the connector's cursor restarts so that happens now.
+        Connector.objects.filter(pk=connector.pk).update(cursor=None)
+    return connector
+
+
+@transaction.atomic
+def connector_delete(*, connector: Connector, actor: Any, actor_label: str = "") -> None:
+    audit_deleted(connector, actor=actor, actor_label=actor_label)
+    linked = TicketLink.objects.filter(ticket__connector=connector, node__isnull=False).exists()
+    connector.delete()
+    if linked:
+        impact_changed(reason=f"connector {connector.slug} deleted")
+
+
+def _relink_all(connector: Connector | None) -> None:
+    tickets = (
+        Ticket.objects.all() if connector is None else Ticket.objects.filter(connector=connector)
+    )
+    ids = list(tickets.values_list("id", flat=True))
+    for start in range(0, len(ids), 5000):
+        changes = link_tickets(
+            ids[start : start + 5000], connector=connector, rules=rules_for(connector)
+        )
+        if changes.nodes_touched:
+            impact_changed(reason="link rules changed")
+
+
+@transaction.atomic
+def link_rule_save(
+    *, rule: LinkRule, changes: Mapping[str, Any], actor: Any, actor_label: str = ""
+) -> LinkRule:
+    """Create or update a rule, then re-apply the rules to the tickets it can reach."""
+    creating = rule.pk is None
+    before = None if creating else str(rule)
+    for field, value in changes.items():
+        setattr(rule, field, value)
+    rule.full_clean()
+    rule.save()
+    if creating:
+        audit_created(rule, actor=actor, actor_label=actor_label)
+    else:
+        audit_changes(rule, {"rule": (before, str(rule))}, actor=actor, actor_label=actor_label)
+    _relink_all(rule.connector)
+    return rule
+
+
+@transaction.atomic
+def link_rule_delete(*, rule: LinkRule, actor: Any, actor_label: str = "") -> None:
+    audit_deleted(rule, actor=actor, actor_label=actor_label)
+    connector = rule.connector
+    rule.delete()
+    _relink_all(connector)
+
+
+@transaction.atomic
+def ticket_link_create(
+    *, ticket: Ticket, node: Any = None, objective: Any = None, actor: Any
+) -> TicketLink:
+    link = TicketLink(ticket=ticket, node=node, objective=objective, via="manual", created_by=actor)
+    link.full_clean()
+    link.save()
+    target = node or objective
+    audit_changes(target, {"tickets": (None, ticket.key)}, actor=actor, actor_label="")
+    if node is not None:
+        impact_changed(reason=f"ticket {ticket.key} linked to {node.slug}")
+    return link
+
+
+@transaction.atomic
+def ticket_link_delete(*, link: TicketLink, actor: Any) -> None:
+    target = link.node or link.objective
+    audit_changes(target, {"tickets": (link.ticket.key, None)}, actor=actor)
+    node = link.node
+    link.delete()
+    if node is not None:
+        impact_changed(reason=f"ticket {link.ticket.key} unlinked from {node.slug}")

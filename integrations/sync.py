@@ -1,0 +1,265 @@
+"""Sync orchestration, written once for every connector (DESIGN §4, STYLE.md).
+
+claim the connector (a lease: exactly one run per connector at a time, and a
+dead worker's lease simply expires) → record the SyncRun first → page through
+the source, and for each page in one transaction: upsert the tickets,
+quarantine what could not be read, update links, advance the cursor → record
+counts → let the impact engine know what changed.
+
+A run that dies half-way left every committed page with its cursor, so the
+next run resumes there: nothing lost, nothing duplicated.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from dependencies.recompute import impact_changed
+from integrations.connectors import ConnectorConfig, ConnectorError, Page, Rejected, connector_for
+from integrations.linking import link_tickets, rules_for
+from integrations.models import Connector, QuarantinedRecord, SyncRun, Ticket, TicketLink
+from integrations.ticket_store import upsert_tickets
+
+log = logging.getLogger(__name__)
+
+# Longer than any one page takes; renewed after every page.
+LEASE = timedelta(minutes=10)
+
+
+def connector_config(connector: Connector) -> ConnectorConfig:
+    """The pure connector's configuration, with the secret decrypted for this run only."""
+    return ConnectorConfig(
+        kind=connector.kind,
+        base_url=connector.base_url,
+        auth_type=connector.auth_type,  # type: ignore[arg-type]
+        username=connector.username,
+        secret=connector.get_secret(),
+        query=connector.query,
+        status_map=connector.status_map or {},
+        priority_map=connector.priority_map or {},
+        blocking_priority=connector.blocking_priority,
+        blocker_labels=tuple(connector.blocker_labels or ()),
+        page_size=connector.page_size,
+        allow_private_networks=settings.CONNECTOR_ALLOW_PRIVATE_NETWORKS,
+        options=connector.options or {},
+    )
+
+
+def _owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def connector_claim(connector: Connector, owner: str) -> bool:
+    now = timezone.now()
+    return (
+        Connector.objects.filter(pk=connector.pk)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now) | Q(claimed_by=owner))
+        .update(claimed_by=owner, claimed_until=now + LEASE)
+        == 1
+    )
+
+
+def connector_release(connector: Connector, owner: str) -> None:
+    Connector.objects.filter(pk=connector.pk, claimed_by=owner).update(
+        claimed_by="", claimed_until=None
+    )
+
+
+@dataclass
+class PageCounts:
+    fetched: int
+    created: int
+    updated: int
+    unchanged: int
+    rejected: int
+
+
+def _quarantine(connector: Connector, run: SyncRun, rejected: tuple[Rejected, ...]) -> None:
+    rows = []
+    for record in rejected:
+        raw: Any = record.raw
+        raw_text = ""
+        if not isinstance(raw, dict | list | str | int | float | bool | type(None)):
+            raw, raw_text = None, repr(record.raw)[:10000]
+        rows.append(
+            QuarantinedRecord(
+                connector=connector,
+                sync_run=run,
+                external_id=(record.external_id or "")[:200],
+                reason=record.reason,
+                raw=raw,
+                raw_text=raw_text,
+            )
+        )
+    QuarantinedRecord.objects.bulk_create(rows)
+
+
+def _apply_page(connector: Connector, run: SyncRun, page: Page, rules: Any) -> PageCounts:
+    """One page, in the caller's transaction."""
+    stored = upsert_tickets(connector, page.tickets)
+    _quarantine(connector, run, page.rejected)
+    links = link_tickets(stored.changed_ids, connector=connector, rules=rules)
+    # The impact moves when a ticket linked to a node changed or a link to a node moved.
+    if links.nodes_touched or (
+        stored.changed_ids
+        and TicketLink.objects.filter(ticket_id__in=stored.changed_ids, node__isnull=False).exists()
+    ):
+        impact_changed(reason=f"sync of {connector.slug}")
+    Connector.objects.filter(pk=connector.pk).update(
+        cursor=page.cursor, claimed_until=timezone.now() + LEASE
+    )
+    return PageCounts(
+        fetched=len(page.tickets) + len(page.rejected),
+        created=stored.created,
+        updated=stored.updated,
+        unchanged=stored.unchanged,
+        rejected=len(page.rejected),
+    )
+
+
+def sync_connector(
+    *,
+    connector: Connector,
+    full: bool = False,
+    trigger: str = "manual",
+    on_page: Callable[[SyncRun], None] | None = None,
+    connector_options: dict[str, Any] | None = None,
+) -> SyncRun | None:
+    """Run one sync of `connector`. Returns None when another run holds the connector.
+
+    `full` reads everything from the start and marks tickets the source no
+    longer returns. `connector_options` go to the pure connector (tests pass a
+    sleep that does not sleep).
+    """
+    owner = _owner()
+    if not connector_claim(connector, owner):
+        log.info("sync of %s skipped: another run holds it", connector.slug)
+        return None
+    connector.refresh_from_db()
+    now = timezone.now()
+    run = SyncRun.objects.create(
+        connector=connector,
+        trigger=trigger,
+        full=full,
+        worker=owner,
+        started_at=now,
+        heartbeat_at=now,
+        cursor_before=connector.cursor,
+    )
+    Connector.objects.filter(pk=connector.pk).update(last_attempt_at=now)
+    seen: set[str] = set()
+    try:
+        rules = rules_for(connector)
+        source = connector_for(connector_config(connector), **(connector_options or {}))
+        with source:
+            for page in source.fetch_pages(None if full else connector.cursor):
+                with transaction.atomic():
+                    counts = _apply_page(connector, run, page, rules)
+                    run.pages += 1
+                    run.fetched += counts.fetched
+                    run.created += counts.created
+                    run.updated += counts.updated
+                    run.unchanged += counts.unchanged
+                    run.rejected += counts.rejected
+                    run.cursor_after = page.cursor
+                    run.heartbeat_at = timezone.now()
+                    run.save(
+                        update_fields=[
+                            "pages",
+                            "fetched",
+                            "created",
+                            "updated",
+                            "unchanged",
+                            "rejected",
+                            "cursor_after",
+                            "heartbeat_at",
+                        ]
+                    )
+                if full:
+                    seen.update(t.external_id for t in page.tickets)
+                    seen.update(r.external_id for r in page.rejected if r.external_id)
+                if on_page is not None:
+                    on_page(run)
+        if full:
+            run.marked_missing = _mark_missing(connector, seen)
+        run.outcome = SyncRun.Outcome.SUCCEEDED
+        finished = timezone.now()
+        Connector.objects.filter(pk=connector.pk).update(last_success_at=finished, last_error="")
+    except ConnectorError as exc:
+        run.outcome = SyncRun.Outcome.FAILED
+        run.error = str(exc) + (
+            " — this will not pass on its own: check the connector's URL, credentials and query."
+            if exc.permanent
+            else " — will be retried at the next sync."
+        )
+        Connector.objects.filter(pk=connector.pk).update(last_error=run.error[:2000])
+        log.warning("sync of %s failed: %s", connector.slug, run.error)
+    except Exception as exc:  # recorded on the run and the connector, then raised for the logs
+        run.outcome = SyncRun.Outcome.FAILED
+        run.error = f"Unexpected error: {type(exc).__name__}: {exc}"
+        Connector.objects.filter(pk=connector.pk).update(last_error=run.error[:2000])
+        run.finished_at = timezone.now()
+        run.save()
+        connector_release(connector, owner)
+        raise
+    run.finished_at = timezone.now()
+    run.save()
+    connector_release(connector, owner)
+    return run
+
+
+def _mark_missing(connector: Connector, seen: set[str]) -> int:
+    """Tickets the source no longer returns: kept, flagged, and no longer blocking."""
+    stored = Ticket.objects.filter(connector=connector, missing_from_source=False).values_list(
+        "id", "external_id"
+    )
+    gone = [pk for pk, external_id in stored.iterator(chunk_size=10000) if external_id not in seen]
+    with transaction.atomic():
+        for start in range(0, len(gone), 5000):
+            Ticket.objects.filter(pk__in=gone[start : start + 5000]).update(
+                missing_from_source=True, is_blocking=False
+            )
+        if gone and TicketLink.objects.filter(ticket_id__in=gone, node__isnull=False).exists():
+            impact_changed(reason=f"full sync of {connector.slug}: tickets gone from the source")
+    return len(gone)
+
+
+def interrupted_runs_reconcile(*, stale_after: timedelta = LEASE) -> int:
+    """Mark runs whose worker stopped sending heartbeats as interrupted.
+
+    PostgreSQL, not the broker, is the source of truth: a run that was started and
+    never finished (worker killed, broker restarted) shows here, and the next
+    scheduled run resumes from the connector's committed cursor.
+    """
+    cutoff = timezone.now() - stale_after
+    return SyncRun.objects.filter(outcome=SyncRun.Outcome.RUNNING, heartbeat_at__lt=cutoff).update(
+        outcome=SyncRun.Outcome.INTERRUPTED,
+        finished_at=timezone.now(),
+        error="The worker stopped during this run; the next run resumes from its last "
+        "committed page.",
+    )
+
+
+def connectors_due(now: Any = None) -> list[Connector]:
+    """Enabled connectors whose poll interval has passed since their last attempt."""
+    now = now or timezone.now()
+    due = []
+    for connector in Connector.objects.filter(enabled=True):
+        last = connector.last_attempt_at
+        interval_passed = last is None or (now - last).total_seconds() >= connector.poll_interval
+        free = connector.claimed_until is None or connector.claimed_until < now
+        if interval_passed and free:
+            due.append(connector)
+    return due

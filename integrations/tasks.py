@@ -1,0 +1,38 @@
+"""Celery tasks: thin wrappers around the sync service.
+
+Every task is idempotent (a duplicate delivery finds the connector claimed or
+nothing new), acknowledged late, and has a hard time limit below the broker's
+visibility timeout.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import shared_task
+
+from integrations.models import Connector
+from integrations.sync import connectors_due, interrupted_runs_reconcile, sync_connector
+
+
+@shared_task(acks_late=True, soft_time_limit=1700, time_limit=1800)
+def sync_connector_task(connector_id: int, full: bool = False, trigger: str = "schedule") -> Any:
+    connector = Connector.objects.filter(pk=connector_id, enabled=True).first()
+    if connector is None:
+        return {"skipped": "connector missing or disabled"}
+    run = sync_connector(connector=connector, full=full, trigger=trigger)
+    if run is None:
+        return {"skipped": "another run holds the connector"}
+    return {"run": run.pk, "outcome": run.outcome, "fetched": run.fetched}
+
+
+@shared_task(acks_late=True, time_limit=60)
+def schedule_syncs() -> dict[str, Any]:
+    """Beat calls this every few seconds: queue each enabled connector whose interval passed,
+    and notice runs that died (the reconciler)."""
+    interrupted = interrupted_runs_reconcile()
+    queued = []
+    for connector in connectors_due():
+        sync_connector_task.delay(connector.pk)
+        queued.append(connector.slug)
+    return {"queued": queued, "interrupted": interrupted}

@@ -1,0 +1,154 @@
+"""Connectors in the API: secrets write-only and encrypted, URLs checked, test and preview."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from integrations.models import Connector, LinkRule
+from tests.factories import NodeFactory, TicketFactory
+
+PAYLOAD = {
+    "slug": "snow",
+    "name": "ServiceNow",
+    "kind": "servicenow",
+    "base_url": "https://example.service-now.com/",
+    "auth": {"type": "basic", "username": "integration", "secret": "hunter2-very-secret"},
+    "query": "active=true",
+}
+
+
+@pytest.fixture
+def admin(client_as: Any) -> Any:
+    return client_as("admin")
+
+
+def test_secret_is_write_only_and_encrypted(admin: Any) -> None:
+    response = admin.post("/api/connectors/", PAYLOAD, format="json")
+    assert response.status_code == 201, response.json()
+    assert "hunter2" not in json.dumps(response.json())
+    assert response.json()["auth"] == {
+        "type": "basic",
+        "username": "integration",
+        "has_secret": True,
+    }
+    assert "hunter2" not in json.dumps(admin.get("/api/connectors/snow/").json())
+    stored = Connector.objects.get(slug="snow")
+    assert "hunter2" not in stored.secret_encrypted
+    assert stored.get_secret() == "hunter2-very-secret"
+    assert stored.base_url == "https://example.service-now.com"
+    history = admin.get("/api/connectors/").json()["results"][0]
+    assert "secret" not in history
+
+
+def test_secret_change_is_audited_without_the_value(admin: Any) -> None:
+    from cataligent.models import AuditEntry
+
+    admin.post("/api/connectors/", PAYLOAD, format="json")
+    admin.patch(
+        "/api/connectors/snow/", {"auth": {"type": "basic", "secret": "new-one"}}, format="json"
+    )
+    entry = AuditEntry.objects.filter(field="secret").first()  # newest first
+    assert entry.new_value == "(changed)"
+    assert "new-one" not in json.dumps(list(AuditEntry.objects.values("old_value", "new_value")))
+    assert Connector.objects.get().get_secret() == "new-one"
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"base_url": "http://169.254.169.254/latest"}, "base_url"),
+        ({"base_url": "http://metadata.google.internal/"}, "base_url"),
+        ({"base_url": "ftp://example.com"}, "base_url"),
+        ({"base_url": "https://user:pw@example.com"}, "base_url"),
+        ({"kind": "remedy"}, "kind"),
+        ({"blocking_priority": 9}, "blocking_priority"),
+        ({"status_map": {"7": "finished"}}, "status_map"),
+        ({"priority_map": {"P1": 0}}, "priority_map"),
+        ({"auth": {"type": "token", "secret": "x"}}, "auth"),
+        ({"auth": {"type": "basic", "username": "u"}}, "auth"),
+        ({"options": {"tabel": "incident"}}, "options"),
+        ({"poll_interval": 1}, "poll_interval"),
+    ],
+)
+def test_bad_connector_input(admin: Any, change: dict[str, Any], field: str) -> None:
+    response = admin.post("/api/connectors/", {**PAYLOAD, **change}, format="json")
+    assert response.status_code == 400
+    assert field in response.json(), response.json()
+    assert not Connector.objects.exists()
+
+
+def test_private_addresses_need_the_setting(admin: Any, settings: Any) -> None:
+    settings.CONNECTOR_ALLOW_PRIVATE_NETWORKS = False
+    response = admin.post(
+        "/api/connectors/", {**PAYLOAD, "base_url": "http://10.1.2.3"}, format="json"
+    )
+    assert response.status_code == 400
+    assert "CONNECTOR_ALLOW_PRIVATE_NETWORKS" in str(response.json()["base_url"])
+    settings.CONNECTOR_ALLOW_PRIVATE_NETWORKS = True
+    response = admin.post(
+        "/api/connectors/", {**PAYLOAD, "base_url": "http://10.1.2.3"}, format="json"
+    )
+    assert response.status_code == 201
+
+
+@pytest.mark.django_db(transaction=True)
+def test_test_connection_against_the_simulator(client_as: Any) -> None:
+    from integrations.simulator import make_server
+
+    with make_server("127.0.0.1", 0, tickets=5, jira_issues=0) as server:
+        server.start()
+        admin = client_as("admin")
+        auth = {"type": "basic", "username": "admin", "secret": "admin"}
+        admin.post(
+            "/api/connectors/",
+            {**PAYLOAD, "base_url": server.base_url, "auth": auth},
+            format="json",
+        )
+        ok = admin.post("/api/connectors/snow/test/").json()
+        assert ok["ok"] is True, ok
+        admin.patch(
+            "/api/connectors/snow/", {"auth": {"type": "basic", "secret": "wrong"}}, format="json"
+        )
+        bad = admin.post("/api/connectors/snow/test/").json()
+    assert bad["ok"] is False
+    assert bad["permanent"] is True
+
+
+def test_link_rule_preview_and_bad_regex(admin: Any) -> None:
+    TicketFactory(key="INC1", ci="core-db", title="Database down")
+    TicketFactory(key="INC2", ci="web", title="Slow pages")
+    matched = admin.get("/api/link-rules/preview/?field=ci&pattern=CORE-DB").json()
+    assert [t["key"] for t in matched] == ["INC1"]
+    by_title = admin.get("/api/link-rules/preview/?field=title&pattern=slow|down").json()
+    assert {t["key"] for t in by_title} == {"INC1", "INC2"}
+    bad = admin.get("/api/link-rules/preview/?field=title&pattern=(unclosed")
+    assert bad.status_code == 400 and "pattern" in bad.json()
+    node = NodeFactory(slug="db")
+    response = admin.post(
+        "/api/link-rules/", {"field": "title", "pattern": "(", "node": node.slug}, format="json"
+    )
+    assert response.status_code == 400 and "pattern" in response.json()
+
+
+def test_saving_a_rule_links_existing_tickets(admin: Any) -> None:
+    ticket = TicketFactory(key="INC1", ci="core-db")
+    node = NodeFactory(slug="db")
+    response = admin.post(
+        "/api/link-rules/", {"field": "ci", "pattern": "core-db", "node": "db"}, format="json"
+    )
+    assert response.status_code == 201, response.json()
+    assert ticket.links.get().node == node
+    admin.delete(f"/api/link-rules/{LinkRule.objects.get().pk}/")
+    assert not ticket.links.exists()
+
+
+def test_tickets_are_read_by_everyone_and_filtered(client_as: Any) -> None:
+    TicketFactory(key="INC1", is_blocking=True)
+    TicketFactory(key="INC2", is_blocking=False, status_category="resolved")
+    member = client_as("member")
+    blocking = member.get("/api/tickets/?is_blocking=true").json()
+    assert [t["key"] for t in blocking["results"]] == ["INC1"]
+    assert member.post("/api/tickets/", {}, format="json").status_code == 403

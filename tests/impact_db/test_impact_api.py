@@ -1,0 +1,151 @@
+"""GET /api/map/, POST /api/whatif/, single points of failure, impact_report."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from dependencies.models import Node
+from dependencies.recompute import impact_recompute
+from tests.factories import NodeFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def blocked(lending: Any) -> Any:
+    Node.objects.filter(slug="ledger").update(manual_state="blocked")
+    impact_recompute(force=True)
+    return lending
+
+
+def test_affected_map_shows_blocked_items_with_root_causes(blocked: Any, client_as: Any) -> None:
+    body = client_as("member").get("/api/map/").json()
+    assert body["view"] == "affected"
+    assert {n["slug"] for n in body["nodes"]} == {"cap", "api", "ledger"}
+    cap = next(n for n in body["nodes"] if n["slug"] == "cap")
+    assert cap["root_causes"] == ["ledger"]
+    assert {(e["source"], e["target"]) for e in body["edges"]} == {
+        ("cap", "api"),
+        ("api", "ledger"),
+    }
+    assert body["objectives"][0]["key"] == "OBJ-1"
+    assert body["objectives"][0]["requires"] == [{"node": "cap", "criticality": "hard"}]
+    assert body["bottlenecks"][0]["node"] == "ledger"
+    api = next(n for n in body["nodes"] if n["slug"] == "api")
+    assert api["ownership_gaps"] == ["owner", "team", "escalation policy"]
+
+
+def test_map_filters(blocked: Any, client_as: Any) -> None:
+    client = client_as("member")
+    assert len(client.get("/api/map/?view=all").json()["nodes"]) == 4
+    by_team = client.get("/api/map/?view=all&team=team-a").json()
+    assert {n["slug"] for n in by_team["nodes"]} == {"cap", "app"}
+    capabilities = client.get("/api/map/?view=all&kind=capability").json()
+    assert [n["slug"] for n in capabilities["nodes"]] == ["cap"]
+    NodeFactory(slug="elsewhere")
+    for_objective = client.get("/api/map/?view=all&objective=OBJ-1").json()
+    assert {n["slug"] for n in for_objective["nodes"]} == {"cap", "api", "app", "ledger"}
+
+
+def test_map_bad_query_is_a_400(client_as: Any, blocked: Any) -> None:
+    response = client_as("member").get("/api/map/?view=everything&kind=spaceship")
+    assert response.status_code == 400
+    assert set(response.json()) == {"view", "kind"}
+
+
+def test_map_conditional_request(blocked: Any, client_as: Any) -> None:
+    client = client_as("member")
+    first = client.get("/api/map/")
+    etag = first["ETag"]
+    assert client.get("/api/map/", HTTP_IF_NONE_MATCH=etag).status_code == 304
+    Node.objects.filter(slug="ledger").update(manual_state="")
+    impact_recompute(force=True)
+    assert client.get("/api/map/", HTTP_IF_NONE_MATCH=etag).status_code == 200
+
+
+def test_map_query_count_is_bounded(blocked: Any, client_as: Any) -> None:
+    client = client_as("member")
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("/api/map/?view=all").status_code == 200
+        return len(ctx.captured_queries)
+
+    count()  # warm up: the user's roles are read once and cached
+    few = count()
+    for i in range(40):
+        NodeFactory(slug=f"more-{i}", manual_state="blocked")
+    impact_recompute(force=True)
+    assert count() == few
+
+
+def test_whatif(blocked: Any, client_as: Any) -> None:
+    client = client_as("member")
+    fixed = client.post("/api/whatif/", {"unblock": ["ledger"]}, format="json").json()
+    assert fixed["objectives"] == [{"key": "OBJ-1", "from": "blocked", "to": "operational"}]
+    assert fixed["value_at_risk_delta"] == "-1000.00"
+    assert {"slug": "cap", "from": "blocked", "to": "operational"} in fixed["nodes"]
+    assert fixed["capabilities"] == ["cap"]
+    nothing = client.post("/api/whatif/", {"block": ["app"]}, format="json").json()
+    assert nothing["objectives"] == []  # already blocked by the ledger
+    assert Node.objects.get(slug="ledger").state == "blocked"  # what-if writes nothing
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"block": ["ghost"]}, "block"),
+        ({"unblock": ["ghost"]}, "unblock"),
+        ({}, "block"),
+        ({"block": ["app"], "unblock": ["app"]}, "unblock"),
+        ({"block": "app"}, "block"),
+    ],
+)
+def test_whatif_bad_input(blocked: Any, client_as: Any, payload: Any, field: str) -> None:
+    response = client_as("member").post("/api/whatif/", payload, format="json")
+    assert response.status_code == 400
+    assert field in response.json()
+
+
+def test_whatif_needs_sign_in(blocked: Any, client_as: Any) -> None:
+    assert (
+        client_as("anonymous").post("/api/whatif/", {"block": ["app"]}, format="json").status_code
+        == 401
+    )
+
+
+def test_single_points_of_failure(lending: Any, client_as: Any) -> None:
+    impact_recompute(force=True)
+    body = client_as("member").get("/api/single-points-of-failure/").json()
+    spofs = {p["node"]: p for p in body["results"]}
+    # The soft edge to the app cannot block; the chain through the API can.
+    assert set(spofs) == {"cap", "api", "ledger"}
+    assert spofs["ledger"]["objectives"] == ["OBJ-1"]
+
+
+def test_impact_report_json_matches_the_api(blocked: Any, client_as: Any) -> None:
+    out = io.StringIO()
+    call_command("impact_report", "--json", stdout=out)
+    assert json.loads(out.getvalue()) == client_as("member").get("/api/map/?view=all").json()
+
+
+def test_impact_report_table(blocked: Any) -> None:
+    out = io.StringIO()
+    call_command("impact_report", stdout=out)
+    text = out.getvalue()
+    assert "OBJ-1 Launch lending" in text
+    assert "root causes: " in text
+    assert "1,000/week at risk" in text
+
+
+def test_node_api_shows_computed_state(blocked: Any, client_as: Any) -> None:
+    body = client_as("member").get("/api/nodes/cap/").json()
+    assert (body["state"], body["root_causes"]) == ("blocked", ["ledger"])
+    assert body["blocked_since"]

@@ -1,0 +1,182 @@
+"""The engine wired to the database: loader, writer, recompute, history."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+import time_machine
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from dependencies.impact_store import load_graph
+from dependencies.models import ImpactState, Node, StateTransition
+from dependencies.recompute import forget_cache, impact_changed, impact_recompute
+from objectives.models import Objective
+from tests.factories import NodeFactory, link_ticket
+
+pytestmark = pytest.mark.django_db
+
+
+def _block(slug: str, state: str = "blocked") -> None:
+    Node.objects.filter(slug=slug).update(manual_state=state)
+
+
+def test_loader_needs_five_queries_whatever_the_size(lending: Any) -> None:
+    with CaptureQueriesContext(connection) as small:
+        load_graph()
+    for i in range(30):
+        NodeFactory(slug=f"extra-{i}")
+    with CaptureQueriesContext(connection) as large:
+        loaded = load_graph()
+    assert len(small.captured_queries) == len(large.captured_queries) == 5
+    assert loaded.graph.vertex_count == 4 + 30 + 1
+
+
+def test_recompute_stores_states_root_causes_and_history(lending: Any) -> None:
+    _nodes, objective = lending
+    impact_recompute(force=True)
+    version = ImpactState.objects.get().version
+
+    _block("ledger")
+    impact_recompute(force=True)
+
+    cap = Node.objects.get(slug="cap")
+    assert (cap.state, cap.root_causes) == ("blocked", ["ledger"])
+    assert Node.objects.get(slug="ledger").intrinsic_state == "blocked"
+    assert Node.objects.get(slug="api").state == "blocked"
+    objective.refresh_from_db()
+    assert (objective.state, objective.root_causes) == ("blocked", ["ledger"])
+    assert objective.blocked_since is not None
+    state = ImpactState.objects.get()
+    assert state.version == version + 1
+    assert state.bottlenecks == [
+        {
+            "node": "ledger",
+            "capabilities": ["cap"],
+            "objectives": ["OBJ-1"],
+            "value_at_risk": "1000.00",
+        }
+    ]
+    moved = {
+        (t.node.slug if t.node else t.objective.key, t.from_state, t.to_state)
+        for t in StateTransition.objects.all()
+    }
+    assert moved == {
+        ("ledger", "operational", "blocked"),
+        ("api", "operational", "blocked"),
+        ("cap", "operational", "blocked"),
+        ("OBJ-1", "operational", "blocked"),
+    }
+
+
+def test_a_blocking_ticket_blocks_its_node_and_a_soft_edge_degrades(lending: Any) -> None:
+    nodes, _objective = lending
+    link_ticket(nodes["app"], priority=1)
+    link_ticket(nodes["ledger"], priority=4, is_blocking=False)
+    impact_recompute(force=True)
+    assert Node.objects.get(slug="app").state == "blocked"
+    assert Node.objects.get(slug="ledger").state == "operational"
+    cap = Node.objects.get(slug="cap")
+    assert (cap.state, cap.root_causes) == ("degraded", ["app"])
+
+
+def test_incremental_update_equals_a_full_recompute(lending: Any) -> None:
+    impact_recompute(force=True)  # full: this process now holds the result
+    _block("app")
+    _block("ledger", "degraded")
+    outcome = impact_recompute(force=True)
+    assert outcome.incremental
+    stored = list(
+        Node.objects.order_by("slug").values_list("slug", "state", "root_causes", "blocked_since")
+    )
+    objective = Objective.objects.values_list("state", "root_causes").get()
+
+    forget_cache()
+    full = impact_recompute(force=True)
+    assert not full.incremental
+    assert (full.nodes_written, full.objectives_written) == (0, 0)
+    assert (
+        list(
+            Node.objects.order_by("slug").values_list(
+                "slug", "state", "root_causes", "blocked_since"
+            )
+        )
+        == stored
+    )
+    assert Objective.objects.values_list("state", "root_causes").get() == objective
+
+
+def test_structure_change_forces_a_full_recompute(lending: Any) -> None:
+    impact_recompute(force=True)
+    ImpactState.objects.update(structure=99)
+    assert not impact_recompute(force=True).incremental
+
+
+def test_blocked_since_is_kept_while_blocked_and_reset_after(lending: Any) -> None:
+    start = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
+    with time_machine.travel(start, tick=False):
+        _block("ledger")
+        impact_recompute(force=True)
+    with time_machine.travel(start + dt.timedelta(hours=5), tick=False):
+        link_ticket(Node.objects.get(slug="app"))  # another change, still blocked
+        impact_recompute(force=True)
+        assert Objective.objects.get().blocked_since == start
+    with time_machine.travel(start + dt.timedelta(hours=6), tick=False):
+        Node.objects.update(manual_state="operational")
+        impact_recompute(force=True)
+        assert Objective.objects.get().blocked_since is None
+    later = start + dt.timedelta(hours=9)
+    with time_machine.travel(later, tick=False):
+        _block("ledger")
+        impact_recompute(force=True)
+        assert Objective.objects.get().blocked_since == later
+
+
+def test_nothing_requested_means_nothing_done(lending: Any) -> None:
+    impact_recompute(force=True)
+    outcome = impact_recompute()
+    assert not outcome.ran
+
+
+def test_a_transaction_of_many_changes_queues_one_recompute(
+    lending: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+        for _ in range(1000):
+            impact_changed(reason="ticket changed")
+        impact_changed(structure=True)
+    assert len(callbacks) == 1
+    before = ImpactState.objects.get()
+    callbacks[0]()  # eager in tests: records the request and runs the recompute
+    after = ImpactState.objects.get()
+    assert after.requested == before.requested + 1
+    assert after.structure == before.structure + 1
+    assert after.computed == after.requested
+
+
+def test_service_changes_trigger_a_recompute(
+    lending: Any, client_as: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    impact_recompute(force=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_as("admin").patch(
+            "/api/nodes/ledger/", {"manual_state": "blocked"}, format="json"
+        )
+    assert response.status_code == 200
+    body = client_as("member").get("/api/objectives/OBJ-1/").json()
+    assert (body["state"], body["root_causes"]) == ("blocked", ["ledger"])
+
+
+def test_a_held_lease_makes_a_second_run_step_aside(lending: Any) -> None:
+    import datetime
+
+    from django.utils import timezone
+
+    ImpactState.objects.update(
+        claimed_by="other-worker", claimed_until=timezone.now() + datetime.timedelta(minutes=5)
+    )
+    assert not impact_recompute(force=True).ran
+    ImpactState.objects.update(claimed_until=timezone.now() - datetime.timedelta(seconds=1))
+    assert impact_recompute(force=True).ran  # an expired lease is taken over

@@ -1,0 +1,210 @@
+"""The sync service against the simulated ServiceNow and Jira, on the real database."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from integrations.models import QuarantinedRecord, SyncRun, Ticket, TicketLink
+from integrations.simulator import Faults, SimulatorServer
+from integrations.sync import connector_claim, sync_connector
+from tests.sync.conftest import make_connector
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+NO_SLEEP = {"sleep": lambda seconds: None}
+
+
+def _sync(connector: Any, **kwargs: Any) -> SyncRun:
+    run = sync_connector(connector=connector, connector_options=NO_SLEEP, **kwargs)
+    assert run is not None
+    return run
+
+
+def _source_count(server: SimulatorServer) -> int:
+    return len(server.store.incidents)
+
+
+def test_first_sync_mirrors_every_incident_exactly_once(quiet_simulator: SimulatorServer) -> None:
+    connector = make_connector(quiet_simulator)
+    run = _sync(connector)
+    assert run.outcome == "succeeded", run.error
+    total = _source_count(quiet_simulator)
+    assert Ticket.objects.count() == total
+    assert (run.created, run.updated, run.rejected) == (total, 0, 0)
+    assert run.pages >= total // 25
+    connector.refresh_from_db()
+    assert connector.cursor is not None and connector.last_success_at is not None
+    assert connector.health == "fresh"
+    ticket = Ticket.objects.first()
+    assert ticket.key.startswith("INC")
+    assert ticket.url.startswith(quiet_simulator.base_url)
+
+
+def test_second_sync_writes_nothing(quiet_simulator: SimulatorServer) -> None:
+    connector = make_connector(quiet_simulator)
+    _sync(connector)
+    connector.refresh_from_db()
+
+    def updates() -> int:
+        if connection.vendor != "postgresql":
+            return 0
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute(
+                "SELECT n_tup_upd FROM pg_stat_user_tables WHERE relname = 'integrations_ticket'"
+            )
+            return cursor.fetchone()[0]
+
+    before = updates()
+    run = _sync(connector)
+    assert run.outcome == "succeeded"
+    assert (run.created, run.updated) == (0, 0)
+    assert updates() == before
+
+
+def test_changes_in_the_source_arrive(quiet_simulator: SimulatorServer) -> None:
+    connector = make_connector(quiet_simulator)
+    _sync(connector)
+    changes = quiet_simulator.store.tick(changes=5)
+    changed_keys = {c.key for c in changes if c.source == "servicenow"}
+    assert changed_keys
+    connector.refresh_from_db()
+    run = _sync(connector)
+    assert run.created + run.updated == len(changed_keys)
+    assert Ticket.objects.count() == _source_count(quiet_simulator)
+
+
+def test_a_run_killed_half_way_is_resumed_with_nothing_lost(
+    quiet_simulator: SimulatorServer,
+) -> None:
+    connector = make_connector(quiet_simulator, page_size=10)
+
+    committed: list[int] = []
+
+    def die_after_two_pages(run: SyncRun) -> None:
+        committed.append(run.created)
+        if run.pages == 2:
+            raise KeyboardInterrupt("worker killed")
+
+    with pytest.raises(KeyboardInterrupt):
+        sync_connector(connector=connector, on_page=die_after_two_pages, connector_options=NO_SLEEP)
+    assert Ticket.objects.count() == committed[-1] > 10  # the two committed pages
+    connector.refresh_from_db()
+    assert connector.cursor is not None
+    # The dead worker never released its lease: the next run waits until it expires.
+    assert sync_connector(connector=connector, connector_options=NO_SLEEP) is None
+    type(connector).objects.filter(pk=connector.pk).update(claimed_until=None)
+    connector.refresh_from_db()
+    run = _sync(connector)
+    assert run.outcome == "succeeded"
+    assert Ticket.objects.count() == _source_count(quiet_simulator)
+    assert Ticket.objects.values("external_id").distinct().count() == Ticket.objects.count()
+
+
+def test_two_runs_of_one_connector_do_not_overlap(quiet_simulator: SimulatorServer) -> None:
+    connector = make_connector(quiet_simulator)
+    assert connector_claim(connector, "other-worker")
+    assert sync_connector(connector=connector, connector_options=NO_SLEEP) is None
+    assert not SyncRun.objects.exists()
+
+
+def test_garbled_records_are_quarantined_and_the_rest_lands() -> None:
+    from integrations.simulator import NOISE_ONLY, make_server
+
+    with make_server(
+        "127.0.0.1",
+        0,
+        seed=5,
+        tickets=80,
+        jira_issues=0,
+        scenario=NOISE_ONLY,
+        faults=Faults(garbled=0.1),
+    ) as server:
+        server.start()
+        connector = make_connector(server)
+        run = _sync(connector)
+    assert run.outcome == "succeeded"
+    assert run.rejected > 0
+    assert QuarantinedRecord.objects.count() == run.rejected
+    # Every record is either mirrored or quarantined. (A record garbled beyond reading its
+    # id can be quarantined twice when it sits on a page edge that is read again.)
+    assert Ticket.objects.count() < 80 <= Ticket.objects.count() + run.rejected
+    record = QuarantinedRecord.objects.first()
+    assert record.reason and record.sync_run == run
+
+
+def test_rate_limits_and_server_errors_are_retried(quiet_simulator: SimulatorServer) -> None:
+    connector = make_connector(quiet_simulator)
+    quiet_simulator.injector.queue("rate_limited")
+    quiet_simulator.injector.queue("server_error")
+    run = _sync(connector)
+    assert run.outcome == "succeeded", run.error
+    assert Ticket.objects.count() == _source_count(quiet_simulator)
+
+
+def test_bad_credentials_fail_clearly(quiet_simulator: SimulatorServer) -> None:
+    connector = make_connector(quiet_simulator, secret="wrong")
+    run = _sync(connector)
+    assert run.outcome == "failed"
+    assert "will not pass on its own" in run.error
+    connector.refresh_from_db()
+    assert connector.health == "failing"
+    assert connector.last_error
+    assert "wrong" not in run.error  # the secret is never echoed
+
+
+def test_link_rules_and_objective_references(simulator: SimulatorServer, people: Any) -> None:
+    from dependencies.recompute import impact_recompute
+    from integrations.models import LinkRule
+    from integrations.simulator import LENDING_API_CI
+    from tests.factories import NodeFactory, ObjectiveFactory
+
+    api = NodeFactory(slug="core-banking-lending-api", kind="integration")
+    LinkRule.objects.create(field="ci", pattern=LENDING_API_CI, node=api)
+    connector = make_connector(simulator)
+    _sync(connector)
+    linked = TicketLink.objects.filter(node=api)
+    assert linked.exists()
+    assert all(link.via == "rule" for link in linked)
+    assert linked.filter(ticket__is_blocking=True).exists()  # the open P1 of the story
+    impact_recompute(force=True)
+    api.refresh_from_db()
+    assert api.state == "blocked"
+
+    objective = ObjectiveFactory(key="OBJ-77")
+    Ticket.objects.filter(pk=Ticket.objects.first().pk).update(title="Blocks OBJ-77 launch")
+    from integrations.linking import link_tickets, rules_for
+
+    link_tickets(
+        [Ticket.objects.get(title="Blocks OBJ-77 launch").pk],
+        connector=connector,
+        rules=rules_for(connector),
+    )
+    assert TicketLink.objects.filter(objective=objective, via="reference").count() == 1
+
+
+def test_full_sync_marks_tickets_the_source_no_longer_returns(
+    quiet_simulator: SimulatorServer,
+) -> None:
+    connector = make_connector(quiet_simulator)
+    _sync(connector)
+    gone = Ticket.objects.first()
+    quiet_simulator.store.incidents.delete(gone.external_id)
+    connector.refresh_from_db()
+    run = _sync(connector, full=True)
+    assert run.marked_missing == 1
+    gone.refresh_from_db()
+    assert gone.missing_from_source and not gone.is_blocking
+
+
+def test_jira_sync(simulator: SimulatorServer) -> None:
+    connector = make_connector(simulator, kind="jira")
+    run = _sync(connector)
+    assert run.outcome == "succeeded", run.error
+    keys = set(Ticket.objects.values_list("key", flat=True))
+    assert "LEND-1" in keys
+    lend = Ticket.objects.get(key="LEND-1")
+    assert lend.is_blocking

@@ -1,0 +1,176 @@
+"""/hooks/<slug>/: signatures, replays, malformed bodies, and the three push shapes."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from integrations.models import Connector, QuarantinedRecord, Ticket
+from tests.factories import NodeFactory
+
+pytestmark = pytest.mark.django_db
+
+FIXTURES = Path(__file__).resolve().parents[1] / "connectors" / "fixtures"
+SECRET = "whsec-test"
+
+
+def _connector(kind: str = "jira", **fields: Any) -> Connector:
+    connector = Connector(
+        slug=f"{kind}-hook",
+        name=kind,
+        kind=kind,
+        base_url="https://example.atlassian.net"
+        if kind == "jira"
+        else "https://example.service-now.com",
+        username="bot@example.com",
+        **fields,
+    )
+    connector.set_secret("token")
+    connector.set_webhook_secret(SECRET)
+    connector.save()
+    return connector
+
+
+def _post(slug: str, body: bytes | str, *, secret: str = SECRET, **headers: str) -> Any:
+    raw = body.encode() if isinstance(body, str) else body
+    signature = "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+    return Client().post(
+        f"/hooks/{slug}/",
+        data=raw,
+        content_type="application/json",
+        headers={"X-Hub-Signature": signature, **headers},
+    )
+
+
+def _jira_issue() -> dict[str, Any]:
+    body = json.loads((FIXTURES / "jira" / "search_jql_page_1.json").read_text())["body"]
+    return body["issues"][0]
+
+
+def test_jira_issue_created_updated_and_deleted() -> None:
+    _connector("jira")
+    issue = _jira_issue()
+    event = {"webhookEvent": "jira:issue_created", "issue": issue}
+    response = _post("jira-hook", json.dumps(event))
+    assert response.status_code == 200, response.json()
+    assert response.json()["status"] == "created"
+    ticket = Ticket.objects.get()
+    assert ticket.key == issue["key"]
+
+    issue["fields"]["summary"] = "Changed title"
+    issue["fields"]["updated"] = "2030-01-01T10:00:00.000+0100"
+    response = _post(
+        "jira-hook", json.dumps({"webhookEvent": "jira:issue_updated", "issue": issue})
+    )
+    assert response.json()["status"] == "updated"
+    ticket.refresh_from_db()
+    assert ticket.title == "Changed title"
+
+    response = _post(
+        "jira-hook", json.dumps({"webhookEvent": "jira:issue_deleted", "issue": issue})
+    )
+    assert response.json() == {"status": "deleted", "tickets": 1}
+    ticket.refresh_from_db()
+    assert ticket.missing_from_source and not ticket.is_blocking
+
+
+def test_servicenow_outbound_message() -> None:
+    _connector("servicenow", auth_type="basic")
+    record = json.loads((FIXTURES / "servicenow" / "incident_page_1.json").read_text())["result"][0]
+    response = _post("servicenow-hook", json.dumps({"result": record}))
+    assert response.status_code == 200, response.json()
+    assert Ticket.objects.get().key == "INC0000060"
+
+
+def test_generic_shape_links_and_blocks() -> None:
+    from integrations.models import LinkRule
+
+    node = NodeFactory(slug="core-db")
+    LinkRule.objects.create(field="ci", pattern="core-db", node=node)
+    _connector("rt", auth_type="token")
+    payload = {
+        "external_id": "77",
+        "key": "RT#77",
+        "title": "Database refuses connections",
+        "status_category": "open",
+        "priority": 1,
+        "ci": "core-db",
+        "updated_at": "2026-11-26T09:00:00Z",
+    }
+    response = _post("rt-hook", json.dumps(payload))
+    assert response.status_code == 200, response.json()
+    ticket = Ticket.objects.get()
+    assert ticket.is_blocking
+    assert ticket.links.get().node == node
+
+
+def test_bad_signature_is_401_and_writes_nothing() -> None:
+    _connector("jira")
+    body = json.dumps({"webhookEvent": "jira:issue_created", "issue": _jira_issue()})
+    assert _post("jira-hook", body, secret="wrong").status_code == 401
+    response = Client().post("/hooks/jira-hook/", data=body, content_type="application/json")
+    assert response.status_code == 401
+    assert not Ticket.objects.exists()
+
+
+def test_replayed_delivery_is_applied_once() -> None:
+    _connector("jira")
+    body = json.dumps({"webhookEvent": "jira:issue_created", "issue": _jira_issue()})
+    headers = {"X-Atlassian-Webhook-Identifier": "delivery-1"}
+    assert _post("jira-hook", body, **headers).json()["status"] == "created"
+    assert "duplicate" in _post("jira-hook", body, **headers).json()["status"]
+    assert Ticket.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ("{not json", "not JSON"),
+        ('{"webhookEvent": "jira:issue_created"}', "'issue' is missing"),
+        ('{"webhookEvent": "jira:worklog_updated", "issue": {}}', "unsupported Jira event"),
+        (
+            '{"status_category": "open", "priority": 9, "external_id": "1", '
+            '"updated_at": "2026-01-01T00:00:00Z"}',
+            "priority",
+        ),
+        (
+            '{"status_category": "done", "priority": 1, "external_id": "1", "updated_at": "x"}',
+            "status_category",
+        ),
+        (
+            '{"status_category": "open", "priority": 1, "external_id": "1", '
+            '"updated_at": "yesterday"}',
+            "updated_at",
+        ),
+        ("[1, 2]", "JSON object"),
+    ],
+)
+def test_malformed_bodies_are_400_with_the_reason(body: str, reason: str) -> None:
+    _connector("jira")
+    response = _post("jira-hook", body)
+    assert response.status_code == 400
+    assert reason in response.json()["detail"]
+    assert not Ticket.objects.exists()
+
+
+def test_malformed_ticket_is_quarantined_not_dropped() -> None:
+    _connector("jira")
+    _post("jira-hook", '{"webhookEvent": "jira:issue_created", "issue": {"id": "9", "key": "X-1"}}')
+    record = QuarantinedRecord.objects.get()
+    assert record.external_id == "9"
+    assert record.reason.startswith("webhook:")
+
+
+def test_unknown_connector_and_webhooks_off() -> None:
+    assert _post("nope", "{}").status_code == 404
+    connector = _connector("jira")
+    connector.set_webhook_secret("")
+    connector.save()
+    assert _post("jira-hook", "{}").status_code == 403
+    assert Client().get("/hooks/jira-hook/").status_code == 405
