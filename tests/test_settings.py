@@ -11,9 +11,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY"}}
-    clean.pop("SECURE_SSL_REDIRECT", None)
-    clean.pop("STATIC_MANIFEST", None)
+    # The test run's own settings (pytest-env, the Makefile) must not leak into these.
+    own = {"DEBUG", "SECRET_KEY", "SECURE_SSL_REDIRECT", "STATIC_MANIFEST", "FIELD_ENCRYPTION_KEY"}
+    clean = {k: v for k, v in os.environ.items() if k not in own}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
