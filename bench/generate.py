@@ -6,6 +6,11 @@ infrastructure → vendors); a shared platform (identity, network, cloud account
 every domain. Capabilities rest on a few services of one or two domains; objectives require a
 few capabilities and now and then a technical node directly.
 
+Half the edges and requirements are soft and 2 % of the technical nodes are blocked, spread
+evenly: a bad day, on which about half the capabilities and two thirds of the objectives are
+blocked. That keeps root-cause sets realistic in size and still leaves objectives that are
+not blocked, for the single-points-of-failure search.
+
 The same seed always gives the same organisation, so the pure, database and web benchmarks
 can be compared with each other and across runs.
 """
@@ -19,7 +24,7 @@ from decimal import Decimal
 
 from dependencies.impact.model import Criticality, Edge, Node, Objective, Requirement, State
 
-__all__ = ["Organisation", "generate_organisation"]
+__all__ = ["Organisation", "generate_organisation", "organisation_of_size"]
 
 # Tiers of a domain, top first, with their share of the domain's technical nodes. A node
 # depends on nodes of the tiers below its own.
@@ -42,6 +47,8 @@ POPULARITY = 2.0  # skew of dependency targets towards popular nodes (1 = unifor
 
 @dataclass(frozen=True)
 class Organisation:
+    """The engine's plain inputs."""
+
     nodes: list[Node]
     edges: list[Edge]
     objectives: list[Objective]
@@ -193,6 +200,19 @@ def generate_organisation(
     return Organisation(nodes, edge_list, objective_list)
 
 
+def organisation_of_size(technical: int = 50_000, *, seed: int = 20_260_501) -> Organisation:
+    """The benchmark organisation, scaled: 500 objectives, 2,000 capabilities and 250,000
+    edges per 50,000 technical nodes."""
+    scale = technical / 50_000
+    return generate_organisation(
+        objectives=max(1, round(500 * scale)),
+        capabilities=max(1, round(2_000 * scale)),
+        technical=technical,
+        edges=round(250_000 * scale),
+        seed=seed,
+    )
+
+
 def _around(rng: random.Random, mean: float) -> int:
     """A small count whose average is `mean`."""
     low = int(mean)
@@ -221,14 +241,7 @@ def main() -> None:
     parser.add_argument("--nodes", type=int, default=50_000, help="technical nodes")
     parser.add_argument("--seed", type=int, default=20_260_501)
     args = parser.parse_args()
-    scale = args.nodes / 50_000
-    org = generate_organisation(
-        objectives=max(1, round(500 * scale)),
-        capabilities=max(1, round(2_000 * scale)),
-        technical=args.nodes,
-        edges=round(250_000 * scale),
-        seed=args.seed,
-    )
+    org = organisation_of_size(args.nodes, seed=args.seed)
     grouped = sum(1 for edge in org.edges if edge.redundancy_group)
     blocked = sum(1 for node in org.nodes if node.intrinsic_state is State.BLOCKED)
     print(

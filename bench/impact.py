@@ -26,7 +26,7 @@ from typing import TypeVar
 
 import networkx as nx
 
-from bench.generate import Organisation, generate_organisation
+from bench.generate import Organisation, organisation_of_size
 from dependencies.impact import (
     ImpactResult,
     State,
@@ -107,17 +107,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    scale = args.nodes / 50_000
-    generated, org = timed(
-        partial(
-            generate_organisation,
-            objectives=max(1, round(500 * scale)),
-            capabilities=max(1, round(2_000 * scale)),
-            technical=args.nodes,
-            edges=round(250_000 * scale),
-            seed=args.seed,
-        )
-    )
+    generated, org = timed(partial(organisation_of_size, args.nodes, seed=args.seed))
     grouped = sum(1 for edge in org.edges if edge.redundancy_group)
     print(
         f"machine: {platform.machine()}, {len(os.sched_getaffinity(0))} CPUs, "
@@ -169,7 +159,7 @@ def main() -> None:
 
     # --- incremental update after one ticket change -----------------------------------
     rng = random.Random(args.seed)
-    technical = [node.slug for node in org.nodes if node.kind != "capability"]
+    technical = org.technical_slugs
     samples = rng.sample(technical, min(args.samples, len(technical)))
     times, changed = [], []
     for slug in samples:

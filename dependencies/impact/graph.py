@@ -32,6 +32,12 @@ from dependencies.impact.model import (
 __all__ = ["DependencyGraph", "RedundancyGroup", "build_graph"]
 
 _CRITICALITIES = frozenset(c.value for c in Criticality)
+# A State, or its label as the database stores it, to its int value: one dict lookup per
+# node instead of an Enum call.
+_STATE_VALUES: dict[State | str, int] = {
+    **{state: int(state) for state in State},
+    **{state.label: int(state) for state in State},
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +179,9 @@ class _InputTable:
         self.group_min: dict[tuple[int, str], int] = {}
 
     def add_edges(self, edges: Iterable[Edge], node_index: dict[str, int]) -> None:
+        # Runs once per edge of the whole organisation: everything it needs is a local.
         hard, soft = self.hard, self.soft
+        is_hard, is_soft = Criticality.HARD, Criticality.SOFT
         for edge in edges:
             try:
                 source = node_index[edge.source]
@@ -182,11 +190,12 @@ class _InputTable:
                 raise UnknownNodeError(
                     f"edge {edge.source}→{edge.target}: unknown node {error.args[0]!r}"
                 ) from None
+            criticality = edge.criticality
             if edge.redundancy_group:
                 self._add_group_member(source, target, edge)
-            elif edge.criticality == Criticality.HARD:
+            elif criticality == is_hard:
                 hard[source].append(target)
-            elif edge.criticality == Criticality.SOFT:
+            elif criticality == is_soft:
                 soft[source].append(target)
             else:
                 raise InvalidGraphError(
@@ -274,7 +283,12 @@ def _build_graph(
         node_index[node.slug] = len(slugs)
         slugs.append(node.slug)
         kinds.append(node.kind)
-        intrinsic.append(int(State(node.intrinsic_state)))
+        try:
+            intrinsic.append(_STATE_VALUES[node.intrinsic_state])
+        except KeyError:
+            raise InvalidGraphError(
+                f"node {node.slug!r}: intrinsic state {node.intrinsic_state!r}"
+            ) from None
     node_count = len(slugs)
 
     table = _InputTable()

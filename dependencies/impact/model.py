@@ -1,6 +1,6 @@
 """The impact engine's plain input and output types (DESIGN §2 "State propagation").
 
-Everything here is plain data: frozen dataclasses, enums, tuples and strings. The Django
+Everything here is plain data: frozen dataclasses, named tuples, enums and strings. The Django
 side builds the inputs from the database and stores the outputs; nothing in this package
 knows about models, requests or tasks.
 """
@@ -8,7 +8,7 @@ knows about models, requests or tasks.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import IntEnum, StrEnum
@@ -118,7 +118,8 @@ class Edge:
 
     Edges of one source sharing a `redundancy_group` are alternatives, of which at least
     `min_operational` must be fine for the group to be fine. `None` and `""` both mean "not
-    in a group".
+    in a group". If the members of a group disagree on `min_operational`, the largest (the
+    strictest) wins; a value above the group's size counts as the size (all must be fine).
     """
 
     source: str
@@ -223,4 +224,4 @@ class SinglePointOfFailure:
 
     node: str
     objectives: tuple[str, ...]
-    value_at_risk: Decimal = field(default=Decimal(0))
+    value_at_risk: Decimal

@@ -70,9 +70,9 @@ class _FailureSets:
         self.states = result.propagation.states
         self.forced = result.propagation.forced
         self.vertex_of_bit: list[int] = [v for members in self.graph.components for v in members]
-        self.bit_of: list[int] = [0] * self.graph.vertex_count
-        for bit, vertex in enumerate(self.vertex_of_bit):
-            self.bit_of[vertex] = 1 << bit
+        self.bit_position: list[int] = [0] * self.graph.vertex_count
+        for position, vertex in enumerate(self.vertex_of_bit):
+            self.bit_position[vertex] = position
 
     def for_objectives(self) -> dict[int, int]:
         """{objective vertex: F} for the objectives that are not blocked now."""
@@ -124,7 +124,7 @@ class _FailureSets:
 
     def own_bit(self, vertex: int) -> int:
         # Objectives cannot fail by themselves; only nodes are candidates.
-        return 0 if self.graph.is_objective(vertex) else self.bit_of[vertex]
+        return 0 if self.graph.is_objective(vertex) else 1 << self.bit_position[vertex]
 
     def group_failure_set(self, group: RedundancyGroup, sets: list[int]) -> int:
         states = self.states
@@ -156,11 +156,8 @@ class _FailureSets:
         # Inside inputs read as operational: their sets are still 0 (nothing known yet).
         seeds = [(vertex, self.failure_set(vertex, sets)) for vertex in members]
         shared = 0
-        for vertex, blockers in seeds:
-            if vertex in self.forced:
-                shared |= self.own_bit(vertex) if self.forced[vertex] != BLOCKED else 0
-            else:
-                shared |= blockers
+        for _, blockers in seeds:
+            shared |= blockers
         results = []
         for vertex, blockers in seeds:
             if vertex in self.forced:

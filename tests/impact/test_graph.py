@@ -44,6 +44,11 @@ def test_bad_edge_fields() -> None:
         build_graph(nodes_of("a b"), [Edge("a", "b", "sometimes")], [])  # type: ignore[arg-type]
 
 
+def test_bad_intrinsic_state() -> None:
+    with pytest.raises(InvalidGraphError, match="node 'a': intrinsic state 'broken'"):
+        build_graph([Node("a", "service", "broken")], [], [])  # type: ignore[arg-type]
+
+
 def test_plain_strings_work_as_criticality_and_state() -> None:
     nodes = [Node("a", "service"), Node("b", "service", "blocked")]  # type: ignore[arg-type]
     edges = [Edge("a", "b", "soft", "", 1)]  # type: ignore[arg-type]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import timedelta
 
 from hypothesis import given, settings
@@ -233,3 +234,19 @@ def test_single_points_of_failure_equal_one_what_if_per_node(org: Organisation) 
 @given(layered_organisations())
 def test_single_points_of_failure_under_redundancy_groups(org: Organisation) -> None:
     assert_single_points_of_failure_match_brute_force(org)
+
+
+@examples
+@given(organisations(), st.randoms(use_true_random=False))
+def test_input_order_does_not_matter(org: Organisation, rng: random.Random) -> None:
+    shuffled = Organisation(
+        rng.sample(org.nodes, len(org.nodes)),
+        rng.sample(org.edges, len(org.edges)),
+        rng.sample(org.objectives, len(org.objectives)),
+    )
+    left, right = org.compute(), shuffled.compute()
+    assert dict(left.nodes) == dict(right.nodes)
+    assert dict(left.objectives) == dict(right.objectives)
+    assert left.cycles == right.cycles
+    assert left.bottlenecks == right.bottlenecks
+    assert single_points_of_failure(left) == single_points_of_failure(right)
