@@ -54,6 +54,9 @@ class Governance:
     admin_only_write: bool = False
     # Only admins may read it (connectors and their secrets).
     admin_only_view: bool = False
+    # Someone beyond team leads may create it, e.g. an objective's owner posts its
+    # status updates: (user, new values) -> allowed.
+    also_created_by: Callable[[Any, Mapping[str, Any]], bool] | None = None
 
 
 _REGISTRY: dict[type[models.Model], Governance] = {}
@@ -135,6 +138,8 @@ def check(
     if action is Action.CREATE:
         if governance.team_of_new(data) in led:
             return
+        if governance.also_created_by is not None and governance.also_created_by(user, data):
+            return
         raise PermissionDenied(
             f"You may create a {name} only for a team you lead."
             if Role.TEAM_LEAD in roles
@@ -180,6 +185,8 @@ def check_may_attempt(user: Any, action: Action, *, model: type[models.Model]) -
     may_claim = action is Action.CHANGE and governance.team_field is not None
     if led_team_ids(user) or (may_claim and Role.LEADERSHIP in roles):
         return
+    if action is Action.CREATE and governance.also_created_by is not None:
+        return  # decided once the new values are known
     raise PermissionDenied(f"Your account may read but not {action} a {name}.")
 
 

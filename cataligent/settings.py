@@ -103,7 +103,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6's default, chosen now
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -229,6 +228,16 @@ if REDIS_URL:
     # Well above the longest task time limit, or Redis redelivers running tasks.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 7200}
 CELERY_BEAT_SCHEDULE = {
+    # Hourly, but each objective is reminded at most once a day (the event key has the date).
+    "remind-overdue-updates": {
+        "task": "objectives.tasks.remind_overdue_updates_task",
+        "schedule": 3600.0,
+    },
+    "escalate": {"task": "dependencies.tasks.escalate_task", "schedule": 60.0},
+    "send-pending-notifications": {
+        "task": "dependencies.tasks.send_pending_notifications",
+        "schedule": 60.0,
+    },
     # Queues every enabled connector whose poll interval has passed, and marks runs
     # whose worker died as interrupted (PostgreSQL, not the broker, is the truth).
     "schedule-syncs": {"task": "integrations.tasks.schedule_syncs", "schedule": 15.0},
@@ -246,6 +255,12 @@ CELERY_BEAT_SCHEDULE = {
 # Outbound calls to loopback and private networks are refused unless allowed
 # (the demo and the tests talk to a simulator on 127.0.0.1).
 CONNECTOR_ALLOW_PRIVATE_NETWORKS = env_bool("CONNECTOR_ALLOW_PRIVATE_NETWORKS", False)
+
+# --- Escalations -----------------------------------------------------------------
+# An item blocked with no escalation policy goes to leadership after this long.
+ESCALATION_DEFAULT_MINUTES = env_int("ESCALATION_DEFAULT_MINUTES", 60)
+# Optional Slack- or Teams-compatible incoming webhook that gets every escalation.
+ESCALATION_WEBHOOK_URL = env_str("ESCALATION_WEBHOOK_URL", "") or ""
 
 LOGGING = {
     "version": 1,

@@ -270,3 +270,156 @@ class StateTransition(models.Model):
     def __str__(self) -> str:
         item = self.node or self.objective
         return f"{item}: {self.from_state} → {self.to_state} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class EscalationStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    RESOLVED = "resolved", "Resolved"
+
+
+class Escalation(models.Model):
+    """A level of an escalation policy fired for one blockage episode of a node or objective.
+
+    The episode is identified by the item's `blocked_since`: a constraint makes each
+    level fire exactly once per episode, however often and wherever the engine runs.
+    """
+
+    node = models.ForeignKey(
+        Node, null=True, blank=True, on_delete=models.CASCADE, related_name="escalations"
+    )
+    objective = models.ForeignKey(
+        "objectives.Objective",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="escalations",
+    )
+    episode_started_at = models.DateTimeField(help_text="When this blockage began.")
+    level = models.PositiveSmallIntegerField()
+    policy = models.ForeignKey(
+        EscalationPolicy,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="escalations",
+        help_text="Empty: the default escalation to leadership for items without a policy.",
+    )
+    target_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    target_team = models.ForeignKey(
+        "cataligent.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    target_role = models.CharField(max_length=20, choices=NotifyRole.choices, blank=True)
+    target_display = models.CharField(max_length=200)
+    fired_at = models.DateTimeField(db_index=True)
+    root_causes = models.JSONField(default=list, blank=True)
+    status = models.CharField(
+        max_length=20, choices=EscalationStatus.choices, default=EscalationStatus.OPEN
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.TextField(blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-fired_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(node__isnull=False, objective__isnull=True)
+                | Q(node__isnull=True, objective__isnull=False),
+                name="escalation_one_item",
+            ),
+            models.UniqueConstraint(
+                fields=["node", "episode_started_at", "level"],
+                condition=Q(node__isnull=False),
+                name="escalation_once_per_node_episode_level",
+            ),
+            models.UniqueConstraint(
+                fields=["objective", "episode_started_at", "level"],
+                condition=Q(objective__isnull=False),
+                name="escalation_once_per_objective_episode_level",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=EscalationStatus.values), name="escalation_status_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "-fired_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.item_label} level {self.level} → {self.target_display}"
+
+    @property
+    def item(self) -> models.Model:
+        return self.node or self.objective  # type: ignore[return-value]
+
+    @property
+    def item_label(self) -> str:
+        return self.node.slug if self.node_id else self.objective.key  # type: ignore[union-attr]
+
+
+class Notification(models.Model):
+    """One message to one person about one event, recorded before it is sent.
+
+    The unique constraint means an event is never sent twice to a person on a
+    channel; `status` shows what happened to it, with the error if it failed.
+    """
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        INBOX = "inbox", "In-app inbox"
+        WEBHOOK = "webhook", "Outbound webhook"
+
+    class Event(models.TextChoices):
+        ESCALATION_FIRED = "escalation_fired", "Escalation"
+        ESCALATION_RESOLVED = "escalation_resolved", "Blocker cleared"
+        UPDATE_OVERDUE = "update_overdue", "Status update overdue"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    event = models.CharField(max_length=30, choices=Event.choices)
+    # What the event is about, so that "once per event" can be a constraint.
+    event_key = models.CharField(max_length=200)
+    escalation = models.ForeignKey(
+        Escalation, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    subject = models.CharField(max_length=300)
+    body = models.TextField()
+    link = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event_key", "recipient", "channel"], name="notification_once_per_event"
+            ),
+            # Outbound webhooks have no recipient; NULLs are distinct in a unique index.
+            models.UniqueConstraint(
+                fields=["event_key", "channel"],
+                condition=Q(recipient__isnull=True),
+                name="notification_once_per_event_without_recipient",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} to {self.recipient}: {self.subject}"

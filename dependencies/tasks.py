@@ -18,3 +18,27 @@ def recompute_impact(force: bool = False) -> dict[str, Any]:
         "version": outcome.version,
         "incremental": outcome.incremental,
     }
+
+
+@shared_task(acks_late=True, soft_time_limit=240, time_limit=300)
+def escalate_task() -> dict[str, int]:
+    """One pass of the escalation engine (beat runs it every minute)."""
+    from dependencies.escalation import escalate
+
+    result = escalate()
+    return {"fired": len(result.fired), "resolved": len(result.resolved)}
+
+
+@shared_task(acks_late=True, soft_time_limit=240, time_limit=300)
+def send_notifications(ids: list[int]) -> int:
+    from dependencies.notifications import notifications_send
+
+    return notifications_send(ids)
+
+
+@shared_task(acks_late=True, soft_time_limit=240, time_limit=300)
+def send_pending_notifications() -> int:
+    """Retries notifications that failed or whose task was lost."""
+    from dependencies.notifications import notifications_send
+
+    return notifications_send()

@@ -17,6 +17,7 @@ from integrations.urlcheck import base_url_problem
 class ConnectorForm(forms.ModelForm):
     """Secrets are write-only: a blank field keeps the stored one; nothing is shown back."""
 
+    base_url = forms.URLField(max_length=500, assume_scheme="https")
     new_secret = forms.CharField(
         required=False,
         widget=forms.PasswordInput(render_value=False),

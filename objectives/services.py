@@ -10,7 +10,7 @@ from django.db import transaction
 from cataligent.audit import audit_changes, audit_created, audit_deleted
 from dependencies.models import Node
 from dependencies.recompute import impact_changed
-from objectives.models import Objective, Requirement
+from objectives.models import Objective, Requirement, StatusUpdate
 
 OBJECTIVE_AUDITED_FIELDS = ("owner", "team", "escalation_policy")
 
@@ -123,3 +123,38 @@ def objective_delete(*, objective: Objective, actor: Any, actor_label: str = "")
     audit_deleted(objective, actor=actor, actor_label=actor_label)
     objective.delete()
     impact_changed(structure=True, reason="objective deleted")
+
+
+@transaction.atomic
+def status_update_create(
+    *,
+    objective: Objective,
+    actor: Any,
+    rag: str,
+    summary: str,
+    blockers: str = "",
+    decisions_needed: str = "",
+) -> StatusUpdate:
+    update = StatusUpdate(
+        objective=objective,
+        author=actor if getattr(actor, "is_authenticated", False) else None,
+        rag=rag,
+        summary=summary,
+        blockers=blockers,
+        decisions_needed=decisions_needed,
+    )
+    update.full_clean()
+    update.save()
+    return update
+
+
+@transaction.atomic
+def status_update_delete(*, update: StatusUpdate, actor: Any, actor_label: str = "") -> None:
+    """Remove a mistaken update (the history keeps that it was there)."""
+    audit_changes(
+        update.objective,
+        {"status_update": (f"{update.rag}: {update.summary[:200]}", None)},
+        actor=actor,
+        actor_label=actor_label,
+    )
+    update.delete()

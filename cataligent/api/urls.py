@@ -9,6 +9,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.routers import DefaultRouter
 
 from cataligent.api.teams import TeamViewSet
+from dependencies.api.escalations import EscalationViewSet
 from dependencies.api.impact import MapView, SinglePointsOfFailureView, WhatIfView
 from dependencies.api.views import EdgeViewSet, EscalationPolicyViewSet, NodeViewSet
 from integrations.api.views import (
@@ -18,6 +19,7 @@ from integrations.api.views import (
     TicketLinkViewSet,
     TicketViewSet,
 )
+from objectives.api.status_updates import StatusUpdateViewSet
 from objectives.api.views import ObjectiveViewSet
 
 router = DefaultRouter()
@@ -31,6 +33,8 @@ router.register("tickets", TicketViewSet, basename="ticket")
 router.register("links", TicketLinkViewSet, basename="link")
 router.register("link-rules", LinkRuleViewSet, basename="link-rule")
 router.register("sync-runs", SyncRunViewSet, basename="sync-run")
+router.register("escalations", EscalationViewSet, basename="escalation")
+router.register("status-updates", StatusUpdateViewSet, basename="status-update")
 
 
 @extend_schema(exclude=True)

@@ -8,6 +8,7 @@ from cataligent.api.fields import TeamSlugField, UsernameField
 from dependencies.choices import Criticality
 from dependencies.models import EscalationPolicy, Node
 from objectives.models import OBJECTIVE_KEY_RE, KeyResult, Objective, Period
+from objectives.selectors import contradicts_graph, is_update_overdue
 
 
 class RequirementSerializer(serializers.Serializer):
@@ -46,6 +47,11 @@ class ObjectiveSerializer(serializers.ModelSerializer):
     key_results = KeyResultSerializer(many=True, read_only=True)
     root_causes = serializers.ListField(child=serializers.CharField(), read_only=True)
     ownership_gaps = serializers.ListField(child=serializers.CharField(), read_only=True)
+    latest_update = serializers.SerializerMethodField()
+    update_overdue = serializers.SerializerMethodField()
+    contradicts_graph = serializers.SerializerMethodField(
+        help_text="Declared or reported green while the graph says blocked."
+    )
 
     class Meta:
         model = Objective
@@ -68,9 +74,23 @@ class ObjectiveSerializer(serializers.ModelSerializer):
             "root_causes",
             "blocked_since",
             "ownership_gaps",
+            "latest_update",
+            "update_overdue",
+            "contradicts_graph",
         ]
         read_only_fields = ["state", "blocked_since"]
         extra_kwargs = {"key": {"required": False, "allow_blank": True}}
+
+    def get_latest_update(self, obj: Objective) -> dict[str, Any] | None:
+        if getattr(obj, "latest_update_at", None) is None:
+            return None
+        return {"rag": obj.latest_rag, "created_at": obj.latest_update_at}  # type: ignore[attr-defined]
+
+    def get_update_overdue(self, obj: Objective) -> bool:
+        return is_update_overdue(obj)
+
+    def get_contradicts_graph(self, obj: Objective) -> bool:
+        return contradicts_graph(obj)
 
     def validate_key(self, value: str) -> str:
         if self.instance is not None and value and value != self.instance.key:

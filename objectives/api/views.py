@@ -10,6 +10,7 @@ from objectives import services
 from objectives.api.serializers import ObjectiveSerializer
 from objectives.filtersets import ObjectiveFilterSet
 from objectives.models import Objective, Requirement
+from objectives.selectors import with_latest_update
 
 
 def _specs(items: list[dict[str, Any]]) -> list[tuple[Any, str]]:
@@ -17,7 +18,7 @@ def _specs(items: list[dict[str, Any]]) -> list[tuple[Any, str]]:
 
 
 class ObjectiveViewSet(HistoryMixin, GovernedViewSet):
-    queryset = (
+    queryset = with_latest_update(
         Objective.objects.select_related("owner", "team", "period", "parent", "escalation_policy")
         .prefetch_related(
             Prefetch("requirements", queryset=Requirement.objects.select_related("node")),

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from cataligent.api.urls import router
+from objectives.models import StatusUpdate
 from tests.factories import (
     ConnectorFactory,
     EdgeFactory,
@@ -63,6 +64,22 @@ def _sync_run(p: People) -> Any:
     from integrations.models import SyncRun
 
     return SyncRun.objects.create(connector=ConnectorFactory())
+
+
+def _escalation(p: People) -> Any:
+    import datetime as dt
+
+    from dependencies.models import Escalation
+
+    now = dt.datetime(2026, 11, 2, tzinfo=dt.UTC)
+    return Escalation.objects.create(
+        node=NodeFactory(team=p["team_a"]),
+        episode_started_at=now,
+        level=1,
+        target_role="leadership",
+        target_display="leadership",
+        fired_at=now,
+    )
 
 
 def _edge_create(p: People) -> dict[str, Any]:
@@ -144,6 +161,25 @@ SPECS: dict[str, Spec] = {
             "node": NodeFactory(team=p["team_a"]).slug,
         },
         update={"pattern": "db2"},
+    ),
+    "escalations": Spec(
+        make=_escalation,
+        lookup=lambda o: str(o.pk),
+        create=lambda p: {"level": 1},
+        update={"note": "x"},
+        read_only=True,
+    ),
+    "status-updates": Spec(
+        make=lambda p: StatusUpdate.objects.create(
+            objective=ObjectiveFactory(team=p["team_a"]), rag="amber", summary="slipping"
+        ),
+        lookup=lambda o: str(o.pk),
+        create=lambda p: {
+            "objective": ObjectiveFactory(team=p["team_a"]).key,
+            "rag": "green",
+            "summary": "on track",
+        },
+        update=None,
     ),
     "sync-runs": Spec(
         make=_sync_run,
@@ -275,3 +311,16 @@ def test_unchangeable_resources_refuse_updates(
     obj = spec.make(people)
     response = client_as("admin").patch(f"/api/{resource}/{spec.lookup(obj)}/", {}, format="json")
     assert response.status_code == 405
+
+
+def test_an_objectives_owner_posts_its_status_updates(client_as: Any, people: People) -> None:
+    objective = ObjectiveFactory(team=people["team_b"], owner=people["member"])
+    payload = {"objective": objective.key, "rag": "red", "summary": "stuck on the core banking API"}
+    assert (
+        client_as("member").post("/api/status-updates/", payload, format="json").status_code == 201
+    )
+    other = ObjectiveFactory(team=people["team_b"], owner=people["lead_a"])
+    payload["objective"] = other.key
+    assert (
+        client_as("member").post("/api/status-updates/", payload, format="json").status_code == 403
+    )

@@ -1,0 +1,66 @@
+"""Pages: the escalation inbox, with acknowledgement by htmx."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from cataligent.pages import ObjectListPage
+from cataligent.permissions import Action, check
+from dependencies.api.escalations import EscalationFilterSet
+from dependencies.escalation import escalation_acknowledge, may_acknowledge
+from dependencies.models import Escalation, EscalationStatus, Notification
+
+
+class EscalationInboxPage(ObjectListPage):
+    model = Escalation
+    filterset_class = EscalationFilterSet
+    template_name = "escalations/inbox.html"
+    paginate_by = 30
+
+    def get_queryset(self) -> Any:
+        return Escalation.objects.select_related(
+            "node__owner", "objective__owner", "acknowledged_by", "target_team"
+        ).order_by("-fired_at", "-id")
+
+    def get_filterset_kwargs(self, filterset_class: Any) -> dict[str, Any]:
+        kwargs = super().get_filterset_kwargs(filterset_class)
+        if kwargs["data"] is None or "status" not in kwargs["data"]:
+            data = kwargs["data"].copy() if kwargs["data"] is not None else {}
+            if hasattr(data, "setlist"):
+                data.setlist("status", [EscalationStatus.OPEN, EscalationStatus.ACKNOWLEDGED])
+            else:
+                data["status"] = [EscalationStatus.OPEN, EscalationStatus.ACKNOWLEDGED]
+            kwargs["data"] = data
+        return kwargs
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        context["rows"] = [(e, may_acknowledge(user, e)) for e in context["object_list"]]
+        unread = Notification.objects.filter(
+            recipient=user, channel=Notification.Channel.INBOX, read_at__isnull=True
+        )
+        context["unread"] = list(unread.select_related("escalation")[:20])
+        unread.update(read_at=timezone.now())  # seen now that the inbox shows them
+        return context
+
+
+@require_POST
+def acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    check(request.user, Action.VIEW, model=Escalation)
+    escalation = get_object_or_404(Escalation.objects.select_related("node", "objective"), pk=pk)
+    try:
+        escalation_acknowledge(
+            escalation=escalation, actor=request.user, note=request.POST.get("note", "")[:2000]
+        )
+    except PermissionDenied as exc:
+        return HttpResponse(str(exc), status=403)
+    return render(
+        request, "escalations/row.html", {"e": escalation, "can_ack": False, "request": request}
+    )
