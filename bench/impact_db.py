@@ -1,0 +1,297 @@
+"""The impact engine on PostgreSQL: load + compute + store (issue 3's database figures).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python -m bench.impact_db
+    ... -m bench.impact_db --nodes 5000      # a tenth, for a quick run
+
+Makes a fresh database next to the one DATABASE_URL names, migrates it, fills it with the
+generated organisation of bench/generate.py (technical nodes blocked by a linked P1 ticket,
+degraded ones by a manual override), times the real code paths of the product — the
+loader, the engine, the writer, the recompute service — and drops the database.
+Not a timed test: it prints the numbers next to the targets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+
+T = TypeVar("T")
+
+
+def _timed(function: Callable[[], T]) -> tuple[T, float]:
+    started = time.perf_counter()
+    value = function()
+    return value, time.perf_counter() - started
+
+
+def _fmt(seconds: float) -> str:
+    return f"{seconds * 1000:8.1f} ms" if seconds < 1 else f"{seconds:8.2f} s "
+
+
+def _database_url(base: str, name: str) -> str:
+    parts = urlsplit(base)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def _fill(org: Any) -> dict[str, int]:
+    """Write the organisation with COPY (setup, not measured)."""
+    from django.db import connection
+
+    from dependencies.impact import State
+    from integrations.models import Connector
+
+    connector = Connector(
+        slug="bench", name="bench", kind="servicenow", base_url="https://x.example"
+    )
+    connector.set_secret("x")
+    connector.save()
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        with raw.copy(
+            "COPY dependencies_node (slug, name, kind, description, manual_state, manual_reason, "
+            "external_ref, intrinsic_state, state, root_causes, created_at, updated_at) FROM STDIN"
+        ) as copy:
+            for node in org.nodes:
+                manual = "degraded" if node.intrinsic_state == State.DEGRADED else ""
+                copy.write_row(
+                    (
+                        node.slug,
+                        node.slug,
+                        node.kind,
+                        "",
+                        manual,
+                        "",
+                        "",
+                        "operational",
+                        "operational",
+                        "[]",
+                        "now",
+                        "now",
+                    )
+                )
+        cursor.execute("SELECT slug, id FROM dependencies_node")
+        ids = dict(cursor.fetchall())
+        with raw.copy(
+            "COPY dependencies_edge (source_id, target_id, criticality, redundancy_group, "
+            "min_operational) FROM STDIN"
+        ) as copy:
+            for edge in org.edges:
+                copy.write_row(
+                    (
+                        ids[edge.source],
+                        ids[edge.target],
+                        str(edge.criticality),
+                        edge.redundancy_group or "",
+                        edge.min_operational,
+                    )
+                )
+        with raw.copy(
+            "COPY objectives_objective (key, title, description, value_at_stake, declared_status, "
+            "update_cadence_days, state, root_causes, created_at, updated_at) FROM STDIN"
+        ) as copy:
+            for objective in org.objectives:
+                copy.write_row(
+                    (
+                        objective.key,
+                        objective.key,
+                        "",
+                        objective.value_at_stake,
+                        "on_track",
+                        7,
+                        "operational",
+                        "[]",
+                        "now",
+                        "now",
+                    )
+                )
+        cursor.execute("SELECT key, id FROM objectives_objective")
+        objective_ids = dict(cursor.fetchall())
+        with raw.copy(
+            "COPY objectives_requirement (objective_id, node_id, criticality) FROM STDIN"
+        ) as copy:
+            for objective in org.objectives:
+                for requirement in objective.requires:
+                    copy.write_row(
+                        (
+                            objective_ids[objective.key],
+                            ids[requirement.node],
+                            str(requirement.criticality),
+                        )
+                    )
+        blocked = [ids[n.slug] for n in org.nodes if n.intrinsic_state == State.BLOCKED]
+        with raw.copy(
+            "COPY integrations_ticket (connector_id, external_id, key, url, title, status_raw, "
+            "status_category, priority, is_blocker, is_blocking, assignee, assignment_group, ci, "
+            "components, labels, updated_at, raw, missing_from_source, first_seen_at, synced_at) "
+            "FROM STDIN"
+        ) as copy:
+            for number, _node_id in enumerate(blocked):
+                copy.write_row(
+                    (
+                        connector.pk,
+                        f"sys-{number}",
+                        f"INC{number:07d}",
+                        "",
+                        "down",
+                        "2",
+                        "in_progress",
+                        1,
+                        False,
+                        True,
+                        "",
+                        "",
+                        "",
+                        "[]",
+                        "[]",
+                        "now",
+                        "{}",
+                        False,
+                        "now",
+                        "now",
+                    )
+                )
+        cursor.execute("SELECT external_id, id FROM integrations_ticket")
+        ticket_ids = dict(cursor.fetchall())
+        with raw.copy(
+            "COPY integrations_ticketlink (ticket_id, node_id, via, created_at) FROM STDIN"
+        ) as copy:
+            for number, node_id in enumerate(blocked):
+                copy.write_row((ticket_ids[f"sys-{number}"], node_id, "manual", "now"))
+        cursor.execute("ANALYZE")
+    return {"nodes": len(org.nodes), "edges": len(org.edges), "blocking tickets": len(blocked)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--nodes", type=int, default=50_000, help="technical nodes")
+    parser.add_argument("--samples", type=int, default=15)
+    args = parser.parse_args()
+
+    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+    if not base.startswith("postgres"):
+        raise SystemExit("Set DATABASE_URL to a PostgreSQL server (this measures PostgreSQL).")
+    name = f"cataligent_bench_impact_{os.getpid()}"
+    admin = psycopg.connect(_database_url(base, "postgres"), autocommit=True)
+    admin.execute(f'CREATE DATABASE "{name}"')
+    os.environ["DATABASE_URL"] = _database_url(base, name)
+    os.environ.setdefault("SECRET_KEY", "bench-only")
+    os.environ.setdefault("FIELD_ENCRYPTION_KEY", "dGVzdC1vbmx5LWZpZWxkLWVuY3J5cHRpb24ta2V5LTA=")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cataligent.settings")
+    try:
+        _run(args)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+def _run(args: argparse.Namespace) -> None:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from bench.generate import organisation_of_size
+    from dependencies import impact
+    from dependencies.impact_store import load_graph, store_results
+    from dependencies.models import ImpactState
+    from dependencies.recompute import current_result, forget_cache, impact_recompute
+    from integrations.models import Ticket
+
+    call_command("migrate", verbosity=0)
+    org, generated = _timed(lambda: organisation_of_size(args.nodes))
+    counts, filled = _timed(lambda: _fill(org))
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        pg_version = cursor.fetchone()[0]
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}, PostgreSQL {pg_version}"
+    )
+    print(
+        f"organisation: {counts['nodes']:,} nodes, {counts['edges']:,} edges, "
+        f"{len(org.objectives):,} objectives, {counts['blocking tickets']:,} blocking tickets "
+        f"(generated in {generated:.1f} s, written with COPY in {filled:.1f} s)"
+    )
+    print()
+
+    def row(label: str, seconds: float, target: str = "", limit: float | None = None) -> None:
+        verdict = "" if limit is None else ("ok" if seconds <= limit else "MISSED")
+        print(f"{label:<58}{_fmt(seconds)}   {target} {verdict}".rstrip())
+
+    print(f"{'measurement':<58}{'time':>11}   target")
+    # The three stages of a full recompute, as the recompute service runs them.
+    with CaptureQueriesContext(connection) as queries:
+        loaded, load_time = _timed(load_graph)
+    result, compute_time = _timed(
+        lambda: impact.compute_impact(
+            loaded.graph,
+            now=timezone.now(),
+            previous_nodes=loaded.nodes,
+            previous_objectives=loaded.objectives,
+        )
+    )
+
+    def store() -> Any:
+        with transaction.atomic():
+            return store_results(
+                result,
+                stored_nodes=loaded.nodes,
+                stored_objectives=loaded.objectives,
+                version=1,
+                reason="benchmark",
+            )
+
+    written, store_time = _timed(store)
+    rows = written.nodes_written + written.objectives_written
+    row(f"load ({len(queries.captured_queries)} queries, includes building the graph)", load_time)
+    row("compute (pure engine)", compute_time)
+    row(f"store ({rows:,} rows changed, first run)", store_time)
+    total = load_time + compute_time + store_time
+    row("load + compute + store, first run", total, "≤ 10 s", 10)
+
+    # The recompute service end to end: a full run with nothing to write, then incremental.
+    forget_cache()
+    ImpactState.objects.update(requested=1)
+    _, service_full = _timed(lambda: impact_recompute(force=True))
+    row("recompute service, full, nothing changed", service_full, "≤ 10 s", 10)
+
+    tickets = list(Ticket.objects.values_list("pk", flat=True)[: args.samples])
+    incremental = []
+    for pk in tickets:
+        Ticket.objects.filter(pk=pk).update(is_blocking=False)
+        outcome, seconds = _timed(lambda: impact_recompute(force=True))
+        assert outcome.incremental, "expected the incremental path"
+        incremental.append(seconds)
+    row(
+        f"incremental, one ticket unblocked (median of {len(incremental)}, with I/O)",
+        statistics.median(incremental),
+        f"(max {_fmt(max(incremental)).strip()}; pure part: bench.impact)",
+    )
+
+    base_result = current_result()
+    slugs = [n.slug for n in org.nodes[:: max(1, len(org.nodes) // args.samples)]][: args.samples]
+    times = [_timed(lambda s=s: impact.what_if(base_result, block=[s]))[1] for s in slugs]
+    row("what-if, one node, cached result (median)", statistics.median(times), "≤ 200 ms", 0.2)
+    _, spof = _timed(lambda: impact.single_points_of_failure(base_result))
+    row("single points of failure, whole graph", spof, "≤ 10 s", 10)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"{'peak memory of the process (maxrss)':<58}{peak:8.0f} MB   ≤ 1,536 MB")
+
+
+if __name__ == "__main__":
+    main()
