@@ -1,10 +1,12 @@
 from django.urls import path
 
-from dependencies import escalation_views, views
+from dependencies import escalation_views, gap_views, views
 
 urlpatterns = [
     path("nodes/", views.NodeListPage.as_view(), name="node-list"),
     path("nodes/<slug:slug>/", views.NodeDetailPage.as_view(), name="node-detail"),
+    path("ownership-gaps/", gap_views.gaps_page, name="ownership-gaps"),
+    path("ownership-gaps/assign/", gap_views.gaps_assign, name="ownership-gaps-assign"),
     path("escalations/", escalation_views.EscalationInboxPage.as_view(), name="escalation-inbox"),
     path(
         "escalations/<int:pk>/acknowledge/",

@@ -19,6 +19,7 @@ from dependencies.impact.engine import (
     next_blocked_since,
     update_impact,
 )
+from dependencies.impact.exposure import value_exposed
 from dependencies.impact.graph import DependencyGraph, build_graph
 from dependencies.impact.model import (
     Bottleneck,
@@ -69,5 +70,6 @@ __all__ = [
     "next_blocked_since",
     "single_points_of_failure",
     "update_impact",
+    "value_exposed",
     "what_if",
 ]

@@ -1,0 +1,93 @@
+"""Ownership gaps: nodes and objectives without an owner, an owning team or an escalation
+policy, most valuable first — a gap on the critical path before a gap on a side road."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Q
+
+from dependencies import impact
+from dependencies.models import Node
+from dependencies.recompute import current_result
+from dependencies.selectors import impact_state
+from objectives.models import Objective
+
+GAP_FILTER = Q(owner__isnull=True) | Q(team__isnull=True) | Q(escalation_policy__isnull=True)
+
+_exposure_cache: tuple[int, int, dict[str, Decimal]] | None = None
+
+
+def value_exposed_now() -> dict[str, Decimal]:
+    """Value at stake resting on each node, cached while the graph's shape is unchanged."""
+    global _exposure_cache
+    state = impact_state()
+    key = (state.structure, state.version)
+    if _exposure_cache is None or _exposure_cache[:2] != key:
+        _exposure_cache = (*key, impact.value_exposed(current_result().graph))
+    return _exposure_cache[2]
+
+
+@dataclass
+class Gap:
+    item: Node | Objective
+    is_objective: bool
+    missing: list[str]
+    value_exposed: Decimal
+
+    @property
+    def dom_id(self) -> str:
+        return f"gap-{'objective' if self.is_objective else 'node'}-{self.item.pk}"
+
+
+def ownership_gaps(*, kind: str = "", team: str = "", missing: str = "", q: str = "") -> list[Gap]:
+    """Every gap matching the filters, sorted by the value resting on it, then blocked first."""
+    nodes = Node.objects.filter(GAP_FILTER).select_related("owner", "team", "escalation_policy")
+    objectives = Objective.objects.filter(GAP_FILTER).select_related(
+        "owner", "team", "escalation_policy"
+    )
+    if missing in ("owner", "team", "escalation_policy"):
+        nodes = nodes.filter(**{f"{missing}__isnull": True})
+        objectives = objectives.filter(**{f"{missing}__isnull": True})
+    if team == "none":
+        nodes, objectives = nodes.filter(team__isnull=True), objectives.filter(team__isnull=True)
+    elif team:
+        nodes, objectives = nodes.filter(team__slug=team), objectives.filter(team__slug=team)
+    if q:
+        nodes = nodes.filter(Q(name__icontains=q) | Q(slug__icontains=q))
+        objectives = objectives.filter(Q(title__icontains=q) | Q(key__iexact=q))
+    gaps: list[Gap] = []
+    if kind in ("", "objective"):
+        gaps += [Gap(o, True, o.ownership_gaps, o.value_at_stake) for o in objectives]
+    if kind != "objective":
+        if kind:
+            nodes = nodes.filter(kind=kind)
+        exposed = value_exposed_now()
+        gaps += [Gap(n, False, n.ownership_gaps, exposed.get(n.slug, Decimal(0))) for n in nodes]
+    rank = {"blocked": 0, "degraded": 1, "operational": 2}
+    gaps.sort(key=lambda g: (-g.value_exposed, rank.get(g.item.state, 3), str(g.item)))
+    return gaps
+
+
+def gap_changes(
+    data: Any, *, users: Any, teams: Any, policies: Any
+) -> tuple[dict[str, Any], list[str]]:
+    """The assignments a form posted ({field: object or None}) and the problems with them."""
+    changes: dict[str, Any] = {}
+    problems: list[str] = []
+    for field, lookup, label in (
+        ("owner", users, "user"),
+        ("team", teams, "team"),
+        ("escalation_policy", policies, "escalation policy"),
+    ):
+        value = (data.get(field) or "").strip()
+        if not value:
+            continue
+        found = lookup.get(value)
+        if found is None:
+            problems.append(f"No {label} {value!r}.")
+        else:
+            changes[field] = found
+    return changes, problems
