@@ -18,7 +18,6 @@ from dependencies.models import EscalationLevel, EscalationPolicy
 from dependencies.policy_forms import LevelFormSet, PolicyForm, initial_levels
 from dependencies.services import escalation_policy_save
 
-
 # A sensible start for a new policy; the editor adds and removes levels.
 NEW_POLICY_LEVELS = [{"after_minutes": 30, "notify": "role", "role": "leadership"}]
 
