@@ -1,7 +1,7 @@
-from django import forms
 from django.contrib import admin
 
 from cataligent.admin import AuditedAdmin, HistoryInline
+from integrations.forms import ConnectorForm
 from integrations.models import (
     Connector,
     LinkRule,
@@ -11,50 +11,6 @@ from integrations.models import (
     TicketLink,
     WebhookDelivery,
 )
-from integrations.urlcheck import base_url_problem
-
-
-class ConnectorForm(forms.ModelForm):
-    """Secrets are write-only: a blank field keeps the stored one; nothing is shown back."""
-
-    base_url = forms.URLField(max_length=500, assume_scheme="https")
-    new_secret = forms.CharField(
-        required=False,
-        widget=forms.PasswordInput(render_value=False),
-        help_text="Password or API token. Leave blank to keep the stored one.",
-    )
-    new_webhook_secret = forms.CharField(
-        required=False,
-        widget=forms.PasswordInput(render_value=False),
-        help_text="Signs inbound webhooks (HMAC-SHA256). Leave blank to keep the stored one.",
-    )
-
-    class Meta:
-        model = Connector
-        fields = [
-            "slug",
-            "name",
-            "kind",
-            "base_url",
-            "auth_type",
-            "username",
-            "query",
-            "poll_interval",
-            "enabled",
-            "blocking_priority",
-            "blocker_labels",
-            "status_map",
-            "priority_map",
-            "options",
-            "page_size",
-        ]
-
-    def clean_base_url(self) -> str:
-        url = self.cleaned_data["base_url"]
-        problem = base_url_problem(url)
-        if problem:
-            raise forms.ValidationError(problem)
-        return url.rstrip("/")
 
 
 @admin.register(Connector)

@@ -22,19 +22,21 @@ from integrations.api.views import (
 from objectives.api.status_updates import StatusUpdateViewSet
 from objectives.api.views import ObjectiveViewSet
 
+# Basenames start with "api-" so that API route names (api-node-detail) never shadow
+# the pages' (node-detail).
 router = DefaultRouter()
-router.register("teams", TeamViewSet, basename="team")
-router.register("objectives", ObjectiveViewSet, basename="objective")
-router.register("nodes", NodeViewSet, basename="node")
-router.register("edges", EdgeViewSet, basename="edge")
-router.register("escalation-policies", EscalationPolicyViewSet, basename="escalation-policy")
-router.register("connectors", ConnectorViewSet, basename="connector")
-router.register("tickets", TicketViewSet, basename="ticket")
-router.register("links", TicketLinkViewSet, basename="link")
-router.register("link-rules", LinkRuleViewSet, basename="link-rule")
-router.register("sync-runs", SyncRunViewSet, basename="sync-run")
-router.register("escalations", EscalationViewSet, basename="escalation")
-router.register("status-updates", StatusUpdateViewSet, basename="status-update")
+router.register("teams", TeamViewSet, basename="api-team")
+router.register("objectives", ObjectiveViewSet, basename="api-objective")
+router.register("nodes", NodeViewSet, basename="api-node")
+router.register("edges", EdgeViewSet, basename="api-edge")
+router.register("escalation-policies", EscalationPolicyViewSet, basename="api-escalation-policy")
+router.register("connectors", ConnectorViewSet, basename="api-connector")
+router.register("tickets", TicketViewSet, basename="api-ticket")
+router.register("links", TicketLinkViewSet, basename="api-link")
+router.register("link-rules", LinkRuleViewSet, basename="api-link-rule")
+router.register("sync-runs", SyncRunViewSet, basename="api-sync-run")
+router.register("escalations", EscalationViewSet, basename="api-escalation")
+router.register("status-updates", StatusUpdateViewSet, basename="api-status-update")
 
 
 @extend_schema(exclude=True)

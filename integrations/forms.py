@@ -1,0 +1,162 @@
+"""Forms for connector configuration (pages and the Django admin share them)."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from django import forms
+
+from integrations.connectors import STATUS_CATEGORIES, connector_class
+from integrations.models import Connector, LinkRule
+from integrations.urlcheck import base_url_problem
+
+
+class JSONTextField(forms.CharField):
+    """A JSON object typed as text, with the error saying where the JSON is wrong."""
+
+    def __init__(self, *, kind: type = dict, **kwargs: Any) -> None:
+        self.kind = kind
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 2, "class": "mono"}))
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, dict | list):
+            return json.dumps(value, indent=None)
+        return value
+
+    def to_python(self, value: Any) -> Any:
+        text = (value or "").strip()
+        if not text:
+            return self.kind()
+        try:
+            parsed = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise forms.ValidationError(
+                f"Not valid JSON: {exc.msg} at character {exc.pos}."
+            ) from exc
+        if not isinstance(parsed, self.kind):
+            raise forms.ValidationError(f"Give a JSON {'object' if self.kind is dict else 'list'}.")
+        return parsed
+
+
+class ConnectorForm(forms.ModelForm):
+    """Secrets are write-only: a blank field keeps the stored one; nothing is shown back."""
+
+    base_url = forms.URLField(max_length=500, assume_scheme="https")
+    new_secret = forms.CharField(
+        required=False,
+        label="Password or token",
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Leave blank to keep the stored one.",
+    )
+    new_webhook_secret = forms.CharField(
+        required=False,
+        label="Webhook secret",
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Signs inbound webhooks (HMAC-SHA256). Leave blank to keep the stored one.",
+    )
+    status_map = JSONTextField(help_text='Raw status → category, e.g. {"Waiting": "in_progress"}.')
+    priority_map = JSONTextField(help_text='Raw priority → 1..5, e.g. {"Urgent": 1}.')
+    blocker_labels = JSONTextField(
+        kind=list, help_text='Labels that mark a blocker, e.g. ["blocker"].'
+    )
+    options = JSONTextField(help_text='Tool options, e.g. {"table": "incident"}.')
+
+    class Meta:
+        model = Connector
+        fields = [
+            "slug",
+            "name",
+            "kind",
+            "base_url",
+            "auth_type",
+            "username",
+            "query",
+            "poll_interval",
+            "enabled",
+            "blocking_priority",
+            "blocker_labels",
+            "status_map",
+            "priority_map",
+            "options",
+            "page_size",
+        ]
+        widgets = {"query": forms.Textarea(attrs={"rows": 2, "class": "mono"})}
+
+    def clean_base_url(self) -> str:
+        url = self.cleaned_data["base_url"]
+        problem = base_url_problem(url)
+        if problem:
+            raise forms.ValidationError(problem)
+        return url.rstrip("/")
+
+    def clean_status_map(self) -> dict[str, str]:
+        value = self.cleaned_data["status_map"]
+        wrong = {k: v for k, v in value.items() if v not in STATUS_CATEGORIES}
+        if wrong:
+            raise forms.ValidationError(f"Use {', '.join(STATUS_CATEGORIES)}; not {wrong}.")
+        return value
+
+    def clean_priority_map(self) -> dict[str, int]:
+        value = self.cleaned_data["priority_map"]
+        wrong = {k: v for k, v in value.items() if not isinstance(v, int) or not 1 <= v <= 5}
+        if wrong:
+            raise forms.ValidationError(f"Priorities are whole numbers 1..5; not {wrong}.")
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.instance.pk is None and not data.get("new_secret"):
+            self.add_error("new_secret", "The password or token is required.")
+        kind = data.get("kind")
+        if kind:
+            klass = connector_class(kind)
+            if data.get("auth_type") and data["auth_type"] not in klass.auth_types:
+                self.add_error(
+                    "auth_type", f"{klass.label} supports {', '.join(sorted(klass.auth_types))}."
+                )
+            unknown = set(data.get("options") or {}) - set(klass.option_help) - {"overlap_seconds"}
+            if unknown:
+                self.add_error(
+                    "options",
+                    f"Unknown for {klass.label}: {', '.join(sorted(unknown))}. "
+                    f"Known: {', '.join(sorted(klass.option_help)) or 'none'}.",
+                )
+        return data
+
+
+class LinkRuleForm(forms.ModelForm):
+    node = forms.SlugField(required=False, help_text="Slug of the node tickets attach to.")
+    objective = forms.CharField(required=False, help_text="…or the key of an objective.")
+
+    class Meta:
+        model = LinkRule
+        fields = ["field", "pattern"]
+
+    def clean(self) -> dict[str, Any]:
+        from dependencies.models import Node
+        from objectives.models import Objective
+
+        data = super().clean() or {}
+        node_slug, key = data.get("node"), (data.get("objective") or "").strip()
+        if bool(node_slug) == bool(key):
+            raise forms.ValidationError("Give a node or an objective (one).")
+        if node_slug:
+            data["node"] = Node.objects.filter(slug=node_slug).first()
+            if data["node"] is None:
+                self.add_error("node", f"No node {node_slug!r}.")
+            data["objective"] = None
+        else:
+            data["objective"] = Objective.objects.filter(key=key).first()
+            if data["objective"] is None:
+                self.add_error("objective", f"No objective {key!r}.")
+            data["node"] = None
+        if data.get("field") == "title":
+            try:
+                re.compile(data.get("pattern", ""))
+            except re.error as exc:
+                self.add_error("pattern", f"Not a valid regular expression: {exc}.")
+        return data

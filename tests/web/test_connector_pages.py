@@ -1,0 +1,118 @@
+"""Connector pages: admins only, secrets never shown, test, sync now, rules with preview."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from integrations.models import Connector, LinkRule
+from tests.factories import ConnectorFactory, NodeFactory, TicketFactory
+
+pytestmark = pytest.mark.django_db
+
+FORM = {
+    "slug": "snow",
+    "name": "ServiceNow",
+    "kind": "servicenow",
+    "base_url": "https://acme.service-now.com",
+    "auth_type": "basic",
+    "username": "integration",
+    "new_secret": "p4ssw0rd-secret",
+    "query": "active=true",
+    "poll_interval": "300",
+    "enabled": "on",
+    "blocking_priority": "2",
+    "page_size": "100",
+}
+
+
+def _client(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize("role", ["member", "lead_a", "leadership"])
+def test_only_admins(people: Any, role: str) -> None:
+    ConnectorFactory(slug="snow")
+    client = _client(people[role])
+    for url in ["/connectors/", "/connectors/new/", "/connectors/snow/", "/connectors/snow/edit/"]:
+        assert client.get(url).status_code == 403, url
+    assert client.post("/connectors/snow/sync/").status_code == 403
+
+
+def test_create_edit_and_the_secret_stays_hidden(people: Any) -> None:
+    client = _client(people["admin"])
+    response = client.post("/connectors/new/", FORM)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    connector = Connector.objects.get(slug="snow")
+    assert connector.get_secret() == "p4ssw0rd-secret"
+    for url in ["/connectors/", "/connectors/snow/", "/connectors/snow/edit/"]:
+        assert "p4ssw0rd" not in client.get(url).content.decode()
+    # A blank secret keeps the stored one.
+    client.post("/connectors/snow/edit/", {**FORM, "new_secret": "", "name": "SNOW"})
+    connector.refresh_from_db()
+    assert (connector.name, connector.get_secret()) == ("SNOW", "p4ssw0rd-secret")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"base_url": "http://169.254.169.254/"}, "Refused"),
+        ({"new_secret": ""}, "password or token is required"),
+        ({"status_map": "{not json"}, "Not valid JSON"),
+        ({"status_map": '{"x": "finished"}'}, "Use open"),
+        ({"options": '{"tabel": "incident"}'}, "Unknown for ServiceNow"),
+        ({"auth_type": "token"}, "supports"),
+    ],
+)
+def test_bad_configuration_is_explained(people: Any, change: dict[str, str], message: str) -> None:
+    response = _client(people["admin"]).post("/connectors/new/", {**FORM, **change})
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Connector.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_test_connection_and_sync_now(people: Any) -> None:
+    from integrations.simulator import make_server
+
+    with make_server("127.0.0.1", 0, tickets=10, jira_issues=0) as server:
+        server.start()
+        client = _client(people["admin"])
+        client.post(
+            "/connectors/new/",
+            {**FORM, "base_url": server.base_url, "username": "admin", "new_secret": "admin"},
+        )
+        ok = client.post("/connectors/snow/test/").content.decode()
+        assert "✓" in ok
+        queued = client.post("/connectors/snow/sync/").content.decode()  # eager in tests
+        assert "queued" in queued
+        runs = client.get("/connectors/snow/runs/").content.decode()
+    assert "Succeeded" in runs
+
+
+def test_link_rule_editor_with_preview(people: Any) -> None:
+    connector = ConnectorFactory(slug="snow")
+    TicketFactory(connector=connector, key="INC1", ci="core-db")
+    node = NodeFactory(slug="core-db")
+    client = _client(people["admin"])
+    preview = client.get(
+        "/connectors/snow/rules/preview/?field=ci&pattern=CORE-DB"
+    ).content.decode()
+    assert "INC1" in preview
+    bad = client.get("/connectors/snow/rules/preview/?field=title&pattern=(").content.decode()
+    assert "Not a valid regular expression" in bad
+    client.post("/connectors/snow/rules/", {"field": "ci", "pattern": "core-db", "node": "core-db"})
+    rule = LinkRule.objects.get()
+    assert rule.node == node and rule.links.count() == 1
+    page = client.get("/connectors/snow/").content.decode()
+    assert "core-db" in page
+    client.post(f"/connectors/snow/rules/{rule.pk}/delete/")
+    assert not LinkRule.objects.exists()
+    refused = client.post(
+        "/connectors/snow/rules/", {"field": "ci", "pattern": "x", "node": "ghost"}, follow=True
+    )
+    assert "No node" in refused.content.decode()
