@@ -3,10 +3,12 @@ from django.contrib import admin
 from cataligent.admin import AuditedAdmin, HistoryInline
 from dependencies.models import (
     Edge,
+    Escalation,
     EscalationLevel,
     EscalationPolicy,
     ImpactState,
     Node,
+    Notification,
     StateTransition,
 )
 
@@ -103,4 +105,32 @@ class ImpactStateAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in ImpactState._meta.fields]
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(Escalation)
+class EscalationAdmin(admin.ModelAdmin):
+    list_display = ["fired_at", "node", "objective", "level", "target_display", "status"]
+    list_filter = ["status", "level", "target_role"]
+    search_fields = ["node__slug", "objective__key", "target_display", "note"]
+    date_hierarchy = "fired_at"
+    readonly_fields = [
+        "node",
+        "objective",
+        "episode_started_at",
+        "level",
+        "policy",
+        "fired_at",
+        "root_causes",
+    ]
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "recipient", "channel", "event", "status", "attempts", "subject"]
+    list_filter = ["status", "channel", "event"]
+    search_fields = ["recipient__username", "subject", "event_key"]
+    date_hierarchy = "created_at"
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False

@@ -1,0 +1,53 @@
+"""Beat's dispatcher and the reconciler: PostgreSQL, not the broker, is the source of truth."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from integrations.models import SyncRun
+from integrations.sync import connectors_due, interrupted_runs_reconcile
+from tests.factories import ConnectorFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_connectors_are_due_by_their_poll_interval() -> None:
+    now = timezone.now()
+    fresh = ConnectorFactory(slug="fresh", poll_interval=300)
+    due = ConnectorFactory(slug="due", poll_interval=60)
+    never = ConnectorFactory(slug="never")
+    ConnectorFactory(slug="off", enabled=False)
+    busy = ConnectorFactory(slug="busy")
+    type(fresh).objects.filter(pk=fresh.pk).update(last_attempt_at=now - dt.timedelta(seconds=100))
+    type(due).objects.filter(pk=due.pk).update(last_attempt_at=now - dt.timedelta(seconds=100))
+    type(busy).objects.filter(pk=busy.pk).update(claimed_until=now + dt.timedelta(minutes=5))
+    assert {c.slug for c in connectors_due(now)} == {"due", never.slug}
+
+
+def test_runs_whose_worker_died_are_marked_interrupted() -> None:
+    connector = ConnectorFactory()
+    start = timezone.now()
+    dead = SyncRun.objects.create(connector=connector, heartbeat_at=start)
+    alive = SyncRun.objects.create(
+        connector=connector, heartbeat_at=start + dt.timedelta(minutes=9)
+    )
+    with time_machine.travel(start + dt.timedelta(minutes=11), tick=False):
+        assert interrupted_runs_reconcile() == 1
+    dead.refresh_from_db()
+    alive.refresh_from_db()
+    assert dead.outcome == "interrupted" and "resumes" in dead.error
+    assert alive.outcome == "running"
+
+
+def test_schedule_syncs_queues_due_connectors(django_capture_on_commit_callbacks: object) -> None:
+    from integrations.tasks import schedule_syncs
+
+    ConnectorFactory(slug="unreachable", base_url="http://127.0.0.1:9/")
+    result = schedule_syncs()  # eager in tests: the queued sync runs and fails to connect
+    assert result["queued"] == ["unreachable"]
+    run = SyncRun.objects.get()
+    assert run.outcome == "failed" and run.error
