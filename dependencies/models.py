@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from cataligent.modeling import Governed, exactly_one_of
 from dependencies.choices import Criticality, NodeKind, NotifyRole, State
 
 
@@ -85,7 +86,7 @@ class EscalationLevel(models.Model):
         return f"role {self.notify_role}"
 
 
-class Node(models.Model):
+class Node(Governed, models.Model):
     """A business capability or a technical dependency in the one graph."""
 
     slug = models.SlugField(max_length=200, unique=True)
@@ -157,18 +158,6 @@ class Node(models.Model):
     @property
     def is_capability(self) -> bool:
         return self.kind == NodeKind.CAPABILITY
-
-    @property
-    def ownership_gaps(self) -> list[str]:
-        """What is missing for this node to have a clear owner and escalation path."""
-        gaps = []
-        if self.owner_id is None:
-            gaps.append("owner")
-        if self.team_id is None:
-            gaps.append("team")
-        if self.escalation_policy_id is None:
-            gaps.append("escalation policy")
-        return gaps
 
 
 class Edge(models.Model):
@@ -256,11 +245,7 @@ class StateTransition(models.Model):
     class Meta:
         ordering = ["-at", "-id"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(node__isnull=False, objective__isnull=True)
-                | Q(node__isnull=True, objective__isnull=False),
-                name="transition_one_item",
-            )
+            exactly_one_of("node", "objective", name="transition_one_item"),
         ]
         indexes = [
             models.Index(fields=["node", "-at"]),
@@ -328,11 +313,7 @@ class Escalation(models.Model):
     class Meta:
         ordering = ["-fired_at", "-id"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(node__isnull=False, objective__isnull=True)
-                | Q(node__isnull=True, objective__isnull=False),
-                name="escalation_one_item",
-            ),
+            exactly_one_of("node", "objective", name="escalation_one_item"),
             models.UniqueConstraint(
                 fields=["node", "episode_started_at", "level"],
                 condition=Q(node__isnull=False),

@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from cataligent.crypto import decrypt, encrypt
+from cataligent.modeling import exactly_one_of
 
 
 class ConnectorKind(models.TextChoices):
@@ -238,11 +239,11 @@ class LinkRule(models.Model):
     class Meta:
         ordering = ["field", "pattern"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(node__isnull=False, objective__isnull=True)
-                | Q(node__isnull=True, objective__isnull=False),
+            exactly_one_of(
+                "node",
+                "objective",
                 name="link_rule_one_target",
-                violation_error_message="A rule links to a node or to an objective, not both.",
+                message="A rule links to a node or to an objective, not both.",
             ),
             models.CheckConstraint(
                 condition=Q(field__in=["ci", "component", "label", "assignment_group", "title"]),
@@ -285,11 +286,7 @@ class TicketLink(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(node__isnull=False, objective__isnull=True)
-                | Q(node__isnull=True, objective__isnull=False),
-                name="ticket_link_one_target",
-            ),
+            exactly_one_of("node", "objective", name="ticket_link_one_target"),
             models.UniqueConstraint(
                 fields=["ticket", "node"],
                 condition=Q(node__isnull=False),

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 
+from cataligent.modeling import Governed
 from dependencies.choices import Criticality, State
 
 OBJECTIVE_KEY_RE = re.compile(r"^[A-Z][A-Z0-9]*-[0-9]+$")
@@ -38,7 +39,7 @@ class DeclaredStatus(models.TextChoices):
     DONE = "done", "Done"
 
 
-class Objective(models.Model):
+class Objective(Governed, models.Model):
     """A business objective: who is accountable, what it needs, what a week of delay costs."""
 
     key = models.CharField(
@@ -139,17 +140,6 @@ class Objective(models.Model):
         """Requirements as the API shows them: `{node, criticality}`, by node slug."""
         rows = sorted(self.requirements.all(), key=lambda r: r.node.slug)
         return [{"node": r.node, "criticality": r.criticality} for r in rows]
-
-    @property
-    def ownership_gaps(self) -> list[str]:
-        gaps = []
-        if self.owner_id is None:
-            gaps.append("owner")
-        if self.team_id is None:
-            gaps.append("team")
-        if self.escalation_policy_id is None:
-            gaps.append("escalation policy")
-        return gaps
 
 
 class Requirement(models.Model):
