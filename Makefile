@@ -4,8 +4,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+NPM ?= npm
+VENDOR := static/vendor
 
-.PHONY: demo test install install-dev lint bench clean
+.PHONY: demo test install install-dev assets lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,14 +25,27 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
+## assets: the map's drawing library (Cytoscape.js + dagre layout), installed from the
+## committed package-lock.json and served from static/vendor/ (never from a CDN).
+assets: $(VENDOR)/.installed
+
+$(VENDOR)/.installed: package.json package-lock.json
+	$(NPM) ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(VENDOR)
+	cp node_modules/cytoscape/dist/cytoscape.min.js $(VENDOR)/
+	cp node_modules/cytoscape-dagre/dist/cytoscape-dagre.min.js $(VENDOR)/
+	cp node_modules/cytoscape/LICENSE $(VENDOR)/cytoscape.LICENSE
+	cp node_modules/cytoscape-dagre/LICENSE $(VENDOR)/cytoscape-dagre.LICENSE
+	touch $@
+
 ## demo: install, migrate, seed the demo story and run the app with a worker and beat.
-demo: install
+demo: install assets
 	PORT=$(PORT) bash scripts/demo.sh
 
 ## test: lint, checks and the whole suite (PostgreSQL and Redis when DATABASE_URL/REDIS_URL are set).
 test: export SECRET_KEY ?= insecure-key-for-tests-only
 test: export CONNECTOR_ALLOW_PRIVATE_NETWORKS ?= 1
-test: install-dev
+test: install-dev assets
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports

@@ -11,11 +11,15 @@ from django.shortcuts import redirect
 from django.views.decorators.cache import never_cache
 
 from cataligent.celery import app as celery_app
+from cataligent.roles import Role, user_roles
 
 log = logging.getLogger(__name__)
 
 
 def home(request: HttpRequest) -> HttpResponse:
+    """Leadership starts on the blocked-capability map; everyone else on the objectives."""
+    if Role.LEADERSHIP in user_roles(request.user):
+        return redirect("map")
     return redirect("objective-list")
 
 
@@ -45,8 +49,25 @@ def health(request: HttpRequest) -> JsonResponse:
     """Liveness for load balancers and people: database and broker; 503 when one is down."""
     checks = {"database": _check_database(), "broker": _check_broker()}
     ok = all(check["ok"] for check in checks.values())
+    connectors = _connector_freshness() if checks["database"]["ok"] else []
     if not ok:
         log.warning("health check failing: %s", checks)
-    return JsonResponse(
-        {"status": "ok" if ok else "failing", "checks": checks}, status=200 if ok else 503
-    )
+    # A stale or failing connector is reported but does not fail the health check:
+    # the app still serves, and the source may be the one that is down.
+    body = {"status": "ok" if ok else "failing", "checks": checks, "connectors": connectors}
+    return JsonResponse(body, status=200 if ok else 503)
+
+
+def _connector_freshness() -> list[dict[str, Any]]:
+    from integrations.models import Connector
+
+    return [
+        {
+            "slug": c.slug,
+            "health": c.health,
+            "last_success_at": c.last_success_at.isoformat() if c.last_success_at else None,
+            "poll_interval": c.poll_interval,
+            "last_error": c.last_error[:300] if c.health == "failing" else "",
+        }
+        for c in Connector.objects.order_by("slug")
+    ]

@@ -24,3 +24,19 @@ def test_health_fails_loudly_when_the_broker_is_unreachable(settings) -> None:  
         app.conf.broker_url = original
     assert response.status_code == 503
     assert response.json()["checks"]["broker"]["ok"] is False
+
+
+def test_health_reports_connector_freshness() -> None:
+    from tests.factories import ConnectorFactory
+
+    ConnectorFactory(slug="snow", poll_interval=60)
+    body = Client().get("/health/").json()
+    assert body["connectors"] == [
+        {
+            "slug": "snow",
+            "health": "never",
+            "last_success_at": None,
+            "poll_interval": 60,
+            "last_error": "",
+        }
+    ]

@@ -1,0 +1,214 @@
+"""Server time of the leadership pages on the generated organisation (issue 5).
+
+Two steps, against the database in DATABASE_URL (use a scratch one: `load` refuses a
+database that already has nodes):
+
+    DATABASE_URL=sqlite:////tmp/bench.sqlite3 python manage.py migrate
+    DATABASE_URL=sqlite:////tmp/bench.sqlite3 python -m bench.web load --nodes 50000
+    DATABASE_URL=sqlite:////tmp/bench.sqlite3 python -m bench.web time --users 20
+
+`time` runs the pages in this process through Django's test client (no network, no
+static files), `--users` threads at once, each waiting about `--think` seconds between its
+requests, and prints per page the time of a cold request (just after the stored results
+changed, nothing cached) and p50 / p95 / max of the rest against the targets: 300 ms for
+/map/, 200 ms for the list pages. Each thread has its own database connection, as each
+request of a threaded server would; all share one Python process, so one core at a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+
+import django
+
+PAGES = [
+    ("/map/", 0.300),
+    ("/map/?view=all", 0.300),
+    ("/map/graph.json", 0.300),
+    ("/map/graph.json?view=all", 0.300),
+    ("/bottlenecks/", 0.200),
+    ("/dashboard/", 0.200),
+    ("/objectives/", 0.200),
+    ("/nodes/", 0.200),
+]
+
+
+def _setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cataligent.settings")
+    os.environ.setdefault("DEBUG", "1")
+    django.setup()
+
+
+def load(technical: int, teams: int, seed: int) -> None:
+    """Write the generated organisation into the (empty) database and compute its states."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from django.db import transaction
+
+    from bench.generate import organisation_of_size
+    from cataligent.models import Team
+    from dependencies.impact import State
+    from dependencies.models import Edge, Node
+    from dependencies.recompute import impact_recompute
+    from objectives.models import Objective, Requirement
+
+    if Node.objects.exists():
+        sys.exit("The database already has nodes: load into an empty one.")
+    started = time.monotonic()
+    org = organisation_of_size(technical, seed=seed)
+    User = get_user_model()
+    with transaction.atomic():
+        leader, _ = User.objects.get_or_create(username="bench-leader")
+        leader.set_password("bench")
+        leader.save()
+        leader.groups.add(Group.objects.get(name="leadership"))
+        owners = User.objects.bulk_create(User(username=f"bench-owner-{i}") for i in range(teams))
+        team_rows = Team.objects.bulk_create(
+            Team(slug=f"team-{i:02d}", name=f"Team {i:02d}", lead=owners[i]) for i in range(teams)
+        )
+        per_team = max(1, len(org.nodes) // teams)
+        nodes = Node.objects.bulk_create(
+            (
+                Node(
+                    slug=n.slug,
+                    name=n.slug.replace("-", " ").title(),
+                    kind=n.kind,
+                    # Every 7th node has no owner: ownership gaps, as in real organisations.
+                    owner=None if i % 7 == 0 else owners[min(i // per_team, teams - 1)],
+                    team=team_rows[min(i // per_team, teams - 1)],
+                    manual_state=(
+                        "" if n.intrinsic_state == State.OPERATIONAL else n.intrinsic_state.label
+                    ),
+                    manual_reason="" if n.intrinsic_state == State.OPERATIONAL else "benchmark",
+                )
+                for i, n in enumerate(org.nodes)
+            ),
+            batch_size=2000,
+        )
+        pk = {n.slug: n.pk for n in nodes}
+        Edge.objects.bulk_create(
+            (
+                Edge(
+                    source_id=pk[e.source],
+                    target_id=pk[e.target],
+                    criticality=str(e.criticality),
+                    redundancy_group=e.redundancy_group or "",
+                    min_operational=e.min_operational,
+                )
+                for e in org.edges
+            ),
+            batch_size=5000,
+            ignore_conflicts=True,
+        )
+        objectives = Objective.objects.bulk_create(
+            (
+                Objective(
+                    key=o.key,
+                    title=f"Objective {o.key}",
+                    value_at_stake=Decimal(o.value_at_stake),
+                    team=team_rows[i % teams],
+                    owner=owners[i % teams],
+                )
+                for i, o in enumerate(org.objectives)
+            ),
+            batch_size=2000,
+        )
+        Requirement.objects.bulk_create(
+            (
+                Requirement(objective_id=row.pk, node_id=pk[r.node], criticality=str(r.criticality))
+                for row, o in zip(objectives, org.objectives, strict=True)
+                for r in o.requires
+            ),
+            batch_size=5000,
+            ignore_conflicts=True,
+        )
+    impact_recompute(force=True)
+    print(
+        f"Loaded {len(org.nodes)} nodes, {len(org.edges)} edges, {len(org.objectives)} "
+        f"objectives in {time.monotonic() - started:.1f} s. Sign in as bench-leader / bench."
+    )
+
+
+def time_pages(users: int, rounds: int, think: float) -> None:
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+
+    from dependencies.map_selectors import forget_map_cache
+
+    leader = get_user_model().objects.get(username="bench-leader")
+    rng = random.Random(1)
+
+    def client() -> Client:
+        c = Client(HTTP_HOST="localhost")
+        c.force_login(leader)
+        return c
+
+    def cold(path: str) -> float:
+        """The first request after the stored results changed (nothing cached)."""
+        c = client()
+        c.get(path)
+        forget_map_cache()
+        started = time.perf_counter()
+        c.get(path)
+        return time.perf_counter() - started
+
+    def one(path: str) -> list[float]:
+        c = client()
+        c.get(path)  # warm up this thread's connection
+        times = []
+        for _ in range(rounds):
+            time.sleep(think * rng.uniform(0.5, 1.5))  # a person reads before clicking again
+            started = time.perf_counter()
+            response = c.get(path)
+            times.append(time.perf_counter() - started)
+            assert response.status_code == 200, (path, response.status_code)
+        connection.close()
+        return times
+
+    print(
+        f"{'page':28} {'cold':>7} {'p50':>7} {'p95':>7} {'max':>7}  target"
+        f"  ({users} users x {rounds}, think {think:g} s)"
+    )
+    with ThreadPoolExecutor(max_workers=users) as pool:
+        for path, target in PAGES:
+            first = cold(path)
+            samples = sorted(t for ts in pool.map(one, [path] * users) for t in ts)
+            p95 = samples[max(0, int(len(samples) * 0.95) - 1)]
+            verdict = "ok" if p95 <= target else "SLOW"
+            print(
+                f"{path:28} {first * 1000:5.0f}ms {statistics.median(samples) * 1000:5.0f}ms "
+                f"{p95 * 1000:5.0f}ms {samples[-1] * 1000:5.0f}ms  {target * 1000:.0f} ms {verdict}"
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    loader = sub.add_parser("load", help="write the generated organisation into the database")
+    loader.add_argument("--nodes", type=int, default=50_000, help="technical nodes (50,000)")
+    loader.add_argument("--teams", type=int, default=40)
+    loader.add_argument("--seed", type=int, default=20_260_501)
+    timer = sub.add_parser("time", help="time the pages")
+    timer.add_argument("--users", type=int, default=20, help="concurrent users (20)")
+    timer.add_argument("--rounds", type=int, default=5, help="requests per user and page (5)")
+    timer.add_argument(
+        "--think", type=float, default=1.0, help="seconds between a user's requests (1.0)"
+    )
+    args = parser.parse_args()
+    _setup()
+    if args.command == "load":
+        load(args.nodes, args.teams, args.seed)
+    else:
+        time_pages(args.users, args.rounds, args.think)
+
+
+if __name__ == "__main__":
+    main()
