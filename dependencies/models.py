@@ -150,7 +150,12 @@ class Node(Governed, models.Model):
                 name="node_manual_state_valid",
             ),
         ]
-        indexes = [models.Index(fields=["state"]), models.Index(fields=["kind", "state"])]
+        indexes = [
+            models.Index(fields=["state"]),
+            models.Index(fields=["kind", "state"]),
+            # The dependencies list: worst state first, then by name.
+            models.Index(fields=["-state", "name"], name="node_state_name_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.name
