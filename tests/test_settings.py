@@ -12,7 +12,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     # The test run's own settings (pytest-env, the Makefile) must not leak into these.
-    own = {"DEBUG", "SECRET_KEY", "SECURE_SSL_REDIRECT", "STATIC_MANIFEST", "FIELD_ENCRYPTION_KEY"}
+    own = {
+        "DEBUG",
+        "SECRET_KEY",
+        "SECURE_SSL_REDIRECT",
+        "STATIC_MANIFEST",
+        "FIELD_ENCRYPTION_KEY",
+        "DJANGO_ALLOW_ASYNC_UNSAFE",  # set by the browser tests for live_server
+    }
     clean = {k: v for k, v in os.environ.items() if k not in own}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
