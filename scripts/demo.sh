@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 export DEBUG="${DEBUG:-1}"
 export CONNECTOR_ALLOW_PRIVATE_NETWORKS="${CONNECTOR_ALLOW_PRIVATE_NETWORKS:-1}"
 PORT="${PORT:-8000}"
+SIMULATOR_PORT="${SIMULATOR_PORT:-8765}"
+export SIMULATOR_URL="${SIMULATOR_URL:-http://127.0.0.1:${SIMULATOR_PORT}}"
 PY=.venv/bin/python
 mkdir -p var/log var/broker var/broker-processed var/broker-control
 
@@ -17,7 +19,7 @@ pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
 trap cleanup EXIT INT TERM
 
-$PY manage.py simulate_itsm --port "${SIMULATOR_PORT:-8765}" >var/log/simulator.log 2>&1 &
+$PY manage.py simulate_itsm --port "${SIMULATOR_PORT}" >var/log/simulator.log 2>&1 &
 pids+=($!)
 
 .venv/bin/celery -A cataligent worker --beat --loglevel INFO --concurrency 2 \
@@ -34,7 +36,7 @@ cat <<MSG
     admin   - admin: connectors, users, teams
 
   API docs: http://127.0.0.1:${PORT}/api/docs/
-  Simulated ServiceNow and Jira: http://127.0.0.1:${SIMULATOR_PORT:-8765}/ (synced every 30 s)
+  Simulated ServiceNow and Jira: http://127.0.0.1:${SIMULATOR_PORT}/ (synced every 30 s)
   Logs: var/log/worker.log, var/log/simulator.log
   Stop with Ctrl-C.
 
