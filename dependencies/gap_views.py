@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from cataligent.models import Team
 from cataligent.permissions import Action, can_edit, check
+from cataligent.roles import Role, led_team_ids, user_roles
 from dependencies.choices import NodeKind
 from dependencies.gaps import Gap, gap_changes, ownership_gaps, value_exposed_now
 from dependencies.models import EscalationPolicy, Node
@@ -26,7 +27,10 @@ from objectives.services import objective_update
 
 
 def _choices(request: HttpRequest) -> dict[str, Any]:
+    roles = user_roles(request.user)
     return {
+        # Leadership assigns owning teams to gaps, and nothing else (DESIGN §2).
+        "team_only": Role.ADMIN not in roles and not led_team_ids(request.user),
         "teams": list(Team.objects.order_by("name")),
         "policies": list(EscalationPolicy.objects.order_by("name")),
         "usernames": list(

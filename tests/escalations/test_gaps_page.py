@@ -149,3 +149,11 @@ def test_open_redirect_is_refused(graph: Any, people: Any) -> None:
         {"items": f"node:{graph['api'].pk}", "team": "team-a", "next": "https://evil.example/"},
     )
     assert response["Location"] == "/ownership-gaps/"
+
+
+def test_leadership_is_offered_only_the_team(graph: Any, people: Any) -> None:
+    page = _client(people["leadership"]).get("/ownership-gaps/").content.decode()
+    assert 'name="team"' in page
+    assert 'name="owner"' not in page and 'name="escalation_policy"' not in page
+    lead_page = _client(people["lead_a"]).get("/ownership-gaps/").content.decode()
+    assert 'name="owner"' in lead_page
