@@ -647,3 +647,6 @@ LINK_RULES = [
     ("ci", "kyc-verification", "kyc-vendor"),
     ("component", "lending-app", "lending-app"),
 ]
+
+# The lending integration has been failing since the first P1 incident, 18 days ago.
+BLOCKED_FOR_DAYS = 18

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from cataligent.models import AuditEntry, Team
 from dependencies.models import Edge, Node
@@ -35,6 +37,9 @@ def test_seed_demo_tells_the_story_and_is_idempotent() -> None:
     integration = Node.objects.get(name="Core banking ↔ lending app API integration")
     assert integration.ownership_gaps == ["owner", "team", "escalation policy"]
     assert integration.manual_state == "blocked"
+    assert lending.state == "blocked"  # recomputed by the seed
+    blocked_for = timezone.now() - lending.blocked_since
+    assert dt.timedelta(days=17) < blocked_for < dt.timedelta(days=19)
     needed_by = {e.source.slug for e in integration.dependent_edges.all()}
     assert {"mobile-loan-origination", "credit-decisioning"} <= needed_by
 

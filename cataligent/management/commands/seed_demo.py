@@ -11,11 +11,14 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
 
 from cataligent import demo_story as story
 from cataligent.models import Team
 from cataligent.services import team_save
-from dependencies.models import EscalationLevel, EscalationPolicy, Node
+from dependencies.models import EscalationLevel, EscalationPolicy, ImpactState, Node
+from dependencies.recompute import impact_recompute
 from dependencies.services import edge_ensure, escalation_policy_save, node_upsert
 from integrations.models import Connector, LinkRule
 from integrations.services import connector_save
@@ -28,8 +31,32 @@ ACTOR = "command seed_demo"
 class Command(BaseCommand):
     help = "Create or refresh the demo organisation: teams, people, objectives, the graph."
 
-    @transaction.atomic
     def handle(self, *args: Any, **options: Any) -> None:
+        with transaction.atomic():
+            teams, nodes = self._build()
+        self._backdate_blockage()
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo story ready: {len(teams)} teams, {len(nodes)} nodes, "
+                f"{len(story.EDGES)} edges, {len(story.OBJECTIVES)} objectives."
+            )
+        )
+        self.stdout.write("Logins (password 'demo'): leader (leadership), lead (team lead), admin.")
+
+    def _backdate_blockage(self) -> None:
+        """The story's blockage began weeks before Cataligent looked (the first P1 incident);
+        blocked-since says so, so that value lost and escalations read as they would."""
+        impact_recompute(force=True, reason="command seed_demo")
+        began = timezone.now() - dt.timedelta(days=story.BLOCKED_FOR_DAYS)
+        just_seen = timezone.now() - dt.timedelta(hours=1)
+        for model in (Node, Objective):
+            model.objects.filter(state="blocked", blocked_since__gt=just_seen).update(
+                blocked_since=began
+            )
+        # The next recompute reads blocked-since back from the database.
+        ImpactState.objects.filter(pk=1).update(structure=F("structure") + 1)
+
+    def _build(self) -> tuple[dict[str, Team], dict[str, Node]]:
         users = self._people()
         teams = self._teams(users)
         policies = self._policies(users, teams)
@@ -46,13 +73,7 @@ class Command(BaseCommand):
             )
         self._objectives(users, teams, policies, nodes)
         self._connectors(nodes)
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"Demo story ready: {len(teams)} teams, {len(nodes)} nodes, "
-                f"{len(story.EDGES)} edges, {len(story.OBJECTIVES)} objectives."
-            )
-        )
-        self.stdout.write("Logins (password 'demo'): leader (leadership), lead (team lead), admin.")
+        return teams, nodes
 
     def _people(self) -> dict[str, Any]:
         User = get_user_model()
