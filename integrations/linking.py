@@ -7,7 +7,7 @@ a rule no longer matches, the link goes. Links made by hand are never touched.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db.models import Q
@@ -77,6 +77,8 @@ class LinkChanges:
     added: int = 0
     removed: int = 0
     node_ids: set[int] | None = None  # nodes whose linked tickets changed
+    # Some of the tickets are linked to a node (before or after): their change moves it.
+    linked_to_nodes: bool = False
 
     @property
     def nodes_touched(self) -> bool:
@@ -84,20 +86,31 @@ class LinkChanges:
 
 
 def link_tickets(
-    ticket_ids: Iterable[int], *, connector: Connector | None, rules: list[CompiledRule]
+    ticket_ids: Iterable[int],
+    *,
+    connector: Connector | None,
+    rules: list[CompiledRule],
+    facts: Sequence[TicketFacts] | None = None,
+    created: Collection[int] = (),
 ) -> LinkChanges:
-    """Bring the rule and reference links of these tickets up to date (bounded queries)."""
+    """Bring the rule and reference links of these tickets up to date (bounded queries).
+
+    What the caller knows saves queries: ``facts``, the stored values of exactly these
+    tickets (the upsert knows what it just wrote), and ``created``, those of them inserted
+    in the caller's transaction, which no link can point at yet.
+    """
     ids = list(ticket_ids)
     changes = LinkChanges(node_ids=set())
     if not ids:
         return changes
     known = dict(Objective.objects.values_list("key", "id"))
-    facts = [
-        TicketFacts(pk, key, title, ci, group, tuple(components or ()), tuple(labels or ()))
-        for pk, key, title, ci, group, components, labels in Ticket.objects.filter(
-            pk__in=ids
-        ).values_list("id", "key", "title", "ci", "assignment_group", "components", "labels")
-    ]
+    if facts is None:
+        facts = [
+            TicketFacts(pk, key, title, ci, group, tuple(components or ()), tuple(labels or ()))
+            for pk, key, title, ci, group, components, labels in Ticket.objects.filter(
+                pk__in=ids
+            ).values_list("id", "key", "title", "ci", "assignment_group", "components", "labels")
+        ]
     wanted: dict[tuple[int, int | None, int | None], tuple[str, int | None]] = {}
     for ticket in facts:
         for rule in rules:
@@ -108,12 +121,19 @@ def link_tickets(
         for objective_id in referenced_keys(ticket, known):
             wanted.setdefault((ticket.pk, None, objective_id), (LinkVia.REFERENCE, None))
 
-    existing = {
-        (ticket_id, node_id, objective_id): (pk, via)
-        for pk, ticket_id, node_id, objective_id, via in TicketLink.objects.filter(
-            ticket_id__in=ids
-        ).values_list("id", "ticket_id", "node_id", "objective_id", "via")
-    }
+    new_tickets = set(created)
+    may_have_links = [pk for pk in ids if pk not in new_tickets]
+    existing = (
+        {
+            (ticket_id, node_id, objective_id): (pk, via)
+            for pk, ticket_id, node_id, objective_id, via in TicketLink.objects.filter(
+                ticket_id__in=may_have_links
+            ).values_list("id", "ticket_id", "node_id", "objective_id", "via")
+        }
+        if may_have_links
+        else {}
+    )
+    changes.linked_to_nodes = any(target[1] is not None for target in existing)
     stale = [
         (pk, target)
         for target, (pk, via) in existing.items()
@@ -131,4 +151,5 @@ def link_tickets(
     TicketLink.objects.bulk_create(new, batch_size=2000)
     changes.added = len(new)
     changes.node_ids.update(link.node_id for link in new if link.node_id is not None)
+    changes.linked_to_nodes = changes.linked_to_nodes or changes.nodes_touched
     return changes

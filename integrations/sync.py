@@ -15,8 +15,10 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -77,6 +79,74 @@ def connector_release(connector: Connector, owner: str) -> None:
     )
 
 
+class PagesAhead:
+    """The source's pages, each read while the caller writes the one before.
+
+    Reading a page is mostly waiting for the source and normalizing; writing one is mostly
+    waiting for PostgreSQL: overlapping them took about a third off the ingest benchmark's
+    syncs (bench/ingest.py). Safe because a page is only a proposal until the caller commits
+    it with its cursor: a page read ahead and never written (the run stopped) is read again
+    by the next run. One page at most is in flight, so memory stays flat.
+    """
+
+    def __init__(self, pages: Iterator[Page]) -> None:
+        self._pages = pages
+        self._thread: threading.Thread | None = None
+        self._outcome: dict[str, Any] = {}
+        self._read_next()
+
+    def _read_next(self) -> None:
+        outcome: dict[str, Any] = {}
+
+        def read() -> None:
+            try:
+                outcome["page"] = next(self._pages, None)
+            except BaseException as exc:  # raised in the caller's thread by __next__
+                outcome["error"] = exc
+
+        self._outcome = outcome
+        self._thread = threading.Thread(target=read, name="sync-read-ahead", daemon=True)
+        self._thread.start()
+
+    def __iter__(self) -> PagesAhead:
+        return self
+
+    def __next__(self) -> Page:
+        if self._thread is None:
+            raise StopIteration
+        self._thread.join()
+        self._thread = None
+        if "error" in self._outcome:
+            raise self._outcome["error"]
+        page: Page | None = self._outcome.get("page")
+        if page is None:
+            raise StopIteration
+        if not page.is_last:
+            self._read_next()
+        return page
+
+    def close(self, timeout: float = 60.0) -> None:
+        """Let a read in flight finish (the source's client closes next), then stop."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                log.warning("a read from the source is still running; leaving it behind")
+                return
+            self._thread = None
+        close = getattr(self._pages, "close", None)
+        if close is not None:
+            close()
+
+
+@contextmanager
+def read_ahead(pages: Iterator[Page]) -> Iterator[PagesAhead]:
+    ahead = PagesAhead(pages)
+    try:
+        yield ahead
+    finally:
+        ahead.close()
+
+
 @dataclass
 class PageCounts:
     fetched: int
@@ -110,12 +180,15 @@ def _apply_page(connector: Connector, run: SyncRun, page: Page, rules: Any) -> P
     """One page, in the caller's transaction."""
     stored = upsert_tickets(connector, page.tickets)
     _quarantine(connector, run, page.rejected)
-    links = link_tickets(stored.changed_ids, connector=connector, rules=rules)
+    links = link_tickets(
+        stored.changed_ids,
+        connector=connector,
+        rules=rules,
+        facts=stored.changed_facts,
+        created=stored.created_ids,
+    )
     # The impact moves when a ticket linked to a node changed or a link to a node moved.
-    if links.nodes_touched or (
-        stored.changed_ids
-        and TicketLink.objects.filter(ticket_id__in=stored.changed_ids, node__isnull=False).exists()
-    ):
+    if links.linked_to_nodes:
         impact_changed(reason=f"sync of {connector.slug}")
     Connector.objects.filter(pk=connector.pk).update(
         cursor=page.cursor, claimed_until=timezone.now() + LEASE
@@ -163,8 +236,9 @@ def sync_connector(
     try:
         rules = rules_for(connector)
         source = connector_for(connector_config(connector), **(connector_options or {}))
-        with source:
-            for page in source.fetch_pages(None if full else connector.cursor):
+        pages = source.fetch_pages(None if full else connector.cursor)
+        with source, read_ahead(pages) as ahead:
+            for page in ahead:
                 with transaction.atomic():
                     counts = _apply_page(connector, run, page, rules)
                     run.pages += 1

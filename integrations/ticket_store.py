@@ -1,9 +1,9 @@
 """Write pages of normalized tickets into the mirror: one statement a page.
 
-On PostgreSQL: INSERT … ON CONFLICT DO UPDATE … WHERE the row IS DISTINCT FROM
-the new values, so an unchanged ticket is not rewritten (no dead tuple, no
-write). Elsewhere (the SQLite demo) the same result with a read, a bulk insert
-and a bulk update.
+On PostgreSQL: INSERT … SELECT FROM jsonb_to_recordset(page) ON CONFLICT DO
+UPDATE … WHERE the row IS DISTINCT FROM the new values, so an unchanged ticket
+is not rewritten (no dead tuple, no write). Elsewhere (the SQLite demo) the
+same result with a read, a bulk insert and a bulk update.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from django.db import connection
 from django.utils import timezone
 
 from integrations.connectors import NormalizedTicket, ticket_is_blocking
+from integrations.linking import TicketFacts
 from integrations.models import Connector, Ticket
 
 # Mirror columns, in the order of the values each row carries.
@@ -71,6 +72,10 @@ class UpsertResult:
     unchanged: int = 0
     # Ids of the tickets inserted or changed: what linking and the impact look at.
     changed_ids: list[int] = field(default_factory=list)
+    # What link rules read of those tickets, as now stored (None: not collected).
+    changed_facts: list[TicketFacts] | None = None
+    # Those of changed_ids that were inserted.
+    created_ids: list[int] = field(default_factory=list)
 
 
 def ticket_values(ticket: NormalizedTicket, *, blocking_priority: int) -> dict[str, Any]:
@@ -119,41 +124,80 @@ def upsert_tickets(connector: Connector, tickets: Sequence[NormalizedTicket]) ->
     return _upsert_portable(connector, values)
 
 
+def _json_default(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def _page_cursor() -> Any:
+    """A Django cursor that binds parameters on the server.
+
+    Django's psycopg 3 cursors bind on the client: a parameter becomes a literal inside the
+    SQL text, and a list becomes an array literal quoted element by element in Python. A
+    page is one JSON document of about a megabyte; sent as a real parameter, the server does
+    not have to parse it out of the statement's text. Wrapped like Django's own cursors, so
+    query logging and execute wrappers still see the statement.
+    """
+    import psycopg
+
+    connection.ensure_connection()
+    raw = psycopg.Cursor(connection.connection)
+    if connection.queries_logged:
+        return connection.make_debug_cursor(raw)
+    return connection.make_cursor(raw)
+
+
 def _upsert_postgresql(
     connector: Connector, rows: list[tuple[str, dict[str, Any]]]
 ) -> UpsertResult:
     table = Ticket._meta.db_table
     now = timezone.now()
-    arrays: list[list[Any]] = [[external_id for external_id, _ in rows]]
-    for column in COLUMNS:
-        if column in _JSON:
-            arrays.append([json.dumps(values[column]) for _, values in rows])
-        else:
-            arrays.append([values[column] for _, values in rows])
-    unnest_args = ", ".join(["%s::text[]"] + [f"%s::{_PG_TYPES[c]}[]" for c in COLUMNS])
+    # The page travels as one JSON parameter, read back with jsonb_to_recordset: encoding
+    # it is one C call, where per-column arrays cost a Python quoting pass per value.
+    for external_id, values in rows:
+        values["external_id"] = external_id  # the dicts are this function's own
+    page = json.dumps([values for _, values in rows], default=_json_default, check_circular=False)
+    record = ", ".join(["external_id text"] + [f"{c} {_PG_TYPES[c]}" for c in COLUMNS])
     names = ", ".join(COLUMNS)
+    selected = ", ".join(f"v.{c}" for c in COLUMNS)
     excluded = ", ".join(f"EXCLUDED.{c}" for c in COLUMNS)
     current = ", ".join(f"t.{c}" for c in COLUMNS)
     assignments = ", ".join(f"{c} = EXCLUDED.{c}" for c in COLUMNS)
     sql = f"""
         INSERT INTO {table} AS t (connector_id, external_id, {names},
                                   missing_from_source, first_seen_at, synced_at)
-        SELECT %s, v.*, false, %s, %s
-          FROM unnest({unnest_args}) AS v(external_id, {names})
+        SELECT %s, v.external_id, {selected}, false, %s, %s
+          FROM jsonb_to_recordset(%s::jsonb) AS v({record})
         ON CONFLICT (connector_id, external_id) DO UPDATE
            SET {assignments}, missing_from_source = false, synced_at = EXCLUDED.synced_at
          WHERE ({current}, t.missing_from_source) IS DISTINCT FROM ({excluded}, false)
-        RETURNING t.id, (t.xmax = 0) AS inserted
+        RETURNING t.id, (t.xmax = 0) AS inserted, t.external_id
     """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [connector.pk, now, now, *arrays])
+    with _page_cursor() as cursor:
+        cursor.execute(sql, [connector.pk, now, now, page])
         returned = cursor.fetchall()
-    created = sum(1 for _, inserted in returned if inserted)
+    created = sum(1 for _, inserted, _ in returned if inserted)
+    by_id = dict(rows)
     return UpsertResult(
         created=created,
         updated=len(returned) - created,
         unchanged=len(rows) - len(returned),
-        changed_ids=[pk for pk, _ in returned],
+        changed_ids=[pk for pk, _, _ in returned],
+        changed_facts=[_facts(pk, by_id[external_id]) for pk, _, external_id in returned],
+        created_ids=[pk for pk, inserted, _ in returned if inserted],
+    )
+
+
+def _facts(pk: int, values: dict[str, Any]) -> TicketFacts:
+    return TicketFacts(
+        pk,
+        values["key"],
+        values["title"],
+        values["ci"],
+        values["assignment_group"],
+        tuple(values["components"]),
+        tuple(values["labels"]),
     )
 
 
@@ -204,7 +248,8 @@ def _upsert_portable(connector: Connector, rows: list[tuple[str, dict[str, Any]]
             connector=connector, external_id__in=[t.external_id for t in new]
         ).values_list("external_id", "id")
     )
-    result.changed_ids = [ids[t.external_id] for t in new] + [t.pk for t in changed]
+    result.created_ids = [ids[t.external_id] for t in new]
+    result.changed_ids = result.created_ids + [t.pk for t in changed]
     return result
 
 
