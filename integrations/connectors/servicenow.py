@@ -172,7 +172,9 @@ def _timestamp(record: Mapping[str, Any], name: str) -> datetime | None:
     if not TIMESTAMP_SHAPE.match(text):
         raise RecordRejected(f"{name!r} is not a 'YYYY-MM-DD HH:MM:SS' timestamp: {text!r}")
     try:
-        return datetime.strptime(text, TIMESTAMP_FORMAT).replace(tzinfo=UTC)
+        # The shape is checked above, so fromisoformat reads exactly this format, ~20x
+        # faster than strptime (it is on the ingest's hot path: three stamps a record).
+        return datetime.fromisoformat(text).replace(tzinfo=UTC)
     except ValueError as exc:
         raise RecordRejected(f"{name!r} is not a valid date: {text!r}") from exc
 

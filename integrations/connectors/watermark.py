@@ -59,7 +59,8 @@ class Watermark:
     scope: str
     overlap: timedelta
     since: datetime | None = None
-    # Fixed for the whole run: the window the stored cursor promised.
+    # Nothing below it is new: the window of the stored cursor, raised as each page's
+    # cursor is emitted (a run carries on as one resumed from that cursor would).
     run_floor: datetime | None = None
     seen: dict[str, datetime] = field(default_factory=dict)
 
@@ -125,6 +126,10 @@ class Watermark:
             cut = sorted(kept.values(), reverse=True)[MAX_SEEN - 1]
             kept = {k: v for k, v in kept.items() if v >= cut}
             window_start = cut
+        # Carry on exactly as a run resumed from this cursor would: forget what lies below
+        # the window, so memory stays flat however many records one run reads.
+        self.seen = kept
+        self.run_floor = window_start
         return Cursor(
             version=CURSOR_VERSION,
             scope=self.scope,
