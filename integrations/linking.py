@@ -10,7 +10,7 @@ import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from integrations.models import Connector, LinkRule, LinkVia, Ticket, TicketLink
 from objectives.models import Objective
@@ -153,3 +153,36 @@ def link_tickets(
     changes.node_ids.update(link.node_id for link in new if link.node_id is not None)
     changes.linked_to_nodes = changes.linked_to_nodes or changes.nodes_touched
     return changes
+
+
+class BadPattern(ValueError):
+    """A title rule's regular expression does not compile; the message says why."""
+
+
+def tickets_matching(
+    tickets: QuerySet[Ticket], *, field: str, pattern: str, limit: int
+) -> list[Ticket]:
+    """The first `limit` of `tickets` (in their order) a rule on `field` ~ `pattern` would link.
+
+    Lets an admin see what a rule does before saving it. Raises BadPattern.
+    """
+    try:
+        rule = CompiledRule.of(LinkRule(field=field, pattern=pattern))
+    except re.error as exc:
+        raise BadPattern(f"Not a valid regular expression: {exc}.") from exc
+    matched: list[Ticket] = []
+    for ticket in tickets.iterator(chunk_size=2000):
+        facts = TicketFacts(
+            ticket.pk,
+            ticket.key,
+            ticket.title,
+            ticket.ci,
+            ticket.assignment_group,
+            tuple(ticket.components or ()),
+            tuple(ticket.labels or ()),
+        )
+        if rule.matches(facts):
+            matched.append(ticket)
+            if len(matched) == limit:
+                break
+    return matched

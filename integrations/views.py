@@ -15,7 +15,7 @@ from cataligent.permissions import Action, check
 from integrations import services
 from integrations.connectors import ConnectorError, connector_for
 from integrations.forms import ConnectorForm, LinkRuleForm
-from integrations.linking import CompiledRule, TicketFacts
+from integrations.linking import BadPattern, tickets_matching
 from integrations.models import Connector, LinkRule
 from integrations.sync import connector_config
 
@@ -141,29 +141,13 @@ def link_rule_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 def link_rule_preview(request: HttpRequest, slug: str) -> HttpResponse:
     """The tickets a rule would match, as the admin types it (first 20)."""
-    import re
-
     connector = _connector(request, slug)
     field, pattern = request.GET.get("field", ""), request.GET.get("pattern", "")
     context: dict[str, Any] = {"tickets": [], "error": "", "pattern": pattern}
     if field in LinkRule.Field.values and pattern:
+        tickets = connector.tickets.order_by("-updated_at")
         try:
-            rule = CompiledRule.of(LinkRule(field=field, pattern=pattern))
-        except re.error as exc:
-            context["error"] = f"Not a valid regular expression: {exc}."
-        else:
-            for ticket in connector.tickets.order_by("-updated_at").iterator(chunk_size=2000):
-                facts = TicketFacts(
-                    ticket.pk,
-                    ticket.key,
-                    ticket.title,
-                    ticket.ci,
-                    ticket.assignment_group,
-                    tuple(ticket.components or ()),
-                    tuple(ticket.labels or ()),
-                )
-                if rule.matches(facts):
-                    context["tickets"].append(ticket)
-                    if len(context["tickets"]) == 20:
-                        break
+            context["tickets"] = tickets_matching(tickets, field=field, pattern=pattern, limit=20)
+        except BadPattern as exc:
+            context["error"] = str(exc)
     return render(request, "connectors/preview.html", context)

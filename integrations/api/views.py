@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.db.models import Prefetch
@@ -23,7 +22,7 @@ from integrations.api.serializers import (
 )
 from integrations.connectors import ConnectorError, connector_for
 from integrations.filtersets import LinkRuleFilterSet, SyncRunFilterSet, TicketFilterSet
-from integrations.linking import CompiledRule, TicketFacts
+from integrations.linking import BadPattern, tickets_matching
 from integrations.models import Connector, LinkRule, SyncRun, Ticket, TicketLink
 from integrations.sync import connector_config
 
@@ -168,28 +167,15 @@ class LinkRuleViewSet(GovernedViewSet):
         query = LinkRulePreview(data=request.query_params)
         query.is_valid(raise_exception=True)
         data = query.validated_data
-        try:
-            rule = CompiledRule.of(LinkRule(field=data["field"], pattern=data["pattern"]))
-        except re.error as exc:
-            return Response({"pattern": [f"Not a valid regular expression: {exc}."]}, status=400)
-        tickets = Ticket.objects.order_by("-updated_at")
+        tickets = Ticket.objects.select_related("connector").order_by("-updated_at")
         if data.get("connector"):
             tickets = tickets.filter(connector=data["connector"])
-        matched = []
-        for ticket in tickets.select_related("connector").iterator(chunk_size=2000):
-            facts = TicketFacts(
-                ticket.pk,
-                ticket.key,
-                ticket.title,
-                ticket.ci,
-                ticket.assignment_group,
-                tuple(ticket.components or ()),
-                tuple(ticket.labels or ()),
+        try:
+            matched = tickets_matching(
+                tickets, field=data["field"], pattern=data["pattern"], limit=50
             )
-            if rule.matches(facts):
-                matched.append(ticket)
-                if len(matched) == 50:
-                    break
+        except BadPattern as exc:
+            return Response({"pattern": [str(exc)]}, status=400)
         return Response(TicketSerializer(matched, many=True).data)
 
 
