@@ -8,9 +8,13 @@ from typing import Any
 
 from django import forms
 
-from integrations.connectors import STATUS_CATEGORIES, connector_class
 from integrations.models import Connector, LinkRule
-from integrations.urlcheck import base_url_problem
+from integrations.validation import (
+    base_url_problem,
+    kind_problems,
+    priority_map_problem,
+    status_map_problem,
+)
 
 
 class JSONTextField(forms.CharField):
@@ -95,36 +99,28 @@ class ConnectorForm(forms.ModelForm):
 
     def clean_status_map(self) -> dict[str, str]:
         value = self.cleaned_data["status_map"]
-        wrong = {k: v for k, v in value.items() if v not in STATUS_CATEGORIES}
-        if wrong:
-            raise forms.ValidationError(f"Use {', '.join(STATUS_CATEGORIES)}; not {wrong}.")
+        problem = status_map_problem(value)
+        if problem:
+            raise forms.ValidationError(problem)
         return value
 
     def clean_priority_map(self) -> dict[str, int]:
         value = self.cleaned_data["priority_map"]
-        wrong = {k: v for k, v in value.items() if not isinstance(v, int) or not 1 <= v <= 5}
-        if wrong:
-            raise forms.ValidationError(f"Priorities are whole numbers 1..5; not {wrong}.")
+        problem = priority_map_problem(value)
+        if problem:
+            raise forms.ValidationError(problem)
         return value
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if self.instance.pk is None and not data.get("new_secret"):
             self.add_error("new_secret", "The password or token is required.")
-        kind = data.get("kind")
-        if kind:
-            klass = connector_class(kind)
-            if data.get("auth_type") and data["auth_type"] not in klass.auth_types:
-                self.add_error(
-                    "auth_type", f"{klass.label} supports {', '.join(sorted(klass.auth_types))}."
-                )
-            unknown = set(data.get("options") or {}) - set(klass.option_help) - {"overlap_seconds"}
-            if unknown:
-                self.add_error(
-                    "options",
-                    f"Unknown for {klass.label}: {', '.join(sorted(unknown))}. "
-                    f"Known: {', '.join(sorted(klass.option_help)) or 'none'}.",
-                )
+        if data.get("kind"):
+            problems = kind_problems(
+                data["kind"], auth_type=data.get("auth_type"), options=data.get("options")
+            )
+            for field, message in problems.items():
+                self.add_error(field, message)
         return data
 
 

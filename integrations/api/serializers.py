@@ -6,7 +6,6 @@ from typing import Any
 from rest_framework import serializers
 
 from dependencies.models import Node
-from integrations.connectors import STATUS_CATEGORIES
 from integrations.models import (
     AuthType,
     Connector,
@@ -16,7 +15,12 @@ from integrations.models import (
     Ticket,
     TicketLink,
 )
-from integrations.urlcheck import base_url_problem
+from integrations.validation import (
+    base_url_problem,
+    kind_problems,
+    priority_map_problem,
+    status_map_problem,
+)
 from objectives.models import Objective
 
 
@@ -81,25 +85,15 @@ class ConnectorSerializer(serializers.ModelSerializer):
         return value
 
     def validate_status_map(self, value: Any) -> dict[str, str]:
-        if not isinstance(value, dict):
-            raise serializers.ValidationError("Give an object: raw status → category.")
-        wrong = {k: v for k, v in value.items() if v not in STATUS_CATEGORIES}
-        if wrong:
-            raise serializers.ValidationError(
-                f"Unknown categories {wrong}; use one of {', '.join(STATUS_CATEGORIES)}."
-            )
+        problem = status_map_problem(value)
+        if problem:
+            raise serializers.ValidationError(problem)
         return value
 
     def validate_priority_map(self, value: Any) -> dict[str, int]:
-        if not isinstance(value, dict):
-            raise serializers.ValidationError("Give an object: raw priority → 1..5.")
-        wrong = {
-            k: v
-            for k, v in value.items()
-            if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 5
-        }
-        if wrong:
-            raise serializers.ValidationError(f"Priorities must be whole numbers 1..5: {wrong}.")
+        problem = priority_map_problem(value)
+        if problem:
+            raise serializers.ValidationError(problem)
         return value
 
     def validate_blocker_labels(self, value: Any) -> list[str]:
@@ -118,27 +112,14 @@ class ConnectorSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(
                 {"auth": {"secret": ["The password or token is required."]}}
             )
-        from integrations.connectors import connector_class
-
         kind = attrs.get("kind", getattr(self.instance, "kind", None))
         auth_type = attrs.get("auth_type", getattr(self.instance, "auth_type", None))
         if kind:
-            klass = connector_class(kind)
-            if auth_type not in klass.auth_types:
-                raise serializers.ValidationError(
-                    {
-                        "auth": {
-                            "type": [
-                                f"{klass.label} supports {', '.join(sorted(klass.auth_types))}."
-                            ]
-                        }
-                    }
-                )
-            unknown = set(attrs.get("options") or {}) - set(klass.option_help) - {"overlap_seconds"}
-            if unknown:
-                raise serializers.ValidationError(
-                    {"options": [f"Unknown for {klass.label}: {', '.join(sorted(unknown))}."]}
-                )
+            problems = kind_problems(kind, auth_type=auth_type, options=attrs.get("options"))
+            if "auth_type" in problems:
+                raise serializers.ValidationError({"auth": {"type": [problems["auth_type"]]}})
+            if "options" in problems:
+                raise serializers.ValidationError({"options": [problems["options"]]})
         return attrs
 
 

@@ -63,7 +63,7 @@ def test_create_edit_and_the_secret_stays_hidden(people: Any) -> None:
         ({"base_url": "http://169.254.169.254/"}, "Refused"),
         ({"new_secret": ""}, "password or token is required"),
         ({"status_map": "{not json"}, "Not valid JSON"),
-        ({"status_map": '{"x": "finished"}'}, "Use open"),
+        ({"status_map": '{"x": "finished"}'}, "use one of open"),
         ({"options": '{"tabel": "incident"}'}, "Unknown for ServiceNow"),
         ({"auth_type": "token"}, "supports"),
     ],

@@ -1,0 +1,79 @@
+"""Checks of a connector's configuration when it is saved.
+
+The base URL check here is the first line; the connection-time check in
+integrations.connectors.http is the one that counts (it sees the resolved addresses).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+
+from integrations.connectors import STATUS_CATEGORIES, connector_class
+from integrations.connectors.http import METADATA_HOSTNAMES, refusal_reason
+
+
+def base_url_problem(url: str) -> str | None:
+    """Why `url` cannot be a connector's base URL, or None."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return "Use an http:// or https:// URL."
+    if not parts.hostname:
+        return "The URL has no host."
+    if parts.username or parts.password:
+        return "Put credentials in the auth fields, not in the URL."
+    host = parts.hostname.rstrip(".").lower()
+    if host in METADATA_HOSTNAMES:
+        return f"{host} is a cloud metadata host; connectors may not call it."
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    reason = refusal_reason(
+        address, allow_private_networks=settings.CONNECTOR_ALLOW_PRIVATE_NETWORKS
+    )
+    return f"Refused: {reason}." if reason else None
+
+
+# The rules below are shared by the API serializer and the admin pages' form, so the two
+# ways of configuring a connector accept and refuse the same things, with the same words.
+
+
+def status_map_problem(value: Any) -> str | None:
+    if not isinstance(value, dict):
+        return "Give an object: raw status → category."
+    wrong = {k: v for k, v in value.items() if v not in STATUS_CATEGORIES}
+    if wrong:
+        return f"Unknown categories {wrong}; use one of {', '.join(STATUS_CATEGORIES)}."
+    return None
+
+
+def priority_map_problem(value: Any) -> str | None:
+    if not isinstance(value, dict):
+        return "Give an object: raw priority → 1..5."
+    wrong = {
+        k: v
+        for k, v in value.items()
+        if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 5
+    }
+    if wrong:
+        return f"Priorities must be whole numbers 1..5: {wrong}."
+    return None
+
+
+def kind_problems(kind: str, *, auth_type: str | None, options: Any) -> dict[str, str]:
+    """What the chosen tool refuses: {"auth_type" | "options": message}."""
+    klass = connector_class(kind)
+    problems = {}
+    if auth_type and auth_type not in klass.auth_types:
+        problems["auth_type"] = f"{klass.label} supports {', '.join(sorted(klass.auth_types))}."
+    unknown = set(options or {}) - set(klass.option_help) - {"overlap_seconds"}
+    if unknown:
+        problems["options"] = (
+            f"Unknown for {klass.label}: {', '.join(sorted(unknown))}. "
+            f"Known: {', '.join(sorted(klass.option_help)) or 'none'}."
+        )
+    return problems
