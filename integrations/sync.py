@@ -28,8 +28,16 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from cataligent.crypto import SecretUnreadable
 from dependencies.recompute import impact_changed
-from integrations.connectors import ConnectorConfig, ConnectorError, Page, Rejected, connector_for
+from integrations.connectors import (
+    ConfigurationError,
+    ConnectorConfig,
+    ConnectorError,
+    Page,
+    Rejected,
+    connector_for,
+)
 from integrations.linking import link_tickets, rules_for
 from integrations.models import Connector, QuarantinedRecord, SyncRun, Ticket, TicketLink
 from integrations.ticket_store import upsert_tickets
@@ -41,13 +49,21 @@ LEASE = timedelta(minutes=10)
 
 
 def connector_config(connector: Connector) -> ConnectorConfig:
-    """The pure connector's configuration, with the secret decrypted for this run only."""
+    """The pure connector's configuration, with the secret decrypted for this run only.
+
+    A secret that cannot be decrypted (the encryption key changed) is a configuration
+    error like any other: permanent, shown on the connector, never a crash.
+    """
+    try:
+        secret = connector.get_secret()
+    except SecretUnreadable as exc:
+        raise ConfigurationError(str(exc)) from None
     return ConnectorConfig(
         kind=connector.kind,
         base_url=connector.base_url,
         auth_type=connector.auth_type,  # type: ignore[arg-type]
         username=connector.username,
-        secret=connector.get_secret(),
+        secret=secret,
         query=connector.query,
         status_map=connector.status_map or {},
         priority_map=connector.priority_map or {},

@@ -24,6 +24,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from cataligent.crypto import SecretUnreadable
 from dependencies.recompute import impact_changed
 from integrations.connectors import (
     STATUS_CATEGORIES,
@@ -151,7 +152,13 @@ def receive(request: HttpRequest, slug: str) -> JsonResponse:
     connector = Connector.objects.filter(slug=slug, enabled=True).first()
     if connector is None:
         return _error(404, f"No enabled connector {slug!r}.")
-    secret = connector.get_webhook_secret()
+    try:
+        secret = connector.get_webhook_secret()
+    except SecretUnreadable:
+        log.error("webhook secret of %s cannot be decrypted; check FIELD_ENCRYPTION_KEY", slug)
+        return _error(
+            503, "This connector's webhook secret cannot be read; an admin must set it again."
+        )
     if not secret:
         return _error(403, "Webhooks are not enabled for this connector: set its webhook secret.")
     body = request.body

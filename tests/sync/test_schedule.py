@@ -51,3 +51,17 @@ def test_schedule_syncs_queues_due_connectors(django_capture_on_commit_callbacks
     assert result["queued"] == ["unreachable"]
     run = SyncRun.objects.get()
     assert run.outcome == "failed" and run.error
+
+
+def test_an_unreadable_secret_fails_the_run_clearly(settings) -> None:  # type: ignore[no-untyped-def]
+    from cryptography.fernet import Fernet
+
+    from integrations.sync import sync_connector
+
+    connector = ConnectorFactory(slug="rotated")
+    connector.set_secret("s3cret")
+    connector.save()
+    settings.FIELD_ENCRYPTION_KEY = [Fernet.generate_key().decode()]  # the old key is gone
+    run = sync_connector(connector=connector)
+    assert run is not None and run.outcome == "failed"
+    assert "cannot be decrypted" in run.error and "will not pass on its own" in run.error

@@ -174,3 +174,13 @@ def test_unknown_connector_and_webhooks_off() -> None:
     connector.save()
     assert _post("jira-hook", "{}").status_code == 403
     assert Client().get("/hooks/jira-hook/").status_code == 405
+
+
+def test_unreadable_webhook_secret_is_a_503_not_a_crash(settings: Any) -> None:
+    from cryptography.fernet import Fernet
+
+    _connector("jira")
+    settings.FIELD_ENCRYPTION_KEY = [Fernet.generate_key().decode()]
+    response = _post("jira-hook", "{}")
+    assert response.status_code == 503
+    assert "cannot be read" in response.json()["detail"]
