@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar, Literal, get_args
 
 import httpx
+import orjson
 
 from .errors import ConfigurationError, ResponseFormatError
 from .http import DEFAULT_TIMEOUT, HttpClient, Resolver, RetryPolicy, system_resolver
@@ -406,6 +407,13 @@ def optional_text(value: object) -> str | None:
 
 def json_body(response: httpx.Response) -> Any:
     """The JSON body of a 2xx response; a clear error when it is something else."""
+    try:
+        # orjson: about four times faster than the standard library on a page of records
+        # (the ingest's hot path). It reads UTF-8 only and refuses NaN or integers beyond
+        # 64 bits, which the standard library reads; try that before calling it not JSON.
+        return orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        pass
     try:
         return response.json()
     except ValueError as exc:

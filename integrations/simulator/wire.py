@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 
 @dataclass(frozen=True, slots=True)
 class Request:
@@ -31,7 +33,7 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
 
     def encode(self) -> bytes:
-        return json.dumps(self.payload, separators=(",", ":")).encode()
+        return orjson.dumps(self.payload)  # compact, like the real services
 
 
 def int_param(request: Request, name: str, default: int) -> int:
