@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -68,6 +68,7 @@ _PG_TYPES = {
     "raw": "jsonb",
 }
 _JSON = {"components", "labels", "raw"}
+_ABSENT = object()  # no stored fingerprint: the ticket is not mirrored (or is missing)
 
 
 @dataclass
@@ -116,30 +117,53 @@ def _latest_per_id(tickets: Iterable[NormalizedTicket]) -> list[NormalizedTicket
     return list(latest.values())
 
 
-def fingerprint(values: dict[str, Any]) -> int:
-    """A 64-bit hash of a ticket's mirrored values (signed, to fit a PostgreSQL bigint).
+# What a fingerprint covers besides the ticket: the mirrored columns, and the version of
+# ticket_values() below. Bump it when ticket_values() derives a column differently.
+_FINGERPRINT_BASIS = orjson.dumps({"version": 1, "columns": COLUMNS})
 
-    Keys are sorted, so a source that sends a record's fields in another order does not
-    look changed. Equal fingerprints are trusted to mean equal values (a collision is a
-    2^-64 chance per change); unequal ones are only a reason to compare the values.
+
+def fingerprint(ticket: NormalizedTicket, *, blocking_priority: int) -> int:
+    """A 64-bit hash of the values ``ticket_values`` writes for this ticket (signed, to fit
+    a PostgreSQL bigint).
+
+    Computed from what those values are made of (the normalized ticket and the connector's
+    blocking priority) so that an unchanged ticket costs no ``ticket_values`` call: the
+    no-change re-sync spends its time here. Keys are sorted, so a source that sends a
+    record's fields in another order does not look changed. Equal fingerprints are trusted
+    to mean equal values (a 2^-64 chance per change of a collision); unequal ones are only
+    a reason to compare the values.
     """
-    encoded = orjson.dumps(values, option=orjson.OPT_SORT_KEYS)
-    return int.from_bytes(hashlib.blake2b(encoded, digest_size=8).digest(), "big", signed=True)
+    digest = hashlib.blake2b(_FINGERPRINT_BASIS, digest_size=8)
+    digest.update(orjson.dumps(ticket, default=_as_dict, option=orjson.OPT_SORT_KEYS))
+    digest.update(blocking_priority.to_bytes(2, "big"))
+    return int.from_bytes(digest.digest(), "big", signed=True)
+
+
+def _as_dict(value: object) -> dict[str, Any]:
+    if isinstance(value, Mapping):  # a raw record that is not a plain dict
+        return dict(value)
+    raise TypeError(f"{type(value).__name__} cannot be fingerprinted")
 
 
 def upsert_tickets(connector: Connector, tickets: Sequence[NormalizedTicket]) -> UpsertResult:
     rows = _latest_per_id(tickets)
     if not rows:
         return UpsertResult()
-    values = [
-        (t.external_id, ticket_values(t, blocking_priority=connector.blocking_priority))
-        for t in rows
-    ]
-    for _, row in values:
-        row["fingerprint"] = fingerprint(row)
     if connection.vendor == "postgresql":
-        return _upsert_postgresql(connector, values)
-    return _upsert_portable(connector, values)
+        return _upsert_postgresql(connector, rows)
+    return _upsert_portable(connector, _with_values(connector, rows))
+
+
+def _with_values(
+    connector: Connector, tickets: list[NormalizedTicket]
+) -> list[tuple[str, dict[str, Any]]]:
+    """(external_id, the columns to write, fingerprint included) of each ticket."""
+    rows = []
+    for ticket in tickets:
+        values = ticket_values(ticket, blocking_priority=connector.blocking_priority)
+        values["fingerprint"] = fingerprint(ticket, blocking_priority=connector.blocking_priority)
+        rows.append((ticket.external_id, values))
+    return rows
 
 
 def _page_cursor() -> Any:
@@ -171,7 +195,7 @@ def stored_fingerprints_query(connector: Connector, external_ids: list[str]) -> 
     """
     sql = f"""
         SELECT page.external_id, stored.fingerprint
-          FROM unnest(%s::text[]) AS page(external_id)
+          FROM jsonb_array_elements_text(%s::jsonb) AS page(external_id)
          CROSS JOIN LATERAL (
                SELECT t.fingerprint FROM {Ticket._meta.db_table} AS t
                 WHERE t.connector_id = %s AND t.external_id = page.external_id
@@ -179,7 +203,9 @@ def stored_fingerprints_query(connector: Connector, external_ids: list[str]) -> 
                 LIMIT 1  -- unique anyway; keeps the subquery a per-ticket probe
                ) AS stored
     """
-    return sql, [external_ids, connector.pk]
+    # The ids travel as one JSON array: encoded in C, where psycopg quotes a text[]
+    # element by element in Python.
+    return sql, [orjson.dumps(external_ids).decode(), connector.pk]
 
 
 def _stored_fingerprints(connector: Connector, external_ids: list[str]) -> dict[str, int | None]:
@@ -188,17 +214,18 @@ def _stored_fingerprints(connector: Connector, external_ids: list[str]) -> dict[
         return dict(cursor.fetchall())
 
 
-def _upsert_postgresql(
-    connector: Connector, rows: list[tuple[str, dict[str, Any]]]
-) -> UpsertResult:
-    stored = _stored_fingerprints(connector, [external_id for external_id, _ in rows])
-    candidates = [
-        (external_id, values)
-        for external_id, values in rows
-        if stored.get(external_id, _ABSENT) != values["fingerprint"]
-    ]
+def _upsert_postgresql(connector: Connector, tickets: list[NormalizedTicket]) -> UpsertResult:
+    stored = _stored_fingerprints(connector, [t.external_id for t in tickets])
+    blocking_priority = connector.blocking_priority
+    candidates = []
+    for ticket in tickets:
+        new = fingerprint(ticket, blocking_priority=blocking_priority)
+        if stored.get(ticket.external_id, _ABSENT) != new:
+            values = ticket_values(ticket, blocking_priority=blocking_priority)
+            values["fingerprint"] = new
+            candidates.append((ticket.external_id, values))
     if not candidates:
-        return UpsertResult(unchanged=len(rows))
+        return UpsertResult(unchanged=len(tickets))
     table = Ticket._meta.db_table
     now = timezone.now()
     # The page travels as one JSON parameter, read back with jsonb_to_recordset: encoding
@@ -239,14 +266,11 @@ def _upsert_postgresql(
     return UpsertResult(
         created=created,
         updated=len(returned) - created,
-        unchanged=len(rows) - len(returned),
+        unchanged=len(tickets) - len(returned),
         changed_ids=[pk for pk, _, _ in returned],
         changed_facts=[_facts(pk, by_id[external_id]) for pk, _, external_id in returned],
         created_ids=[pk for pk, inserted, _ in returned if inserted],
     )
-
-
-_ABSENT = object()
 
 
 def _fingerprints_store(connector: Connector, pairs: list[tuple[str, int]]) -> None:
