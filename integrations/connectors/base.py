@@ -14,6 +14,7 @@ its own and the sync orchestration is written once, on the Django side.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -124,6 +125,9 @@ class NormalizedTicket:
     updated_at: datetime
     resolved_at: datetime | None
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    # Changes with every update even within one second of ``updated_at`` where the tool
+    # gives us a way to tell (the cursor's de-duplication reads it); "" where it cannot.
+    revision: str = ""
 
     @property
     def is_active(self) -> bool:
@@ -269,10 +273,10 @@ class Connector(ABC):
                         watermark.record(result.external_id, result.updated_at)
                     rejected.append(result)
                     continue
-                if not watermark.is_new(result.external_id, result.updated_at):
+                if not watermark.is_new(result.external_id, result.updated_at, result.revision):
                     skipped += 1
                     continue
-                watermark.record(result.external_id, result.updated_at)
+                watermark.record(result.external_id, result.updated_at, result.revision)
                 tickets.append(result)
             yield Page(
                 tickets=tuple(tickets),
@@ -386,6 +390,13 @@ def _as_category(value: str) -> StatusCategory:
 
 
 # --- small parsing helpers shared by the normalizers -----------------------------------------
+
+
+def content_revision(raw: Mapping[str, Any]) -> str:
+    """A revision for a tool without an update counter: a short hash of the record, which
+    changes whenever what the tool sends of it does (keys sorted, so order does not)."""
+    encoded = orjson.dumps(raw, option=orjson.OPT_SORT_KEYS, default=str)
+    return hashlib.blake2b(encoded, digest_size=6).hexdigest()
 
 
 def require_mapping(raw: object, what: str = "record") -> Mapping[str, Any]:

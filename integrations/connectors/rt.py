@@ -40,6 +40,7 @@ from .base import (
     RawPage,
     RecordRejected,
     StatusCategory,
+    content_revision,
     json_body,
     optional_text,
     require_mapping,
@@ -319,6 +320,8 @@ class RequestTrackerConnector(Connector):
             updated_at=updated,
             resolved_at=_timestamp(ticket, "Resolved"),
             raw=dict(ticket),
+            # LastUpdated has whole seconds and RT keeps no update counter on a ticket.
+            revision=content_revision(ticket),
         )
 
     # --- connection check ------------------------------------------------------------

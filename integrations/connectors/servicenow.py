@@ -116,6 +116,7 @@ BASE_FIELDS = (
     "closed_at",
     "sys_created_on",
     "sys_updated_on",
+    "sys_mod_count",  # the revision: two updates in one second differ here
     "close_code",
     "sys_class_name",
     *NAMED_REFERENCES,
@@ -386,6 +387,7 @@ class ServiceNowConnector(Connector):
             updated_at=updated,
             resolved_at=resolved,
             raw=dict(record),
+            revision=_scalar(record, "sys_mod_count"),
         )
 
     # --- connection check ------------------------------------------------------------

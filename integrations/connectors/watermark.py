@@ -10,10 +10,16 @@ what was already processed by ``(id, updated)``. This module is that recipe, wri
 - ``window_start``: everything updated before it was processed by an earlier run. Records
   in ``[window_start, since]`` are re-read on the next run (the overlap window, which also
   catches a record whose update committed late) and de-duplicated against ``seen``.
-- ``seen``: ``external_id → updated`` for the processed records inside the window.
+- ``seen``: ``external_id → (updated, revision)`` for the processed records inside the
+  window.
 
 A record is new when it is at or after ``window_start`` and not seen at that version or a
-later one. The cursor is a JSON-serialisable dict so the Django side can store it as is; it
+later one. The version is ``updated`` plus, where the tool has one, a ``revision`` that
+changes with every update (ServiceNow's ``sys_mod_count``, a hash of an RT ticket): two
+updates within one second share ``updated``, and the recipe's ``(id, updated)`` alone would
+drop the second as already processed until the record changed again.
+
+The cursor is a JSON-serialisable dict so the Django side can store it as is; it
 is emitted after every page, so a run killed half-way resumes from its last committed page
 with nothing lost and nothing duplicated.
 """
@@ -45,7 +51,8 @@ class Cursor(TypedDict):
     scope: str  # fingerprint of what was queried; a changed query starts over
     since: str | None  # ISO-8601 UTC, e.g. "2016-12-14T02:46:44Z"; None before any record
     window_start: str | None
-    seen: dict[str, str]  # external_id -> updated (ISO-8601 UTC)
+    # external_id -> updated (ISO-8601 UTC), followed by "#" and the revision if any
+    seen: dict[str, str]
 
 
 def scope_fingerprint(*parts: object) -> str:
@@ -62,7 +69,7 @@ class Watermark:
     # Nothing below it is new: the window of the stored cursor, raised as each page's
     # cursor is emitted (a run carries on as one resumed from that cursor would).
     run_floor: datetime | None = None
-    seen: dict[str, datetime] = field(default_factory=dict)
+    seen: dict[str, tuple[datetime, str]] = field(default_factory=dict)
 
     @classmethod
     def from_cursor(
@@ -83,23 +90,25 @@ class Watermark:
                 return cls(scope=scope, overlap=overlap)
             since = parse_cursor_time(cursor["since"]) if cursor["since"] else None
             floor = parse_cursor_time(cursor["window_start"]) if cursor["window_start"] else None
-            seen = {str(k): parse_cursor_time(v) for k, v in dict(cursor["seen"]).items()}
+            seen = {str(k): _parse_version(v) for k, v in dict(cursor["seen"]).items()}
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ConfigurationError(
                 f"the stored sync cursor is not valid ({exc}); clear it to re-read everything"
             ) from exc
         return cls(scope=scope, overlap=overlap, since=since, run_floor=floor, seen=seen)
 
-    def is_new(self, external_id: str, updated: datetime) -> bool:
+    def is_new(self, external_id: str, updated: datetime, revision: str = "") -> bool:
         if self.run_floor is not None and updated < self.run_floor:
             return False
         previous = self.seen.get(external_id)
-        return previous is None or updated > previous
+        if previous is None or updated > previous[0]:
+            return True
+        return updated == previous[0] and revision != previous[1]
 
-    def record(self, external_id: str, updated: datetime) -> None:
+    def record(self, external_id: str, updated: datetime, revision: str = "") -> None:
         previous = self.seen.get(external_id)
-        if previous is None or updated > previous:
-            self.seen[external_id] = updated
+        if previous is None or updated >= previous[0]:
+            self.seen[external_id] = (updated, revision)
         if self.since is None or updated > self.since:
             self.since = updated
 
@@ -121,10 +130,10 @@ class Watermark:
             # Never reopen what an earlier cursor already settled: ``seen`` has no entries
             # below it, so reopening would re-emit those records.
             window_start = max(window_start, self.run_floor)
-        kept = {k: v for k, v in self.seen.items() if v >= window_start}
+        kept = {k: v for k, v in self.seen.items() if v[0] >= window_start}
         if len(kept) > MAX_SEEN:
-            cut = sorted(kept.values(), reverse=True)[MAX_SEEN - 1]
-            kept = {k: v for k, v in kept.items() if v >= cut}
+            cut = sorted((v[0] for v in kept.values()), reverse=True)[MAX_SEEN - 1]
+            kept = {k: v for k, v in kept.items() if v[0] >= cut}
             window_start = cut
         # Carry on exactly as a run resumed from this cursor would: forget what lies below
         # the window, so memory stays flat however many records one run reads.
@@ -135,5 +144,16 @@ class Watermark:
             scope=self.scope,
             since=format_cursor_time(self.since),
             window_start=format_cursor_time(window_start),
-            seen={k: format_cursor_time(v) for k, v in sorted(kept.items())},
+            seen={k: _format_version(*v) for k, v in sorted(kept.items())},
         )
+
+
+def _format_version(updated: datetime, revision: str) -> str:
+    stamp = format_cursor_time(updated)
+    return f"{stamp}#{revision}" if revision else stamp
+
+
+def _parse_version(text: str) -> tuple[datetime, str]:
+    """``updated[#revision]``; cursors stored before revisions have the time alone."""
+    stamp, _, revision = str(text).partition("#")
+    return parse_cursor_time(stamp), revision

@@ -33,6 +33,33 @@ def test_watermark_drops_what_it_has_and_keeps_updates() -> None:
     assert mark.is_new("b", T0)  # another record with the same timestamp
 
 
+def test_a_second_update_within_the_same_second_is_new_by_its_revision() -> None:
+    """(id, updated) alone would drop it until the record changed again."""
+    mark = Watermark(scope="s", overlap=timedelta(seconds=60))
+    mark.record("a", T0, "3")
+    assert not mark.is_new("a", T0, "3")  # the same version, re-read in the overlap
+    assert mark.is_new("a", T0, "4")  # updated again within the second
+    mark.record("a", T0, "4")
+    cursor = mark.to_cursor()
+    assert cursor["seen"] == {"a": "2026-03-02T09:00:00Z#4"}
+    resumed = Watermark.from_cursor(cursor, scope="s", overlap=timedelta(seconds=60))
+    assert not resumed.is_new("a", T0, "4")
+    assert resumed.is_new("a", T0, "5")
+
+
+def test_a_cursor_stored_before_revisions_still_reads() -> None:
+    cursor = {
+        "version": 1,
+        "scope": "s",
+        "since": "2026-03-02T09:00:00Z",
+        "window_start": "2026-03-02T08:59:00Z",
+        "seen": {"a": "2026-03-02T09:00:00Z"},
+    }
+    resumed = Watermark.from_cursor(cursor, scope="s", overlap=timedelta(seconds=60))
+    assert not resumed.is_new("a", T0)
+    assert resumed.is_new("a", T0, "7")  # read once more: the upsert finds it unchanged
+
+
 def test_cursor_round_trip_and_overlap_window() -> None:
     mark = Watermark(scope="s", overlap=timedelta(seconds=60))
     mark.record("old", T0)

@@ -47,6 +47,19 @@ def test_the_verified_item() -> None:
     assert ticket.resolved_at is None  # 1970-01-01T00:00:00Z means "not set"
 
 
+def test_two_versions_within_one_second_have_different_revisions() -> None:
+    """RT keeps LastUpdated to the second and no update counter: the revision is a hash of
+    what RT sent, so the cursor tells a second update in the same second from a re-read."""
+    raw = load_fixture("rt", "tickets_page_1")["body"]["items"][0]
+    first = connector().normalize(raw)
+    reread = connector().normalize(dict(reversed(list(raw.items()))))  # key order is no change
+    edited = connector().normalize({**raw, "Status": "resolved"})
+    assert isinstance(first, NormalizedTicket) and isinstance(edited, NormalizedTicket)
+    assert isinstance(reread, NormalizedTicket)
+    assert first.updated_at == edited.updated_at
+    assert first.revision == reread.revision != edited.revision
+
+
 def test_single_ticket_shape_has_a_numeric_id() -> None:
     raw = load_fixture("rt", "ticket_2")["body"]
     ticket = connector().normalize(raw)

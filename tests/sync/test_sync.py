@@ -79,6 +79,28 @@ def test_changes_in_the_source_arrive(quiet_simulator: SimulatorServer) -> None:
     assert Ticket.objects.count() == _source_count(quiet_simulator)
 
 
+def test_a_second_update_within_the_same_second_arrives(quiet_simulator: SimulatorServer) -> None:
+    """ServiceNow stamps updates to the second; sys_mod_count tells two of them apart, so
+    the overlap re-read picks up the later one instead of dropping it as already seen."""
+    connector = make_connector(quiet_simulator)
+    _sync(connector)
+    newest = max(
+        quiet_simulator.store.incidents.by_sys_id(), key=lambda i: (i.sys_updated_on, i.sys_id)
+    )
+    with quiet_simulator.store.lock:  # same sys_updated_on, a new version
+        newest.short_description = "Edited again within the same second"
+        newest.sys_mod_count += 1
+    connector.refresh_from_db()
+    run = _sync(connector)
+    assert (run.created, run.updated) == (0, 1)
+    mirrored = Ticket.objects.get(external_id=newest.sys_id)
+    assert mirrored.title == "Edited again within the same second"
+
+    connector.refresh_from_db()
+    again = _sync(connector)  # re-read in the overlap again: the same version, dropped
+    assert (again.created, again.updated, again.fetched) == (0, 0, 0)
+
+
 def test_a_run_killed_half_way_is_resumed_with_nothing_lost(
     quiet_simulator: SimulatorServer,
 ) -> None:
