@@ -40,6 +40,7 @@ from integrations.connectors import (
 )
 from integrations.linking import link_tickets, rules_for
 from integrations.models import Connector, QuarantinedRecord, SyncRun, Ticket, TicketLink
+from integrations.storable import storable, storable_text
 from integrations.ticket_store import upsert_tickets
 
 log = logging.getLogger(__name__)
@@ -183,9 +184,9 @@ def _quarantine(connector: Connector, run: SyncRun, rejected: tuple[Rejected, ..
             QuarantinedRecord(
                 connector=connector,
                 sync_run=run,
-                external_id=(record.external_id or "")[:200],
-                reason=record.reason,
-                raw=raw,
+                external_id=storable_text(record.external_id or "")[:200],
+                reason=storable_text(record.reason),
+                raw=storable(raw),
                 raw_text=raw_text,
             )
         )

@@ -25,6 +25,7 @@ from django.utils import timezone
 from integrations.connectors import NormalizedTicket, ticket_is_blocking
 from integrations.linking import TicketFacts
 from integrations.models import Connector, Ticket
+from integrations.storable import storable_record
 
 # Mirror columns, in the order of the values each row carries.
 COLUMNS = (
@@ -122,9 +123,11 @@ def _latest_per_id(tickets: Iterable[NormalizedTicket]) -> list[NormalizedTicket
 _FINGERPRINT_BASIS = orjson.dumps({"version": 1, "columns": COLUMNS})
 
 
-def fingerprint(ticket: NormalizedTicket, *, blocking_priority: int) -> int:
-    """A 64-bit hash of the values ``ticket_values`` writes for this ticket (signed, to fit
-    a PostgreSQL bigint).
+def fingerprinted(
+    ticket: NormalizedTicket, *, blocking_priority: int
+) -> tuple[NormalizedTicket, int]:
+    """The ticket as it can be stored, and a 64-bit hash of the values ``ticket_values``
+    writes for it (signed, to fit a PostgreSQL bigint).
 
     Computed from what those values are made of (the normalized ticket and the connector's
     blocking priority) so that an unchanged ticket costs no ``ticket_values`` call: the
@@ -132,11 +135,26 @@ def fingerprint(ticket: NormalizedTicket, *, blocking_priority: int) -> int:
     record's fields in another order does not look changed. Equal fingerprints are trusted
     to mean equal values (a 2^-64 chance per change of a collision); unequal ones are only
     a reason to compare the values.
+
+    The serialization doubles as the check for what PostgreSQL cannot store (a NUL, a lone
+    surrogate, a huge integer; integrations/storable.py): only such a ticket is cleaned.
     """
+    try:
+        encoded = _encode(ticket)
+        storable = b"\\u0000" not in encoded
+    except orjson.JSONEncodeError:  # a lone surrogate or a huge integer
+        storable = False
+    if not storable:
+        ticket = storable_record(ticket)
+        encoded = _encode(ticket)
     digest = hashlib.blake2b(_FINGERPRINT_BASIS, digest_size=8)
-    digest.update(orjson.dumps(ticket, default=_as_dict, option=orjson.OPT_SORT_KEYS))
+    digest.update(encoded)
     digest.update(blocking_priority.to_bytes(2, "big"))
-    return int.from_bytes(digest.digest(), "big", signed=True)
+    return ticket, int.from_bytes(digest.digest(), "big", signed=True)
+
+
+def _encode(ticket: NormalizedTicket) -> bytes:
+    return orjson.dumps(ticket, default=_as_dict, option=orjson.OPT_SORT_KEYS)
 
 
 def _as_dict(value: object) -> dict[str, Any]:
@@ -146,24 +164,25 @@ def _as_dict(value: object) -> dict[str, Any]:
 
 
 def upsert_tickets(connector: Connector, tickets: Sequence[NormalizedTicket]) -> UpsertResult:
-    rows = _latest_per_id(tickets)
+    blocking_priority = connector.blocking_priority
+    rows = [
+        fingerprinted(ticket, blocking_priority=blocking_priority)
+        for ticket in _latest_per_id(tickets)
+    ]
     if not rows:
         return UpsertResult()
     if connection.vendor == "postgresql":
         return _upsert_postgresql(connector, rows)
-    return _upsert_portable(connector, _with_values(connector, rows))
+    return _upsert_portable(connector, [_row(t, f, blocking_priority) for t, f in rows])
 
 
-def _with_values(
-    connector: Connector, tickets: list[NormalizedTicket]
-) -> list[tuple[str, dict[str, Any]]]:
-    """(external_id, the columns to write, fingerprint included) of each ticket."""
-    rows = []
-    for ticket in tickets:
-        values = ticket_values(ticket, blocking_priority=connector.blocking_priority)
-        values["fingerprint"] = fingerprint(ticket, blocking_priority=connector.blocking_priority)
-        rows.append((ticket.external_id, values))
-    return rows
+def _row(
+    ticket: NormalizedTicket, fingerprint: int, blocking_priority: int
+) -> tuple[str, dict[str, Any]]:
+    """(external_id, the columns to write, fingerprint included)."""
+    values = ticket_values(ticket, blocking_priority=blocking_priority)
+    values["fingerprint"] = fingerprint
+    return ticket.external_id, values
 
 
 def _page_cursor() -> Any:
@@ -214,16 +233,15 @@ def _stored_fingerprints(connector: Connector, external_ids: list[str]) -> dict[
         return dict(cursor.fetchall())
 
 
-def _upsert_postgresql(connector: Connector, tickets: list[NormalizedTicket]) -> UpsertResult:
-    stored = _stored_fingerprints(connector, [t.external_id for t in tickets])
-    blocking_priority = connector.blocking_priority
-    candidates = []
-    for ticket in tickets:
-        new = fingerprint(ticket, blocking_priority=blocking_priority)
-        if stored.get(ticket.external_id, _ABSENT) != new:
-            values = ticket_values(ticket, blocking_priority=blocking_priority)
-            values["fingerprint"] = new
-            candidates.append((ticket.external_id, values))
+def _upsert_postgresql(
+    connector: Connector, tickets: list[tuple[NormalizedTicket, int]]
+) -> UpsertResult:
+    stored = _stored_fingerprints(connector, [t.external_id for t, _ in tickets])
+    candidates = [
+        _row(ticket, fingerprint, connector.blocking_priority)
+        for ticket, fingerprint in tickets
+        if stored.get(ticket.external_id, _ABSENT) != fingerprint
+    ]
     if not candidates:
         return UpsertResult(unchanged=len(tickets))
     table = Ticket._meta.db_table

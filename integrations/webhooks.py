@@ -36,6 +36,7 @@ from integrations.connectors import (
 from integrations.connectors.timestamps import parse_iso_datetime
 from integrations.linking import link_tickets, rules_for
 from integrations.models import Connector, QuarantinedRecord, Ticket, TicketLink, WebhookDelivery
+from integrations.storable import storable, storable_text
 from integrations.sync import connector_config
 from integrations.ticket_store import upsert_tickets
 
@@ -185,7 +186,9 @@ def receive(request: HttpRequest, slug: str) -> JsonResponse:
                     return JsonResponse({"status": "duplicate delivery, already applied"})
             action, record = _record_from(connector, data)
             if action == "delete":
-                touched = Ticket.objects.filter(connector=connector, external_id=record)
+                touched = Ticket.objects.filter(
+                    connector=connector, external_id=storable_text(record)
+                )
                 linked = TicketLink.objects.filter(ticket__in=touched, node__isnull=False).exists()
                 count = touched.update(missing_from_source=True, is_blocking=False)
                 if linked:
@@ -206,9 +209,9 @@ def receive(request: HttpRequest, slug: str) -> JsonResponse:
     except BadPayload as exc:
         QuarantinedRecord.objects.create(
             connector=connector,
-            external_id=_guess_id(data),
-            reason=f"webhook: {exc}",
-            raw=data,
+            external_id=storable_text(_guess_id(data)),
+            reason=storable_text(f"webhook: {exc}"),
+            raw=storable(data),
         )
         return _error(400, f"Cannot read this ticket: {exc}. It was kept in quarantine.")
     return JsonResponse(

@@ -232,3 +232,26 @@ def test_jira_sync(simulator: SimulatorServer) -> None:
     assert "LEND-1" in keys
     lend = Ticket.objects.get(key="LEND-1")
     assert lend.is_blocking
+
+
+def test_a_nul_character_in_a_field_does_not_fail_its_page(
+    quiet_simulator: SimulatorServer,
+) -> None:
+    """PostgreSQL cannot store U+0000 (text or jsonb): the ticket is mirrored without it,
+    and the rest of its page lands."""
+    incident = next(iter(quiet_simulator.store.incidents.by_sys_id()))
+    with quiet_simulator.store.lock:
+        incident.short_description = "Printer\x00 on fire"
+        incident.category = "hard\x00ware"
+    connector = make_connector(quiet_simulator)
+    run = _sync(connector)
+    assert run.outcome == "succeeded", run.error
+    assert Ticket.objects.count() == _source_count(quiet_simulator)
+    ticket = Ticket.objects.get(external_id=incident.sys_id)
+    assert ticket.title == "Printer on fire"
+    assert "hardware" in ticket.labels
+    assert ticket.raw["short_description"] == "Printer on fire"
+
+    connector.refresh_from_db()
+    again = _sync(connector, full=True)  # the cleaned ticket is recognised as unchanged
+    assert (again.created, again.updated) == (0, 0)

@@ -184,3 +184,29 @@ def test_unreadable_webhook_secret_is_a_503_not_a_crash(settings: Any) -> None:
     response = _post("jira-hook", "{}")
     assert response.status_code == 503
     assert "cannot be read" in response.json()["detail"]
+
+
+def test_nul_characters_and_lone_surrogates_are_cleaned_not_a_500() -> None:
+    """PostgreSQL stores neither U+0000 nor a lone surrogate; the ticket is kept, cleaned."""
+    _connector("rt", auth_type="token")
+    body = (
+        '{"external_id": "78", "key": "RT#78", "title": "Printer\\u0000 on fire \\ud800",'
+        ' "status_category": "open", "priority": 2, "labels": ["ha\\u0000rdware"],'
+        ' "updated_at": "2026-11-26T09:00:00Z"}'
+    )
+    response = _post("rt-hook", body)
+    assert response.status_code == 200, response.json()
+    ticket = Ticket.objects.get()
+    assert ticket.title == "Printer on fire \ufffd"
+    assert ticket.labels == ["hardware"]
+    assert ticket.raw["title"] == "Printer on fire \ufffd"
+
+    # A record that cannot be read at all is quarantined, NULs and all.
+    response = _post(
+        "rt-hook",
+        '{"external_id": "7\\u00009", "title": "no status\\u0000", "updated_at": "x"}',
+    )
+    assert response.status_code == 400, response.json()
+    record = QuarantinedRecord.objects.get()
+    assert record.external_id == "79"
+    assert record.raw["title"] == "no status"

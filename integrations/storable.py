@@ -1,0 +1,47 @@
+"""Values as PostgreSQL can store them.
+
+A source may send what PostgreSQL refuses: a NUL character (text and jsonb cannot hold
+U+0000), a lone UTF-16 surrogate (``"\\ud800"`` in JSON: not a character at all), an
+integer beyond 64 bits inside a JSON document. One such value would fail the statement
+that writes its whole page. The mirror keeps the record instead, cleaned: NULs dropped,
+lone surrogates replaced by U+FFFD, huge integers kept as their digits.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any, TypeVar
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_INT64 = range(-(2**63), 2**63)
+
+T = TypeVar("T")
+
+
+def storable_text(text: str) -> str:
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def storable(value: Any) -> Any:
+    """``value`` (a JSON-like structure) with every string and key made storable."""
+    if isinstance(value, str):
+        return storable_text(value)
+    if isinstance(value, dict):
+        return {storable(key): storable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(storable(item) for item in value)
+    if isinstance(value, int) and not isinstance(value, bool) and value not in _INT64:
+        return str(value)
+    return value
+
+
+def storable_record(record: T) -> T:
+    """A dataclass instance (a normalized ticket) with its fields made storable."""
+    changes = {
+        f.name: storable(getattr(record, f.name))
+        for f in dataclasses.fields(record)  # type: ignore[arg-type]
+    }
+    return dataclasses.replace(record, **changes)  # type: ignore[type-var]
