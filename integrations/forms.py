@@ -52,9 +52,9 @@ class ConnectorForm(forms.ModelForm):
     base_url = forms.URLField(max_length=500, assume_scheme="https")
     new_secret = forms.CharField(
         required=False,
-        label="Password or token",
+        label="Password, token or client secret",
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="Leave blank to keep the stored one.",
+        help_text="The OAuth client secret with OAuth. Leave blank to keep the stored one.",
     )
     new_webhook_secret = forms.CharField(
         required=False,
@@ -89,6 +89,11 @@ class ConnectorForm(forms.ModelForm):
             "page_size",
         ]
         widgets = {"query": forms.Textarea(attrs={"rows": 2, "class": "mono"})}
+        labels = {"username": "User or client id"}
+        help_texts = {
+            "username": "The integration user (Jira: the account's email); with OAuth, the "
+            "OAuth application's client id."
+        }
 
     def clean_base_url(self) -> str:
         url = self.cleaned_data["base_url"]
@@ -114,10 +119,15 @@ class ConnectorForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if self.instance.pk is None and not data.get("new_secret"):
-            self.add_error("new_secret", "The password or token is required.")
+            self.add_error(
+                "new_secret", "A secret is required: the password, token or OAuth client secret."
+            )
         if data.get("kind"):
             problems = kind_problems(
-                data["kind"], auth_type=data.get("auth_type"), options=data.get("options")
+                data["kind"],
+                auth_type=data.get("auth_type"),
+                options=data.get("options"),
+                username=data.get("username", ""),
             )
             for field, message in problems.items():
                 self.add_error(field, message)

@@ -18,7 +18,8 @@ class ConnectorKind(models.TextChoices):
 class AuthType(models.TextChoices):
     BASIC = "basic", "Basic (user and password or API token)"
     TOKEN = "token", "Token (Request Tracker)"
-    BEARER = "bearer", "Bearer (OAuth or personal access token)"
+    BEARER = "bearer", "Bearer (a given OAuth token or personal access token)"
+    OAUTH = "oauth", "OAuth client credentials (ServiceNow; user = client id)"
 
 
 class StatusCategory(models.TextChoices):

@@ -64,12 +64,16 @@ def priority_map_problem(value: Any) -> str | None:
     return None
 
 
-def kind_problems(kind: str, *, auth_type: str | None, options: Any) -> dict[str, str]:
-    """What the chosen tool refuses: {"auth_type" | "options": message}."""
+def kind_problems(
+    kind: str, *, auth_type: str | None, options: Any, username: str | None = None
+) -> dict[str, str]:
+    """What the chosen tool refuses: {"auth_type" | "username" | "options": message}."""
     klass = connector_class(kind)
     problems = {}
     if auth_type and auth_type not in klass.auth_types:
         problems["auth_type"] = f"{klass.label} supports {', '.join(sorted(klass.auth_types))}."
+    elif auth_type == "oauth" and username is not None and not username.strip():
+        problems["username"] = "Give the OAuth application's client id as the user."
     unknown = set(options or {}) - set(klass.option_help) - {"overlap_seconds"}
     if unknown:
         problems["options"] = (

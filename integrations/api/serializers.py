@@ -110,14 +110,25 @@ class ConnectorSerializer(serializers.ModelSerializer):
         creating = self.instance is None
         if creating and not attrs.get("secret"):
             raise serializers.ValidationError(
-                {"auth": {"secret": ["The password or token is required."]}}
+                {
+                    "auth": {
+                        "secret": [
+                            "A secret is required: the password, token or OAuth client secret."
+                        ]
+                    }
+                }
             )
         kind = attrs.get("kind", getattr(self.instance, "kind", None))
         auth_type = attrs.get("auth_type", getattr(self.instance, "auth_type", None))
+        username = attrs.get("username", getattr(self.instance, "username", ""))
         if kind:
-            problems = kind_problems(kind, auth_type=auth_type, options=attrs.get("options"))
+            problems = kind_problems(
+                kind, auth_type=auth_type, options=attrs.get("options"), username=username
+            )
             if "auth_type" in problems:
                 raise serializers.ValidationError({"auth": {"type": [problems["auth_type"]]}})
+            if "username" in problems:
+                raise serializers.ValidationError({"auth": {"username": [problems["username"]]}})
             if "options" in problems:
                 raise serializers.ValidationError({"options": [problems["options"]]})
         return attrs

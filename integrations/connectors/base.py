@@ -27,6 +27,7 @@ import orjson
 
 from .errors import ConfigurationError, ResponseFormatError
 from .http import DEFAULT_TIMEOUT, HttpClient, Resolver, RetryPolicy, system_resolver
+from .oauth import ClientCredentials
 from .watermark import Cursor, Watermark, scope_fingerprint
 
 __all__ = [
@@ -49,7 +50,7 @@ StatusCategory = Literal["open", "in_progress", "resolved", "closed", "cancelled
 STATUS_CATEGORIES: tuple[StatusCategory, ...] = get_args(StatusCategory)
 ACTIVE_CATEGORIES: frozenset[StatusCategory] = frozenset({"open", "in_progress"})
 
-AuthType = Literal["basic", "token", "bearer"]
+AuthType = Literal["basic", "token", "bearer", "oauth"]
 AUTH_TYPES: tuple[AuthType, ...] = get_args(AuthType)
 
 
@@ -189,6 +190,8 @@ class Connector(ABC):
     default_priority_map: ClassVar[Mapping[str, int]]
     default_overlap_seconds: ClassVar[int] = 0
     max_page_size: ClassVar[int] = 1000
+    # Where the tool hands out OAuth tokens (client credentials), if it does.
+    oauth_token_path: ClassVar[str | None] = None
     # option name -> what it does; any other key in ``options`` is a configuration error.
     option_help: ClassVar[Mapping[str, str]] = {}
 
@@ -234,6 +237,17 @@ class Connector(ABC):
             auth = httpx.BasicAuth(config.username, config.secret)
         elif config.auth_type == "bearer":
             headers["Authorization"] = f"Bearer {config.secret}"
+        elif config.auth_type == "oauth":
+            if not config.username or self.oauth_token_path is None:
+                raise ConfigurationError(
+                    "OAuth needs the client id in the user field and the client secret as "
+                    "the secret"
+                )
+            auth = ClientCredentials(
+                config.base_url.rstrip("/") + self.oauth_token_path,
+                config.username,
+                config.secret,
+            )
         else:
             # RT REST2's token scheme (itsm-apis.md §3 "Auth").
             headers["Authorization"] = f"token {config.secret}"

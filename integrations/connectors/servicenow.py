@@ -239,7 +239,8 @@ def _newest(records: list[object]) -> datetime | None:
 class ServiceNowConnector(Connector):
     kind = "servicenow"
     label = "ServiceNow"
-    auth_types = frozenset({"basic", "bearer"})
+    auth_types = frozenset({"basic", "bearer", "oauth"})
+    oauth_token_path = "/oauth_token.do"  # §1 "Auth"
     default_status_map = TABLE_STATES["incident"]
     default_priority_map = DEFAULT_PRIORITIES
     max_page_size = 10000  # §1: sysparm_limit default and practical maximum

@@ -69,6 +69,8 @@ def test_secret_change_is_audited_without_the_value(admin: Any) -> None:
         ({"priority_map": {"P1": 0}}, "priority_map"),
         ({"auth": {"type": "token", "secret": "x"}}, "auth"),
         ({"auth": {"type": "basic", "username": "u"}}, "auth"),
+        ({"auth": {"type": "oauth", "secret": "client-secret"}}, "auth"),  # no client id
+        ({"kind": "jira", "auth": {"type": "oauth", "username": "c", "secret": "s"}}, "auth"),
         ({"options": {"tabel": "incident"}}, "options"),
         ({"poll_interval": 1}, "poll_interval"),
     ],
@@ -78,6 +80,14 @@ def test_bad_connector_input(admin: Any, change: dict[str, Any], field: str) -> 
     assert response.status_code == 400
     assert field in response.json(), response.json()
     assert not Connector.objects.exists()
+
+
+def test_servicenow_oauth_client_credentials(admin: Any) -> None:
+    auth = {"type": "oauth", "username": "client-id", "secret": "client-secret"}
+    response = admin.post("/api/connectors/", {**PAYLOAD, "auth": auth}, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["auth"] == {"type": "oauth", "username": "client-id", "has_secret": True}
+    assert Connector.objects.get().get_secret() == "client-secret"
 
 
 def test_private_addresses_need_the_setting(admin: Any, settings: Any) -> None:

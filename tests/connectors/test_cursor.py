@@ -166,7 +166,7 @@ def test_registry() -> None:
     [
         {"base_url": "ftp://x"},
         {"base_url": ""},
-        {"auth_type": "oauth"},
+        {"auth_type": "kerberos"},
         {"blocking_priority": 0},
         {"page_size": 0},
         {"status_map": {"9": "blocked"}},

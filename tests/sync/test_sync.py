@@ -255,3 +255,14 @@ def test_a_nul_character_in_a_field_does_not_fail_its_page(
     connector.refresh_from_db()
     again = _sync(connector, full=True)  # the cleaned ticket is recognised as unchanged
     assert (again.created, again.updated) == (0, 0)
+
+
+def test_servicenow_oauth_connector_syncs(quiet_simulator: SimulatorServer) -> None:
+    """auth "oauth": the client id as the user, the client secret stored encrypted."""
+    connector = make_connector(
+        quiet_simulator, auth_type="oauth", username="cataligent", secret="cataligent-secret"
+    )
+    run = _sync(connector)
+    assert run.outcome == "succeeded", run.error
+    assert run.created == _source_count(quiet_simulator)
+    assert quiet_simulator.servicenow.oauth_tokens  # the tokens it handed out were used

@@ -61,7 +61,8 @@ def test_create_edit_and_the_secret_stays_hidden(people: Any) -> None:
     ("change", "message"),
     [
         ({"base_url": "http://169.254.169.254/"}, "Refused"),
-        ({"new_secret": ""}, "password or token is required"),
+        ({"new_secret": ""}, "A secret is required"),
+        ({"auth_type": "oauth", "username": ""}, "client id"),
         ({"status_map": "{not json"}, "Not valid JSON"),
         ({"status_map": '{"x": "finished"}'}, "use one of open"),
         ({"options": '{"tabel": "incident"}'}, "Unknown for ServiceNow"),
