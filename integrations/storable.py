@@ -22,7 +22,7 @@ T = TypeVar("T")
 def storable_text(text: str) -> str:
     if "\x00" in text:
         text = text.replace("\x00", "")
-    return _SURROGATE.sub("\ufffd", text)
+    return text if text.isascii() else _SURROGATE.sub("\ufffd", text)
 
 
 def storable(value: Any) -> Any:

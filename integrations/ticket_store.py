@@ -108,13 +108,15 @@ def ticket_values(ticket: NormalizedTicket, *, blocking_priority: int) -> dict[s
     }
 
 
-def _latest_per_id(tickets: Iterable[NormalizedTicket]) -> list[NormalizedTicket]:
+def _latest_per_id(
+    rows: Iterable[tuple[NormalizedTicket, int]],
+) -> list[tuple[NormalizedTicket, int]]:
     """One row per external id (the newest), as one statement may touch a row only once."""
-    latest: dict[str, NormalizedTicket] = {}
-    for ticket in tickets:
-        current = latest.get(ticket.external_id)
-        if current is None or ticket.updated_at >= current.updated_at:
-            latest[ticket.external_id] = ticket
+    latest: dict[str, tuple[NormalizedTicket, int]] = {}
+    for row in rows:
+        current = latest.get(row[0].external_id)
+        if current is None or row[0].updated_at >= current[0].updated_at:
+            latest[row[0].external_id] = row
     return list(latest.values())
 
 
@@ -165,10 +167,10 @@ def _as_dict(value: object) -> dict[str, Any]:
 
 def upsert_tickets(connector: Connector, tickets: Sequence[NormalizedTicket]) -> UpsertResult:
     blocking_priority = connector.blocking_priority
-    rows = [
-        fingerprinted(ticket, blocking_priority=blocking_priority)
-        for ticket in _latest_per_id(tickets)
-    ]
+    # Made storable first: cleaning can make two ids of a page one.
+    rows = _latest_per_id(
+        fingerprinted(ticket, blocking_priority=blocking_priority) for ticket in tickets
+    )
     if not rows:
         return UpsertResult()
     if connection.vendor == "postgresql":

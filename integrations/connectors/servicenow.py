@@ -206,6 +206,15 @@ def _identity(raw: object) -> tuple[str, datetime] | None:
     return (sys_id, updated) if sys_id and updated else None
 
 
+def _revision(record: Mapping[str, Any]) -> str:
+    """``sys_mod_count``: it counts every update, so it tells apart two in one second. Only
+    the cursor reads it, so a garbled one costs the record nothing."""
+    try:
+        return _scalar(record, "sys_mod_count")
+    except RecordRejected:
+        return ""
+
+
 def _newest(records: list[object]) -> datetime | None:
     """The latest ``sys_updated_on`` among the records that have a sys_id.
 
@@ -388,7 +397,7 @@ class ServiceNowConnector(Connector):
             updated_at=updated,
             resolved_at=resolved,
             raw=dict(record),
-            revision=_scalar(record, "sys_mod_count"),
+            revision=_revision(record),
         )
 
     # --- connection check ------------------------------------------------------------

@@ -266,3 +266,15 @@ def test_servicenow_oauth_connector_syncs(quiet_simulator: SimulatorServer) -> N
     assert run.outcome == "succeeded", run.error
     assert run.created == _source_count(quiet_simulator)
     assert quiet_simulator.servicenow.oauth_tokens  # the tokens it handed out were used
+
+
+def test_seen_ids_of_a_full_sync() -> None:
+    from integrations.sync import SeenIds
+
+    seen = SeenIds()
+    seen.add(["b", "a\x00"])  # stored as "a" (integrations/storable.py)
+    seen.add(f"id-{n}" for n in range(1000))
+    assert "a" in seen and "b" in seen and "id-999" in seen
+    assert "c" not in seen and "id-1000" not in seen
+    seen.add(["c"])  # adding after a lookup still works
+    assert "c" in seen
