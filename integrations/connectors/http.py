@@ -21,11 +21,13 @@ the random source, the clock and the resolver are injectable so tests never real
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 import random as random_module
 import re
 import socket
+import ssl
 import time
 import typing
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
@@ -228,6 +230,14 @@ class _GuardedNetworkBackend(httpcore.NetworkBackend):
         time.sleep(seconds)
 
 
+@functools.cache
+def _ssl_context(verify: bool) -> ssl.SSLContext:
+    """One TLS context per verify setting for the whole process: loading the CA bundle
+    takes about 15 ms, and every sync run and connection test builds a client. Contexts
+    are safe to share between connections and threads."""
+    return httpx.create_ssl_context(verify=verify, trust_env=False)
+
+
 class _GuardedTransport(httpx.HTTPTransport):
     """httpx's transport with the connection pool opening sockets through the guard.
 
@@ -236,8 +246,8 @@ class _GuardedTransport(httpx.HTTPTransport):
     """
 
     def __init__(self, policy: DestinationPolicy, *, verify: bool = True) -> None:
-        super().__init__(verify=verify, trust_env=False)
-        ssl_context = httpx.create_ssl_context(verify=verify, trust_env=False)
+        ssl_context = _ssl_context(verify)
+        super().__init__(verify=ssl_context, trust_env=False)
         self._pool = httpcore.ConnectionPool(
             ssl_context=ssl_context,
             max_connections=httpx.Limits().max_connections,
