@@ -19,7 +19,7 @@ class AuthType(models.TextChoices):
     BASIC = "basic", "Basic (user and password or API token)"
     TOKEN = "token", "Token (Request Tracker)"
     BEARER = "bearer", "Bearer (a given OAuth token or personal access token)"
-    OAUTH = "oauth", "OAuth client credentials (ServiceNow; user = client id)"
+    OAUTH = "oauth", "OAuth client credentials (ServiceNow)"
 
 
 class StatusCategory(models.TextChoices):
