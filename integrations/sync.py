@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import socket
 import threading
 import uuid
@@ -106,52 +107,57 @@ class PagesAhead:
     syncs (bench/ingest.py). Safe because a page is only a proposal until the caller commits
     it with its cursor: a page read ahead and never written (the run stopped) is read again
     by the next run. One page at most is in flight, so memory stays flat.
+
+    One reading thread serves the whole run, asked for each page in turn: a new thread a
+    page made the C allocator spread the pages over ever more per-thread arenas, and the
+    process grew with the number of pages.
     """
 
     def __init__(self, pages: Iterator[Page]) -> None:
         self._pages = pages
-        self._thread: threading.Thread | None = None
-        self._outcome: dict[str, Any] = {}
-        self._read_next()
-
-    def _read_next(self) -> None:
-        outcome: dict[str, Any] = {}
-
-        def read() -> None:
-            try:
-                outcome["page"] = next(self._pages, None)
-            except BaseException as exc:  # raised in the caller's thread by __next__
-                outcome["error"] = exc
-
-        self._outcome = outcome
-        self._thread = threading.Thread(target=read, name="sync-read-ahead", daemon=True)
+        self._asks: queue.SimpleQueue[bool] = queue.SimpleQueue()
+        self._answers: queue.SimpleQueue[tuple[Page | None, BaseException | None]] = (
+            queue.SimpleQueue()
+        )
+        self._asked = False
+        self._thread = threading.Thread(target=self._serve, name="sync-read-ahead", daemon=True)
         self._thread.start()
+        self._ask()
+
+    def _serve(self) -> None:
+        while self._asks.get():
+            try:
+                self._answers.put((next(self._pages, None), None))
+            except BaseException as exc:  # raised in the caller's thread by __next__
+                self._answers.put((None, exc))
+
+    def _ask(self) -> None:
+        self._asked = True
+        self._asks.put(True)
 
     def __iter__(self) -> PagesAhead:
         return self
 
     def __next__(self) -> Page:
-        if self._thread is None:
+        if not self._asked:
             raise StopIteration
-        self._thread.join()
-        self._thread = None
-        if "error" in self._outcome:
-            raise self._outcome["error"]
-        page: Page | None = self._outcome.get("page")
+        page, error = self._answers.get()
+        self._asked = False
+        if error is not None:
+            raise error
         if page is None:
             raise StopIteration
         if not page.is_last:
-            self._read_next()
+            self._ask()
         return page
 
     def close(self, timeout: float = 60.0) -> None:
         """Let a read in flight finish (the source's client closes next), then stop."""
-        if self._thread is not None:
-            self._thread.join(timeout)
-            if self._thread.is_alive():
-                log.warning("a read from the source is still running; leaving it behind")
-                return
-            self._thread = None
+        self._asks.put(False)
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            log.warning("a read from the source is still running; leaving it behind")
+            return
         close = getattr(self._pages, "close", None)
         if close is not None:
             close()
