@@ -396,7 +396,7 @@ class ServiceNowConnector(Connector):
             opened_at=opened,
             updated_at=updated,
             resolved_at=resolved,
-            raw=dict(record),
+            raw=record if type(record) is dict else dict(record),  # decoded JSON: ours
             revision=_revision(record),
         )
 
