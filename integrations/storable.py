@@ -1,10 +1,12 @@
 """Values as PostgreSQL can store them.
 
-A source may send what PostgreSQL refuses: a NUL character (text and jsonb cannot hold
-U+0000), a lone UTF-16 surrogate (``"\\ud800"`` in JSON: not a character at all), an
-integer beyond 64 bits inside a JSON document. One such value would fail the statement
-that writes its whole page. The mirror keeps the record instead, cleaned: NULs dropped,
-lone surrogates replaced by U+FFFD, huge integers kept as their digits.
+A source may send what PostgreSQL or our JSON encoder refuses: a NUL character (text and
+jsonb cannot hold U+0000), a lone UTF-16 surrogate (``"\\ud800"`` in JSON: not a character
+at all), an integer beyond 64 bits (orjson, which encodes the pages we write, refuses it),
+JSON nested deeper than orjson goes. One such value would fail the statement that writes
+its whole page. The mirror keeps the record instead, cleaned: NULs dropped, lone surrogates
+replaced by U+FFFD, huge integers kept as their digits, anything nested deeper than
+``MAX_DEPTH`` replaced by a note saying so.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ from typing import Any, TypeVar
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _INT64 = range(-(2**63), 2**63)
+# orjson stops at 255 levels; no ITSM record comes near.
+MAX_DEPTH = 64
+TOO_DEEP = f"(nested more than {MAX_DEPTH} levels deep: not kept)"
 
 T = TypeVar("T")
 
@@ -25,14 +30,16 @@ def storable_text(text: str) -> str:
     return text if text.isascii() else _SURROGATE.sub("\ufffd", text)
 
 
-def storable(value: Any) -> Any:
+def storable(value: Any, depth: int = 0) -> Any:
     """``value`` (a JSON-like structure) with every string and key made storable."""
     if isinstance(value, str):
         return storable_text(value)
+    if isinstance(value, dict | list | tuple) and depth >= MAX_DEPTH:
+        return TOO_DEEP
     if isinstance(value, dict):
-        return {storable(key): storable(item) for key, item in value.items()}
+        return {storable(str(key)): storable(item, depth + 1) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return type(value)(storable(item) for item in value)
+        return type(value)(storable(item, depth + 1) for item in value)
     if isinstance(value, int) and not isinstance(value, bool) and value not in _INT64:
         return str(value)
     return value

@@ -108,9 +108,8 @@ class PagesAhead:
     it with its cursor: a page read ahead and never written (the run stopped) is read again
     by the next run. One page at most is in flight, so memory stays flat.
 
-    One reading thread serves the whole run, asked for each page in turn: a new thread a
-    page made the C allocator spread the pages over ever more per-thread arenas, and the
-    process grew with the number of pages.
+    One reading thread serves the whole run, asked for each page in turn; ``close`` (which
+    ``read_ahead`` calls) stops it, so always use it through ``read_ahead``.
     """
 
     def __init__(self, pages: Iterator[Page]) -> None:
@@ -201,9 +200,11 @@ def _quarantine(connector: Connector, run: SyncRun, rejected: tuple[Rejected, ..
     QuarantinedRecord.objects.bulk_create(rows)
 
 
-def _apply_page(connector: Connector, run: SyncRun, page: Page, rules: Any) -> PageCounts:
+def _apply_page(
+    connector: Connector, run: SyncRun, page: Page, rules: Any, *, verify: bool = False
+) -> PageCounts:
     """One page, in the caller's transaction."""
-    stored = upsert_tickets(connector, page.tickets)
+    stored = upsert_tickets(connector, page.tickets, verify=verify)
     _quarantine(connector, run, page.rejected)
     links = link_tickets(
         stored.changed_ids,
@@ -231,6 +232,7 @@ def sync_connector(
     *,
     connector: Connector,
     full: bool = False,
+    verify: bool = False,
     trigger: str = "manual",
     on_page: Callable[[SyncRun], None] | None = None,
     connector_options: dict[str, Any] | None = None,
@@ -238,8 +240,10 @@ def sync_connector(
     """Run one sync of `connector`. Returns None when another run holds the connector.
 
     `full` reads everything from the start and marks tickets the source no
-    longer returns. `connector_options` go to the pure connector (tests pass a
-    sleep that does not sleep).
+    longer returns. `verify` (with `full`) compares every ticket's values with the
+    source's instead of trusting the stored fingerprints, and rewrites the ones that
+    differ: a repair after the mirror was edited or restored by other means.
+    `connector_options` go to the pure connector (tests pass a sleep that does not sleep).
     """
     owner = _owner()
     if not connector_claim(connector, owner):
@@ -265,7 +269,7 @@ def sync_connector(
         with source, read_ahead(pages) as ahead:
             for page in ahead:
                 with transaction.atomic():
-                    counts = _apply_page(connector, run, page, rules)
+                    counts = _apply_page(connector, run, page, rules, verify=verify)
                     run.pages += 1
                     run.fetched += counts.fetched
                     run.created += counts.created
@@ -287,8 +291,8 @@ def sync_connector(
                         ]
                     )
                 if full:
-                    seen.add(t.external_id for t in page.tickets)
-                    seen.add(r.external_id for r in page.rejected if r.external_id)
+                    seen.update(t.external_id for t in page.tickets)
+                    seen.update(r.external_id for r in page.rejected if r.external_id)
                 if on_page is not None:
                     on_page(run)
         if full:
@@ -322,18 +326,20 @@ def sync_connector(
 class SeenIds:
     """The external ids a full sync has read, as 8-byte hashes in an array.
 
-    A set of the ids themselves costs about 100 bytes a ticket and was the part of a full
-    sync's memory that grew with the source (bench/ingest.py); this costs 8. Python's
-    ``hash`` is only stable within one process, which is all a run needs. A collision
-    would leave one vanished ticket unflagged until the next full sync (a 2^-64 chance).
-    Ids are compared as stored (integrations/storable.py).
+    A set of the ids themselves costs about 100 bytes a ticket for the whole run and was
+    the part of a full sync's memory that grew with the source (bench/ingest.py); this
+    costs 8 (plus, once, a sorted list of the hashes, about 40 bytes an id, while the
+    vanished tickets are looked for). Python's ``hash`` is only stable within one process,
+    which is all a run needs. A collision would leave a vanished ticket unflagged until the
+    next full sync: a chance of about n/2^64 for n tickets. Ids are compared as stored
+    (integrations/storable.py).
     """
 
     def __init__(self) -> None:
         self._hashes = array("q")
         self._sorted = True
 
-    def add(self, external_ids: Iterable[str]) -> None:
+    def update(self, external_ids: Iterable[str]) -> None:
         self._hashes.extend(hash(storable_text(i)) for i in external_ids)
         self._sorted = False
 

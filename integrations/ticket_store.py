@@ -165,7 +165,11 @@ def _as_dict(value: object) -> dict[str, Any]:
     raise TypeError(f"{type(value).__name__} cannot be fingerprinted")
 
 
-def upsert_tickets(connector: Connector, tickets: Sequence[NormalizedTicket]) -> UpsertResult:
+def upsert_tickets(
+    connector: Connector, tickets: Sequence[NormalizedTicket], *, verify: bool = False
+) -> UpsertResult:
+    """Mirror a page of tickets. `verify`: compare every ticket by value, even where the
+    stored fingerprint says it is unchanged (a repair; see sync_connector)."""
     blocking_priority = connector.blocking_priority
     # Made storable first: cleaning can make two ids of a page one.
     rows = _latest_per_id(
@@ -174,7 +178,7 @@ def upsert_tickets(connector: Connector, tickets: Sequence[NormalizedTicket]) ->
     if not rows:
         return UpsertResult()
     if connection.vendor == "postgresql":
-        return _upsert_postgresql(connector, rows)
+        return _upsert_postgresql(connector, rows, verify=verify)
     return _upsert_portable(connector, [_row(t, f, blocking_priority) for t, f in rows])
 
 
@@ -236,13 +240,13 @@ def _stored_fingerprints(connector: Connector, external_ids: list[str]) -> dict[
 
 
 def _upsert_postgresql(
-    connector: Connector, tickets: list[tuple[NormalizedTicket, int]]
+    connector: Connector, tickets: list[tuple[NormalizedTicket, int]], *, verify: bool = False
 ) -> UpsertResult:
     stored = _stored_fingerprints(connector, [t.external_id for t, _ in tickets])
     candidates = [
         _row(ticket, fingerprint, connector.blocking_priority)
         for ticket, fingerprint in tickets
-        if stored.get(ticket.external_id, _ABSENT) != fingerprint
+        if verify or stored.get(ticket.external_id, _ABSENT) != fingerprint
     ]
     if not candidates:
         return UpsertResult(unchanged=len(tickets))
@@ -278,7 +282,11 @@ def _upsert_postgresql(
     written = {external_id for _, _, external_id in returned}
     # Equal values under a stale fingerprint (a row written before fingerprints, or by
     # other means): store the fingerprint once, so the next sync skips the row.
-    stale = [(e, v["fingerprint"]) for e, v in candidates if e not in written and e in stored]
+    stale = [
+        (e, v["fingerprint"])
+        for e, v in candidates
+        if e not in written and stored.get(e, v["fingerprint"]) != v["fingerprint"]
+    ]
     if stale:
         _fingerprints_store(connector, stale)
     created = sum(1 for _, inserted, _ in returned if inserted)

@@ -15,6 +15,7 @@ its own and the sync orchestration is written once, on the Django side.
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -136,7 +137,11 @@ class NormalizedTicket:
 
 
 def ticket_is_blocking(ticket: NormalizedTicket, *, blocking_priority: int) -> bool:
-    """DESIGN §2: active, and at or above the threshold or marked a blocker by the source."""
+    """DESIGN §2: active, and at or above the threshold or marked a blocker by the source.
+
+    The mirror stores this; changing the rule must bump the fingerprint version in
+    integrations/ticket_store.py (a test pins it), or unchanged tickets keep the old value.
+    """
     return ticket.is_active and (ticket.priority <= blocking_priority or ticket.is_blocker)
 
 
@@ -409,7 +414,10 @@ def _as_category(value: str) -> StatusCategory:
 def content_revision(raw: Mapping[str, Any]) -> str:
     """A revision for a tool without an update counter: a short hash of the record, which
     changes whenever what the tool sends of it does (keys sorted, so order does not)."""
-    encoded = orjson.dumps(raw, option=orjson.OPT_SORT_KEYS, default=str)
+    try:
+        encoded = orjson.dumps(raw, option=orjson.OPT_SORT_KEYS, default=str)
+    except orjson.JSONEncodeError:  # a lone surrogate or a huge integer: still a revision
+        encoded = json.dumps(raw, sort_keys=True, default=str).encode()
     return hashlib.blake2b(encoded, digest_size=6).hexdigest()
 
 
@@ -438,8 +446,10 @@ def json_body(response: httpx.Response) -> Any:
     """The JSON body of a 2xx response; a clear error when it is something else."""
     try:
         # orjson: about four times faster than the standard library on a page of records
-        # (the ingest's hot path). It reads UTF-8 only and refuses NaN or integers beyond
-        # 64 bits, which the standard library reads; try that before calling it not JSON.
+        # (the ingest's hot path). It reads UTF-8 only and refuses NaN and lone surrogates,
+        # which the standard library reads: try that before calling it not JSON. (It reads
+        # an integer beyond 64 bits as a float; ITSM payloads carry none outside custom
+        # fields, and there only in the raw payload.)
         return orjson.loads(response.content)
     except orjson.JSONDecodeError:
         pass

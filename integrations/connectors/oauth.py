@@ -4,8 +4,10 @@ itsm-apis.md §1 "Auth": a form-encoded ``POST /oauth_token.do`` with ``grant_ty
 ``client_id`` and ``client_secret`` answers ``{"access_token", "expires_in", ...}``; requests
 then carry ``Authorization: Bearer <token>``. Tokens live about half an hour, so a token
 pasted into the connector (the ``bearer`` auth) stops working within the hour; this one is
-fetched when needed, renewed a minute before it expires, and fetched again once if the
-source refuses it early (revoked, or a clock that disagrees).
+fetched when needed, renewed a minute before it expires and fetched again once if the
+source refuses it early (revoked, or a clock that disagrees). Tokens are kept for the
+process, so the syncs of one connector every few minutes share one instead of leaving a
+token record on the instance per run.
 
 The client secret goes only into the token request's body: never into a URL, a header of
 an API call or an error message.
@@ -13,19 +15,30 @@ an API call or an error message.
 
 from __future__ import annotations
 
+import hashlib
+import threading
 import time
 from collections.abc import Callable, Generator
 
 import httpx
 import orjson
 
-from .errors import AuthenticationError, ResponseFormatError
+from .errors import ResponseFormatError
 from .http import error_for_response
 
 # Renew this long before the announced expiry; a token shorter-lived than twice this is
 # renewed at half its life.
 RENEW_MARGIN = 60.0
 DEFAULT_LIFETIME = 1800.0  # seconds, when the answer does not say (ServiceNow's default)
+
+# (token URL, client id, hash of the secret) -> (token, when to renew it)
+_TOKENS: dict[tuple[str, str, str], tuple[str, float]] = {}
+_TOKENS_LOCK = threading.Lock()
+
+
+def forget_tokens() -> None:
+    with _TOKENS_LOCK:
+        _TOKENS.clear()
 
 
 class ClientCredentials(httpx.Auth):
@@ -45,38 +58,60 @@ class ClientCredentials(httpx.Auth):
             "client_id": client_id,
             "client_secret": client_secret,
         }
+        secret_hash = hashlib.sha256(client_secret.encode()).hexdigest()
+        self._key = (token_url, client_id, secret_hash)
         self._clock = clock
-        self._token: str | None = None
-        self._renew_at = 0.0
         self.tokens_fetched = 0  # for tests and the connection check
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        fresh = False
-        if self._token is None or self._clock() >= self._renew_at:
-            self._accept((yield self._token_request()))
-            fresh = True
-        request.headers["Authorization"] = f"Bearer {self._token}"
+        token = self._valid_token()
+        fresh = token is None
+        if token is None:
+            token = yield from self._fetch(request)
+            if token is None:
+                return  # the token endpoint's error answer goes to the client's retry rules
+        request.headers["Authorization"] = f"Bearer {token}"
         response = yield request
         if response.status_code == 401 and not fresh:
-            self._accept((yield self._token_request()))
-            request.headers["Authorization"] = f"Bearer {self._token}"
+            token = yield from self._fetch(request)
+            if token is None:
+                return
+            request.headers["Authorization"] = f"Bearer {token}"
             yield request
 
-    def _token_request(self) -> httpx.Request:
-        return httpx.Request(
-            "POST", self.token_url, data=self._form, headers={"Accept": "application/json"}
-        )
+    def _valid_token(self) -> str | None:
+        with _TOKENS_LOCK:
+            cached = _TOKENS.get(self._key)
+        if cached is None or self._clock() >= cached[1]:
+            return None
+        return cached[0]
 
-    def _accept(self, response: httpx.Response) -> None:
-        if response.status_code != 200:
+    def _fetch(
+        self, request: httpx.Request
+    ) -> Generator[httpx.Request, httpx.Response, str | None]:
+        """Ask for a token; None when the endpoint answered an error worth retrying."""
+        # A request made inside an auth flow does not get the client's timeouts by itself:
+        # give it the API request's, so a stalled token endpoint cannot hang the sync.
+        response = yield httpx.Request(
+            "POST",
+            self.token_url,
+            data=self._form,
+            headers={"Accept": "application/json"},
+            extensions={"timeout": request.extensions.get("timeout", {})},
+        )
+        if response.status_code in (401, 403):
             error = error_for_response(response)
-            if isinstance(error, AuthenticationError):
-                error.message = (
-                    f"the OAuth token request to {self.token_url} was refused "
-                    f"(HTTP {response.status_code}); check the client id and secret, and "
-                    "that the OAuth application allows the client credentials grant"
-                )
+            error.message = (
+                f"the OAuth token request to {self.token_url} was refused "
+                f"(HTTP {response.status_code}); check the client id and secret, and "
+                "that the OAuth application allows the client credentials grant"
+            )
             raise error
+        if response.status_code != 200:
+            return None
+        return self._accept(response)
+
+    def _accept(self, response: httpx.Response) -> str:
         try:
             body = orjson.loads(response.content)
         except orjson.JSONDecodeError:
@@ -89,6 +124,8 @@ class ClientCredentials(httpx.Auth):
         lifetime = body.get("expires_in", DEFAULT_LIFETIME)
         if isinstance(lifetime, bool) or not isinstance(lifetime, int | float) or lifetime <= 0:
             lifetime = DEFAULT_LIFETIME
-        self._token = token
-        self._renew_at = self._clock() + max(lifetime - RENEW_MARGIN, lifetime / 2)
+        renew_at = self._clock() + max(lifetime - RENEW_MARGIN, lifetime / 2)
+        with _TOKENS_LOCK:
+            _TOKENS[self._key] = (token, renew_at)
         self.tokens_fetched += 1
+        return token

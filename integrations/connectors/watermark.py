@@ -103,11 +103,15 @@ class Watermark:
         previous = self.seen.get(external_id)
         if previous is None or updated > previous[0]:
             return True
-        return updated == previous[0] and revision != previous[1]
+        return updated == previous[0] and _later_revision(revision, previous[1])
 
     def record(self, external_id: str, updated: datetime, revision: str = "") -> None:
         previous = self.seen.get(external_id)
-        if previous is None or updated >= previous[0]:
+        if (
+            previous is None
+            or updated > previous[0]
+            or (updated == previous[0] and _later_revision(revision, previous[1]))
+        ):
             self.seen[external_id] = (updated, revision)
         if self.since is None or updated > self.since:
             self.since = updated
@@ -146,6 +150,14 @@ class Watermark:
             window_start=format_cursor_time(window_start),
             seen={k: _format_version(*v) for k, v in sorted(kept.items())},
         )
+
+
+def _later_revision(revision: str, previous: str) -> bool:
+    """Counters (ServiceNow's sys_mod_count) only count up: an older one read late is not
+    new. Hashes (RT) have no order: any other one is new."""
+    if revision.isdigit() and previous.isdigit():
+        return int(revision) > int(previous)
+    return revision != previous
 
 
 def _format_version(updated: datetime, revision: str) -> str:

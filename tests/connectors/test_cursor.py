@@ -45,6 +45,10 @@ def test_a_second_update_within_the_same_second_is_new_by_its_revision() -> None
     resumed = Watermark.from_cursor(cursor, scope="s", overlap=timedelta(seconds=60))
     assert not resumed.is_new("a", T0, "4")
     assert resumed.is_new("a", T0, "5")
+    assert not resumed.is_new("a", T0, "3")  # a counter read late: older, not new
+    resumed.record("a", T0, "3")
+    assert resumed.seen["a"] == (T0, "4")  # and it does not move the version back
+    assert resumed.is_new("a", T0, "c0ffee")  # hashes have no order: any other is new
 
 
 def test_a_cursor_stored_before_revisions_still_reads() -> None:

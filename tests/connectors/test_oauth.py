@@ -12,11 +12,14 @@ from integrations.connectors import (
     AuthenticationError,
     ConfigurationError,
     ConnectorConfig,
+    NetworkError,
     NormalizedTicket,
     connector_for,
 )
 from integrations.connectors.oauth import ClientCredentials
 from integrations.simulator import NOISE_ONLY, SimulatorServer, make_server
+
+from .fakes import FakeSource, Reply, Request
 
 CLIENT_ID, CLIENT_SECRET = "cataligent", "cataligent-secret"  # the simulator's defaults
 
@@ -97,3 +100,44 @@ def test_oauth_needs_a_client_id_and_is_servicenow_only(server: SimulatorServer)
         connector_for(_config(server, username=""))
     with pytest.raises(ConfigurationError, match="supports auth"):
         connector_for(_config(server, kind="jira", query="project = LEND"))
+
+
+class OAuthFake(FakeSource):
+    """A token endpoint and a Table API that wants its token; faults are injected in order."""
+
+    token = "token-1"
+
+    def route(self, request: Request) -> Reply:
+        if request.path == "/oauth_token.do":
+            return Reply(200, {"access_token": self.token, "expires_in": 1799})
+        if request.headers.get("authorization") != f"Bearer {self.token}":
+            return Reply(401, {"error": {"message": "User Not Authenticated"}})
+        return Reply(200, {"result": []}, headers={"X-Total-Count": "0"})
+
+
+def _fake_config(fake: OAuthFake) -> ConnectorConfig:
+    return ConnectorConfig(
+        kind="servicenow",
+        base_url=fake.base_url,
+        auth_type="oauth",
+        username="client",
+        secret="secret",
+        allow_private_networks=True,
+    )
+
+
+def test_a_failing_token_endpoint_is_retried_like_any_request(start_fake: Any) -> None:
+    fake = start_fake(OAuthFake)
+    fake.inject(Reply(503, {"error": {"message": "busy"}}, headers={"Retry-After": "0"}))
+    with connector_for(_fake_config(fake), sleep=lambda s: None) as source:
+        pages = list(source.fetch_pages(None))
+    assert pages[-1].is_last
+    assert len(fake.requests_to("/oauth_token.do")) == 2
+
+
+def test_a_stalled_token_endpoint_times_out_instead_of_hanging(start_fake: Any) -> None:
+    fake = start_fake(OAuthFake)
+    fake.inject(*[Reply(200, {"access_token": "late"}, delay=2.0) for _ in range(4)])
+    source = connector_for(_fake_config(fake), sleep=lambda s: None, timeout=0.3)
+    with source, pytest.raises(NetworkError, match="Timeout"):
+        list(source.fetch_pages(None))

@@ -45,3 +45,28 @@ def test_a_normalized_ticket() -> None:
     assert (clean.external_id, clean.title, clean.assignment_group) == ("1", "t", "g\ufffd")
     assert clean.components == ("c",) and clean.raw == {"title": "t"}
     assert clean.updated_at == moment and ticket.title == "t\x00"  # a copy
+
+
+def test_nesting_deeper_than_the_encoder_goes_is_cut() -> None:
+    import orjson
+
+    from integrations.storable import MAX_DEPTH, TOO_DEEP
+
+    deep: list[object] = []
+    inner = deep
+    for _ in range(300):  # orjson refuses more than 255 levels
+        inner.append([])
+        inner = inner[0]  # type: ignore[assignment]
+    cleaned = storable({"k": deep})
+    orjson.dumps(cleaned)  # encodes now
+    level = cleaned["k"]
+    for _ in range(MAX_DEPTH - 1):
+        level = level[0]
+    assert level == TOO_DEEP
+
+
+def test_an_rt_record_with_a_lone_surrogate_or_a_huge_number_still_has_a_revision() -> None:
+    from integrations.connectors.base import content_revision
+
+    assert content_revision({"Subject": "x \ud800"}) != content_revision({"Subject": "x"})
+    assert content_revision({"CustomFields": [{"values": [2**70]}]})

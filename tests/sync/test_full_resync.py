@@ -162,3 +162,35 @@ def test_the_fingerprint_read_probes_the_unique_index_even_with_stale_statistics
         plan = "\n".join(line for (line,) in cursor.fetchall())
     assert "ticket_unique_per_connector" in plan, plan
     assert "Seq Scan" not in plan and "Hash Join" not in plan, plan
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the fingerprint pre-read is PostgreSQL's"
+)
+def test_verify_repairs_a_row_edited_behind_the_syncs_back(
+    quiet_simulator: SimulatorServer,
+) -> None:
+    """A full sync trusts stored fingerprints; `verify` compares by value and rewrites only
+    what differs (here: one row edited by hand in the database)."""
+    connector = make_connector(quiet_simulator)
+    sync_connector(connector=connector, connector_options={"sleep": lambda s: None})
+    edited = Ticket.objects.order_by("id").first()
+    original = edited.title
+    Ticket.objects.filter(pk=edited.pk).update(title="Edited by hand")
+
+    connector.refresh_from_db()
+    trusting = sync_connector(
+        connector=connector, full=True, connector_options={"sleep": lambda s: None}
+    )
+    assert trusting is not None and trusting.updated == 0
+    assert Ticket.objects.get(pk=edited.pk).title == "Edited by hand"
+
+    connector.refresh_from_db()
+    before = _ticket_table_writes()
+    verified = sync_connector(
+        connector=connector, full=True, verify=True, connector_options={"sleep": lambda s: None}
+    )
+    assert verified is not None and (verified.created, verified.updated) == (0, 1)
+    assert verified.unchanged == Ticket.objects.count() - 1
+    assert Ticket.objects.get(pk=edited.pk).title == original
+    assert _ticket_table_writes()[1] - before[1] == 1  # that row only

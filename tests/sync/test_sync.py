@@ -272,9 +272,88 @@ def test_seen_ids_of_a_full_sync() -> None:
     from integrations.sync import SeenIds
 
     seen = SeenIds()
-    seen.add(["b", "a\x00"])  # stored as "a" (integrations/storable.py)
-    seen.add(f"id-{n}" for n in range(1000))
+    seen.update(["b", "a\x00"])  # stored as "a" (integrations/storable.py)
+    seen.update(f"id-{n}" for n in range(1000))
     assert "a" in seen and "b" in seen and "id-999" in seen
     assert "c" not in seen and "id-1000" not in seen
-    seen.add(["c"])  # adding after a lookup still works
+    seen.update(["c"])  # adding after a lookup still works
     assert "c" in seen
+
+
+def test_the_fingerprint_still_covers_what_ticket_values_derives() -> None:
+    """Stored fingerprints let a sync skip unchanged tickets, so they must change whenever
+    the values written for a ticket would. They are taken of the normalized ticket, and
+    ticket_values() (with ticket_is_blocking) derives the columns from it: if this pinned
+    digest changes, that derivation changed — bump the version in _FINGERPRINT_BASIS
+    (integrations/ticket_store.py) so that every ticket is written once more, then update
+    the digest here."""
+    import hashlib
+    from datetime import UTC, datetime
+
+    import orjson
+
+    from integrations.connectors import NormalizedTicket
+    from integrations.ticket_store import _FINGERPRINT_BASIS, ticket_values
+
+    moment = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+    samples = [
+        NormalizedTicket(
+            external_id=f"id-{n}",
+            key=f"INC{n}",
+            url="https://x/" + "u" * 990 + str(n),
+            title="t" * 300,
+            status_raw="s" * 120,
+            status_category=category,
+            priority=priority,
+            is_blocker=blocker,
+            assignee=None if n % 2 else "a" * 250,
+            assignment_group="g" * 250,
+            reassignment_count=n,
+            ci="c" * 350,
+            components=("x",),
+            labels=("l",),
+            opened_at=moment,
+            updated_at=moment,
+            resolved_at=None if category in ("open", "in_progress") else moment,
+            raw={"n": n},
+        )
+        for n, (category, priority, blocker) in enumerate(
+            [
+                ("open", 1, False),
+                ("open", 4, False),
+                ("in_progress", 5, True),
+                ("resolved", 1, True),
+                ("cancelled", 2, False),
+            ]
+        )
+    ]
+    derived = [ticket_values(t, blocking_priority=2) for t in samples]
+    digest = hashlib.sha256(orjson.dumps(derived)).hexdigest()[:16]
+    assert orjson.loads(_FINGERPRINT_BASIS)["version"] == 1
+    assert digest == "2e5d1d703b8decb8", digest
+
+
+def test_the_sync_connector_command(quiet_simulator: SimulatorServer) -> None:
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    connector = make_connector(quiet_simulator)
+    out = StringIO()
+    call_command("sync_connector", connector.slug, stdout=out)
+    text = out.getvalue()
+    assert "page    1:" in text and "/s" in text
+    assert f"{_source_count(quiet_simulator)} new" in text and "Done in" in text
+
+    out = StringIO()
+    call_command("sync_connector", connector.slug, "--verify", stdout=out)
+    text = out.getvalue()
+    assert "full, every ticket compared by value" in text
+    assert "0 changed" in text and "no longer in the source" in text
+
+    with pytest.raises(CommandError, match=f"No connector 'nope'. Connectors: {connector.slug}"):
+        call_command("sync_connector", "nope")
+    connector.set_secret("wrong")
+    connector.save()
+    with pytest.raises(CommandError, match="Sync failed after 0 page"):
+        call_command("sync_connector", connector.slug, stdout=StringIO())

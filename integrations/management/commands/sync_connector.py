@@ -1,4 +1,5 @@
-"""`manage.py sync_connector SLUG [--full]`: one sync in the foreground, with progress."""
+"""`manage.py sync_connector SLUG [--full] [--verify]`: one sync in the foreground, with
+progress."""
 
 from __future__ import annotations
 
@@ -21,8 +22,18 @@ class Command(BaseCommand):
             action="store_true",
             help="read everything from the start and flag tickets the source no longer returns",
         )
+        parser.add_argument(
+            "--verify",
+            action="store_true",
+            help="with --full (implied): compare every ticket with the source by value, not by "
+            "its stored fingerprint, and rewrite those that differ (after the mirror was "
+            "edited or restored by other means)",
+        )
 
-    def handle(self, *args: Any, slug: str, full: bool = False, **options: Any) -> None:
+    def handle(
+        self, *args: Any, slug: str, full: bool = False, verify: bool = False, **options: Any
+    ) -> None:
+        full = full or verify
         connector = Connector.objects.filter(slug=slug).first()
         if connector is None:
             known = ", ".join(Connector.objects.values_list("slug", flat=True)) or "none yet"
@@ -31,6 +42,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Syncing {connector.name} ({connector.get_kind_display()}, {connector.base_url})"
             + (" — full" if full else "")
+            + (", every ticket compared by value" if verify else "")
         )
 
         def progress(run: SyncRun) -> None:
@@ -41,7 +53,9 @@ class Command(BaseCommand):
                 f"· {rate:,.0f}/s"
             )
 
-        run = sync_connector(connector=connector, full=full, trigger="command", on_page=progress)
+        run = sync_connector(
+            connector=connector, full=full, verify=verify, trigger="command", on_page=progress
+        )
         if run is None:
             raise CommandError(
                 f"{connector.slug} is being synced by another worker right now; try again shortly."
