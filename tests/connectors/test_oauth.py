@@ -16,12 +16,19 @@ from integrations.connectors import (
     NormalizedTicket,
     connector_for,
 )
-from integrations.connectors.oauth import ClientCredentials
+from integrations.connectors.oauth import ClientCredentials, forget_tokens
 from integrations.simulator import NOISE_ONLY, SimulatorServer, make_server
 
 from .fakes import FakeSource, Reply, Request
 
 CLIENT_ID, CLIENT_SECRET = "cataligent", "cataligent-secret"  # the simulator's defaults
+
+
+@pytest.fixture(autouse=True)
+def _no_tokens_kept() -> Iterator[None]:
+    forget_tokens()  # tokens are kept per process; each test starts without one
+    yield
+    forget_tokens()
 
 
 @pytest.fixture
