@@ -11,6 +11,33 @@ from dependencies.models import (
     Notification,
     StateTransition,
 )
+from dependencies.recompute import impact_changed
+
+
+class RecomputesImpact:
+    """Admin edits reach the impact engine as the services' edits do.
+
+    The services call ``impact_changed`` themselves; the admin saves models directly, so
+    without this an edge, requirement or value edited here stayed out of the map until
+    something else changed the graph. Admin edits are rare: each asks for a full recompute
+    (one per transaction, however many rows it saved).
+    """
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        super().save_model(request, obj, form, change)  # type: ignore[misc]
+        impact_changed(structure=True, reason=f"admin: {obj} saved")
+
+    def save_related(self, request, form, formsets, change):  # type: ignore[no-untyped-def]
+        super().save_related(request, form, formsets, change)  # type: ignore[misc]
+        impact_changed(structure=True, reason=f"admin: {form.instance} saved")
+
+    def delete_model(self, request, obj):  # type: ignore[no-untyped-def]
+        super().delete_model(request, obj)  # type: ignore[misc]
+        impact_changed(structure=True, reason=f"admin: {obj} deleted")
+
+    def delete_queryset(self, request, queryset):  # type: ignore[no-untyped-def]
+        super().delete_queryset(request, queryset)  # type: ignore[misc]
+        impact_changed(structure=True, reason="admin: rows deleted")
 
 
 class EdgeInline(admin.TabularInline):
@@ -24,7 +51,7 @@ class EdgeInline(admin.TabularInline):
 
 
 @admin.register(Node)
-class NodeAdmin(AuditedAdmin):
+class NodeAdmin(RecomputesImpact, AuditedAdmin):
     audited_fields = ("owner", "team", "escalation_policy", "manual_state", "manual_reason")
     audited_relations = {
         "depends_on": lambda node: [
@@ -50,7 +77,7 @@ class NodeAdmin(AuditedAdmin):
 
 
 @admin.register(Edge)
-class EdgeAdmin(admin.ModelAdmin):
+class EdgeAdmin(RecomputesImpact, admin.ModelAdmin):
     list_display = ["source", "target", "criticality", "redundancy_group", "min_operational"]
     list_filter = ["criticality"]
     search_fields = ["source__slug", "target__slug", "redundancy_group"]

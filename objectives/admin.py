@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from cataligent.admin import AuditedAdmin, HistoryInline
+from dependencies.admin import RecomputesImpact
 from objectives.models import KeyResult, Objective, Period, Requirement, StatusUpdate
 
 
@@ -16,7 +17,7 @@ class KeyResultInline(admin.TabularInline):
 
 
 @admin.register(Objective)
-class ObjectiveAdmin(AuditedAdmin):
+class ObjectiveAdmin(RecomputesImpact, AuditedAdmin):
     audited_fields = ("owner", "team", "escalation_policy")
     audited_relations = {
         "requires": lambda objective: [
@@ -47,7 +48,7 @@ class StatusUpdateAdmin(admin.ModelAdmin):
 
 
 @admin.register(Requirement)
-class RequirementAdmin(admin.ModelAdmin):
+class RequirementAdmin(RecomputesImpact, admin.ModelAdmin):
     list_display = ["objective", "node", "criticality"]
     list_filter = ["criticality"]
     search_fields = ["objective__key", "node__slug"]

@@ -120,3 +120,28 @@ def test_admin_edit_is_audited(people: dict[str, Any]) -> None:
     entry = AuditEntry.objects.get(field="owner")
     assert entry.actor == people["admin"]
     assert entry.new_value == "lead_a"
+
+
+def test_admin_edits_of_the_graph_reach_the_impact_engine(
+    people: dict[str, Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    """The services call impact_changed themselves; the admin must too, or an edge added
+    there would stay out of the map until something else changed the graph."""
+    from dependencies.models import Edge, ImpactState
+
+    source, target = NodeFactory(), NodeFactory()
+    before = ImpactState.objects.get_or_create(pk=1)[0].structure
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _client(people["admin"]).post(
+            "/admin/dependencies/edge/add/",
+            {
+                "source": source.pk,
+                "target": target.pk,
+                "criticality": "hard",
+                "redundancy_group": "",
+                "min_operational": "1",
+            },
+        )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Edge.objects.filter(source=source, target=target).exists()
+    assert ImpactState.objects.get(pk=1).structure == before + 1
