@@ -11,6 +11,7 @@ from integrations.models import (
     TicketLink,
     WebhookDelivery,
 )
+from integrations.services import link_rule_delete, link_rule_save
 
 
 @admin.register(Connector)
@@ -55,10 +56,27 @@ class TicketAdmin(admin.ModelAdmin):
 
 @admin.register(LinkRule)
 class LinkRuleAdmin(admin.ModelAdmin):
+    """Saved and deleted through the services, so the rules are re-applied and audited."""
+
     list_display = ["field", "pattern", "node", "objective", "connector", "enabled"]
     list_filter = ["field", "enabled", "connector"]
     search_fields = ["pattern", "node__slug", "objective__key"]
     autocomplete_fields = ["node", "objective"]
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        if change:
+            stored = LinkRule.objects.get(pk=obj.pk)
+            changes = {name: getattr(obj, name) for name in form.changed_data}
+            link_rule_save(rule=stored, changes=changes, actor=request.user, actor_label="admin")
+        else:
+            link_rule_save(rule=obj, changes={}, actor=request.user, actor_label="admin")
+
+    def delete_model(self, request, obj):  # type: ignore[no-untyped-def]
+        link_rule_delete(rule=obj, actor=request.user, actor_label="admin")
+
+    def delete_queryset(self, request, queryset):  # type: ignore[no-untyped-def]
+        for rule in queryset:
+            link_rule_delete(rule=rule, actor=request.user, actor_label="admin")
 
 
 @admin.register(TicketLink)

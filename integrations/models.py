@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -262,6 +265,18 @@ class LinkRule(models.Model):
     def __str__(self) -> str:
         target = self.node or self.objective
         return f"{self.field} ~ {self.pattern} → {target}"
+
+    def clean(self) -> None:
+        """A title rule's pattern must compile: one that does not would fail every sync
+        that applies the rules. The form, the API and the admin all come through here."""
+        super().clean()
+        if self.field == "title":
+            try:
+                re.compile(self.pattern)
+            except re.error as exc:
+                raise ValidationError(
+                    {"pattern": f"Not a valid regular expression: {exc}."}
+                ) from exc
 
 
 class TicketLink(models.Model):

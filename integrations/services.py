@@ -76,17 +76,20 @@ def connector_delete(*, connector: Connector, actor: Any, actor_label: str = "")
         impact_changed(reason=f"connector {connector.slug} deleted")
 
 
-def _relink_all(connector: Connector | None) -> None:
-    tickets = (
-        Ticket.objects.all() if connector is None else Ticket.objects.filter(connector=connector)
-    )
-    ids = list(tickets.values_list("id", flat=True))
-    for start in range(0, len(ids), 5000):
-        changes = link_tickets(
-            ids[start : start + 5000], connector=connector, rules=rules_for(connector)
-        )
-        if changes.nodes_touched:
-            impact_changed(reason="link rules changed")
+def _relink(*scopes: Connector | None) -> None:
+    """Re-apply the link rules to the tickets of the connectors these rule scopes reach
+    (None: every connector), each connector's tickets with that connector's own rules."""
+    if any(scope is None for scope in scopes):
+        connectors = list(Connector.objects.all())
+    else:
+        connectors = list({scope.pk: scope for scope in scopes if scope is not None}.values())
+    for connector in connectors:
+        rules = rules_for(connector)
+        ids = list(Ticket.objects.filter(connector=connector).values_list("id", flat=True))
+        for start in range(0, len(ids), 5000):
+            changes = link_tickets(ids[start : start + 5000], connector=connector, rules=rules)
+            if changes.nodes_touched:
+                impact_changed(reason="link rules changed")
 
 
 @transaction.atomic
@@ -96,6 +99,7 @@ def link_rule_save(
     """Create or update a rule, then re-apply the rules to the tickets it can reach."""
     creating = rule.pk is None
     before = None if creating else str(rule)
+    scope_before = None if creating else rule.connector  # a rule moved between connectors
     for field, value in changes.items():
         setattr(rule, field, value)
     rule.full_clean()
@@ -104,7 +108,7 @@ def link_rule_save(
         audit_created(rule, actor=actor, actor_label=actor_label)
     else:
         audit_changes(rule, {"rule": (before, str(rule))}, actor=actor, actor_label=actor_label)
-    _relink_all(rule.connector)
+    _relink(rule.connector, *(() if creating else (scope_before,)))
     return rule
 
 
@@ -113,7 +117,7 @@ def link_rule_delete(*, rule: LinkRule, actor: Any, actor_label: str = "") -> No
     audit_deleted(rule, actor=actor, actor_label=actor_label)
     connector = rule.connector
     rule.delete()
-    _relink_all(connector)
+    _relink(connector)
 
 
 @transaction.atomic

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from integrations.models import Connector, LinkRule
-from tests.factories import NodeFactory, TicketFactory
+from tests.factories import ConnectorFactory, NodeFactory, TicketFactory
 
 PAYLOAD = {
     "slug": "snow",
@@ -162,3 +162,26 @@ def test_tickets_are_read_by_everyone_and_filtered(client_as: Any) -> None:
     blocking = member.get("/api/tickets/?is_blocking=true").json()
     assert [t["key"] for t in blocking["results"]] == ["INC1"]
     assert member.post("/api/tickets/", {}, format="json").status_code == 403
+
+
+def test_a_global_rule_relinks_each_connector_with_its_own_rules(admin: Any) -> None:
+    """Saving a rule for every connector re-applies the rules connector by connector: a rule
+    scoped to connector A must not link B's tickets."""
+    a, b = ConnectorFactory(slug="a"), ConnectorFactory(slug="b")
+    in_a = TicketFactory(connector=a, key="INC1", ci="core-db", title="Database down")
+    in_b = TicketFactory(connector=b, key="INC2", ci="core-db", title="Database down")
+    NodeFactory(slug="db")
+    NodeFactory(slug="outage")
+    scoped = {"field": "ci", "pattern": "core-db", "node": "db", "connector": "a"}
+    assert admin.post("/api/link-rules/", scoped, format="json").status_code == 201
+    everywhere = {"field": "title", "pattern": "down", "node": "outage"}
+    assert admin.post("/api/link-rules/", everywhere, format="json").status_code == 201
+    assert {link.node.slug for link in in_a.links.all()} == {"db", "outage"}
+    assert {link.node.slug for link in in_b.links.all()} == {"outage"}
+
+    # Moving the scoped rule from A to B relinks both connectors.
+    rule = LinkRule.objects.get(node__slug="db")
+    response = admin.patch(f"/api/link-rules/{rule.pk}/", {"connector": "b"}, format="json")
+    assert response.status_code == 200, response.json()
+    assert {link.node.slug for link in in_a.links.all()} == {"outage"}
+    assert {link.node.slug for link in in_b.links.all()} == {"db", "outage"}

@@ -145,3 +145,27 @@ def test_admin_edits_of_the_graph_reach_the_impact_engine(
     assert response.status_code == 302, response.content.decode()[:2000]
     assert Edge.objects.filter(source=source, target=target).exists()
     assert ImpactState.objects.get(pk=1).structure == before + 1
+
+
+def test_a_link_rule_saved_in_the_admin_is_checked_applied_and_audited(
+    people: dict[str, Any],
+) -> None:
+    """The admin goes through the link-rule services: a pattern that does not compile is
+    refused (it would fail every sync), a good one links the existing tickets."""
+    from cataligent.models import AuditEntry
+    from integrations.models import LinkRule
+    from tests.factories import TicketFactory
+
+    node = NodeFactory(slug="core-db")
+    ticket = TicketFactory(title="core-db refuses connections")
+    client = _client(people["admin"])
+    form = {"field": "title", "pattern": "(core-db", "node": node.pk, "enabled": "on"}
+    refused = client.post("/admin/integrations/linkrule/add/", form)
+    assert refused.status_code == 200
+    assert "Not a valid regular expression" in refused.content.decode()
+    assert not LinkRule.objects.exists()
+
+    response = client.post("/admin/integrations/linkrule/add/", {**form, "pattern": "core-db"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert ticket.links.get().node == node
+    assert AuditEntry.objects.filter(actor=people["admin"]).exists()
