@@ -265,6 +265,9 @@ def _upsert_postgresql(
     excluded = ", ".join(f"EXCLUDED.{c}" for c in COLUMNS)
     current = ", ".join(f"t.{c}" for c in COLUMNS)
     assignments = ", ".join(f"{c} = EXCLUDED.{c}" for c in COLUMNS)
+    # An older version never replaces a newer one (a webhook delivered late, a poll racing
+    # a push); verify re-reads the source's current state, which is the truth.
+    newer = "" if verify else "AND t.updated_at <= EXCLUDED.updated_at"
     sql = f"""
         INSERT INTO {table} AS t (connector_id, external_id, {names}, fingerprint,
                                   missing_from_source, first_seen_at, synced_at)
@@ -274,6 +277,7 @@ def _upsert_postgresql(
            SET {assignments}, fingerprint = EXCLUDED.fingerprint,
                missing_from_source = false, synced_at = EXCLUDED.synced_at
          WHERE ({current}, t.missing_from_source) IS DISTINCT FROM ({excluded}, false)
+               {newer}
         RETURNING t.id, (t.xmax = 0) AS inserted, t.external_id
     """
     with _page_cursor() as cursor:
@@ -283,7 +287,7 @@ def _upsert_postgresql(
     # Equal values under a stale fingerprint (a row written before fingerprints, or by
     # other means): store the fingerprint once, so the next sync skips the row.
     stale = [
-        (e, v["fingerprint"])
+        (e, v["fingerprint"], v["updated_at"])
         for e, v in candidates
         if e not in written and stored.get(e, v["fingerprint"]) != v["fingerprint"]
     ]
@@ -301,14 +305,18 @@ def _upsert_postgresql(
     )
 
 
-def _fingerprints_store(connector: Connector, pairs: list[tuple[str, int]]) -> None:
+def _fingerprints_store(connector: Connector, rows: list[tuple[str, int, datetime]]) -> None:
+    """Store the fingerprints of rows left as they were because their values were equal;
+    not of those left because the stored version is newer (same ``updated_at`` only)."""
     table = Ticket._meta.db_table
     with _page_cursor() as cursor:
         cursor.execute(
             f"""UPDATE {table} AS t SET fingerprint = s.fingerprint
-                  FROM unnest(%s::text[], %s::bigint[]) AS s(external_id, fingerprint)
-                 WHERE t.connector_id = %s AND t.external_id = s.external_id""",
-            [[e for e, _ in pairs], [f for _, f in pairs], connector.pk],
+                  FROM unnest(%s::text[], %s::bigint[], %s::timestamptz[])
+                       AS s(external_id, fingerprint, updated_at)
+                 WHERE t.connector_id = %s AND t.external_id = s.external_id
+                   AND t.updated_at = s.updated_at""",
+            [[r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], connector.pk],
         )
 
 
@@ -353,6 +361,9 @@ def _upsert_portable(connector: Connector, rows: list[tuple[str, dict[str, Any]]
             )
             continue
         current = {c: getattr(ticket, c) for c in COLUMNS}
+        if ticket.updated_at > values["updated_at"]:  # never older over newer
+            result.unchanged += 1
+            continue
         if _comparable(current) == _comparable(values) and not ticket.missing_from_source:
             result.unchanged += 1
             continue

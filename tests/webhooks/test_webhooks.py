@@ -210,3 +210,14 @@ def test_nul_characters_and_lone_surrogates_are_cleaned_not_a_500() -> None:
     record = QuarantinedRecord.objects.get()
     assert record.external_id == "79"
     assert record.raw["title"] == "no status"
+
+
+def test_a_late_delivery_of_an_older_version_does_not_overwrite_a_newer_one() -> None:
+    _connector("rt", auth_type="token")
+    ticket = {"external_id": "80", "key": "RT#80", "status_category": "open", "priority": 2}
+    newer = {**ticket, "title": "Newer", "updated_at": "2026-11-26T10:00:00Z"}
+    older = {**ticket, "title": "Older", "updated_at": "2026-11-26T09:00:00Z"}
+    assert _post("rt-hook", json.dumps(newer)).json()["status"] == "created"
+    response = _post("rt-hook", json.dumps(older))
+    assert response.status_code == 200 and response.json()["status"] == "unchanged"
+    assert Ticket.objects.get().title == "Newer"
