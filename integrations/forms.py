@@ -10,6 +10,7 @@ from django import forms
 from integrations.models import Connector, LinkRule
 from integrations.validation import (
     base_url_problem,
+    blocker_labels_problem,
     kind_problems,
     priority_map_problem,
     status_map_problem,
@@ -104,6 +105,13 @@ class ConnectorForm(forms.ModelForm):
     def clean_status_map(self) -> dict[str, str]:
         value = self.cleaned_data["status_map"]
         problem = status_map_problem(value)
+        if problem:
+            raise forms.ValidationError(problem)
+        return value
+
+    def clean_blocker_labels(self) -> list[str]:
+        value = self.cleaned_data["blocker_labels"]
+        problem = blocker_labels_problem(value)
         if problem:
             raise forms.ValidationError(problem)
         return value

@@ -64,6 +64,12 @@ def priority_map_problem(value: Any) -> str | None:
     return None
 
 
+def blocker_labels_problem(value: Any) -> str | None:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        return 'Give a list of labels, e.g. ["blocker"].'
+    return None
+
+
 def kind_problems(
     kind: str, *, auth_type: str | None, options: Any, username: str | None = None
 ) -> dict[str, str]:

@@ -33,6 +33,7 @@ from integrations.connectors import (
     Rejected,
     connector_for,
 )
+from integrations.connectors.base import RecordRejected, within_limits
 from integrations.connectors.timestamps import parse_iso_datetime
 from integrations.linking import link_tickets, rules_for
 from integrations.models import Connector, QuarantinedRecord, Ticket, TicketLink, WebhookDelivery
@@ -226,7 +227,10 @@ def _normalize(connector: Connector, record: Any) -> NormalizedTicket:
     if not isinstance(record, dict):
         raise BadPayload("the record must be a JSON object")
     if "status_category" in record:
-        return parse_generic(record)
+        try:
+            return within_limits(parse_generic(record))
+        except RecordRejected as exc:
+            raise BadPayload(str(exc)) from exc
     try:
         source = connector_for(connector_config(connector))
     except ConnectorError as exc:

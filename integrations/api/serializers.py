@@ -16,6 +16,7 @@ from integrations.models import (
 )
 from integrations.validation import (
     base_url_problem,
+    blocker_labels_problem,
     kind_problems,
     priority_map_problem,
     status_map_problem,
@@ -96,8 +97,9 @@ class ConnectorSerializer(serializers.ModelSerializer):
         return value
 
     def validate_blocker_labels(self, value: Any) -> list[str]:
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise serializers.ValidationError("Give a list of labels.")
+        problem = blocker_labels_problem(value)
+        if problem:
+            raise serializers.ValidationError(problem)
         return value
 
     def validate_options(self, value: Any) -> dict[str, Any]:

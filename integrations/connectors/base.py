@@ -311,7 +311,7 @@ class Connector(ABC):
     def normalize(self, raw: object) -> NormalizedTicket | Rejected:
         """One raw record as a ticket, or rejected with a reason. Never raises."""
         try:
-            return self._normalize(raw)
+            return within_limits(self._normalize(raw))
         except RecordRejected as exc:
             reason = str(exc)
         except Exception as exc:  # a parser surprise must not sink the rest of the page
@@ -409,6 +409,20 @@ def _as_category(value: str) -> StatusCategory:
 
 
 # --- small parsing helpers shared by the normalizers -----------------------------------------
+
+
+# What the mirror can hold (integrations.models.Ticket): longer ids and larger counts are
+# refused by the database, which would fail the whole page on every run.
+MAX_EXTERNAL_ID = 200
+MAX_COUNT = 2**31 - 1
+
+
+def within_limits(ticket: NormalizedTicket) -> NormalizedTicket:
+    if len(ticket.external_id) > MAX_EXTERNAL_ID:
+        raise RecordRejected(f"the id is longer than {MAX_EXTERNAL_ID} characters")
+    if ticket.reassignment_count is not None and not 0 <= ticket.reassignment_count <= MAX_COUNT:
+        raise RecordRejected(f"reassignment count {ticket.reassignment_count} is out of range")
+    return ticket
 
 
 def content_revision(raw: Mapping[str, Any]) -> str:

@@ -201,3 +201,23 @@ def test_blocking_rule_of_design_section_2() -> None:
     assert not ticket_is_blocking(ticket("in_progress", 3, False), blocking_priority=2)
     assert ticket_is_blocking(ticket("in_progress", 4, True), blocking_priority=2)
     assert not ticket_is_blocking(ticket("resolved", 1, True), blocking_priority=2)
+
+
+def test_a_record_the_mirror_cannot_hold_is_rejected_with_the_reason() -> None:
+    from integrations.connectors import Rejected, ServiceNowConnector
+
+    source = ServiceNowConnector(
+        ConnectorConfig(kind="servicenow", base_url="https://x.example", secret="s", username="u")
+    )
+    record = {
+        "sys_id": "a" * 201,
+        "number": "INC1",
+        "sys_updated_on": "2026-03-02 09:00:00",
+        "opened_at": "2026-03-02 08:00:00",
+        "state": "1",
+        "priority": "3",
+    }
+    rejected = source.normalize(record)
+    assert isinstance(rejected, Rejected) and "longer than 200" in rejected.reason
+    counted = source.normalize({**record, "sys_id": "b", "reassignment_count": str(2**40)})
+    assert isinstance(counted, Rejected) and "out of range" in counted.reason

@@ -67,6 +67,7 @@ def test_create_edit_and_the_secret_stays_hidden(people: Any) -> None:
         ({"status_map": '{"x": "finished"}'}, "use one of open"),
         ({"options": '{"tabel": "incident"}'}, "Unknown for ServiceNow"),
         ({"auth_type": "token"}, "supports"),
+        ({"blocker_labels": "[1]"}, "Give a list of labels"),
     ],
 )
 def test_bad_configuration_is_explained(people: Any, change: dict[str, str], message: str) -> None:

@@ -221,3 +221,16 @@ def test_a_late_delivery_of_an_older_version_does_not_overwrite_a_newer_one() ->
     response = _post("rt-hook", json.dumps(older))
     assert response.status_code == 200 and response.json()["status"] == "unchanged"
     assert Ticket.objects.get().title == "Newer"
+
+
+def test_what_the_mirror_cannot_hold_is_quarantined_not_a_500() -> None:
+    _connector("rt", auth_type="token")
+    base = {"key": "RT#81", "status_category": "open", "priority": 2}
+    stamp = {"updated_at": "2026-11-26T09:00:00Z"}
+    too_long = _post("rt-hook", json.dumps({**base, **stamp, "external_id": "9" * 201}))
+    assert too_long.status_code == 400 and "longer than 200" in too_long.json()["detail"]
+    huge = {**base, **stamp, "external_id": "81", "reassignment_count": 2**40}
+    response = _post("rt-hook", json.dumps(huge))
+    assert response.status_code == 400 and "out of range" in response.json()["detail"]
+    assert QuarantinedRecord.objects.count() == 2
+    assert not Ticket.objects.exists()
