@@ -43,11 +43,16 @@ class EscalationInboxPage(ObjectListPage):
         context = super().get_context_data(**kwargs)
         user = self.request.user
         context["rows"] = [(e, may_acknowledge(user, e)) for e in context["object_list"]]
+        if getattr(self.request, "htmx", False):
+            return context  # a filter or page change: the table only, no "new for you"
         unread = Notification.objects.filter(
             recipient=user, channel=Notification.Channel.INBOX, read_at__isnull=True
         )
         context["unread"] = list(unread.select_related("escalation")[:20])
-        unread.update(read_at=timezone.now())  # seen now that the inbox shows them
+        # Read now: the ones the page shows, not those beyond its first 20.
+        Notification.objects.filter(pk__in=[n.pk for n in context["unread"]]).update(
+            read_at=timezone.now()
+        )
         return context
 
 

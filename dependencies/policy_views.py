@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 
 from cataligent.models import Team
@@ -75,6 +75,14 @@ def policy_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
                 obj=policy,
                 data={"team": values.get("team")},
             )
+        default_team = values.get("team") if request.POST.get("default_for_team") else None
+        if (
+            default_team is not None
+            and default_team.pk not in led_team_ids(request.user)
+            and Role.ADMIN not in user_roles(request.user)
+        ):
+            # Checked before anything is saved: a refusal leaves the policy as it was.
+            raise PermissionDenied("Only the team's lead or an admin sets its default policy.")
         saved = form.save(commit=False)
         escalation_policy_save(
             policy=saved,
@@ -85,11 +93,7 @@ def policy_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             ],
             actor=request.user,
         )
-        if request.POST.get("default_for_team") and saved.team is not None:
-            if saved.team.pk not in led_team_ids(request.user) and Role.ADMIN not in user_roles(
-                request.user
-            ):
-                raise PermissionDenied("Only the team's lead or an admin sets its default policy.")
+        if default_team is not None and saved.team is not None:
             team_save(
                 team=saved.team, changes={"default_escalation_policy": saved}, actor=request.user
             )
@@ -104,7 +108,10 @@ def policy_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
 def level_row(request: HttpRequest) -> HttpResponse:
     """One empty level row for the formset (htmx "Add a level")."""
-    index = int(request.GET.get("index", "0"))
+    try:
+        index = int(request.GET.get("index", "0"))
+    except ValueError:
+        return HttpResponseBadRequest("index must be a whole number")
     form = LevelFormSet(prefix="levels").empty_form
     form.prefix = f"levels-{index}"
     return render(request, "policies/level_row.html", {"level": form})

@@ -102,11 +102,14 @@ class WhatIfView(APIView):
     def post(self, request: Request) -> Response:
         body = WhatIfRequest(data=request.data)
         body.is_valid(raise_exception=True)
-        result = impact.what_if(
-            current_result(),
-            block=body.validated_data["block"],
-            unblock=body.validated_data["unblock"],
-        )
+        try:
+            result = impact.what_if(
+                current_result(),
+                block=body.validated_data["block"],
+                unblock=body.validated_data["unblock"],
+            )
+        except impact.ImpactError as exc:  # a node added since the last recompute
+            raise serializers.ValidationError({"block": str(exc)}) from exc
         return Response(
             {
                 "nodes": [_change(c, "slug") for c in result.nodes],

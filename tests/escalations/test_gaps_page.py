@@ -157,3 +157,25 @@ def test_leadership_is_offered_only_the_team(graph: Any, people: Any) -> None:
     assert 'name="owner"' not in page and 'name="escalation_policy"' not in page
     lead_page = _client(people["lead_a"]).get("/ownership-gaps/").content.decode()
     assert 'name="owner"' in lead_page
+
+
+def test_the_inbox_marks_read_only_what_it_shows(people: Any) -> None:
+    from dependencies.models import Notification
+
+    user = people["leadership"]
+    for n in range(25):
+        Notification.objects.create(
+            recipient=user,
+            channel=Notification.Channel.INBOX,
+            event=Notification.Event.ESCALATION_FIRED,
+            event_key=f"test-{n}",
+            subject=f"Escalation {n}",
+            body="",
+        )
+    client = _client(user)
+    unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    client.get("/escalations/", headers={"HX-Request": "true"})  # a filter change
+    assert unread.count() == 25
+    page = client.get("/escalations/").content.decode()
+    assert "New for you (20)" in page
+    assert unread.count() == 5

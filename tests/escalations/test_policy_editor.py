@@ -86,3 +86,8 @@ def test_who_may_edit(people: Any) -> None:
 def test_add_level_row(people: Any) -> None:
     row = _client(people["admin"]).get("/escalation-policies/level-row/?index=3").content.decode()
     assert 'name="levels-3-after_minutes"' in row
+
+
+def test_add_level_row_with_a_bad_index_is_a_400(people: Any) -> None:
+    response = _client(people["admin"]).get("/escalation-policies/level-row/?index=x")
+    assert response.status_code == 400

@@ -149,3 +149,14 @@ def test_node_api_shows_computed_state(blocked: Any, client_as: Any) -> None:
     body = client_as("member").get("/api/nodes/cap/").json()
     assert (body["state"], body["root_causes"]) == ("blocked", ["ledger"])
     assert body["blocked_since"]
+
+
+def test_whatif_on_a_node_newer_than_the_last_recompute_is_a_400(
+    blocked: Any, client_as: Any
+) -> None:
+    client = client_as("member")
+    assert client.post("/api/whatif/", {"block": ["app"]}, format="json").status_code == 200
+    NodeFactory(slug="brand-new")  # not yet in the computed result
+    response = client.post("/api/whatif/", {"block": ["brand-new"]}, format="json")
+    assert response.status_code == 400, response.content
+    assert "block" in response.json()
