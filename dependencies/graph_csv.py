@@ -88,6 +88,16 @@ def _read(path: Path, columns: list[str], required: set[str], problems: list[str
     if not path.exists():
         problems.append(f"{path}: file not found")
         return []
+    try:
+        return _read_rows(path, columns, required, problems)
+    except UnicodeDecodeError as exc:
+        problems.append(f"{path.name}: not UTF-8 text (byte {exc.start}); save it as UTF-8 CSV")
+        return []
+
+
+def _read_rows(
+    path: Path, columns: list[str], required: set[str], problems: list[str]
+) -> list[dict]:
     with path.open(newline="", encoding="utf-8-sig") as fh:
         reader = csv.DictReader(fh)
         header = reader.fieldnames or []
@@ -128,6 +138,10 @@ def import_graph(directory: Path, *, actor: Any = None, actor_label: str = "") -
         except ValidationError:
             problems.append(f"{where}: slug {slug!r} may hold only letters, digits, - and _")
             continue
+        for column in ("slug", "name", "manual_reason"):
+            limit = Node._meta.get_field(column).max_length
+            if limit and len(row.get(column, "")) > limit:
+                problems.append(f"{where}: {column} is longer than {limit} characters")
         if slug in seen:
             problems.append(f"{where}: slug {slug!r} appears twice")
         seen.add(slug)
@@ -171,6 +185,9 @@ def import_graph(directory: Path, *, actor: Any = None, actor_label: str = "") -
         criticality = row.get("criticality") or Criticality.HARD
         if criticality not in Criticality.values:
             problems.append(f"{where}: criticality {criticality!r} is not hard or soft")
+        group_limit = Edge._meta.get_field("redundancy_group").max_length
+        if group_limit and len(row.get("redundancy_group", "")) > group_limit:
+            problems.append(f"{where}: redundancy_group is longer than {group_limit} characters")
         minimum_text = row.get("min_operational") or "1"
         if not minimum_text.isdigit() or int(minimum_text) < 1:
             problems.append(f"{where}: min_operational {minimum_text!r} must be a whole number ≥ 1")

@@ -68,3 +68,21 @@ def test_missing_file_and_columns(tmp_path: Path) -> None:
     _write(tmp_path, "slug,title\n", "source,target\n")
     with pytest.raises(CommandError, match="missing column"):
         call_command("import_graph", str(tmp_path), stdout=io.StringIO())
+
+
+def test_too_long_values_and_a_non_utf8_file_are_errors_not_tracebacks(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        f"slug,name,kind\n{'s' * 201},App,service\napp,{'N' * 301},service\n",
+        f"source,target,redundancy_group\napp,app2,{'g' * 101}\n",
+    )
+    with pytest.raises(CommandError) as info:
+        call_command("import_graph", str(tmp_path), stdout=io.StringIO())
+    message = str(info.value)
+    assert "nodes.csv row 2: slug is longer than" in message
+    assert "nodes.csv row 3: name is longer than" in message
+    assert "edges.csv row 2: redundancy_group is longer than" in message
+    (tmp_path / "nodes.csv").write_bytes("slug,name,kind\napp,Caf\xe9,service\n".encode("latin-1"))
+    with pytest.raises(CommandError, match="not UTF-8"):
+        call_command("import_graph", str(tmp_path), stdout=io.StringIO())
+    assert not Node.objects.exists()
