@@ -55,6 +55,7 @@ def test_filters(graph: Any, people: Any) -> None:
     client = _client(people["member"])
     only_objectives = client.get("/ownership-gaps/?kind=objective").content.decode()
     assert "Core banking API" not in only_objectives
+    assert "OBJ-1" in only_objectives  # it has no escalation policy: a gap
     no_team = client.get("/ownership-gaps/?missing=team", HTTP_HX_REQUEST="true").content.decode()
     assert "Core banking API" in no_team and "Lending capability" not in no_team
 

@@ -35,7 +35,10 @@ def test_overdue_updates_are_reminded_once_a_day(people: Any) -> None:
     assert "/objectives/OBJ-5/" in mail.outbox[0].body
     with time_machine.travel(START + dt.timedelta(days=9), tick=False):
         assert remind_overdue_updates() == 2  # the next day, again
-    assert objective.pk
+    from dependencies.models import Notification
+
+    assert Notification.objects.filter(recipient=objective.owner).count() == 4
+    assert not Notification.objects.filter(recipient=fresh.owner).exists()
 
 
 def test_green_over_blocked_is_flagged_in_the_api(people: Any, client_as: Any) -> None:

@@ -58,10 +58,13 @@ def test_tick_makes_the_changes_an_incremental_sync_sees() -> None:
             ).json()["issues"]
         }
     assert {r["number"] for r in body["result"]} == changed_numbers
+    reassigned = 0
     for record in body["result"]:
         change = [c for c in changes if c.key == record["number"]]
         if record["sys_id"] in before and any(c.action == "reassigned" for c in change):
             assert int(record["reassignment_count"]) > before[record["sys_id"]][0]
+            reassigned += 1
+    assert reassigned  # the check above ran
     assert jira_keys == {c.key for c in changes if c.source == "jira"}
 
 
@@ -75,12 +78,9 @@ def test_the_demo_story_stays_open_and_keeps_bouncing() -> None:
         store.tick(at=NOW + timedelta(minutes=minute), changes=25)
 
     assert p1.is_open and bounced >= 4
-    assert p1.reassignment_count >= bounced
-    assert all(
-        i.priority not in ("1", "2")
-        for i in store.incidents.ordered()
-        if i.cmdb_ci == lending_ci and not i.pinned
-    )
+    assert p1.reassignment_count > bounced  # it kept bouncing
+    others = [i for i in store.incidents.ordered() if i.cmdb_ci == lending_ci and not i.pinned]
+    assert others and all(i.priority not in ("1", "2") for i in others)
     blocker = store.issue("LEND-1")
     assert blocker is not None and blocker.status == "Blocked"
     assert LENDING_API_CI in blocker.labels

@@ -66,6 +66,8 @@ def test_fields_reference_links_and_dot_walking(servicenow: httpx.Client) -> Non
         },
     )
 
+    assert response.status_code == 200
+    assert len(response.json()["result"]) == 5
     for record in response.json()["result"]:
         assert set(record) == {"number", "assignment_group", "cmdb_ci.name"}
         assert re.fullmatch(r"[0-9a-f]{32}", record["assignment_group"])
@@ -183,6 +185,7 @@ def test_general_encoded_queries(servicenow: httpx.Client, store: SimulatorStore
         ),
         reverse=True,
     )
+    assert response.status_code == 200 and expected
     assert [r["number"] for r in response.json()["result"]] == expected
     by_ci = servicenow.get(
         INCIDENTS,

@@ -83,6 +83,8 @@ def test_unchanged_pages_are_recognised_by_their_fingerprints_alone(
         )
     assert again is not None and again.unchanged == len(quiet_simulator.store.incidents)
     assert _ticket_statements(captured.captured_queries) == []
+    reads = [q for q in captured.captured_queries if "jsonb_array_elements_text" in q["sql"]]
+    assert len(reads) == again.pages  # one fingerprint read a page
 
     # One incident changes at the source: exactly one row is written, by the upsert.
     changed = next(iter(quiet_simulator.store.incidents.by_sys_id()))

@@ -266,6 +266,9 @@ def test_servicenow_oauth_connector_syncs(quiet_simulator: SimulatorServer) -> N
     assert run.outcome == "succeeded", run.error
     assert run.created == _source_count(quiet_simulator)
     assert quiet_simulator.servicenow.oauth_tokens  # the tokens it handed out were used
+    connector.refresh_from_db()
+    assert "cataligent-secret" not in connector.secret_encrypted
+    assert connector.get_secret() == "cataligent-secret"
 
 
 def test_seen_ids_of_a_full_sync() -> None:
