@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from dependencies import impact
 from dependencies.choices import NodeKind
+from dependencies.map_selectors import change_marker
 from dependencies.models import Node
 from dependencies.recompute import current_result
 from dependencies.selectors import MAP_VIEWS, impact_state, map_payload
@@ -46,9 +47,14 @@ class MapView(APIView):
         query = MapQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = {k: v for k, v in query.validated_data.items() if v}
-        version = impact_state().version
-        etag = '"map-{}-{}"'.format(
-            version, "-".join(f"{k}={v}" for k, v in sorted(params.items()))
+        state = impact_state()
+        # Owners, teams and policies change what the map says without a new version: the
+        # audit marker (as the map page's ETag) covers them.
+        etag = '"map-{}-{}-{}-{}"'.format(
+            state.version,
+            state.structure,
+            change_marker(),
+            "-".join(f"{k}={v}" for k, v in sorted(params.items())),
         )
         if request.headers.get("If-None-Match") == etag:
             return Response(status=304, headers={"ETag": etag})

@@ -70,6 +70,23 @@ def test_map_conditional_request(blocked: Any, client_as: Any) -> None:
     assert client.get("/api/map/", HTTP_IF_NONE_MATCH=etag).status_code == 200
 
 
+def test_a_new_owner_is_not_hidden_behind_a_304(blocked: Any, client_as: Any, people: Any) -> None:
+    """Owners change what the map says (ownership gaps) without a new impact version."""
+    from dependencies.services import node_update
+
+    client = client_as("member")
+    etag = client.get("/api/map/")["ETag"]
+    node_update(
+        node=Node.objects.get(slug="ledger"),
+        changes={"owner": people["lead_a"]},
+        actor=people["admin"],
+    )
+    response = client.get("/api/map/", HTTP_IF_NONE_MATCH=etag)
+    assert response.status_code == 200
+    ledger = next(n for n in response.json()["nodes"] if n["slug"] == "ledger")
+    assert ledger["owner"] == "lead_a"
+
+
 def test_map_query_count_is_bounded(blocked: Any, client_as: Any) -> None:
     client = client_as("member")
 
