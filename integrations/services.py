@@ -27,10 +27,9 @@ CONNECTOR_AUDITED = (
     "blocker_labels",
     "options",
 )
+
+
 # A change to any of these can change which tickets block.
-_BLOCKING_FIELDS = {"blocking_priority", "blocker_labels", "status_map", "priority_map"}
-
-
 @transaction.atomic
 def connector_save(
     *,
@@ -60,10 +59,8 @@ def connector_save(
     if webhook_secret is not None:
         audit["webhook_secret"] = (None, "(changed)")
     audit_changes(connector, audit, actor=actor, actor_label=actor_label)
-    if not creating and _BLOCKING_FIELDS & set(changes):
-        # Stored is_blocking was computed with the old settings; the next full sync
-        # recomputes it, and the connector's cursor restarts so that happens now.
-        Connector.objects.filter(pk=connector.pk).update(cursor=None)
+    # Changed mapping settings (status or priority maps, blocking rules) need no reset
+    # here: they are part of the cursor's scope, so the next sync reads everything again.
     return connector
 
 

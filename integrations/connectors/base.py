@@ -363,8 +363,21 @@ class Connector(ABC):
         return self.default_status_map
 
     def scope_parts(self) -> tuple[object, ...]:
-        """What the cursor depends on; when any of it changes, sync starts over."""
-        return (self.kind, self.config.base_url.rstrip("/"), self.config.query)
+        """What the cursor depends on; when any of it changes, sync starts over.
+
+        The mapping settings are part of it: tickets mirrored under other status or
+        priority maps, blocking rules or options must be read and written again."""
+        config = self.config
+        return (
+            self.kind,
+            config.base_url.rstrip("/"),
+            config.query,
+            sorted(config.status_map.items()),
+            sorted(config.priority_map.items()),
+            config.blocking_priority,
+            sorted(config.blocker_labels),
+            sorted((k, str(v)) for k, v in config.options.items()),
+        )
 
     def scope(self) -> str:
         return scope_fingerprint(*self.scope_parts())

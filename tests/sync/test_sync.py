@@ -360,3 +360,22 @@ def test_the_sync_connector_command(quiet_simulator: SimulatorServer) -> None:
     connector.save()
     with pytest.raises(CommandError, match="Sync failed after 0 page"):
         call_command("sync_connector", connector.slug, stdout=StringIO())
+
+
+def test_changed_mapping_settings_make_the_next_sync_read_everything_again(
+    quiet_simulator: SimulatorServer, people: Any
+) -> None:
+    """Mirrored values depend on the maps and blocking rules: a change to them is a change
+    of the cursor's scope, so the next (incremental) sync re-reads and rewrites."""
+    from integrations.services import connector_save
+
+    connector = make_connector(quiet_simulator, blocking_priority=1)
+    first = _sync(connector)
+    blocking_before = Ticket.objects.filter(is_blocking=True).count()
+    connector.refresh_from_db()
+    connector_save(connector=connector, changes={"blocking_priority": 4}, actor=people["admin"])
+    connector.refresh_from_db()
+    again = _sync(connector)
+    assert again.fetched == first.fetched  # everything read again, not the overlap only
+    assert again.updated > 0
+    assert Ticket.objects.filter(is_blocking=True).count() > blocking_before
