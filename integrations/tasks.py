@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from celery import shared_task
+from django.utils import timezone
 
 from integrations.models import Connector
 from integrations.sync import connectors_due, interrupted_runs_reconcile, sync_connector
@@ -33,6 +34,9 @@ def schedule_syncs() -> dict[str, Any]:
     interrupted = interrupted_runs_reconcile()
     queued = []
     for connector in connectors_due():
+        # Counted as attempted from now: until a worker takes the task, the next beats
+        # must not queue the same connector again (the duplicates would sync back to back).
+        Connector.objects.filter(pk=connector.pk).update(last_attempt_at=timezone.now())
         sync_connector_task.delay(connector.pk)
         queued.append(connector.slug)
     return {"queued": queued, "interrupted": interrupted}

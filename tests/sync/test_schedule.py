@@ -65,3 +65,16 @@ def test_an_unreadable_secret_fails_the_run_clearly(settings) -> None:  # type: 
     run = sync_connector(connector=connector)
     assert run is not None and run.outcome == "failed"
     assert "cannot be decrypted" in run.error and "will not pass on its own" in run.error
+
+
+def test_a_queued_connector_is_not_queued_again_before_a_worker_takes_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from integrations import tasks
+
+    ConnectorFactory(slug="waiting", poll_interval=300)
+    queued: list[int] = []
+    monkeypatch.setattr(tasks.sync_connector_task, "delay", lambda pk, **kw: queued.append(pk))
+    assert tasks.schedule_syncs()["queued"] == ["waiting"]
+    assert tasks.schedule_syncs()["queued"] == []  # the next beat, no worker yet
+    assert len(queued) == 1
