@@ -10,9 +10,17 @@ from django.db import transaction
 from cataligent.audit import audit_changes, audit_created, audit_deleted
 from dependencies.models import Node
 from dependencies.recompute import impact_changed
-from objectives.models import Objective, Requirement, StatusUpdate
+from objectives.models import DeclaredStatus, Objective, Rag, Requirement, StatusUpdate
 
 OBJECTIVE_AUDITED_FIELDS = ("owner", "team", "escalation_policy")
+
+# What an owner's update declares: the latest update's RAG is the objective's
+# declared status until the owner sets another one.
+DECLARED_BY_RAG = {
+    Rag.GREEN: DeclaredStatus.ON_TRACK,
+    Rag.AMBER: DeclaredStatus.AT_RISK,
+    Rag.RED: DeclaredStatus.OFF_TRACK,
+}
 
 # One requirement as the services take it: (node, "hard" | "soft").
 RequirementSpec = tuple[Node, str]
@@ -145,7 +153,26 @@ def status_update_create(
     )
     update.full_clean()
     update.save()
+    _declare_from_update(update, actor=actor)
     return update
+
+
+def _declare_from_update(update: StatusUpdate, *, actor: Any) -> None:
+    """Make the update's RAG the objective's declared status (audited).
+
+    A green update on an objective its owner declared done leaves it done: green
+    says nothing is wrong, not that the work restarted.
+    """
+    objective = update.objective
+    declared = DECLARED_BY_RAG[Rag(update.rag)]
+    if objective.declared_status == declared or (
+        declared == DeclaredStatus.ON_TRACK and objective.declared_status == DeclaredStatus.DONE
+    ):
+        return
+    before = objective.declared_status
+    objective.declared_status = declared
+    objective.save(update_fields=["declared_status", "updated_at"])
+    audit_changes(objective, {"declared_status": (before, declared.value)}, actor=actor)
 
 
 @transaction.atomic

@@ -46,3 +46,36 @@ def test_others_cannot_post_and_bad_input_is_shown(people: Any) -> None:
     assert bad.status_code == 200
     assert "purple" in bad.content.decode() or "valid choice" in bad.content.decode()
     assert not StatusUpdate.objects.exists()
+
+
+def test_the_latest_update_becomes_the_declared_status(people: Any) -> None:
+    """A red update clears the green-red mismatch honestly: the owner now says off track."""
+    objective = ObjectiveFactory(
+        key="OBJ-1", owner=people["lead_a"], team=people["team_a"], declared_status="on_track"
+    )
+    Objective.objects.filter(pk=objective.pk).update(state="blocked")
+    client = _client(people["lead_a"])
+    assert "mismatch" in client.get("/objectives/").content.decode()
+
+    client.post("/objectives/OBJ-1/updates/", {"rag": "red", "summary": "Blocked on the API"})
+    objective.refresh_from_db()
+    assert objective.declared_status == "off_track"
+    page = client.get("/objectives/OBJ-1/").content.decode()
+    assert "Off track" in page
+    assert "Reported green while the graph says blocked" not in page
+    assert "mismatch" not in client.get("/objectives/").content.decode()
+    history = client.get("/api/objectives/OBJ-1/history/").json()
+    assert any(e["field"] == "declared_status" for e in history["results"]), history
+
+    client.post("/objectives/OBJ-1/updates/", {"rag": "amber", "summary": "A team is on it"})
+    objective.refresh_from_db()
+    assert objective.declared_status == "at_risk"
+
+
+def test_a_green_update_leaves_a_done_objective_done(people: Any) -> None:
+    objective = ObjectiveFactory(
+        key="OBJ-2", owner=people["lead_a"], team=people["team_a"], declared_status="done"
+    )
+    _client(people["lead_a"]).post("/objectives/OBJ-2/updates/", {"rag": "green", "summary": "ok"})
+    objective.refresh_from_db()
+    assert objective.declared_status == "done"
