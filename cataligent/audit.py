@@ -8,11 +8,15 @@ Services call these with the actor they were given; a command or task passes
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
+from cataligent.history_text import history_sentence
 from cataligent.models import AuditEntry
 
 
@@ -76,3 +80,47 @@ def history_for(obj: models.Model) -> models.QuerySet[AuditEntry]:
     return AuditEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(obj), object_id=str(obj.pk)
     ).select_related("actor")
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    """One audit entry as the pages show it: when, who (by name) and what, as a sentence."""
+
+    at: datetime
+    who: str
+    what: str
+
+
+def display_name(user: Any) -> str:
+    """A person as people know them: their full name, else their username."""
+    return (user.get_full_name() or user.get_username()).strip()
+
+
+def history_lines(obj: models.Model, *, limit: int = 50) -> list[HistoryLine]:
+    """The latest `limit` changes of `obj` as sentences, with two queries in all."""
+    entries = list(history_for(obj)[:limit])
+    usernames: set[str] = set()
+    for entry in entries:
+        if entry.field in ("owner", "lead", "members"):
+            for value in (entry.old_value, entry.new_value):
+                values = value if isinstance(value, list) else [value]
+                usernames.update(str(v) for v in values if v)
+    user_model = get_user_model()
+    names = {
+        user.get_username(): display_name(user)
+        for user in user_model.objects.filter(**{f"{user_model.USERNAME_FIELD}__in": usernames})
+    }
+    return [
+        HistoryLine(
+            at=entry.at,
+            who=display_name(entry.actor) if entry.actor is not None else entry.actor_display,
+            what=history_sentence(
+                action=entry.action,
+                field=entry.field,
+                old=entry.old_value,
+                new=entry.new_value,
+                names=names,
+            ),
+        )
+        for entry in entries
+    ]

@@ -24,7 +24,7 @@ from django.db.models import Count, Max, Q, QuerySet
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 
-from cataligent.audit import history_for
+from cataligent.audit import history_lines
 from cataligent.models import AuditEntry, Team
 from dependencies import impact
 from dependencies.choices import NodeKind, State
@@ -1104,7 +1104,7 @@ def node_panel(node: Node, *, now: dt.datetime | None = None) -> dict[str, Any]:
         "tickets": _tickets(TicketLink.objects.filter(node=node)),
         "blocking_ticket_count": blocking,
         "transitions": list(StateTransition.objects.filter(node=node)[:20]),
-        "history": list(history_for(node)[:20]),
+        "history": history_lines(node, limit=20),
         "weeks_blocked": weeks_since(node.blocked_since, now),
     }
 
@@ -1131,7 +1131,7 @@ def objective_panel(objective: Objective, *, now: dt.datetime | None = None) -> 
         "escalation": escalation_due(levels, objective.blocked_since, now),
         "tickets": _tickets(TicketLink.objects.filter(objective=objective)),
         "transitions": list(StateTransition.objects.filter(objective=objective)[:20]),
-        "history": list(history_for(objective)[:20]),
+        "history": history_lines(objective, limit=20),
         "weeks_blocked": weeks,
         "value_lost": (objective.value_at_stake * weeks).quantize(Decimal(1)),
         "declared_mismatch": declared_mismatch(objective.declared_status, objective.state),

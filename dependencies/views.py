@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cataligent.audit import history_for
+from cataligent.audit import history_lines
 from cataligent.pages import ObjectDetailPage, ObjectListPage
 from dependencies.filtersets import NodeFilterSet
 from dependencies.models import Node
@@ -37,5 +37,5 @@ class NodeDetailPage(ObjectDetailPage):
             "source__name"
         )
         context["required_by"] = node.required_by.select_related("objective")
-        context["history"] = history_for(node)[:50]
+        context["history"] = history_lines(node)
         return context

@@ -195,6 +195,11 @@ class KeyResult(models.Model):
         done = (self.current_value - self.start_value) / span
         return float(min(max(done, Decimal(0)), Decimal(1)))
 
+    @property
+    def progress_pct(self) -> int:
+        """Progress as a whole percentage, for people (a drop from 50 to 30 toward 0 is 40 %)."""
+        return round(self.progress * 100)
+
 
 class Rag(models.TextChoices):
     GREEN = "green", "Green"

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
-from cataligent.audit import history_for
+from cataligent.audit import history_lines
 from cataligent.pages import ObjectDetailPage, ObjectListPage
 from cataligent.permissions import Action, can, check
 from objectives.filtersets import ObjectiveFilterSet
@@ -50,7 +50,7 @@ class ObjectiveDetailPage(ObjectDetailPage):
         context = super().get_context_data(**kwargs)
         objective = self.object
         context["status_updates"] = objective.status_updates.select_related("author")[:10]
-        context["history"] = history_for(objective)[:50]
+        context["history"] = history_lines(objective)
         context["may_post_update"] = can(
             self.request.user, Action.CREATE, model=StatusUpdate, data={"objective": objective}
         )

@@ -169,3 +169,41 @@ def test_a_link_rule_saved_in_the_admin_is_checked_applied_and_audited(
     assert response.status_code == 302, response.content.decode()[:2000]
     assert ticket.links.get().node == node
     assert AuditEntry.objects.filter(actor=people["admin"]).exists()
+
+
+def test_history_reads_as_sentences_with_names(people: dict[str, Any]) -> None:
+    from dependencies.services import node_update
+    from tests.factories import UserFactory
+
+    sara = UserFactory(username="sara", first_name="Sara", last_name="Lind")
+    noah = UserFactory(username="noah", first_name="Noah", last_name="Berg")
+    node = NodeFactory(team=people["team_a"], name="Card processor")
+    node_update(node=node, changes={"owner": noah}, actor=sara)
+    node_update(node=node, changes={"manual_state": "blocked"}, actor=sara)
+    client = _client(people["member"])
+    for url in (f"/nodes/{node.slug}/", f"/map/nodes/{node.slug}/"):
+        page = client.get(url).content.decode()
+        assert "<strong>Sara Lind</strong> set the owner to Noah Berg" in page, url
+        assert "set the state by hand to blocked" in page, url
+        assert "{&#x27;" not in page and "{'" not in page  # no Python dicts
+
+
+def test_key_result_shows_its_start_target_and_unit(people: dict[str, Any]) -> None:
+    """ "30 of 0.05 hours" read as 600 times the target; it is 40 % of the way from 50 to 0.05."""
+    from decimal import Decimal
+
+    from objectives.models import KeyResult
+
+    objective = ObjectiveFactory(key="OBJ-8", team=people["team_a"])
+    KeyResult.objects.create(
+        objective=objective,
+        title="Time to decision",
+        start_value=Decimal("50"),
+        target_value=Decimal("0.05"),
+        current_value=Decimal("30"),
+        unit="hours",
+    )
+    page = _client(people["member"]).get("/objectives/OBJ-8/").content.decode()
+    assert "<strong>30 hours</strong>" in page
+    assert "from 50 toward 0.05 hours" in page
+    assert 'value="40"' in page and "40 %" in page
