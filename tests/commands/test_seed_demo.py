@@ -40,6 +40,12 @@ def test_seed_demo_tells_the_story_and_is_idempotent() -> None:
     assert lending.state == "blocked"  # recomputed by the seed
     blocked_for = timezone.now() - lending.blocked_since
     assert dt.timedelta(days=17) < blocked_for < dt.timedelta(days=19)
+    # The state history says the same as blocked-since, not "became blocked today".
+    became_blocked = lending.transitions.filter(to_state="blocked").latest("at")
+    assert became_blocked.at == lending.blocked_since
+    assert integration.transitions.filter(to_state="blocked").latest("at").at == (
+        integration.blocked_since
+    )
     needed_by = {e.source.slug for e in integration.dependent_edges.all()}
     assert {"mobile-loan-origination", "credit-decisioning"} <= needed_by
 

@@ -17,7 +17,13 @@ from django.utils import timezone
 from cataligent import demo_story as story
 from cataligent.models import Team
 from cataligent.services import team_save
-from dependencies.models import EscalationLevel, EscalationPolicy, ImpactState, Node
+from dependencies.models import (
+    EscalationLevel,
+    EscalationPolicy,
+    ImpactState,
+    Node,
+    StateTransition,
+)
 from dependencies.recompute import impact_recompute
 from dependencies.services import edge_ensure, escalation_policy_save, node_upsert
 from integrations.models import Connector, LinkRule
@@ -49,10 +55,14 @@ class Command(BaseCommand):
         impact_recompute(force=True, reason="command seed_demo")
         began = timezone.now() - dt.timedelta(days=story.BLOCKED_FOR_DAYS)
         just_seen = timezone.now() - dt.timedelta(hours=1)
-        for model in (Node, Objective):
-            model.objects.filter(state="blocked", blocked_since__gt=just_seen).update(
-                blocked_since=began
-            )
+        for model, item in ((Node, "node"), (Objective, "objective")):
+            just_blocked = model.objects.filter(state="blocked", blocked_since__gt=just_seen)
+            # The state history tells the same story as blocked-since: these items
+            # became blocked when the blockage began, not when the seed first looked.
+            StateTransition.objects.filter(
+                **{f"{item}__in": just_blocked.values("pk")}, to_state="blocked", at__gt=just_seen
+            ).update(at=began)
+            just_blocked.update(blocked_since=began)
         # The next recompute reads blocked-since back from the database.
         ImpactState.objects.filter(pk=1).update(structure=F("structure") + 1)
 
