@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from django.apps import apps
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 
@@ -32,6 +32,7 @@ from dependencies.models import Edge, EscalationLevel, ImpactState, Node, StateT
 from dependencies.recompute import current_result
 from integrations.models import ACTIVE_CATEGORIES, Connector, Ticket, TicketLink
 from objectives.models import DeclaredStatus, Objective, Period, Requirement
+from objectives.selectors import update_due_at, update_overview
 
 # Drawing more than this many items at once makes a map unreadable (and slow); beyond it
 # the map is grouped by team and the user expands the groups they care about.
@@ -914,25 +915,6 @@ def bottleneck_rows(
 # --- Dashboard -----------------------------------------------------------------------------
 
 
-def overdue_objectives(now: dt.datetime) -> list[dict[str, Any]]:
-    """Objectives not done whose last structured update is older than their cadence (or that
-    never had one once a cadence has passed since they were created) — DESIGN §2."""
-    rows = (
-        Objective.objects.exclude(declared_status=DeclaredStatus.DONE)
-        .annotate(last_update=Max("status_updates__created_at"))
-        .values("key", "title", "update_cadence_days", "last_update", "created_at")
-    )
-    overdue = []
-    for row in rows:
-        due = (row["last_update"] or row["created_at"]) + dt.timedelta(
-            days=row["update_cadence_days"]
-        )
-        if due < now:
-            overdue.append(row | {"due": due})
-    overdue.sort(key=lambda r: r["due"])
-    return overdue
-
-
 def dashboard_summary(now: dt.datetime | None = None) -> dict[str, Any]:
     now = now or timezone.now()
     state = impact_state()
@@ -991,7 +973,8 @@ def dashboard_summary(now: dt.datetime | None = None) -> dict[str, Any]:
             "poll_interval",
         )
     ]
-    overdue = overdue_objectives(now)
+    updates = update_overview(now=now)
+    overdue = updates["overdue"]
     return {
         "escalations": open_escalations(),
         "state": state,
@@ -1004,8 +987,17 @@ def dashboard_summary(now: dt.datetime | None = None) -> dict[str, Any]:
         "longest_objectives": longest_objectives,
         "longest_nodes": longest_nodes,
         "gaps": gaps,
-        "overdue": overdue[:5],
+        "overdue": [
+            {
+                "key": o.key,
+                "title": o.title,
+                "due": update_due_at(o),
+                "cadence": o.update_cadence_days,
+            }
+            for o in overdue[:5]
+        ],
         "overdue_count": len(overdue),
+        "never_updated": updates["never_updated"],
         "connectors": connectors,
         "connector_health": Counter(c["health"] for c in connectors),
         "bottleneck": _top_bottleneck(state.bottlenecks),

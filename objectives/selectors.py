@@ -31,13 +31,35 @@ def objectives_update_overdue(*, now: dt.datetime | None = None) -> list[Objecti
     return [o for o in queryset.select_related("owner") if is_update_overdue(o, now=now)]
 
 
-def is_update_overdue(objective: Objective, *, now: dt.datetime | None = None) -> bool:
-    now = now or timezone.now()
+def update_due_at(objective: Objective) -> dt.datetime | None:
+    """When the owner's next structured update is due: one cadence after the latest
+    update, or after creation when there has been none (DESIGN §2). Done objectives owe none.
+
+    Reads `latest_update_at` from `with_latest_update`.
+    """
     if objective.declared_status == "done":
-        return False
-    last = getattr(objective, "latest_update_at", None)
-    reference = last or objective.created_at
-    return bool(reference and reference < now - dt.timedelta(days=objective.update_cadence_days))
+        return None
+    reference = getattr(objective, "latest_update_at", None) or objective.created_at
+    if reference is None:
+        return None
+    return reference + dt.timedelta(days=objective.update_cadence_days)
+
+
+def is_update_overdue(objective: Objective, *, now: dt.datetime | None = None) -> bool:
+    due = update_due_at(objective)
+    return due is not None and due < (now or timezone.now())
+
+
+def update_overview(*, now: dt.datetime | None = None) -> dict[str, object]:
+    """The dashboard's status-update figures: the overdue objectives, soonest due first,
+    and how many open objectives have had no update at all yet."""
+    objectives = list(with_latest_update(Objective.objects.exclude(declared_status="done")))
+    overdue = [o for o in objectives if is_update_overdue(o, now=now)]
+    overdue.sort(key=lambda o: update_due_at(o) or o.created_at)
+    return {
+        "overdue": overdue,
+        "never_updated": sum(1 for o in objectives if o.latest_update_at is None),
+    }
 
 
 def contradicts_graph(objective: Objective) -> bool:

@@ -384,6 +384,29 @@ def test_dashboard(people: dict[str, Any], lending: Any) -> None:
     assert "No ITSM connector is configured yet" not in body  # the ticket's connector exists
     assert "never synced" in body
     assert "Core banking ↔ lending app API integration" in body  # blocked longest
+    # OBJ-1 has never had a status update: the page must not claim every objective has one.
+    assert "Every objective has a status update within its cadence" not in body
+    assert "1 objective has had no status update yet" in body
+
+
+def test_dashboard_lists_overdue_updates_by_the_objectives_rule(
+    people: dict[str, Any], lending: Any
+) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from objectives.models import Objective, StatusUpdate
+
+    objective = Objective.objects.get(key="OBJ-1")
+    Objective.objects.filter(pk=objective.pk).update(
+        created_at=timezone.now() - dt.timedelta(days=30)
+    )
+    body = _client(people["leadership"]).get("/dashboard/").content.decode()
+    assert "OBJ-1" in body.split("Status updates overdue</h2>")[1]
+    StatusUpdate.objects.create(objective=objective, rag="red", summary="Blocked on the API")
+    body = _client(people["leadership"]).get("/dashboard/").content.decode()
+    assert "Every objective has a status update within its cadence" in body
 
 
 def test_whatif_page(people: dict[str, Any], lending: Any) -> None:
