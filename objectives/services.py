@@ -153,6 +153,10 @@ def status_update_create(
     )
     update.full_clean()
     update.save()
+    # In the history too (and the pages' caches follow the audit log).
+    audit_changes(
+        objective, {"status_update": (None, f"{update.rag}: {update.summary[:200]}")}, actor=actor
+    )
     _declare_from_update(update, actor=actor)
     return update
 

@@ -396,7 +396,8 @@ def test_dashboard_lists_overdue_updates_by_the_objectives_rule(
 
     from django.utils import timezone
 
-    from objectives.models import Objective, StatusUpdate
+    from objectives.models import Objective
+    from objectives.services import status_update_create
 
     objective = Objective.objects.get(key="OBJ-1")
     Objective.objects.filter(pk=objective.pk).update(
@@ -404,7 +405,9 @@ def test_dashboard_lists_overdue_updates_by_the_objectives_rule(
     )
     body = _client(people["leadership"]).get("/dashboard/").content.decode()
     assert "OBJ-1" in body.split("Status updates overdue</h2>")[1]
-    StatusUpdate.objects.create(objective=objective, rag="red", summary="Blocked on the API")
+    status_update_create(
+        objective=objective, actor=people["lead_a"], rag="red", summary="Blocked on the API"
+    )
     body = _client(people["leadership"]).get("/dashboard/").content.decode()
     assert "Every objective has a status update within its cadence" in body
 
