@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from django.apps import apps
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, Q, QuerySet, Value, When
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 
@@ -1032,8 +1032,12 @@ def _top_bottleneck(ranking: list[dict[str, Any]]) -> dict[str, Any] | None:
 
 
 def _tickets(links: QuerySet[TicketLink]) -> list[Ticket]:
+    # Blocking first, then the rest of the active ones, then the latest of the others.
+    active_first = Case(
+        When(ticket__status_category__in=ACTIVE_CATEGORIES, then=Value(0)), default=Value(1)
+    )
     rows = links.select_related("ticket__connector").order_by(
-        "-ticket__is_blocking", "ticket__status_category", "-ticket__updated_at"
+        "-ticket__is_blocking", active_first, "-ticket__updated_at", "ticket_id"
     )
     tickets = []
     for link in rows[:50]:
@@ -1087,7 +1091,8 @@ def node_panel(node: Node, *, now: dt.datetime | None = None) -> dict[str, Any]:
     return {
         "kind": "node",
         "item": node,
-        "root_causes": _named(node.root_causes),
+        # "Blocked by" lists what lies beneath; its own tickets or override are told apart.
+        "root_causes": _named(s for s in node.root_causes if s != node.slug),
         "depends_on": depends_on,
         "needed_by": needed_by,
         "required_by": required_by,

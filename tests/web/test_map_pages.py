@@ -250,6 +250,44 @@ def test_side_panel_for_a_node(people: dict[str, Any], lending: Any) -> None:
     assert "<html" not in explain
 
 
+def test_blocked_by_never_lists_the_item_itself(people: dict[str, Any], lending: Any) -> None:
+    client = _client(people["leadership"])
+    panel = client.get("/map/nodes/api/", HTTP_HX_REQUEST="true").content.decode()
+    explain = client.get("/map/nodes/api/?part=explain").content.decode()
+    assert "Blocked by</h3>" not in panel  # nothing beneath it; "Why this state" says why
+    blocked_by = explain.split("Blocked by</h2>", 1)[1].split("</section>", 1)[0]
+    assert "/nodes/api/" not in blocked_by
+    assert "Nothing beneath it: its own manual state makes it blocked." in explain
+    # Beneath a self-caused blocker, the capability still names it.
+    assert "Core banking ↔ lending app API integration" in (
+        client.get("/map/nodes/cap/?part=explain").content.decode()
+    )
+
+
+def test_tickets_list_the_active_ones_first(people: dict[str, Any], lending: Any) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    link_ticket(
+        lending["nodes"]["api"],
+        key="INC0000001",
+        status_category="closed",
+        is_blocking=False,
+        updated_at=now,
+    )
+    link_ticket(
+        lending["nodes"]["api"],
+        key="INC0000002",
+        status_category="in_progress",
+        is_blocking=False,
+        updated_at=now - dt.timedelta(days=30),
+    )
+    body = _client(people["member"]).get("/map/nodes/api/?part=explain").content.decode()
+    assert body.index("INC0000002") < body.index("INC0000001")  # active before a newer closed
+
+
 def test_side_panel_for_an_objective(people: dict[str, Any], lending: Any) -> None:
     body = (
         _client(people["member"]).get("/map/objectives/OBJ-1/", HTTP_HX_REQUEST="true").content
