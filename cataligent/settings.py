@@ -82,6 +82,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "cataligent.context_processors.roles",
             ],
+            "builtins": ["cataligent.templatetags.money"],
         },
     },
 ]
@@ -255,6 +256,12 @@ CELERY_BEAT_SCHEDULE = {
 # Outbound calls to loopback and private networks are refused unless allowed
 # (the demo and the tests talk to a simulator on 127.0.0.1).
 CONNECTOR_ALLOW_PRIVATE_NETWORKS = env_bool("CONNECTOR_ALLOW_PRIVATE_NETWORKS", False)
+
+# --- Money -----------------------------------------------------------------------
+# The one currency of every value at stake, at risk or lost (ISO 4217 code).
+CURRENCY = (env_str("CURRENCY", "USD") or "USD").upper()
+if len(CURRENCY) != 3 or not CURRENCY.isalpha():
+    raise ImproperlyConfigured(f"CURRENCY must be an ISO 4217 code such as USD, not {CURRENCY!r}.")
 
 # --- Escalations -----------------------------------------------------------------
 # An item blocked with no escalation policy goes to leadership after this long.

@@ -390,7 +390,13 @@
     }
     var risk = document.getElementById("map-risk");
     if (risk && payload.value_at_risk !== undefined) {
-      risk.textContent = Math.round(Number(payload.value_at_risk)).toLocaleString("en-US");
+      // The same format as the pages' `money` filter (cataligent/money.py).
+      risk.textContent = new Intl.NumberFormat("en-US", {
+        style: "currency",
+        currency: risk.dataset.currency || "USD",
+        minimumFractionDigits: 0,
+        maximumFractionDigits: 0,
+      }).format(Math.round(Number(payload.value_at_risk)));
     }
   }
 

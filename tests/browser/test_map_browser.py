@@ -150,7 +150,7 @@ def test_what_if_shows_the_objectives_that_would_break(demo: Any, page: Any) -> 
     assert keys == ["OBJ-2"]  # OBJ-11 is blocked already
     assert "whatif-hit" in node_data(page, "o:OBJ-2")["classes"]
     assert "whatif-hit" not in node_data(page, "o:OBJ-3")["classes"]
-    assert "+60,000" in result.inner_text()
+    assert "+$60,000" in result.inner_text()
     save_artifact(page, "map-whatif.png")
 
 

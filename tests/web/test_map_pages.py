@@ -417,7 +417,7 @@ def test_blocked_table_csv_guards_against_formulas(people: dict[str, Any], lendi
 
 def test_dashboard(people: dict[str, Any], lending: Any) -> None:
     body = _client(people["leadership"]).get("/dashboard/").content.decode()
-    assert "Value at risk now" in body and "1,000" in body
+    assert "Value at risk now" in body and "$1,000" in body
     assert "Open escalations" in body  # counted where recorded, "not tracked yet" elsewhere
     assert "No ITSM connector is configured yet" not in body  # the ticket's connector exists
     assert "never synced" in body
@@ -453,7 +453,7 @@ def test_dashboard_lists_overdue_updates_by_the_objectives_rule(
 def test_whatif_page(people: dict[str, Any], lending: Any) -> None:
     client = _client(people["member"])
     fixed = client.get("/whatif/?unblock=api").content.decode()
-    assert "OBJ-1" in fixed and "-1,000" in fixed
+    assert "OBJ-1" in fixed and "-$1,000" in fixed
     failed = client.get("/whatif/?block=ledger", HTTP_HX_REQUEST="true").content.decode()
     assert "No objective would change state" in failed  # already blocked
     assert "No such node: ghost." in client.get("/whatif/?block=ghost").content.decode()
