@@ -15,6 +15,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
@@ -514,6 +515,9 @@ class WhatIfPage(LeadershipPage):
             block, unblock = [], []
             context["error"] = "Name nodes by their slugs, like core-banking-lending-api."
         context.update(block_text=", ".join(block), unblock_text=", ".join(unblock))
+        context.update(_whatif_picker(request, block=block, unblock=unblock))
+        if request.GET.get("part") == "picker":
+            return render(request, "map/_whatif_picker.html", context)
         if (block or unblock) and "error" not in context:
             known = set(
                 Node.objects.filter(slug__in=[*block, *unblock]).values_list("slug", flat=True)
@@ -531,6 +535,47 @@ class WhatIfPage(LeadershipPage):
                     context["error"] = str(exc)
         template = "map/_whatif.html" if _is_htmx(request) else self.template_name
         return render(request, template, context)
+
+
+PICKER_MATCHES = 20
+
+
+def _whatif_picker(request: HttpRequest, *, block: list[str], unblock: list[str]) -> dict[str, Any]:
+    """The what-if page's picker: what is picked (by name, each with a link that drops it)
+    and the nodes whose name or slug matches the search, so nobody has to type slugs."""
+    chosen = {
+        n["slug"]: n
+        for n in Node.objects.filter(slug__in=[*block, *unblock]).values("slug", "name")
+    }
+
+    def without(slug: str) -> str:
+        query = request.GET.copy()
+        query.setlist("block", [s for s in block if s != slug])
+        query.setlist("unblock", [s for s in unblock if s != slug])
+        query.pop("part", None)
+        return f"?{query.urlencode()}"
+
+    def picks(slugs: list[str]) -> list[dict[str, str]]:
+        return [
+            {"slug": s, "name": chosen.get(s, {}).get("name", s), "drop_url": without(s)}
+            for s in slugs
+        ]
+
+    q = request.GET.get("q", "").replace("\x00", "").strip()[:100]
+    matches: list[dict[str, Any]] = []
+    if q:
+        matches = list(
+            Node.objects.filter(Q(name__icontains=q) | Q(slug__icontains=q))
+            .exclude(slug__in=[*block, *unblock])
+            .order_by("-state", "name")
+            .values("slug", "name", "kind", "state", "intrinsic_state")[:PICKER_MATCHES]
+        )
+    return {
+        "q": q,
+        "matches": matches,
+        "picked_block": picks(block),
+        "picked_unblock": picks(unblock),
+    }
 
 
 class SinglePointsOfFailurePage(LeadershipPage):

@@ -520,14 +520,14 @@
       clearWhatIfResult();
     }
     updateWhatIfButtons();
-    announce(on ? "What-if: pick the dependencies that fail, then Show what would break." : "What-if off.");
+    announce(on ? "What-if: pick dependencies that fail, or root causes that get fixed, then Show what would change." : "What-if off.");
   }
 
   function updateWhatIfButtons() {
     buttons["whatif-run"].disabled = !whatIf || picked.size === 0;
     buttons["whatif-run"].textContent = picked.size
-      ? "Show what would break (" + picked.size + ")"
-      : "Show what would break";
+      ? "Show what would change (" + picked.size + ")"
+      : "Show what would change";
     buttons["whatif-clear"].hidden = !whatIf;
   }
 
@@ -540,7 +540,8 @@
     else picked.add(node.id());
     clearWhatIfResult();
     updateWhatIfButtons();
-    announce((picked.has(node.id()) ? "Picked " : "Unpicked ") + node.data("name") + ".");
+    var how = node.data("root") ? " (a root cause: what if it were fixed)" : " (what if it failed)";
+    announce((picked.has(node.id()) ? "Picked " + node.data("name") + how : "Unpicked " + node.data("name")) + ".");
   }
 
   function csrfToken() {
@@ -552,10 +553,15 @@
   }
 
   function runWhatIf() {
-    var block = Array.from(picked).map(function (id) {
-      return cy.getElementById(id).data("slug");
+    // A picked root cause is asked "what if it were fixed?", anything else "what if it failed?":
+    // failing what is already blocked changes nothing.
+    var block = [];
+    var unblock = [];
+    picked.forEach(function (id) {
+      var node = cy.getElementById(id);
+      (node.data("root") ? unblock : block).push(node.data("slug"));
     });
-    if (!block.length) return;
+    if (!block.length && !unblock.length) return;
     fetch(cfg.whatifApi, {
       method: "POST",
       credentials: "same-origin",
@@ -564,7 +570,7 @@
         Accept: "application/json",
         "X-CSRFToken": csrfToken(),
       },
-      body: JSON.stringify({ block: block }),
+      body: JSON.stringify({ block: block, unblock: unblock }),
     })
       .then(function (response) {
         return response.json().then(function (body) {
@@ -578,7 +584,9 @@
         }
         lastWhatIf = answer.body;
         restoreMarks();
-        var query = block.map(function (slug) { return "block=" + encodeURIComponent(slug); });
+        var query = block
+          .map(function (slug) { return "block=" + encodeURIComponent(slug); })
+          .concat(unblock.map(function (slug) { return "unblock=" + encodeURIComponent(slug); }));
         panelUrl = cfg.whatifPage + "?" + query.join("&");
         window.htmx.ajax("GET", panelUrl, { target: "#panel", swap: "innerHTML" });
       });

@@ -154,6 +154,24 @@ def test_what_if_shows_the_objectives_that_would_break(demo: Any, page: Any) -> 
     save_artifact(page, "map-whatif.png")
 
 
+def test_what_if_on_a_root_cause_asks_what_if_it_were_fixed(demo: Any, page: Any) -> None:
+    """Failing what is already blocked changes nothing; picking a root cause means "fixed"."""
+    sign_in(page, demo.url, "leader")
+    wait_for_map(page)
+    page.click("[data-action=whatif]")
+    click_node(page, "n:core-banking-lending-api")
+    page.click("[data-action=whatif-run]")
+    result = page.locator("#panel .whatif")
+    result.wait_for()
+    text = " ".join(result.inner_text().split())
+    assert "fixed" in text, text
+    assert "would change by -$" in text, text  # the lending launch's value stops being at risk
+    keys = result.locator(".whatif-objectives li").evaluate_all(
+        "items => items.map(li => li.dataset.key)"
+    )
+    assert "OBJ-1" in keys
+
+
 def test_a_team_lead_sees_edit_controls_only_on_their_own_teams_items(demo: Any, page: Any) -> None:
     sign_in(page, demo.url, "lead")
     # Their own team's capability: the state override form.

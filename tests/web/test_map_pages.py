@@ -460,6 +460,24 @@ def test_whatif_page(people: dict[str, Any], lending: Any) -> None:
     assert "Cannot both" in client.get("/whatif/?block=api&unblock=api").content.decode()
 
 
+def test_whatif_picker_finds_nodes_by_name(people: dict[str, Any], lending: Any) -> None:
+    """Nobody has to type slugs: search by name, pick, and the result follows."""
+    client = _client(people["member"])
+    found = client.get("/whatif/?q=core+banking").content.decode()
+    # The blocked root cause is offered as a fix; a healthy node as a failure.
+    assert 'name="unblock" value="api"' in found
+    assert 'name="block" value="ledger"' not in found  # "Core ledger" does not match
+    ledger = client.get("/whatif/?q=ledger&unblock=api").content.decode()
+    assert 'name="block" value="ledger"' in ledger
+    assert 'type="hidden" name="unblock" value="api"' in ledger  # the pick is kept
+    assert "Core banking ↔ lending app API integration</strong> is fixed" in ledger
+    assert "-$1,000" in ledger
+    fragment = client.get("/whatif/?part=picker&q=lend", HTTP_HX_REQUEST="true").content.decode()
+    assert fragment.startswith('<div id="whatif-picker"') and "<html" not in fragment
+    assert "No dependency or capability matches" in client.get("/whatif/?q=zzz").content.decode()
+    assert client.get("/whatif/?q=%00").status_code == 200
+
+
 def test_single_points_of_failure_page(people: dict[str, Any], lending: Any) -> None:
     Node.objects.filter(slug="api").update(manual_state="")
     impact_recompute(force=True)
