@@ -407,6 +407,25 @@ def test_bottlenecks(people: dict[str, Any], lending: Any) -> None:
     assert rows[0]["value_at_risk_per_week"] == "1000.00"
 
 
+def test_the_map_csv_button_downloads_csv_for_the_same_filters(
+    people: dict[str, Any], lending: Any
+) -> None:
+    """It linked to /map/table/?%7B%7Dformat=csv on first load and returned HTML."""
+    import re
+
+    client = _client(people["member"])
+    for url, expected in (
+        ("/map/", "/map/table/?format=csv"),
+        ("/map/?team=team-a&view=all", "/map/table/?view=all&team=team-a&format=csv"),
+    ):
+        page = client.get(url).content.decode()
+        href = re.search(r'href="([^"]*)" id="map-csv"', page).group(1).replace("&amp;", "&")
+        assert href == expected
+        response = client.get(href)
+        assert response["Content-Type"].startswith("text/csv")
+        assert response.content.decode().startswith("type,item,")
+
+
 def test_blocked_table_csv_guards_against_formulas(people: dict[str, Any], lending: Any) -> None:
     Node.objects.filter(slug="api").update(name="=HYPERLINK(1)")
     body = _client(people["member"]).get("/map/table/?format=csv").content.decode()
