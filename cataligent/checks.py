@@ -26,3 +26,21 @@ def field_encryption_key(app_configs: Any, **kwargs: Any) -> list[checks.CheckMe
     except ImproperlyConfigured as exc:
         return [checks.Error(str(exc), id="cataligent.E002")]
     return []
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def site_url(app_configs: Any, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Links in escalation e-mails and the digest are built from SITE_URL: a production
+    install that leaves the default sends people to their own laptop."""
+    from urllib.parse import urlsplit
+
+    host = urlsplit(settings.SITE_URL).hostname or ""
+    if not settings.DEBUG and host in {"localhost", "127.0.0.1", "::1", ""}:
+        return [
+            checks.Warning(
+                f"SITE_URL is {settings.SITE_URL!r}: links in e-mails will not reach anyone.",
+                hint="Set SITE_URL to the address people open, e.g. https://cataligent.example.com",
+                id="cataligent.W003",
+            )
+        ]
+    return []

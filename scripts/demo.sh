@@ -9,6 +9,7 @@ export CONNECTOR_ALLOW_PRIVATE_NETWORKS="${CONNECTOR_ALLOW_PRIVATE_NETWORKS:-1}"
 PORT="${PORT:-8000}"
 SIMULATOR_PORT="${SIMULATOR_PORT:-8765}"
 export SIMULATOR_URL="${SIMULATOR_URL:-http://127.0.0.1:${SIMULATOR_PORT}}"
+export SITE_URL="${SITE_URL:-http://127.0.0.1:${PORT}}"  # links in the demo's e-mails
 PY=.venv/bin/python
 mkdir -p var/log var/broker var/broker-processed var/broker-control
 

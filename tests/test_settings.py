@@ -43,10 +43,26 @@ def test_check_deploy_is_clean_in_production() -> None:
             "ALLOWED_HOSTS": "cataligent.example.com",
             "SECURE_HSTS_PRELOAD": "1",
             "FIELD_ENCRYPTION_KEY": "r2XVg7pe6rRGh0NQUJJl8iUfh3Y4ZYaw4L0OiZKqnTI=",
+            "SITE_URL": "https://cataligent.example.com",
         },
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_deploy_check_wants_a_real_site_url() -> None:
+    """E-mail links are built from SITE_URL; the default sends people to localhost."""
+    result = _manage(
+        "check",
+        "--deploy",
+        env={
+            "DEBUG": "0",
+            "SECRET_KEY": "s" * 60,
+            "ALLOWED_HOSTS": "x.example.com",
+            "FIELD_ENCRYPTION_KEY": "r2XVg7pe6rRGh0NQUJJl8iUfh3Y4ZYaw4L0OiZKqnTI=",
+        },
+    )
+    assert "cataligent.W003" in result.stderr + result.stdout
 
 
 def test_refuses_to_start_without_secret_key_in_production() -> None:
