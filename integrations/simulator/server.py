@@ -25,6 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from .faults import FaultInjector, Faults
 from .jira import REMOVED, JiraApi, jira_error
+from .pages import incident_page, issue_page
 from .scenario import DEMO_SCENARIO, Scenario
 from .servicenow import ServiceNowApi
 from .servicenow import error as servicenow_error
@@ -37,6 +38,7 @@ _TABLE_PATH: Final = re.compile(
     r"^/api/now(?:/(v1|v2))?/table/([A-Za-z0-9_]+)(?:/([0-9a-fA-F]{32}))?/?$"
 )
 _ISSUE_PATH: Final = re.compile(r"^/rest/api/[23]/issue/([A-Za-z0-9-]+)/?$")
+_BROWSE_PATH: Final = re.compile(r"^/browse/([A-Za-z][A-Za-z0-9]*-[0-9]+)/?$")
 
 AuthResult = Literal["ok", "anonymous", "invalid"]
 
@@ -206,6 +208,12 @@ class SimulatorServer(ThreadingHTTPServer):
             return self.servicenow.table(request, name, sys_id, version or "default")
         if path.startswith("/rest/api/"):
             return self._jira(request)
+        # The pages a ticket's link opens (the links the connectors build).
+        if path == "/incident.do" and request.method == "GET":
+            return incident_page(self.store, request.param("sys_id") or "")
+        browse = _BROWSE_PATH.match(path)
+        if browse and request.method == "GET":
+            return issue_page(self.store, browse.group(1))
         return Response(404, {"error": {"message": f"No such path {path}"}, "status": "failure"})
 
     def _jira(self, request: Request) -> Response:

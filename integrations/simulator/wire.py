@@ -33,6 +33,8 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
 
     def encode(self) -> bytes:
+        if isinstance(self.payload, bytes):  # a page for people, already rendered
+            return self.payload
         return orjson.dumps(self.payload)  # compact, like the real services
 
 

@@ -379,3 +379,20 @@ def test_changed_mapping_settings_make_the_next_sync_read_everything_again(
     assert again.fetched == first.fetched  # everything read again, not the overlap only
     assert again.updated > 0
     assert Ticket.objects.filter(is_blocking=True).count() > blocking_before
+
+
+def test_every_ticket_link_opens_its_page_in_the_simulated_tool(simulator: SimulatorServer) -> None:
+    """The demo's "open in ServiceNow/Jira" links land on the ticket, not a 404."""
+    import httpx
+
+    for kind in ("servicenow", "jira"):
+        _sync(make_connector(simulator, kind=kind))
+    tickets = list(Ticket.objects.all())
+    assert {t.connector.kind for t in tickets} == {"servicenow", "jira"}
+    with httpx.Client(timeout=10) as client:
+        for ticket in tickets[:: max(1, len(tickets) // 15)]:
+            page = client.get(ticket.url)
+            assert page.status_code == 200, ticket.url
+            assert page.headers["content-type"].startswith("text/html")
+            assert ticket.key in page.text and "<h1>" in page.text
+        assert client.get(f"{simulator.base_url}/browse/NOPE-1").status_code == 404
