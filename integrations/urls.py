@@ -13,6 +13,11 @@ urlpatterns += [
     path("connectors/<slug:slug>/test/", views.connector_test, name="connector-test"),
     path("connectors/<slug:slug>/sync/", views.connector_sync, name="connector-sync"),
     path("connectors/<slug:slug>/runs/", views.connector_runs, name="connector-runs"),
+    path(
+        "connectors/<slug:slug>/sync/status/",
+        views.connector_sync_status,
+        name="connector-sync-status",
+    ),
     path("connectors/<slug:slug>/rules/", views.link_rule_create, name="link-rule-create"),
     path(
         "connectors/<slug:slug>/rules/<int:pk>/delete/",

@@ -3,12 +3,14 @@ and the link rules editor with a live preview (htmx)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib import messages
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from cataligent.permissions import Action, check
@@ -16,7 +18,7 @@ from integrations import services
 from integrations.connectors import ConnectorError, connector_for
 from integrations.forms import ConnectorForm, LinkRuleForm
 from integrations.linking import BadPattern, tickets_matching
-from integrations.models import Connector, LinkRule
+from integrations.models import Connector, LinkRule, SyncRun
 from integrations.sync import connector_config
 
 
@@ -92,11 +94,39 @@ def connector_sync(request: HttpRequest, slug: str) -> HttpResponse:
 
     connector = _connector(request, slug, Action.CHANGE)
     full = request.POST.get("full") == "1"
+    asked_at = timezone.now()
     sync_connector_task.delay(connector.pk, full=full, trigger="manual")
-    note = "A full sync" if full else "A sync"
-    return HttpResponse(
-        f'<span role="status">{note} is queued; the history below updates when it finishes.</span>'
-    )
+    return _sync_status(request, connector, asked_at=asked_at, full=full)
+
+
+def connector_sync_status(request: HttpRequest, slug: str) -> HttpResponse:
+    """How the sync asked for at `since` is doing; polled by the line "Sync now" leaves."""
+    connector = _connector(request, slug)
+    try:
+        asked_at = dt.datetime.fromisoformat(request.GET.get("since", ""))
+    except ValueError:
+        return HttpResponse("Give `since`, the time the sync was asked for.", status=400)
+    if timezone.is_naive(asked_at):
+        return HttpResponse("`since` needs a time zone.", status=400)
+    return _sync_status(request, connector, asked_at=asked_at, full=request.GET.get("full") == "1")
+
+
+def _sync_status(
+    request: HttpRequest, connector: Connector, *, asked_at: dt.datetime, full: bool
+) -> HttpResponse:
+    # The first run to start after the request is the one it asked for (or one that was
+    # about to start anyway, which serves the same purpose).
+    run = connector.sync_runs.filter(started_at__gte=asked_at).order_by("started_at").first()
+    waited = (timezone.now() - asked_at).total_seconds()
+    context = {
+        "connector": connector,
+        "run": run,
+        "full": full,
+        "since": asked_at.isoformat(),
+        "finished": run is not None and run.outcome != SyncRun.Outcome.RUNNING,
+        "waiting_long": run is None and waited > 60,
+    }
+    return render(request, "connectors/sync_status.html", context)
 
 
 def connector_runs(request: HttpRequest, slug: str) -> HttpResponse:

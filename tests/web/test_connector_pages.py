@@ -90,10 +90,44 @@ def test_test_connection_and_sync_now(people: Any) -> None:
         )
         ok = client.post("/connectors/snow/test/").content.decode()
         assert "✓" in ok
-        queued = client.post("/connectors/snow/sync/").content.decode()  # eager in tests
-        assert "queued" in queued
+        # Eager in tests: the run has ended by the time "Sync now" answers, so the line
+        # says how it went and stops polling.
+        done = client.post("/connectors/snow/sync/").content.decode()
+        assert "Sync finished" in done and "5 tickets read, 5 new" in done, done
+        assert "hx-trigger" not in done
         runs = client.get("/connectors/snow/runs/").content.decode()
     assert "Succeeded" in runs
+
+
+def test_sync_now_follows_its_run_until_it_ends(people: Any) -> None:
+    import datetime as dt
+    from urllib.parse import quote
+
+    from django.utils import timezone
+
+    from integrations.models import SyncRun
+
+    connector = ConnectorFactory(slug="snow")
+    client = _client(people["admin"])
+    asked = timezone.now()
+
+    def status(at: dt.datetime) -> str:
+        url = f"/connectors/snow/sync/status/?since={quote(at.isoformat())}"
+        return client.get(url).content.decode()
+
+    waiting = status(asked)
+    assert "waiting for a worker" in waiting and 'hx-trigger="every 2s"' in waiting
+    assert "is a Celery worker running?" in status(asked - dt.timedelta(minutes=5))
+    run = SyncRun.objects.create(connector=connector, pages=3, fetched=150, created=20)
+    running = status(asked)
+    assert "Syncing: page 3, 150 tickets read (20 new" in running and "hx-trigger" in running
+    SyncRun.objects.filter(pk=run.pk).update(
+        outcome="failed", error="HTTP 401 from the source", finished_at=timezone.now()
+    )
+    failed = status(asked)
+    assert "Sync failed" in failed and "HTTP 401" in failed and "hx-trigger" not in failed
+    assert client.get("/connectors/snow/sync/status/?since=yesterday").status_code == 400
+    assert _client(people["member"]).get("/connectors/snow/sync/status/?since=x").status_code == 403
 
 
 def test_link_rule_editor_with_preview(people: Any) -> None:
