@@ -110,7 +110,6 @@ def blocked_table_html(
             "rows": page.object_list,
             "page_obj": page,
             "filters": filters,
-            "query": filters.query(),
         }
         return render_to_string("map/_blocked_table.html", context, request=request)
 
@@ -141,7 +140,6 @@ class MapPage(LeadershipPage):
             blocked_capabilities=sum(
                 1 for r in rows if r.state == State.BLOCKED and r.type == "capability"
             ),
-            query=filters.query(),
             poll_seconds=POLL_SECONDS,
             max_drawn=MAX_DRAWN,
         )
