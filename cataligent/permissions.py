@@ -3,8 +3,13 @@
 - Every signed-in user reads objectives, the graph, tickets and reports.
 - Admins change everything; connector configuration is theirs alone.
 - A team lead changes what a team they lead owns, and may claim an unowned item
-  for a team they lead.
+  for a team they lead. A change is judged on the object before *and* after it:
+  an item cannot be handed to, or pointed at, a team the lead does not lead (an
+  edge moved to start from another team's node, a link rule aimed at another
+  team's node, a node given to another team).
 - Leadership reads everything and assigns an owning team where there is none.
+- A claim (or an assignment of a team to a gap) sets the owning team and nothing
+  else; a model may refuse it (a policy other teams' items use is not claimable).
 - Anything else is refused with a message that says why.
 
 Models register how their owning team is found (`govern`); a model that is not
@@ -13,7 +18,9 @@ registered can only be changed by admins, so a new model is safe by default.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import copy
+from collections import ChainMap
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -57,6 +64,9 @@ class Governance:
     # Someone beyond team leads may create it, e.g. an objective's owner posts its
     # status updates: (user, new values) -> allowed.
     also_created_by: Callable[[Any, Mapping[str, Any]], bool] | None = None
+    # Why an unowned object may not be given to this team (object, team id) -> reason,
+    # or None when it may: e.g. a policy that other teams' items escalate through.
+    claim_refusal: Callable[[Any, int], str | None] | None = None
 
 
 _REGISTRY: dict[type[models.Model], Governance] = {}
@@ -71,6 +81,42 @@ def governance_for(model: type[models.Model]) -> Governance | None:
         if klass in _REGISTRY:
             return _REGISTRY[klass]
     return None
+
+
+class _CurrentValues(Mapping[str, Any]):
+    """An object's field values as a mapping, read lazily (`node`, `team`, `source`...)."""
+
+    def __init__(self, obj: models.Model) -> None:
+        self._obj = obj
+        self._names = [f.name for f in obj._meta.concrete_fields]
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self._names:
+            raise KeyError(key)
+        return getattr(self._obj, key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
+def changed_fields(instance: models.Model, values: dict[str, Any]) -> dict[str, Any]:
+    """The subset of `values` that differs from what `instance` holds now."""
+    changes = {}
+    for field, value in values.items():
+        current = getattr(instance, field, None)
+        if isinstance(current, models.Manager):
+            changes[field] = value  # relations: let the service diff them
+        elif current != value:
+            changes[field] = value
+    return changes
+
+
+def values_after(obj: models.Model, changes: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The values `obj` would hold once `changes` are made."""
+    return ChainMap(dict(changes), _CurrentValues(obj))
 
 
 def owned_by_team_field(field: str = "team") -> Governance:
@@ -148,17 +194,32 @@ def check(
 
     current_team = governance.team_of(obj)
     if current_team is not None and current_team in led:
-        return
+        # Judge the object as it would be, too: the change must not hand it to (or aim
+        # it at) a team they do not lead.
+        if action is not Action.CHANGE or not data:
+            return
+        if governance.team_of_new(values_after(obj, data)) in led:
+            return
+        raise PermissionDenied(
+            f"This change would make the {name} belong to a team you do not lead; "
+            "you may change only the items of a team you lead."
+        )
     if current_team is None and governance.team_field is not None:
         new_team = _team_id(data.get(governance.team_field))
-        if action is Action.CHANGE and new_team is not None:
-            # A team lead may claim an unowned item for a team they lead.
-            if new_team in led:
-                return
-            # Leadership assigns an owning team where there is an ownership gap,
-            # and changes nothing else while doing so.
-            if Role.LEADERSHIP in roles and set(data) == {governance.team_field}:
-                return
+        may_assign = new_team in led or Role.LEADERSHIP in roles
+        if action is Action.CHANGE and new_team is not None and may_assign:
+            # A team lead claims an unowned item for a team they lead; leadership assigns
+            # an owning team where there is an ownership gap. Either sets the team and
+            # nothing else: the rest is for the new owners, in a change of its own.
+            if set(data) != {governance.team_field}:
+                raise PermissionDenied(
+                    f"Assigning an owning team to a {name} changes nothing else: "
+                    "assign the team first, then make the other changes."
+                )
+            refusal = governance.claim_refusal(obj, new_team) if governance.claim_refusal else None
+            if refusal:
+                raise PermissionDenied(refusal)
+            return
     if Role.TEAM_LEAD in roles:
         raise PermissionDenied(f"You may {action} only the items of a team you lead.")
     if Role.LEADERSHIP in roles:
@@ -166,6 +227,25 @@ def check(
             "Leadership may only assign an owning team to an item that has none."
         )
     raise PermissionDenied(f"Your account may read but not {action} a {name}.")
+
+
+def check_claim_and_change(
+    user: Any, *, model: type[models.Model], obj: Any, data: Mapping[str, Any]
+) -> None:
+    """Judge a claim posted together with other changes (the ownership-gaps form: team,
+    owner and policy at once) as what it is: the claim alone, then the other changes as
+    changes to the claimed item. Nothing is written in between."""
+    governance = governance_for(model) or ADMIN_ONLY
+    field = governance.team_field
+    if field is None or governance.team_of(obj) is not None or data.get(field) is None:
+        check(user, Action.CHANGE, model=model, obj=obj, data=data)
+        return
+    check(user, Action.CHANGE, model=model, obj=obj, data={field: data[field]})
+    rest = {k: v for k, v in data.items() if k != field}
+    if rest:
+        claimed = copy.copy(obj)  # a model's copy has its own relation cache
+        setattr(claimed, field, data[field])
+        check(user, Action.CHANGE, model=model, obj=claimed, data=rest)
 
 
 def check_may_attempt(user: Any, action: Action, *, model: type[models.Model]) -> None:

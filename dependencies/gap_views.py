@@ -16,7 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from cataligent.models import Team
-from cataligent.permissions import Action, can_edit, check
+from cataligent.permissions import Action, can_edit, check, check_claim_and_change
 from cataligent.roles import Role, led_team_ids, user_roles
 from dependencies.choices import NodeKind
 from dependencies.gaps import Gap, gap_changes, ownership_gaps, value_exposed_now
@@ -96,7 +96,7 @@ def gaps_assign(request: HttpRequest) -> HttpResponse:
             done.append(item)
             continue
         try:
-            check(request.user, Action.CHANGE, model=type(item), obj=item, data=changes)
+            check_claim_and_change(request.user, model=type(item), obj=item, data=changes)
         except PermissionDenied as exc:
             refused.append(f"{item}: {exc}")
             continue

@@ -20,7 +20,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonRes
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import DetailView, TemplateView
 
@@ -111,7 +111,6 @@ def blocked_table_html(
             "rows": page.object_list,
             "page_obj": page,
             "filters": filters,
-            "query": filters.query(),
         }
         return render_to_string("map/_blocked_table.html", context, request=request)
 
@@ -142,9 +141,6 @@ class MapPage(LeadershipPage):
             blocked_capabilities=sum(
                 1 for r in rows if r.state == State.BLOCKED and r.type == "capability"
             ),
-            query=filters.query(),
-            # The table's CSV for the same filters (what the script keeps up to date).
-            csv_url=f"{reverse('map-table')}?{urlencode(filters.query(expand='', format='csv'))}",
             poll_seconds=POLL_SECONDS,
             max_drawn=MAX_DRAWN,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from django.contrib import messages
@@ -11,7 +12,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 
 from cataligent.models import Team
-from cataligent.permissions import Action, can, check, check_may_attempt
+from cataligent.permissions import Action, can, changed_fields, check, check_may_attempt
 from cataligent.roles import Role, led_team_ids, user_roles
 from cataligent.services import team_save
 from dependencies.models import EscalationLevel, EscalationPolicy
@@ -50,12 +51,27 @@ def policy_list(request: HttpRequest) -> HttpResponse:
     return render(request, "policies/list.html", {"rows": rows, "may_create": may_create})
 
 
+def _level_values(policy: EscalationPolicy) -> list[dict[str, Any]]:
+    return [
+        {
+            "after_minutes": level.after_minutes,
+            "notify_user": level.notify_user,
+            "notify_team": level.notify_team,
+            "notify_role": level.notify_role,
+        }
+        for level in policy.levels.select_related("notify_user", "notify_team")
+    ]
+
+
 def policy_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     policy = get_object_or_404(EscalationPolicy, pk=pk) if pk else EscalationPolicy()
     if pk:
         check(request.user, Action.CHANGE, model=EscalationPolicy, obj=policy)
     else:
         check_may_attempt(request.user, Action.CREATE, model=EscalationPolicy)
+    # The form writes the posted values into the instance as it validates: the policy is
+    # judged on what it holds now and on every value that changes.
+    before = copy.copy(policy)
     teams = _teams_for(request.user)
     form = PolicyForm(request.POST or None, instance=policy, teams=teams)
     levels = LevelFormSet(
@@ -65,16 +81,21 @@ def policy_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid() and levels.is_valid():
         values = form.cleaned_data
+        new_levels = [
+            f.level() for f in levels.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")
+        ]
         if pk is None:
-            check(request.user, Action.CREATE, model=EscalationPolicy, data=values)
-        elif values.get("team") != policy.team:
             check(
                 request.user,
-                Action.CHANGE,
+                Action.CREATE,
                 model=EscalationPolicy,
-                obj=policy,
-                data={"team": values.get("team")},
+                data={**values, "levels": new_levels},
             )
+        else:
+            changes = changed_fields(before, values)
+            if new_levels != _level_values(before):
+                changes["levels"] = new_levels
+            check(request.user, Action.CHANGE, model=EscalationPolicy, obj=before, data=changes)
         default_team = values.get("team") if request.POST.get("default_for_team") else None
         if (
             default_team is not None
@@ -84,15 +105,7 @@ def policy_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             # Checked before anything is saved: a refusal leaves the policy as it was.
             raise PermissionDenied("Only the team's lead or an admin sets its default policy.")
         saved = form.save(commit=False)
-        escalation_policy_save(
-            policy=saved,
-            levels=[
-                f.level()
-                for f in levels.forms
-                if f.cleaned_data and not f.cleaned_data.get("DELETE")
-            ],
-            actor=request.user,
-        )
+        escalation_policy_save(policy=saved, levels=new_levels, actor=request.user)
         if default_team is not None and saved.team is not None:
             team_save(
                 team=saved.team, changes={"default_escalation_policy": saved}, actor=request.user

@@ -7,19 +7,7 @@ from typing import Any
 from django.db import models
 from rest_framework import viewsets
 
-from cataligent.permissions import Action, check
-
-
-def changed_fields(instance: models.Model, values: dict[str, Any]) -> dict[str, Any]:
-    """The subset of `values` that differs from what `instance` holds now."""
-    changes = {}
-    for field, value in values.items():
-        current = getattr(instance, field, None)
-        if isinstance(current, models.Manager):
-            changes[field] = value  # relations: let the service diff them
-        elif current != value:
-            changes[field] = value
-    return changes
+from cataligent.permissions import Action, changed_fields, check
 
 
 class GovernedViewSet(viewsets.ModelViewSet):
