@@ -15,9 +15,10 @@ from cataligent.permissions import Action, check
 from integrations import services
 from integrations.connectors import ConnectorError, connector_for
 from integrations.forms import ConnectorForm, LinkRuleForm
-from integrations.linking import BadPattern, tickets_matching
+from integrations.linking import tickets_matching
 from integrations.models import Connector, LinkRule
 from integrations.sync import connector_config
+from integrations.title_patterns import BadPattern
 
 
 def _connector(request: HttpRequest, slug: str, action: Action = Action.VIEW) -> Connector:
@@ -144,7 +145,10 @@ def link_rule_preview(request: HttpRequest, slug: str) -> HttpResponse:
     connector = _connector(request, slug)
     field, pattern = request.GET.get("field", ""), request.GET.get("pattern", "")
     context: dict[str, Any] = {"tickets": [], "error": "", "pattern": pattern}
-    if field in LinkRule.Field.values and pattern:
+    limit = LinkRule._meta.get_field("pattern").max_length
+    if pattern and limit and len(pattern) > limit:
+        context["error"] = f"The pattern is longer than {limit} characters."
+    elif field in LinkRule.Field.values and pattern:
         tickets = connector.tickets.order_by("-updated_at")
         try:
             context["tickets"] = tickets_matching(tickets, field=field, pattern=pattern, limit=20)
