@@ -34,7 +34,7 @@ from integrations.connectors import (
     connector_for,
 )
 from integrations.connectors.base import RecordRejected, within_limits
-from integrations.connectors.timestamps import parse_iso_datetime
+from integrations.connectors.timestamps import TimestampOutOfRange, parse_iso_datetime
 from integrations.linking import link_tickets, rules_for
 from integrations.models import Connector, QuarantinedRecord, Ticket, TicketLink, WebhookDelivery
 from integrations.storable import storable, storable_text
@@ -85,6 +85,8 @@ def parse_generic(data: dict[str, Any]) -> NormalizedTicket:
             return None
         try:
             return parse_iso_datetime(str(value))
+        except TimestampOutOfRange as exc:
+            raise BadPayload(f"'{name}': {exc}") from exc
         except ValueError as exc:
             raise BadPayload(f"'{name}' is not an ISO 8601 time with a zone: {value!r}") from exc
 
