@@ -88,6 +88,10 @@ def export_graph(directory: Path) -> tuple[int, int]:
     return nodes.count(), edges.count()
 
 
+# PostgreSQL cannot store U+0000; a UTF-16 or binary file read as UTF-8 is full of them.
+_HOLDS_NUL = "holds a NUL character; is this a UTF-16 or binary file? Save it as UTF-8 CSV"
+
+
 def _read(path: Path, columns: list[str], required: set[str], problems: list[str]) -> list[dict]:
     if not path.exists():
         problems.append(f"{path}: file not found")
@@ -107,7 +111,14 @@ def _read_rows(
 ) -> list[dict]:
     with path.open(newline="", encoding="utf-8-sig") as fh:
         reader = csv.DictReader(fh)
-        header = reader.fieldnames or []
+        try:
+            header = reader.fieldnames or []
+        except csv.Error as exc:
+            problems.append(f"{path.name} row 1: cannot be read as CSV: {exc}")
+            return []
+        if any("\x00" in name for name in header):
+            problems.append(f"{path.name} row 1: {_HOLDS_NUL}")
+            return []
         missing = sorted(required - set(header))
         if missing:
             problems.append(f"{path.name}: missing column(s) {', '.join(missing)}")
@@ -128,11 +139,7 @@ def _read_rows(
                     k: unquote_cell((v or "").strip()) for k, v in row.items() if k is not None
                 }
                 if any("\x00" in value for value in values.values()):
-                    # PostgreSQL cannot store U+0000; UTF-16 or a binary file looks like this.
-                    problems.append(
-                        f"{path.name} row {number}: holds a NUL character; "
-                        "is this a UTF-16 or binary file? Save it as UTF-8 CSV"
-                    )
+                    problems.append(f"{path.name} row {number}: {_HOLDS_NUL}")
                     return []
                 rows.append(values)
         except csv.Error as exc:  # a value beyond csv.field_size_limit(), a stray quote
