@@ -168,3 +168,9 @@ def test_a_webhook_meeting_a_catastrophic_rule_completes() -> None:
         assert response.status_code == 200, response.json()
     linked = Ticket.objects.filter(links__node=node).values_list("external_id", flat=True)
     assert list(linked) == ["2"]
+
+
+def test_titles_are_read_as_unicode_text() -> None:
+    assert TitlePattern("^.$").matches("é")  # one character, two bytes in UTF-8
+    assert TitlePattern("CAFÉ").matches("le café est fermé")
+    assert TitlePattern("x").matches("\ud800x")  # a lone surrogate does not raise
