@@ -61,7 +61,11 @@ def connector_edit(request: HttpRequest, slug: str | None = None) -> HttpRespons
 
 def connector_detail(request: HttpRequest, slug: str) -> HttpResponse:
     connector = _connector(request, slug)
-    context = {
+    return render(request, "connectors/detail.html", _detail_context(connector))
+
+
+def _detail_context(connector: Connector) -> dict[str, Any]:
+    return {
         "connector": connector,
         "runs": connector.sync_runs.order_by("-started_at")[:20],
         "quarantine": connector.quarantine.order_by("-received_at")[:20],
@@ -73,7 +77,6 @@ def connector_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "rule_form": LinkRuleForm(),
         "ticket_count": connector.tickets.count(),
     }
-    return render(request, "connectors/detail.html", context)
 
 
 @require_POST
@@ -127,7 +130,9 @@ def link_rule_create(request: HttpRequest, slug: str) -> HttpResponse:
     for field, errors in form.errors.items():
         for error in errors:
             messages.error(request, f"{field}: {error}" if field != "__all__" else error)
-    return redirect("connector-detail", slug=connector.slug)
+    # The page again, not a redirect: the refusal is a 400 that names the field.
+    context = {**_detail_context(connector), "rule_form": form}
+    return render(request, "connectors/detail.html", context, status=400)
 
 
 @require_POST
