@@ -46,8 +46,8 @@ log = logging.getLogger(__name__)
 
 SIGNATURE_HEADERS = ("X-Hub-Signature", "X-Cataligent-Signature")
 DELIVERY_HEADERS = ("X-Atlassian-Webhook-Identifier", "X-Delivery-Id", "X-Request-Id")
-# One ticket: Jira's largest issue events (every field, the changelog) stay well under this.
-# Below Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB), so ours is the limit that answers.
+# A push carries one ticket. Below Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB), so this
+# is the limit that answers (413, with the reason).
 MAX_BODY = 2 * 1024 * 1024
 
 
