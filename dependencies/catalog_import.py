@@ -82,9 +82,12 @@ def import_catalog(paths: Iterable[str], *, actor: Any = None) -> CatalogImportR
         taken_names = dict(Team.objects.values_list("name", "slug"))
         for imported in graph.teams:
             team = Team.objects.filter(slug=imported.slug).first()
-            name = imported.name
+            # A title may run longer than a team's name; like a node's, it is cut to fit.
+            limit = Team._meta.get_field("name").max_length or 200
+            name = imported.name[:limit]
             if taken_names.get(name, imported.slug) != imported.slug:
-                name = f"{imported.name} ({imported.slug})"  # another team has that name
+                suffix = f" ({imported.slug})"  # another team has that name
+                name = imported.name[: limit - len(suffix)] + suffix
             changes = {"name": name, "description": imported.description or ""}
             members = [users[u] for u in imported.members if u in users]
             if team is None:

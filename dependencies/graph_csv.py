@@ -1,7 +1,8 @@
 """The graph as two CSV files, for people who keep it in spreadsheets.
 
 `nodes.csv` and `edges.csv`; the columns are the API's field names. An import
-checks every row first and writes nothing unless all of them are valid.
+checks every row first and writes nothing unless all of them are valid. Cells that a
+spreadsheet would run as formulas are written quoted and read back unquoted.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
 from django.db import transaction
 
+from cataligent.csv_cells import quote_cell, unquote_cell
 from cataligent.models import Team
 from dependencies.choices import Criticality, NodeKind, State
 from dependencies.models import Edge, EscalationPolicy, Node
@@ -53,35 +55,41 @@ class ImportResult:
 
 
 def export_graph(directory: Path) -> tuple[int, int]:
-    """Write nodes.csv and edges.csv into `directory`; returns the row counts."""
+    """Write nodes.csv and edges.csv into `directory`; returns the row counts.
+
+    A value a spreadsheet would run as a formula is written with a leading quote
+    (cataligent/csv_cells.py); the import reads it back as it was.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     nodes = Node.objects.select_related("team", "owner", "escalation_policy").order_by("slug")
     with (directory / "nodes.csv").open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(NODE_COLUMNS)
         for n in nodes.iterator(chunk_size=2000):
-            writer.writerow(
-                [
-                    n.slug,
-                    n.name,
-                    n.kind,
-                    n.team.slug if n.team else "",
-                    n.owner.get_username() if n.owner else "",
-                    n.escalation_policy.name if n.escalation_policy else "",
-                    n.manual_state,
-                    n.manual_reason,
-                    n.description,
-                ]
-            )
+            row = [
+                n.slug,
+                n.name,
+                n.kind,
+                n.team.slug if n.team else "",
+                n.owner.get_username() if n.owner else "",
+                n.escalation_policy.name if n.escalation_policy else "",
+                n.manual_state,
+                n.manual_reason,
+                n.description,
+            ]
+            writer.writerow([quote_cell(value) for value in row])
     edges = Edge.objects.select_related("source", "target").order_by("source__slug", "target__slug")
     with (directory / "edges.csv").open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(EDGE_COLUMNS)
         for e in edges.iterator(chunk_size=5000):
-            writer.writerow(
-                [e.source.slug, e.target.slug, e.criticality, e.redundancy_group, e.min_operational]
-            )
+            row = [e.source.slug, e.target.slug, e.criticality, e.redundancy_group]
+            writer.writerow([*(quote_cell(value) for value in row), e.min_operational])
     return nodes.count(), edges.count()
+
+
+# PostgreSQL cannot store U+0000; a UTF-16 or binary file read as UTF-8 is full of them.
+_HOLDS_NUL = "holds a NUL character; is this a UTF-16 or binary file? Save it as UTF-8 CSV"
 
 
 def _read(path: Path, columns: list[str], required: set[str], problems: list[str]) -> list[dict]:
@@ -93,6 +101,9 @@ def _read(path: Path, columns: list[str], required: set[str], problems: list[str
     except UnicodeDecodeError as exc:
         problems.append(f"{path.name}: not UTF-8 text (byte {exc.start}); save it as UTF-8 CSV")
         return []
+    except OSError as exc:  # a directory, no permission
+        problems.append(f"{path}: cannot be read ({exc.strerror or exc})")
+        return []
 
 
 def _read_rows(
@@ -100,7 +111,14 @@ def _read_rows(
 ) -> list[dict]:
     with path.open(newline="", encoding="utf-8-sig") as fh:
         reader = csv.DictReader(fh)
-        header = reader.fieldnames or []
+        try:
+            header = reader.fieldnames or []
+        except csv.Error as exc:
+            problems.append(f"{path.name} row 1: cannot be read as CSV: {exc}")
+            return []
+        if any("\x00" in name for name in header):
+            problems.append(f"{path.name} row 1: {_HOLDS_NUL}")
+            return []
         missing = sorted(required - set(header))
         if missing:
             problems.append(f"{path.name}: missing column(s) {', '.join(missing)}")
@@ -112,7 +130,22 @@ def _read_rows(
                 f"expected {', '.join(columns)}"
             )
             return []
-        return [{k: (v or "").strip() for k, v in row.items() if k is not None} for row in reader]
+        rows: list[dict] = []
+        number = 1  # the header; data rows are numbered from 2, as a spreadsheet shows them
+        try:
+            for row in reader:
+                number += 1
+                values = {
+                    k: unquote_cell((v or "").strip()) for k, v in row.items() if k is not None
+                }
+                if any("\x00" in value for value in values.values()):
+                    problems.append(f"{path.name} row {number}: {_HOLDS_NUL}")
+                    return []
+                rows.append(values)
+        except csv.Error as exc:  # a value beyond csv.field_size_limit(), a stray quote
+            problems.append(f"{path.name} row {number + 1}: cannot be read as CSV: {exc}")
+            return []
+        return rows
 
 
 def import_graph(directory: Path, *, actor: Any = None, actor_label: str = "") -> ImportResult:

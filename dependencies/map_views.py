@@ -24,6 +24,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import DetailView, TemplateView
 
+from cataligent.csv_cells import quote_cell
 from cataligent.models import Team
 from cataligent.pages import PolicyPageMixin
 from cataligent.permissions import Action, can, can_edit, check
@@ -60,13 +61,6 @@ def _is_htmx(request: HttpRequest) -> bool:
     return bool(getattr(request, "htmx", False))
 
 
-def _safe_cell(value: Any) -> Any:
-    """Spreadsheets run cells that start with = + - @ as formulas; quote them (CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def csv_response(
     filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> HttpResponse:
@@ -75,7 +69,7 @@ def csv_response(
     writer = csv.writer(response)
     writer.writerow(header)
     for row in rows:
-        writer.writerow([_safe_cell(value) for value in row])
+        writer.writerow([quote_cell(value) for value in row])
     return response
 
 

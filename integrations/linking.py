@@ -6,6 +6,7 @@ a rule no longer matches, the link goes. Links made by hand are never touched.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
@@ -13,7 +14,10 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 
 from integrations.models import Connector, LinkRule, LinkVia, Ticket, TicketLink
+from integrations.title_patterns import BadPattern, TitlePattern
 from objectives.models import Objective
+
+log = logging.getLogger(__name__)
 
 # An objective key as DESIGN §3 writes it: OBJ-12.
 KEY_PATTERN = re.compile(r"\b([A-Z][A-Z0-9]*-[0-9]+)\b")
@@ -37,20 +41,21 @@ class CompiledRule:
     pk: int
     field: str
     pattern: str
-    regex: re.Pattern[str] | None
+    regex: TitlePattern | None
     node_id: int | None
     objective_id: int | None
 
     @classmethod
     def of(cls, rule: LinkRule) -> CompiledRule:
-        regex = re.compile(rule.pattern, re.IGNORECASE) if rule.field == "title" else None
+        """Raises BadPattern for a title pattern RE2 cannot compile."""
+        regex = TitlePattern(rule.pattern) if rule.field == "title" else None
         return cls(
             rule.pk, rule.field, rule.pattern.casefold(), regex, rule.node_id, rule.objective_id
         )
 
     def matches(self, ticket: TicketFacts) -> bool:
         if self.regex is not None:
-            return bool(self.regex.search(ticket.title))
+            return self.regex.matches(ticket.title)
         values: Iterable[str] = {
             "ci": (ticket.ci,),
             "assignment_group": (ticket.assignment_group,),
@@ -63,7 +68,15 @@ class CompiledRule:
 def rules_for(connector: Connector | None) -> list[CompiledRule]:
     rules = LinkRule.objects.filter(enabled=True)
     rules = rules.filter(Q(connector__isnull=True) | Q(connector=connector)) if connector else rules
-    return [CompiledRule.of(rule) for rule in rules]
+    compiled = []
+    for rule in rules:
+        try:
+            compiled.append(CompiledRule.of(rule))
+        except BadPattern as exc:
+            # Saved before patterns were checked with RE2: it links nothing until an admin
+            # fixes it, rather than failing every sync.
+            log.error("link rule %s is skipped: %s", rule.pk, exc)
+    return compiled
 
 
 def referenced_keys(ticket: TicketFacts, known: dict[str, int]) -> set[int]:
@@ -155,10 +168,6 @@ def link_tickets(
     return changes
 
 
-class BadPattern(ValueError):
-    """A title rule's regular expression does not compile; the message says why."""
-
-
 def tickets_matching(
     tickets: QuerySet[Ticket], *, field: str, pattern: str, limit: int
 ) -> list[Ticket]:
@@ -166,10 +175,7 @@ def tickets_matching(
 
     Lets an admin see what a rule does before saving it. Raises BadPattern.
     """
-    try:
-        rule = CompiledRule.of(LinkRule(field=field, pattern=pattern))
-    except re.error as exc:
-        raise BadPattern(f"Not a valid regular expression: {exc}.") from exc
+    rule = CompiledRule.of(LinkRule(field=field, pattern=pattern))
     matched: list[Ticket] = []
     for ticket in tickets.iterator(chunk_size=2000):
         facts = TicketFacts(

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import re
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -10,6 +8,7 @@ from django.utils import timezone
 
 from cataligent.crypto import decrypt, encrypt
 from cataligent.modeling import exactly_one_of
+from integrations.title_patterns import BadPattern, TitlePattern
 
 
 class ConnectorKind(models.TextChoices):
@@ -267,16 +266,15 @@ class LinkRule(models.Model):
         return f"{self.field} ~ {self.pattern} → {target}"
 
     def clean(self) -> None:
-        """A title rule's pattern must compile: one that does not would fail every sync
-        that applies the rules. The form, the API and the admin all come through here."""
+        """A title rule's pattern must compile with RE2 (integrations/title_patterns.py): one
+        that does not would link nothing. The form, the API and the admin all come through
+        here."""
         super().clean()
         if self.field == "title":
             try:
-                re.compile(self.pattern)
-            except re.error as exc:
-                raise ValidationError(
-                    {"pattern": f"Not a valid regular expression: {exc}."}
-                ) from exc
+                TitlePattern(self.pattern)
+            except BadPattern as exc:
+                raise ValidationError({"pattern": str(exc)}) from exc
 
 
 class TicketLink(models.Model):

@@ -17,9 +17,10 @@ from cataligent.permissions import Action, check
 from integrations import services
 from integrations.connectors import ConnectorError, connector_for
 from integrations.forms import ConnectorForm, LinkRuleForm
-from integrations.linking import BadPattern, tickets_matching
+from integrations.linking import tickets_matching
 from integrations.models import Connector, LinkRule, SyncRun
 from integrations.sync import connector_config
+from integrations.title_patterns import BadPattern
 
 
 def _connector(request: HttpRequest, slug: str, action: Action = Action.VIEW) -> Connector:
@@ -62,7 +63,11 @@ def connector_edit(request: HttpRequest, slug: str | None = None) -> HttpRespons
 
 def connector_detail(request: HttpRequest, slug: str) -> HttpResponse:
     connector = _connector(request, slug)
-    context = {
+    return render(request, "connectors/detail.html", _detail_context(connector))
+
+
+def _detail_context(connector: Connector) -> dict[str, Any]:
+    return {
         "connector": connector,
         "runs": connector.sync_runs.order_by("-started_at")[:20],
         "quarantine": connector.quarantine.order_by("-received_at")[:20],
@@ -74,7 +79,6 @@ def connector_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "rule_form": LinkRuleForm(),
         "ticket_count": connector.tickets.count(),
     }
-    return render(request, "connectors/detail.html", context)
 
 
 @require_POST
@@ -156,7 +160,9 @@ def link_rule_create(request: HttpRequest, slug: str) -> HttpResponse:
     for field, errors in form.errors.items():
         for error in errors:
             messages.error(request, f"{field}: {error}" if field != "__all__" else error)
-    return redirect("connector-detail", slug=connector.slug)
+    # The page again, not a redirect: the refusal is a 400 that names the field.
+    context = {**_detail_context(connector), "rule_form": form}
+    return render(request, "connectors/detail.html", context, status=400)
 
 
 @require_POST
@@ -174,7 +180,10 @@ def link_rule_preview(request: HttpRequest, slug: str) -> HttpResponse:
     connector = _connector(request, slug)
     field, pattern = request.GET.get("field", ""), request.GET.get("pattern", "")
     context: dict[str, Any] = {"tickets": [], "error": "", "pattern": pattern}
-    if field in LinkRule.Field.values and pattern:
+    limit = LinkRule._meta.get_field("pattern").max_length
+    if pattern and limit and len(pattern) > limit:
+        context["error"] = f"The pattern is longer than {limit} characters."
+    elif field in LinkRule.Field.values and pattern:
         tickets = connector.tickets.order_by("-updated_at")
         try:
             context["tickets"] = tickets_matching(tickets, field=field, pattern=pattern, limit=20)

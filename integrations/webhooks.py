@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -34,7 +35,7 @@ from integrations.connectors import (
     connector_for,
 )
 from integrations.connectors.base import RecordRejected, within_limits
-from integrations.connectors.timestamps import parse_iso_datetime
+from integrations.connectors.timestamps import TimestampOutOfRange, parse_iso_datetime
 from integrations.linking import link_tickets, rules_for
 from integrations.models import Connector, QuarantinedRecord, Ticket, TicketLink, WebhookDelivery
 from integrations.storable import storable, storable_text
@@ -45,6 +46,8 @@ log = logging.getLogger(__name__)
 
 SIGNATURE_HEADERS = ("X-Hub-Signature", "X-Cataligent-Signature")
 DELIVERY_HEADERS = ("X-Atlassian-Webhook-Identifier", "X-Delivery-Id", "X-Request-Id")
+# A push carries one ticket. Below Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB), so this
+# is the limit that answers (413, with the reason).
 MAX_BODY = 2 * 1024 * 1024
 
 
@@ -58,10 +61,19 @@ def _error(status: int, message: str) -> JsonResponse:
 
 def signature_valid(secret: str, body: bytes, header: str) -> bool:
     algorithm, _, digest = header.partition("=")
-    if algorithm.strip().lower() != "sha256" or not digest:
+    digest = digest.strip().lower()
+    # compare_digest raises on non-ASCII text; a header can carry any Latin-1 character.
+    if algorithm.strip().lower() != "sha256" or not digest or not digest.isascii():
         return False
     expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, digest.strip().lower())
+    return hmac.compare_digest(expected, digest)
+
+
+def _is_json(content_type: str) -> bool:
+    """application/json or a JSON-based type (application/vnd.x+json); none given is read
+    as JSON too, as some tools send it so."""
+    media_type = content_type.partition(";")[0].strip().lower()
+    return media_type in ("", "application/json") or media_type.endswith("+json")
 
 
 def parse_generic(data: dict[str, Any]) -> NormalizedTicket:
@@ -85,6 +97,8 @@ def parse_generic(data: dict[str, Any]) -> NormalizedTicket:
             return None
         try:
             return parse_iso_datetime(str(value))
+        except TimestampOutOfRange as exc:
+            raise BadPayload(f"'{name}': {exc}") from exc
         except ValueError as exc:
             raise BadPayload(f"'{name}' is not an ISO 8601 time with a zone: {value!r}") from exc
 
@@ -163,16 +177,33 @@ def receive(request: HttpRequest, slug: str) -> JsonResponse:
         )
     if not secret:
         return _error(403, "Webhooks are not enabled for this connector: set its webhook secret.")
-    body = request.body
+    too_large = _error(413, f"The body is larger than {MAX_BODY // (1024 * 1024)} MiB.")
+    try:
+        declared = int(request.headers.get("Content-Length") or 0)
+    except ValueError:
+        return _error(400, "The Content-Length header is not a number.")
+    if declared > MAX_BODY:
+        return too_large  # before reading it
+    if not _is_json(request.content_type or ""):
+        return _error(415, f"The body must be application/json, not {request.content_type}.")
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        return too_large
     if len(body) > MAX_BODY:
-        return _error(413, "The body is larger than 2 MiB.")
+        return too_large
     header = next((request.headers[h] for h in SIGNATURE_HEADERS if h in request.headers), "")
     if not signature_valid(secret, body, header):
         return _error(401, "Missing or wrong signature (HMAC-SHA256 of the body, 'sha256=<hex>').")
     try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        # UTF-8 only (RFC 8259 §8.1): json.loads would also guess UTF-16 and UTF-32.
+        data = json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        return _error(400, f"The body is not JSON in UTF-8: byte {exc.start} is not UTF-8.")
+    except json.JSONDecodeError as exc:
         return _error(400, f"The body is not JSON: {exc}.")
+    except RecursionError:
+        return _error(400, "The body is JSON nested too deeply to read.")
     delivery = next((request.headers[h] for h in DELIVERY_HEADERS if h in request.headers), "")
 
     try:

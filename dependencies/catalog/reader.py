@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 import yaml
 from yaml.constructor import ConstructorError
-from yaml.nodes import MappingNode
+from yaml.nodes import MappingNode, Node, ScalarNode
 
 from .model import Catalog, Entity, Problem, Severity, Source
 from .refs import (
@@ -110,9 +110,83 @@ _DOCUMENT_MARKER = re.compile(r"^(---|\.\.\.)(?:[ \t]|\r?$)")
 _GLOB_CHARACTERS = re.compile(r"[*?\[]")
 
 
+# Limits on one document, checked on the parsed YAML before any Python value is built. A
+# "billion laughs" document is a few hundred bytes whose aliases repeat aliases until it
+# stands for 9^9 values; no catalog entity comes near these. (libyaml itself refuses
+# nesting deeper than 1,000 levels.)
+MAX_DOCUMENT_VALUES: Final = 100_000
+MAX_TEXT_LENGTH: Final = 65_536
+MAX_FILE_BYTES: Final = 16 * 1024 * 1024
+MAX_EMAIL_LENGTH: Final = 254  # RFC 5321's limit on a path, and what a user record holds
+
+
+def _check_document_size(root: Node) -> None:
+    """Raise ConstructorError for a document whose aliases expand it past
+    MAX_DOCUMENT_VALUES values, that refers to itself, or holds a text beyond
+    MAX_TEXT_LENGTH or with a NUL character.
+
+    Counts each value as often as aliases repeat it, but visits each node once (iteratively:
+    a deep document must not exhaust Python's stack).
+    """
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()  # being counted: met again below itself, it is a cycle
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, children_counted = stack.pop()
+        key = id(node)
+        if isinstance(node, ScalarNode):
+            if len(node.value) > MAX_TEXT_LENGTH:
+                raise ConstructorError(
+                    None,
+                    None,
+                    f"a value of {len(node.value):,} characters; the limit is {MAX_TEXT_LENGTH:,}",
+                    node.start_mark,
+                )
+            if "\x00" in node.value:  # a "\0" escape: PostgreSQL text cannot hold it
+                raise ConstructorError(
+                    None, None, "a value holds a NUL character (\\0)", node.start_mark
+                )
+            sizes[key] = 1
+            continue
+        children = (
+            [item for pair in node.value for item in pair]
+            if isinstance(node, MappingNode)
+            else list(node.value)
+        )
+        if children_counted:
+            open_nodes.discard(key)
+            sizes[key] = 1 + sum(sizes[id(child)] for child in children)
+            if sizes[key] > MAX_DOCUMENT_VALUES:
+                raise ConstructorError(
+                    None,
+                    None,
+                    f"aliases expand this document to more than {MAX_DOCUMENT_VALUES:,} "
+                    "values (a YAML bomb?)",
+                    node.start_mark,
+                )
+            continue
+        if key in sizes:
+            continue
+        if key in open_nodes:
+            raise ConstructorError(
+                None, None, "an alias refers to a value that contains it", node.start_mark
+            )
+        open_nodes.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in children if id(child) not in sizes)
+
+
 class _CatalogLoader(_SafeLoader):
     """PyYAML's safe loader, but a repeated mapping key is an error (PyYAML keeps the last one
-    silently; Backstage's YAML parser rejects "Map keys must be unique")."""
+    silently; Backstage's YAML parser rejects "Map keys must be unique"), and a document
+    beyond the limits above is an error before it is built."""
+
+    def get_single_data(self) -> Any:
+        node = self.get_single_node()
+        if node is None:
+            return None
+        _check_document_size(node)
+        return self.construct_document(node)
 
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Hashable, Any]:
         seen: set[object] = set()
@@ -332,6 +406,11 @@ class _DocumentChecker:
                     profile, "displayName", "spec.profile"
                 )
                 fields["email"] = self.optional_string(profile, "email", "spec.profile")
+                if fields["email"] and len(fields["email"]) > MAX_EMAIL_LENGTH:
+                    self.error(
+                        "invalid-field",
+                        f"spec.profile.email is longer than {MAX_EMAIL_LENGTH} characters",
+                    )
         if kind_key == "location":
             fields["targets"] = self.location_targets(spec)
         if self.errors:
@@ -468,8 +547,29 @@ class _CatalogReader:
     def read_file(self, path: Path) -> list[Entity]:
         """Read one file's documents; return its valid Location entities."""
         try:
+            if path.stat().st_size > MAX_FILE_BYTES:
+                self.problems.append(
+                    Problem(
+                        Severity.ERROR,
+                        "unreadable-file",
+                        f"larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; "
+                        "split it into several files",
+                        path,
+                    )
+                )
+                return []
             text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
+        except UnicodeDecodeError as exc:
+            self.problems.append(
+                Problem(
+                    Severity.ERROR,
+                    "unreadable-file",
+                    f"not UTF-8 text (byte {exc.start}); save it as UTF-8",
+                    path,
+                )
+            )
+            return []
+        except OSError as exc:
             self.problems.append(Problem(Severity.ERROR, "unreadable-file", str(exc), path))
             return []
         locations = []

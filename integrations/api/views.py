@@ -22,9 +22,10 @@ from integrations.api.serializers import (
 )
 from integrations.connectors import ConnectorError, connector_for
 from integrations.filtersets import LinkRuleFilterSet, SyncRunFilterSet, TicketFilterSet
-from integrations.linking import BadPattern, tickets_matching
+from integrations.linking import tickets_matching
 from integrations.models import Connector, LinkRule, SyncRun, Ticket, TicketLink
 from integrations.sync import connector_config
+from integrations.title_patterns import BadPattern
 
 
 class ConnectorViewSet(GovernedViewSet):
@@ -141,7 +142,7 @@ class LinkRulePreview(serializers.Serializer):
         slug_field="slug", queryset=Connector.objects.all(), required=False
     )
     field = serializers.ChoiceField(choices=LinkRule.Field.choices)
-    pattern = serializers.CharField()
+    pattern = serializers.CharField(max_length=LinkRule._meta.get_field("pattern").max_length)
 
 
 class LinkRuleViewSet(GovernedViewSet):

@@ -29,6 +29,7 @@ import orjson
 from .errors import ConfigurationError, ResponseFormatError
 from .http import DEFAULT_TIMEOUT, HttpClient, Resolver, RetryPolicy, system_resolver
 from .oauth import ClientCredentials
+from .timestamps import EARLIEST, LATEST, TimestampOutOfRange, check_in_range
 from .watermark import Cursor, Watermark, scope_fingerprint
 
 __all__ = [
@@ -320,11 +321,14 @@ class Connector(ABC):
             identity = self._identity(raw)
         except Exception:
             identity = None
+        updated_at = identity[1] if identity else None
+        if updated_at is not None and not EARLIEST <= updated_at < LATEST:
+            updated_at = None  # not a time the cursor can move to
         return Rejected(
             external_id=identity[0] if identity else None,
             reason=reason,
             raw=raw,
-            updated_at=identity[1] if identity else None,
+            updated_at=updated_at,
         )
 
     @abstractmethod
@@ -431,10 +435,19 @@ MAX_COUNT = 2**31 - 1
 
 
 def within_limits(ticket: NormalizedTicket) -> NormalizedTicket:
+    """The ticket, or RecordRejected if the mirror cannot hold it; every connector's
+    records and every webhook's come through here."""
     if len(ticket.external_id) > MAX_EXTERNAL_ID:
         raise RecordRejected(f"the id is longer than {MAX_EXTERNAL_ID} characters")
     if ticket.reassignment_count is not None and not 0 <= ticket.reassignment_count <= MAX_COUNT:
         raise RecordRejected(f"reassignment count {ticket.reassignment_count} is out of range")
+    try:
+        check_in_range(ticket.updated_at, "updated_at")
+        check_in_range(ticket.opened_at, "opened_at")
+        if ticket.resolved_at is not None:
+            check_in_range(ticket.resolved_at, "resolved_at")
+    except TimestampOutOfRange as exc:
+        raise RecordRejected(str(exc)) from exc
     return ticket
 
 

@@ -37,7 +37,12 @@ from .base import (
     require_text,
 )
 from .errors import ApiRemovedError, ConfigurationError, ResponseFormatError
-from .timestamps import load_zone, parse_iso_datetime, wall_clock_at_or_before
+from .timestamps import (
+    TimestampOutOfRange,
+    load_zone,
+    parse_iso_datetime,
+    wall_clock_at_or_before,
+)
 from .watermark import Watermark
 
 __all__ = ["JiraConnector"]
@@ -119,6 +124,8 @@ def _timestamp(fields: Mapping[str, Any], name: str) -> datetime | None:
     try:
         # §2: "yyyy-MM-dd'T'HH:mm:ss.SSSZ" in the requesting user's offset, e.g. +0100.
         return parse_iso_datetime(value)
+    except TimestampOutOfRange as exc:
+        raise RecordRejected(f"{name!r}: {exc}") from exc
     except ValueError as exc:
         raise RecordRejected(f"{name!r} is not a timestamp with an offset: {value!r}") from exc
 

@@ -47,7 +47,12 @@ from .base import (
     require_text,
 )
 from .errors import ConfigurationError, ResponseFormatError
-from .timestamps import load_zone, parse_iso_datetime, wall_clock_at_or_before
+from .timestamps import (
+    TimestampOutOfRange,
+    load_zone,
+    parse_iso_datetime,
+    wall_clock_at_or_before,
+)
 from .watermark import Watermark
 
 __all__ = ["RequestTrackerConnector"]
@@ -98,6 +103,8 @@ def _timestamp(ticket: Mapping[str, Any], name: str) -> datetime | None:
         raise RecordRejected(f"{name!r} is a {type(value).__name__}, not a date")
     try:
         return parse_iso_datetime(value)
+    except TimestampOutOfRange as exc:
+        raise RecordRejected(f"{name!r}: {exc}") from exc
     except ValueError as exc:
         raise RecordRejected(f"{name!r} is not a W3CDTF date: {value!r}") from exc
 

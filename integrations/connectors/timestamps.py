@@ -14,6 +14,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .errors import ConfigurationError
 
 __all__ = [
+    "EARLIEST",
+    "LATEST",
+    "TimestampOutOfRange",
+    "check_in_range",
     "format_cursor_time",
     "load_zone",
     "parse_cursor_time",
@@ -22,16 +26,44 @@ __all__ = [
 ]
 
 
+# No ITSM record is dated outside these. They keep well away from the ends of Python's
+# datetime (years 1 and 9999), so converting a stored time to any zone, or adding a cursor's
+# overlap window to it, cannot overflow: "9999-12-31T23:59:59-14:00" is past the end in UTC.
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+class TimestampOutOfRange(ValueError):
+    """A well-formed timestamp outside EARLIEST..LATEST; the message says so."""
+
+
+def check_in_range(value: datetime, name: str) -> datetime:
+    """``value``, or TimestampOutOfRange naming the field ``name``."""
+    if not EARLIEST <= value < LATEST:
+        raise TimestampOutOfRange(
+            f"{name!r} is {value.isoformat()}, outside the years "
+            f"{EARLIEST.year}-{LATEST.year - 1} a ticket can be dated"
+        )
+    return value
+
+
 def parse_iso_datetime(value: str) -> datetime:
     """An ISO-8601 timestamp with an offset (``Z``, ``+01:00`` or ``+0100``) as UTC.
 
     Raises ValueError when the value is not one, or has no offset: a timestamp without a
-    zone from a source that promised one is garbled, not UTC.
+    zone from a source that promised one is garbled, not UTC. Raises TimestampOutOfRange
+    (a ValueError) when it is one but lies beyond what a datetime holds in UTC.
     """
     parsed = datetime.fromisoformat(value)
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise ValueError(f"timestamp without a UTC offset: {value!r}")
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError as exc:
+        raise TimestampOutOfRange(
+            f"{value!r} is outside the years {EARLIEST.year}-{LATEST.year - 1} "
+            "a ticket can be dated"
+        ) from exc
 
 
 def format_cursor_time(value: datetime) -> str:

@@ -86,3 +86,59 @@ def test_too_long_values_and_a_non_utf8_file_are_errors_not_tracebacks(tmp_path:
     with pytest.raises(CommandError, match="not UTF-8"):
         call_command("import_graph", str(tmp_path), stdout=io.StringIO())
     assert not Node.objects.exists()
+
+
+def test_formula_values_are_exported_quoted_and_imported_back_as_they_were(
+    tmp_path: Path,
+) -> None:
+    """A spreadsheet must not run a node's name as a formula; the round trip keeps it."""
+    tricky = {
+        "formula": '=HYPERLINK("https://evil.example","Docs")',
+        "plus": "+1 and more",
+        "minus": "-",
+        "at": "@SUM(A1)",
+        "quoted": "'=already quoted",
+        "plain": "O'Brien's service",
+    }
+    for slug, name in tricky.items():
+        Node.objects.create(slug=slug, name=name, kind="service", description=name)
+    Edge.objects.create(
+        source=Node.objects.get(slug="plus"),
+        target=Node.objects.get(slug="plain"),
+        redundancy_group="=cmd|'/c calc'!A1",
+    )
+    call_command("export_graph", str(tmp_path), stdout=io.StringIO())
+    written = (tmp_path / "nodes.csv").read_text()
+    assert '"\'=HYPERLINK(""https://evil.example"",""Docs"")"' in written
+    assert "formula,=" not in written and "at,@" not in written
+    assert "''=already quoted" in written and "O'Brien's service" in written
+    assert ",'=cmd|" in (tmp_path / "edges.csv").read_text()
+
+    Node.objects.all().delete()
+    call_command("import_graph", str(tmp_path), stdout=io.StringIO())
+    assert dict(Node.objects.values_list("slug", "name")) == tricky
+    assert dict(Node.objects.values_list("slug", "description")) == tricky
+    assert Edge.objects.get().redundancy_group == "=cmd|'/c calc'!A1"
+
+
+@pytest.mark.parametrize(
+    ("nodes", "expected"),
+    [
+        (
+            f"slug,name,kind,description\napp,App,service,\ndb,DB,data,{'x' * 131_073}\n",
+            "nodes.csv row 3: cannot be read as CSV: field larger than field limit",
+        ),
+        (
+            "slug,name,kind\napp,App,service\nd\x00b,DB,data\n",
+            "nodes.csv row 3: holds a NUL character",
+        ),
+    ],
+)
+def test_a_huge_field_or_a_nul_is_a_message_naming_file_and_row(
+    tmp_path: Path, nodes: str, expected: str
+) -> None:
+    _write(tmp_path, nodes, "source,target\napp,db\n")
+    with pytest.raises(CommandError) as info:
+        call_command("import_graph", str(tmp_path), stdout=io.StringIO())
+    assert "Nothing imported" in str(info.value) and expected in str(info.value)
+    assert not Node.objects.exists() and not Edge.objects.exists()

@@ -232,6 +232,42 @@ def test_normalize_never_raises(tool: str, garbage: Any, field_index: int) -> No
     assert isinstance(connector.normalize(record), NormalizedTicket | Rejected)
 
 
+# The record's updated time as each tool writes it, at the ends of what a datetime holds:
+# in UTC the first is past year 9999, the second still in it (and as far from today).
+OUT_OF_RANGE = {
+    "servicenow": [("sys_updated_on", "9999-12-31 23:59:59"), ("opened_at", "0001-01-01 00:00:00")],
+    "jira": [
+        ("updated", "9999-12-31T23:59:59.000-1400"),
+        ("updated", "9999-12-31T23:59:59.000+0000"),
+        ("created", "0001-01-01T00:00:00.000+1400"),
+    ],
+    "rt": [
+        ("LastUpdated", "9999-12-31T23:59:59-14:00"),
+        ("LastUpdated", "9999-12-31T23:59:59Z"),
+        ("Resolved", "0001-01-01T00:00:00Z"),
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("tool", "field", "value"),
+    [(tool, field, value) for tool, cases in OUT_OF_RANGE.items() for field, value in cases],
+)
+def test_a_time_beyond_what_can_be_stored_is_rejected_with_the_reason(
+    tool: str, field: str, value: str
+) -> None:
+    """Not an OverflowError: a Rejected (quarantined by the sync) that says what is wrong,
+    and no time for the cursor to move to."""
+    connector = _offline_connector(HARNESSES[tool])
+    record = json.loads(json.dumps(HARNESSES[tool].recorded_page[0]))
+    (record["fields"] if tool == "jira" else record)[field] = value
+    result = connector.normalize(record)
+    assert isinstance(result, Rejected), result
+    assert "outside the years 1900-8999" in result.reason, result.reason
+    assert value[:4] in result.reason  # the year as sent, or as read in UTC
+    assert result.updated_at is None or result.updated_at.year < 9000
+
+
 _OFFLINE: dict[str, Connector] = {}
 
 

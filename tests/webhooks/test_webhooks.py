@@ -234,3 +234,32 @@ def test_what_the_mirror_cannot_hold_is_quarantined_not_a_500() -> None:
     assert response.status_code == 400 and "out of range" in response.json()["detail"]
     assert QuarantinedRecord.objects.count() == 2
     assert not Ticket.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("shape", "stamp"),
+    [
+        ("generic", "9999-12-31T23:59:59-14:00"),  # past year 9999 in UTC: OverflowError
+        ("generic", "9999-12-31T23:59:59Z"),  # a datetime, but no zone can show it
+        ("jira", "9999-12-31T23:59:59.000-1400"),
+    ],
+)
+def test_a_time_beyond_what_can_be_stored_is_quarantined_with_the_reason(
+    shape: str, stamp: str
+) -> None:
+    if shape == "generic":
+        _connector("rt", auth_type="token")
+        body = {"external_id": "82", "status_category": "open", "priority": 2, "updated_at": stamp}
+        response = _post("rt-hook", json.dumps(body))
+    else:
+        _connector("jira")
+        issue = _jira_issue()
+        issue["fields"]["updated"] = stamp
+        response = _post(
+            "jira-hook", json.dumps({"webhookEvent": "jira:issue_updated", "issue": issue})
+        )
+    assert response.status_code == 400, response.json()
+    assert "outside the years 1900-8999" in response.json()["detail"]
+    quarantined = QuarantinedRecord.objects.get()
+    assert "outside the years 1900-8999" in quarantined.reason
+    assert not Ticket.objects.exists()

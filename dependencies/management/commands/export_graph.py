@@ -7,7 +7,11 @@ from dependencies.graph_csv import export_graph
 
 
 class Command(BaseCommand):
-    help = "Write the dependency graph as DIR/nodes.csv and DIR/edges.csv."
+    help = (
+        "Write the dependency graph as DIR/nodes.csv and DIR/edges.csv (UTF-8). A value a "
+        "spreadsheet would run as a formula (starting with = + - @) is written with a leading ' "
+        "(import_graph reads it back without)."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("directory", type=Path)

@@ -9,7 +9,8 @@ from dependencies.graph_csv import GraphCsvError, import_graph
 class Command(BaseCommand):
     help = (
         "Create or update nodes and edges from DIR/nodes.csv and DIR/edges.csv "
-        "(the columns export_graph writes). Nothing is written unless every row is valid."
+        "(UTF-8, the columns export_graph writes; a leading ' that export_graph put before a "
+        "formula-like value is removed). Nothing is written unless every row is valid."
     )
 
     def add_arguments(self, parser: Any) -> None:
