@@ -296,6 +296,9 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "cataligent_cache",
+            # Well above the default 300, past which entries are culled at random: a
+            # burst of keys must not wipe out the failure counts of the sign-in limits.
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
         }
     }
 

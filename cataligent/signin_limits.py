@@ -200,7 +200,9 @@ def _count_failure(kind: str, subject: str) -> int:
         current = 1
     else:
         try:
-            current = cache.incr(key)  # atomic in Redis
+            # Atomic in Redis; the database cache reads and writes, so two failures at
+            # the same instant may count once, which delays a lockout by that much only.
+            current = cache.incr(key)
         except ValueError:  # expired since add()
             cache.set(key, 1, timeout=2 * window)
             current = 1
