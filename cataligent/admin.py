@@ -1,9 +1,14 @@
 from django.contrib import admin
 from django.contrib.contenttypes.admin import GenericTabularInline
+from django.db.models import QuerySet
+from django.utils import timezone
 
+from cataligent.api_tokens import api_token_revoke
 from cataligent.audit import audit_changes, audit_created, audit_deleted
-from cataligent.models import AuditEntry, Team
+from cataligent.models import ApiToken, AuditEntry, SignInLockout, Team
 from cataligent.roles import Role, user_roles
+from cataligent.signin import AdminSignInForm
+from cataligent.signin_limits import lockouts_lift
 
 
 def _admin_site_has_permission(request):  # type: ignore[no-untyped-def]
@@ -14,6 +19,8 @@ def _admin_site_has_permission(request):  # type: ignore[no-untyped-def]
 admin.site.has_permission = _admin_site_has_permission
 admin.site.site_header = "Cataligent administration"
 admin.site.site_title = "Cataligent admin"
+# The admin's own sign-in counts towards the same limits as /login/ and the API's.
+admin.site.login_form = AdminSignInForm
 
 
 class AuditedAdmin(admin.ModelAdmin):
@@ -104,3 +111,68 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows written only by services; admins act on them through admin actions."""
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(SignInLockout)
+class SignInLockoutAdmin(ReadOnlyAdmin):
+    list_display = [
+        "locked_at",
+        "kind",
+        "subject",
+        "failures",
+        "locked_until",
+        "in_force",
+        "lifted_by",
+    ]
+    list_filter = ["kind"]
+    search_fields = ["subject"]
+    date_hierarchy = "locked_at"
+    actions = ["lift"]
+    inlines = [HistoryInline]
+
+    @admin.display(boolean=True, description="in force")
+    def in_force(self, obj: SignInLockout) -> bool:
+        return obj.lifted_at is None and obj.locked_until > timezone.now()
+
+    @admin.action(description="Lift the selected lockouts")
+    def lift(self, request, queryset: QuerySet[SignInLockout]) -> None:  # type: ignore[no-untyped-def]
+        lifted = lockouts_lift(lockouts=queryset, actor=request.user, actor_label="admin")
+        self.message_user(request, f"Lifted {len(lifted)} lockout(s).")
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(ReadOnlyAdmin):
+    list_display = [
+        "name",
+        "user",
+        "prefix",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    list_filter = ["revoked_at"]
+    search_fields = ["name", "user__username", "prefix"]
+    actions = ["revoke"]
+    exclude = ["key_hash"]
+    inlines = [HistoryInline]
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request, queryset: QuerySet[ApiToken]) -> None:  # type: ignore[no-untyped-def]
+        tokens = list(queryset.filter(revoked_at__isnull=True))
+        for token in tokens:
+            api_token_revoke(token=token, actor=request.user, actor_label="admin")
+        self.message_user(request, f"Revoked {len(tokens)} token(s).")

@@ -1,4 +1,15 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _create_cache_table(using: str = "default", **kwargs: Any) -> None:
+    """The database cache (no REDIS_URL) needs its table; `migrate` makes it, so the
+    demo, a deployment and the test database all have it. Does nothing with Redis."""
+    from django.core.management import call_command
+
+    call_command("createcachetable", database=using, verbosity=0)
 
 
 class CataligentConfig(AppConfig):
@@ -10,3 +21,5 @@ class CataligentConfig(AppConfig):
 
     def ready(self) -> None:
         from cataligent import checks  # noqa: F401  (registers system checks)
+
+        post_migrate.connect(_create_cache_table, sender=self)

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils import timezone
 
 
 class Team(models.Model):
@@ -81,3 +82,63 @@ class AuditEntry(models.Model):
         if self.actor_id:
             return self.actor.get_username() if self.actor else "deleted user"
         return self.actor_label or "system"
+
+
+class ApiToken(models.Model):
+    """A named API key of one user. Only the key's SHA-256 is stored: the key itself
+    is shown once, when the token is created (`cataligent.api_tokens`)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100)
+    key_hash = models.CharField(max_length=64, unique=True)
+    # The key's first characters, so a user can tell their tokens apart.
+    prefix = models.CharField(max_length=12)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "API token"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+
+class SignInLockout(models.Model):
+    """Too many failed sign-ins for one account or from one address: refused until
+    `locked_until` unless an admin lifts it (`cataligent.signin_limits`)."""
+
+    class Kind(models.TextChoices):
+        ACCOUNT = "account", "account"
+        ADDRESS = "address", "address"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    # The username as typed (case-folded; it may name no user) or the client address.
+    subject = models.CharField(max_length=150)
+    failures = models.PositiveIntegerField()
+    locked_at = models.DateTimeField(auto_now_add=True)
+    locked_until = models.DateTimeField()
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-locked_at", "-id"]
+        indexes = [models.Index(fields=["kind", "subject", "-locked_until"])]
+        verbose_name = "sign-in lockout"
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.subject!r} locked until {self.locked_until:%Y-%m-%d %H:%M %Z}"

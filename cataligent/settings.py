@@ -43,7 +43,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -115,6 +114,25 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "cataligent.backends.AdminRoleBackend",
 ]
+# Password guessing (cataligent/signin_limits.py): this many failed sign-ins within
+# the window lock the account, or the client address, out for LOGIN_LOCKOUT_MINUTES
+# (0 switches a limit off). The address is REMOTE_ADDR: behind a reverse proxy, list
+# the proxy's address in TRUSTED_PROXIES so the client's is read from X-Forwarded-For.
+LOGIN_FAILURES_PER_ACCOUNT = env_int("LOGIN_FAILURES_PER_ACCOUNT", 10)
+LOGIN_FAILURES_PER_ADDRESS = env_int("LOGIN_FAILURES_PER_ADDRESS", 50)
+LOGIN_FAILURE_WINDOW_MINUTES = env_int("LOGIN_FAILURE_WINDOW_MINUTES", 15)
+LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15)
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+if LOGIN_LOCKOUT_MINUTES < 1 or LOGIN_FAILURE_WINDOW_MINUTES < 1:
+    raise ImproperlyConfigured(
+        "LOGIN_LOCKOUT_MINUTES and LOGIN_FAILURE_WINDOW_MINUTES must be at least 1."
+    )
+# API tokens (cataligent/api_tokens.py) expire after API_TOKEN_DAYS unless their
+# creator asks for another lifetime, up to API_TOKEN_MAX_DAYS.
+API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 90)
+API_TOKEN_MAX_DAYS = env_int("API_TOKEN_MAX_DAYS", 365)
+if not 1 <= API_TOKEN_DAYS <= API_TOKEN_MAX_DAYS:
+    raise ImproperlyConfigured("API_TOKEN_DAYS must be between 1 and API_TOKEN_MAX_DAYS.")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -171,7 +189,7 @@ SITE_URL = (env_str("SITE_URL", "http://localhost:8000") or "").rstrip("/")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: its WWW-Authenticate header makes anonymous requests 401, not 403.
-        "rest_framework.authentication.TokenAuthentication",
+        "cataligent.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["cataligent.api.permissions.PolicyPermission"],
@@ -268,6 +286,28 @@ if len(CURRENCY) != 3 or not CURRENCY.isalpha():
 ESCALATION_DEFAULT_MINUTES = env_int("ESCALATION_DEFAULT_MINUTES", 60)
 # Optional Slack- or Teams-compatible incoming webhook that gets every escalation.
 ESCALATION_WEBHOOK_URL = env_str("ESCALATION_WEBHOOK_URL", "") or ""
+
+# --- Cache: shared by every process (sign-in failure counts) ---------------------
+if REDIS_URL:
+    # The broker's Redis. Never call cache.clear(): it would flush the broker's queues too.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "cataligent-cache",
+        }
+    }
+else:
+    # The table is created after every `migrate` (cataligent.apps, createcachetable).
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "cataligent_cache",
+            # Well above the default 300, past which entries are culled at random: a
+            # burst of keys must not wipe out the failure counts of the sign-in limits.
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    }
 
 LOGGING = {
     "version": 1,

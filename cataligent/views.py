@@ -9,9 +9,14 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.views.decorators.cache import never_cache
+from rest_framework.exceptions import AuthenticationFailed
 
+from cataligent.api.authentication import token_key
+from cataligent.api_tokens import TokenRefused, api_token_authenticate
 from cataligent.celery import app as celery_app
+from cataligent.permissions import Action, can
 from cataligent.roles import Role, user_roles
+from integrations.models import Connector
 
 log = logging.getLogger(__name__)
 
@@ -46,21 +51,55 @@ def _check_broker() -> dict[str, Any]:
 @login_not_required
 @never_cache
 def health(request: HttpRequest) -> JsonResponse:
-    """Liveness for load balancers and people: database and broker; 503 when one is down."""
+    """Liveness for load balancers and people: database and broker; 503 when one is down.
+
+    Anyone may ask whether the app is up; only admins (signed in, or with an admin's
+    API token) see the details: timings, error texts and each connector's freshness,
+    since slugs are webhook paths and errors name internal hosts.
+    """
     checks = {"database": _check_database(), "broker": _check_broker()}
     ok = all(check["ok"] for check in checks.values())
-    connectors = _connector_freshness() if checks["database"]["ok"] else []
     if not ok:
         log.warning("health check failing: %s", checks)
+    status = 200 if ok else 503
+    if not checks["database"]["ok"]:
+        # Without the database nobody can be recognised; say only what is up.
+        return JsonResponse(_liveness(ok, checks), status=status)
+    try:
+        viewer = _health_viewer(request)
+    except TokenRefused as exc:
+        return JsonResponse({"detail": str(exc)}, status=401, headers={"WWW-Authenticate": "Token"})
+    if not can(viewer, Action.VIEW, model=Connector):
+        return JsonResponse(_liveness(ok, checks), status=status)
     # A stale or failing connector is reported but does not fail the health check:
     # the app still serves, and the source may be the one that is down.
-    body = {"status": "ok" if ok else "failing", "checks": checks, "connectors": connectors}
-    return JsonResponse(body, status=200 if ok else 503)
+    body = {
+        "status": "ok" if ok else "failing",
+        "checks": checks,
+        "connectors": _connector_freshness(),
+    }
+    return JsonResponse(body, status=status)
+
+
+def _liveness(ok: bool, checks: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "status": "ok" if ok else "failing",
+        "checks": {name: {"ok": check["ok"]} for name, check in checks.items()},
+    }
+
+
+def _health_viewer(request: HttpRequest) -> Any:
+    """The signed-in user, else the user of an `Authorization: Token` header."""
+    if request.user.is_authenticated:
+        return request.user
+    try:
+        key = token_key(request)
+    except AuthenticationFailed as exc:
+        raise TokenRefused(str(exc.detail)) from None
+    return api_token_authenticate(key).user if key is not None else None
 
 
 def _connector_freshness() -> list[dict[str, Any]]:
-    from integrations.models import Connector
-
     return [
         {
             "slug": c.slug,

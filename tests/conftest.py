@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -14,6 +16,17 @@ ROLES = ["anonymous", "member", "lead_a", "lead_b", "leadership", "admin"]
 def _fast_password_hashing(settings):  # type: ignore[no-untyped-def]
     # PBKDF2 costs ~0.3 s a user; the tests need no real hashing strength.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _own_cache_keys(settings):  # type: ignore[no-untyped-def]
+    # Failed sign-ins are counted in the shared cache (Redis, or a database table that
+    # transactional tests do not empty): fresh keys per test keep one test's failures
+    # from locking out the next test's users. Never cache.clear(): it flushes the broker.
+    settings.CACHES = {
+        alias: {**config, "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
+        for alias, config in settings.CACHES.items()
+    }
 
 
 @pytest.fixture

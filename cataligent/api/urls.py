@@ -3,12 +3,12 @@
 from django.urls import include, path, re_path
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
 from rest_framework.exceptions import NotFound
 from rest_framework.routers import DefaultRouter
 
 from cataligent.api.teams import TeamViewSet
+from cataligent.api.tokens import ApiTokenViewSet, obtain_token
 from dependencies.api.escalations import EscalationViewSet
 from dependencies.api.impact import MapView, SinglePointsOfFailureView, WhatIfView
 from dependencies.api.views import EdgeViewSet, EscalationPolicyViewSet, NodeViewSet
@@ -56,7 +56,18 @@ urlpatterns = [
         SinglePointsOfFailureView.as_view(),
         name="api-single-points-of-failure",
     ),
-    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("auth/token/", obtain_token, name="api-token"),
+    # Not on the router: a user's own tokens are outside the team permission matrix.
+    path(
+        "auth/tokens/",
+        ApiTokenViewSet.as_view({"get": "list", "post": "create"}),
+        name="api-own-token-list",
+    ),
+    path(
+        "auth/tokens/<int:pk>/",
+        ApiTokenViewSet.as_view({"get": "retrieve", "delete": "destroy"}),
+        name="api-own-token-detail",
+    ),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     re_path(r"^.*$", not_found),

@@ -293,13 +293,14 @@ def test_refusal_says_why(client_as: Any, people: People) -> None:
 
 
 def test_token_authentication(people: People) -> None:
-    from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
 
-    token = Token.objects.create(user=people["member"])
+    from cataligent.api_tokens import api_token_create
+
+    issued = api_token_create(user=people["member"], name="test")
     client = APIClient()
     assert client.get("/api/nodes/").status_code == 401
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {issued.key}")
     assert client.get("/api/nodes/").status_code == 200
 
 

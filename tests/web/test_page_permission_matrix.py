@@ -21,6 +21,8 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from cataligent.api_tokens import api_token_create
+from cataligent.models import ApiToken
 from dependencies.models import Escalation, EscalationPolicy, Node
 from integrations.models import Connector, LinkRule, SyncRun, Ticket
 from objectives.models import Objective, StatusUpdate
@@ -122,6 +124,9 @@ class Write:
     form_error: set[str] = field(default_factory=set)
     htmx: bool = False
     writes: bool = True  # False: allowed, but changes no row (test a connection)
+    # What a signed-in user who may not do it gets: 403, or 404 where the object is
+    # only ever looked up among the user's own (API tokens).
+    refused: int = 403
 
 
 @dataclass
@@ -135,6 +140,14 @@ class Route:
 
 def _none(w: World) -> dict[str, Any]:
     return {}
+
+
+def _admin_token(w: World) -> ApiToken:
+    token = ApiToken.objects.filter(user=w.people["admin"]).first()
+    if token is None:
+        api_token_create(user=w.people["admin"], name="the admin's")
+        token = ApiToken.objects.get(user=w.people["admin"])
+    return token
 
 
 def _node_row(node: Callable[[World], Node]) -> Callable[[World], Any]:
@@ -292,6 +305,32 @@ ROUTES: dict[str, Route] = {
                 data=lambda w: {},
                 allowed={"admin"},
                 snapshot=lambda w: LinkRule.objects.filter(pk=w.rule.pk).exists(),
+            )
+        },
+    ),
+    # A user's own API tokens: everyone has theirs, nobody reaches another's (a 404,
+    # tested in tests/web/test_account_tokens_page.py).
+    "account-tokens": Route(
+        _none,
+        everyone(),
+        writes={
+            "a token of one's own": Write(
+                data=lambda w: {"name": "ci", "expires_in_days": "30"},
+                allowed=set(SIGNED_IN),
+                snapshot=lambda w: ApiToken.objects.count(),
+            )
+        },
+    ),
+    "account-token-revoke": Route(
+        lambda w: {"pk": 1},
+        POST_ONLY,
+        writes={
+            "the admin's token": Write(
+                data=lambda w: {},
+                allowed={"admin"},
+                kwargs=lambda w: {"pk": _admin_token(w).pk},
+                snapshot=lambda w: list(ApiToken.objects.values_list("pk", "revoked_at")),
+                refused=404,
             )
         },
     ),
@@ -539,4 +578,4 @@ def test_post(name: str, label: str, role: str, people: dict[str, Any]) -> None:
         assert response.status_code == 200, (url, response.status_code, body[:2000])
         assert "not one of the available choices" in body, "refused without saying why"
     else:
-        assert response.status_code == 403, (url, response.status_code, body[:2000])
+        assert response.status_code == write.refused, (url, response.status_code, body[:2000])
