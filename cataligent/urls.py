@@ -9,6 +9,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("health/", views.health, name="health"),
+    path("favicon.ico", views.favicon),
     path("", include("integrations.urls")),
     path("api/", include("cataligent.api.urls")),
     path("admin/", admin.site.urls),

@@ -236,6 +236,7 @@ def test_pages_and_hashed_static_files_as_every_role(gunicorn: str) -> None:
             response = browser.request("GET", path)
             assert response.status_code == 200, f"{role} {path}: {response.status_code}"
             assert "text/html" in response.headers["Content-Type"]
+            assert "script-src 'self';" in response.headers["Content-Security-Policy"]
             static_paths.update(STATIC_REF.findall(response.text))
         if role != "admin":
             assert browser.request("GET", "/connectors/").status_code == 403
