@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 POLICY: dict[str, str] = {
@@ -53,6 +54,8 @@ class ContentSecurityPolicyMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
+        if settings.DEBUG and response.status_code in (404, 500):
+            return response  # Django's debug error pages style and script inline
         if "Content-Security-Policy" not in response:
             response["Content-Security-Policy"] = policy_for(request.path_info)
         return response

@@ -248,3 +248,12 @@ def test_pages_and_hashed_static_files_as_every_role(gunicorn: str) -> None:
         assert response.status_code == 200, f"{path}: {response.status_code}"
         assert response.content, path
         assert "immutable" in response.headers.get("Cache-Control", ""), path
+
+
+def test_collectstatic_stops_when_make_assets_was_not_run(settings: Any, tmp_path: Path) -> None:
+    from cataligent.checks import vendor_assets
+
+    assert vendor_assets(None) == []
+    settings.STATICFILES_DIRS = [tmp_path]  # a checkout where `make assets` never ran
+    [error] = vendor_assets(None)
+    assert error.id == "cataligent.E003" and "make assets" in error.hint

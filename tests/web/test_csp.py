@@ -83,3 +83,9 @@ def test_favicon_is_served() -> None:
     response = Client().get("/favicon.ico")
     assert response.status_code == 302
     assert response["Location"].endswith("favicon.svg")
+
+
+def test_debug_error_pages_keep_their_inline_script(settings: Any) -> None:
+    settings.DEBUG = True
+    assert "Content-Security-Policy" not in Client().get("/no-such-page/")
+    assert "Content-Security-Policy" in Client().get("/login/")
