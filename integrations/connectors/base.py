@@ -449,7 +449,7 @@ def within_limits(ticket: NormalizedTicket) -> NormalizedTicket:
         problem = url_problem(ticket.url)
         if problem:
             log.warning(
-                "ticket %s (%s): %s; mirrored without a link",
+                "ticket %r (id %r): %s; mirrored without a link",
                 ticket.key,
                 ticket.external_id,
                 problem,
