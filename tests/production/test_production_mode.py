@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
@@ -138,46 +139,54 @@ def demo_story(transactional_db: Any, settings: Any) -> None:
     forget_cache()
 
 
+@dataclass
+class Server:
+    base: str
+    log: Path
+
+    def log_tail(self) -> str:
+        return self.log.read_text(errors="replace")[-4000:]
+
+
 @pytest.fixture
-def gunicorn(static_root: Path, demo_story: None) -> Iterator[str]:
-    port = _free_port()
-    server = subprocess.Popen(
-        [
-            str(BIN / "gunicorn"),
-            "cataligent.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "1",
-            "--timeout",
-            "60",
-        ],
-        cwd=ROOT,
-        env=_production_env(static_root, _database_url()),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
+def gunicorn(static_root: Path, demo_story: None, tmp_path: Path) -> Iterator[Server]:
+    """The compose web service's command (docker-compose.yml), on a free loopback port."""
+    server = Server(base=f"http://127.0.0.1:{_free_port()}", log=tmp_path / "gunicorn.log")
+    with server.log.open("w") as log:
+        process = subprocess.Popen(
+            [
+                str(BIN / "gunicorn"),
+                "cataligent.wsgi",
+                "--bind",
+                server.base.removeprefix("http://"),
+                "--workers",
+                "1",
+                "--timeout",
+                "60",
+            ],
+            cwd=ROOT,
+            env=_production_env(static_root, _database_url()),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     try:
         deadline = time.monotonic() + 30
         while True:
-            assert server.poll() is None, f"gunicorn exited:\n{server.stdout.read()}"  # type: ignore[union-attr]
+            assert process.poll() is None, f"gunicorn exited:\n{server.log_tail()}"
             try:
-                httpx.get(f"{base}/login/", headers={"X-Forwarded-Proto": "https"}, timeout=2)
+                httpx.get(f"{server.base}/health/", timeout=2)
                 break
             except httpx.TransportError:
-                assert time.monotonic() < deadline, "gunicorn did not answer in 30 s"
+                assert time.monotonic() < deadline, f"no answer in 30 s:\n{server.log_tail()}"
                 time.sleep(0.2)
-        yield base
+        yield server
     finally:
-        server.terminate()
+        process.terminate()
         try:
-            server.wait(timeout=10)
+            process.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        server.stdout.close()  # type: ignore[union-attr]
+            process.kill()
+            process.wait()
 
 
 class Browser:
@@ -216,25 +225,28 @@ class Browser:
         assert "sessionid" in self.cookies
 
 
-def test_pages_and_hashed_static_files_as_every_role(gunicorn: str) -> None:
-    plain = httpx.get(f"{gunicorn}/login/", timeout=10)
+def test_pages_and_hashed_static_files_as_every_role(gunicorn: Server) -> None:
+    base = gunicorn.base
+    plain = httpx.get(f"{base}/login/", timeout=10)
     assert plain.status_code == 301 and plain.headers["Location"].startswith("https://"), (
         "without the proxy's X-Forwarded-Proto: https the app sends the browser to HTTPS"
     )
 
     static_paths: set[str] = set()
-    anonymous = Browser(gunicorn)
+    anonymous = Browser(base)
     login = anonymous.request("GET", "/login/")
     assert login.status_code == 200
     static_paths.update(STATIC_REF.findall(login.text))
 
     for role in ROLES:
-        browser = Browser(gunicorn)
+        browser = Browser(base)
         browser.sign_in(role)
         pages = [*PAGES, "/connectors/"] if role == "admin" else PAGES
         for path in pages:
             response = browser.request("GET", path)
-            assert response.status_code == 200, f"{role} {path}: {response.status_code}"
+            assert response.status_code == 200, (
+                f"{role} {path}: {response.status_code}\n{gunicorn.log_tail()}"
+            )
             assert "text/html" in response.headers["Content-Type"]
             assert "script-src 'self';" in response.headers["Content-Security-Policy"]
             static_paths.update(STATIC_REF.findall(response.text))
@@ -244,7 +256,7 @@ def test_pages_and_hashed_static_files_as_every_role(gunicorn: str) -> None:
     assert any("cytoscape-dagre.min" in path for path in static_paths), static_paths
     for path in sorted(static_paths):
         assert HASHED.search(path), f"{path} is not a hashed (manifest) name"
-        response = httpx.get(f"{gunicorn}{path}", headers={"X-Forwarded-Proto": "https"})
+        response = httpx.get(f"{base}{path}", headers={"X-Forwarded-Proto": "https"})
         assert response.status_code == 200, f"{path}: {response.status_code}"
         assert response.content, path
         assert "immutable" in response.headers.get("Cache-Control", ""), path
