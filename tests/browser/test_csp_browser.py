@@ -4,6 +4,7 @@ refused and nothing logged as an error; and the policy really stops an injected 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -151,3 +152,14 @@ def test_an_injected_inline_script_does_not_run(demo: Any, browser: Any) -> None
         assert len([m for m in refused if "Content Security Policy" in m]) >= 3, refused
     finally:
         context.close()
+
+
+def test_the_map_exports_under_the_policy(demo: Any, page: Any, console: list[str]) -> None:
+    sign_in(page, demo.url, "leader")
+    wait_for_map(page)
+    for action, extension in (("png", ".png"), ("svg", ".svg")):
+        with page.expect_download() as download:
+            page.click(f"[data-action={action}]")
+        assert download.value.suggested_filename.endswith(extension)
+        assert Path(download.value.path()).stat().st_size > 1000
+    assert not console, "\n".join(console)
