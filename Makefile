@@ -29,11 +29,16 @@ install-dev: $(VENV)/.installed-dev
 ## committed package-lock.json and served from static/vendor/ (never from a CDN).
 assets: $(VENDOR)/.installed
 
-$(VENDOR)/.installed: package.json package-lock.json
+# Laid anew each time (and again when this recipe changes), so static/vendor/ holds exactly
+# what collectstatic's manifest needs: a minified file's `sourceMappingURL` must resolve,
+# or the strict manifest storage refuses the file (so the map ships with its .map).
+$(VENDOR)/.installed: package.json package-lock.json Makefile
 	$(NPM) ci --no-audit --no-fund --loglevel=error
+	rm -rf $(VENDOR)
 	mkdir -p $(VENDOR)
 	cp node_modules/cytoscape/dist/cytoscape.min.js $(VENDOR)/
 	cp node_modules/cytoscape-dagre/dist/cytoscape-dagre.min.js $(VENDOR)/
+	cp node_modules/cytoscape-dagre/dist/cytoscape-dagre.min.js.map $(VENDOR)/
 	cp node_modules/cytoscape/LICENSE $(VENDOR)/cytoscape.LICENSE
 	cp node_modules/cytoscape-dagre/LICENSE $(VENDOR)/cytoscape-dagre.LICENSE
 	touch $@

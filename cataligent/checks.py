@@ -44,3 +44,25 @@ def site_url(app_configs: Any, **kwargs: Any) -> list[checks.CheckMessage]:
             )
         ]
     return []
+
+
+# What `make assets` lays in static/vendor/ (the map's drawing library, from package-lock.json).
+# Without them collectstatic succeeds, and then every page naming them answers 500 under the
+# manifest storage; the staticfiles tag makes collectstatic itself stop with this message.
+VENDOR_FILES = ("vendor/cytoscape.min.js", "vendor/cytoscape-dagre.min.js")
+
+
+@checks.register(checks.Tags.staticfiles)
+def vendor_assets(app_configs: Any, **kwargs: Any) -> list[checks.CheckMessage]:
+    from django.contrib.staticfiles import finders
+
+    missing = [name for name in VENDOR_FILES if not finders.find(name)]
+    if not missing:
+        return []
+    return [
+        checks.Error(
+            f"Static files the map needs are missing: {', '.join(missing)}.",
+            hint="Run `make assets` (npm ci from package-lock.json) before collectstatic.",
+            id="cataligent.E003",
+        )
+    ]

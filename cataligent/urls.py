@@ -14,6 +14,7 @@ urlpatterns = [
     path(
         "account/tokens/<int:pk>/revoke/", account_views.token_revoke, name="account-token-revoke"
     ),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("", include("integrations.urls")),
     path("api/", include("cataligent.api.urls")),
     path("admin/", admin.site.urls),

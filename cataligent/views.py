@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from rest_framework.exceptions import AuthenticationFailed
 
@@ -26,6 +27,13 @@ def home(request: HttpRequest) -> HttpResponse:
     if Role.LEADERSHIP in user_roles(request.user):
         return redirect("map")
     return redirect("objective-list")
+
+
+@login_not_required
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico on pages that name no icon (the admin, the API docs)."""
+    # Not permanent: the hashed name changes with the file.
+    return redirect(static("favicon.svg"))
 
 
 def _check_database() -> dict[str, Any]:

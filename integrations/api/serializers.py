@@ -5,6 +5,7 @@ from typing import Any
 from rest_framework import serializers
 
 from dependencies.models import Node
+from integrations.connectors.ticket_urls import http_url
 from integrations.models import (
     AuthType,
     Connector,
@@ -144,8 +145,17 @@ class TicketLinkBriefSerializer(serializers.ModelSerializer):
         fields = ["id", "node", "objective", "via"]
 
 
+class SourceUrlField(serializers.CharField):
+    """A source's URL, given only when http(s): a client may make it a link (rows mirrored
+    before the sync dropped other URLs may still hold one)."""
+
+    def to_representation(self, value: Any) -> str:
+        return http_url(str(value)) or ""
+
+
 class TicketSerializer(serializers.ModelSerializer):
     connector = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    url = SourceUrlField(read_only=True)
     links = TicketLinkBriefSerializer(many=True, read_only=True)
 
     class Meta:

@@ -14,8 +14,10 @@ its own and the sync orchestration is written once, on the Django side.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+import logging
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -29,6 +31,7 @@ import orjson
 from .errors import ConfigurationError, ResponseFormatError
 from .http import DEFAULT_TIMEOUT, HttpClient, Resolver, RetryPolicy, system_resolver
 from .oauth import ClientCredentials
+from .ticket_urls import http_url, url_problem
 from .timestamps import EARLIEST, LATEST, TimestampOutOfRange, check_in_range
 from .watermark import Cursor, Watermark, scope_fingerprint
 
@@ -47,6 +50,8 @@ __all__ = [
     "StatusCategory",
     "ticket_is_blocking",
 ]
+
+log = logging.getLogger(__name__)
 
 StatusCategory = Literal["open", "in_progress", "resolved", "closed", "cancelled"]
 STATUS_CATEGORIES: tuple[StatusCategory, ...] = get_args(StatusCategory)
@@ -435,8 +440,11 @@ MAX_COUNT = 2**31 - 1
 
 
 def within_limits(ticket: NormalizedTicket) -> NormalizedTicket:
-    """The ticket, or RecordRejected if the mirror cannot hold it; every connector's
-    records and every webhook's come through here."""
+    """The last check of every ticket from every source (pull syncs through
+    :meth:`Connector.normalize`, webhooks too): what the mirror can hold and our pages show.
+
+    A URL that is not http(s) loses only the link: the ticket is mirrored without it (its
+    raw record keeps what was sent) and a warning says why."""
     if len(ticket.external_id) > MAX_EXTERNAL_ID:
         raise RecordRejected(f"the id is longer than {MAX_EXTERNAL_ID} characters")
     if ticket.reassignment_count is not None and not 0 <= ticket.reassignment_count <= MAX_COUNT:
@@ -448,6 +456,16 @@ def within_limits(ticket: NormalizedTicket) -> NormalizedTicket:
             check_in_range(ticket.resolved_at, "resolved_at")
     except TimestampOutOfRange as exc:
         raise RecordRejected(str(exc)) from exc
+    if ticket.url and http_url(ticket.url) != ticket.url:
+        problem = url_problem(ticket.url)
+        if problem:
+            log.warning(
+                "ticket %r (id %r): %s; mirrored without a link",
+                ticket.key,
+                ticket.external_id,
+                problem,
+            )
+        ticket = dataclasses.replace(ticket, url=http_url(ticket.url) or "")
     return ticket
 
 

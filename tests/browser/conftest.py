@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -71,9 +72,16 @@ def page(browser: Any) -> Iterator[Any]:
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    # Chromium reports what the Content-Security-Policy refused as console errors.
+    page.on(
+        "console",
+        lambda message: (
+            errors.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     yield page
     context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
+    assert not errors, f"JavaScript errors or CSP violations on the page: {errors}"
 
 
 @pytest.fixture
@@ -140,8 +148,26 @@ def sign_in(page: Any, base_url: str, username: str) -> None:
     page.wait_for_load_state("domcontentloaded")
 
 
+def wait_until(page: Any, expression: str, arg: Any = None, *, timeout: float = 10_000) -> None:
+    """``page.wait_for_function``, polled from here: Playwright's in-page polling evaluates the
+    predicate with eval, which the Content-Security-Policy (rightly) refuses."""
+    from playwright.sync_api import Error
+
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        try:
+            if page.evaluate(expression, arg):
+                return
+        except Error as exc:  # the page navigated under us: ask the next one
+            if "context was destroyed" not in str(exc):
+                raise
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {timeout:.0f} ms: {expression}")
+        page.wait_for_timeout(50)
+
+
 def wait_for_map(page: Any) -> None:
-    page.wait_for_function("window.cataligentMap && window.cataligentMap.version() !== null")
+    wait_until(page, "window.cataligentMap && window.cataligentMap.version() !== null")
 
 
 def click_node(page: Any, element_id: str) -> None:

@@ -6,7 +6,14 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import click_node, node_data, save_artifact, sign_in, wait_for_map
+from tests.browser.conftest import (
+    click_node,
+    node_data,
+    save_artifact,
+    sign_in,
+    wait_for_map,
+    wait_until,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -78,7 +85,8 @@ def test_leadership_sees_the_blocked_lending_objective_and_its_tickets(
     focused = page.evaluate("window.cataligentMap.cy.$('node.current').data('name')")
     assert focused in {"Mobile loan origination", "Loan disbursement", "Credit decisioning"}
     page.keyboard.press("Enter")
-    page.wait_for_function(
+    wait_until(
+        page,
         "(name) => document.querySelector('#panel h2') &&"
         " document.querySelector('#panel h2').textContent.trim() === name",
         arg=focused,
@@ -102,7 +110,8 @@ def test_the_map_follows_changes_without_a_reload(demo: Any, page: Any, playwrig
         manual_state="blocked",
         manual_reason="Rules engine down after a bad deploy",
     )
-    page.wait_for_function(
+    wait_until(
+        page,
         "() => { const n = window.cataligentMap.cy.getElementById('o:OBJ-2');"
         " return n.nonempty() && n.data('state') === 'blocked'; }",
         timeout=10_000,
@@ -119,7 +128,8 @@ def test_the_map_follows_changes_without_a_reload(demo: Any, page: Any, playwrig
         "n => [n.id(), [Math.round(n.position('x')), Math.round(n.position('y'))]]))"
     )
     _patch_node(playwright, demo.url, "fraud-engine", manual_state="degraded")
-    page.wait_for_function(
+    wait_until(
+        page,
         "() => window.cataligentMap.cy.getElementById('o:OBJ-2').data('state') === 'degraded'",
         timeout=10_000,
     )
@@ -136,7 +146,7 @@ def test_what_if_shows_the_objectives_that_would_break(demo: Any, page: Any) -> 
     sign_in(page, demo.url, "leader")
     wait_for_map(page)
     page.check("input[name=view][value=all]")  # whole map: healthy nodes can be picked
-    page.wait_for_function("window.cataligentMap.cy.getElementById('n:payment-gateway').nonempty()")
+    wait_until(page, "window.cataligentMap.cy.getElementById('n:payment-gateway').nonempty()")
     page.click("[data-action=whatif]")
     click_node(page, "n:payment-gateway")
     assert page.evaluate("window.cataligentMap.picked()") == ["n:payment-gateway"]

@@ -212,6 +212,7 @@ ROUTES: dict[str, Route] = {
     "login": Route(_none, open_to_all(200), no_writes="signs in: no governed data"),
     "logout": Route(_none, POST_ONLY, no_writes="signs out: no governed data"),
     "health": Route(_none, open_to_all(200), no_writes="read-only"),
+    "favicon": Route(_none, open_to_all(302), no_writes="a redirect to the icon"),
     "webhook": Route(
         _connector_kwargs,
         open_to_all(405),
