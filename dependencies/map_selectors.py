@@ -20,12 +20,14 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from django.apps import apps
+from django.conf import settings
 from django.db.models import Case, Count, Q, QuerySet, Value, When
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 
 from cataligent.audit import history_lines
 from cataligent.models import AuditEntry, Team
+from cataligent.money import format_money
 from dependencies import impact
 from dependencies.choices import NodeKind, State
 from dependencies.models import Edge, EscalationLevel, ImpactState, Node, StateTransition
@@ -63,8 +65,8 @@ def weeks_since(since: dt.datetime | None, now: dt.datetime) -> Decimal:
 
 
 def money(value: Decimal | float | int | str | None) -> str:
-    """Whole currency units with thousands separators, as on the rest of the site."""
-    return f"{Decimal(value or 0):,.0f}"
+    """Whole currency units with the currency, as on the rest of the site ("$40,000")."""
+    return format_money(Decimal(value or 0), settings.CURRENCY)
 
 
 # --- Filters -----------------------------------------------------------------------------
