@@ -421,6 +421,9 @@ class HttpClient:
         self._sleep = sleep
         self._random = random
         self._clock = clock
+        # The ``Date`` of the source's latest answer: its own clock (RFC 9110 §6.6.1), the
+        # one that stamps its records. None until it answered with one.
+        self.source_date: datetime | None = None
         policy = DestinationPolicy(allow_private_networks=allow_private_networks, resolver=resolver)
         self._client = httpx.Client(
             base_url=base_url,
@@ -493,12 +496,20 @@ class HttpClient:
 
             status = response.status_code
             if status < 300 or status in accept:
+                self._note_source_date(response)
                 return response
             status_error = error_for_response(response)
             wait = self._wait_before_retry(response, status_error, attempt, idempotent)
             if wait is None:
                 raise status_error
             self._sleep(wait)
+
+    def _note_source_date(self, response: httpx.Response) -> None:
+        try:
+            when = parsedate_to_datetime(response.headers.get("Date", "").strip())
+        except (TypeError, ValueError, IndexError):
+            return
+        self.source_date = when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
     def _wait_before_retry(
         self, response: httpx.Response, error: HttpStatusError, attempt: int, idempotent: bool

@@ -379,3 +379,35 @@ def test_changed_mapping_settings_make_the_next_sync_read_everything_again(
     assert again.fetched == first.fetched  # everything read again, not the overlap only
     assert again.updated > 0
     assert Ticket.objects.filter(is_blocking=True).count() > blocking_before
+
+
+def test_a_record_stamped_in_the_future_does_not_hide_the_next_changes(
+    quiet_simulator: SimulatorServer,
+) -> None:
+    """One record stamped an hour ahead used to move the cursor an hour ahead: every change
+    made in that hour was skipped until a full sync. It is kept and reported instead."""
+    from datetime import timedelta
+
+    from integrations.connectors.timestamps import parse_cursor_time
+
+    store = quiet_simulator.store
+    connector = make_connector(quiet_simulator)
+    _sync(connector)
+    ahead = store.tick(at=store.now() + timedelta(hours=1), changes=3)
+    ahead_keys = {c.key for c in ahead if c.source == "servicenow"}
+    assert ahead_keys
+    connector.refresh_from_db()
+    run = _sync(connector)
+    assert run.created + run.updated == len(ahead_keys)  # the record is kept
+    assert len(run.warnings) == 1 and "stamped after the source's clock" in run.warnings[0]
+    assert any(Ticket.objects.get(key=key).external_id in run.warnings[0] for key in ahead_keys)
+    connector.refresh_from_db()
+    assert parse_cursor_time(connector.cursor["since"]) <= store.now() + timedelta(seconds=1)
+
+    later = store.tick(changes=8)
+    later_keys = {c.key for c in later if c.source == "servicenow"} - ahead_keys
+    connector.refresh_from_db()
+    run = _sync(connector)
+    assert later_keys and run.created + run.updated == len(later_keys)
+    assert run.warnings == []  # the future record, re-read in the window, is no news
+    assert Ticket.objects.count() == _source_count(quiet_simulator)
