@@ -13,13 +13,3 @@ def nap(seconds: float, marker: str) -> str:
     with open(marker, "a") as out:
         out.write("done\n")
     return marker
-
-
-@shared_task(acks_late=True, name="faults.nap_then_queue")
-def nap_then_queue(seconds: float, marker: str) -> str:
-    """Like a sync: work, then queue a follow-up task (the recompute) on the broker."""
-    time.sleep(seconds)
-    nap.delay(0, marker + ".followup")
-    with open(marker, "a") as out:
-        out.write("done\n")
-    return marker
