@@ -238,6 +238,11 @@ def _ssl_context(verify: bool) -> ssl.SSLContext:
     return httpx.create_ssl_context(verify=verify, trust_env=False)
 
 
+# httpx's own defaults for a transport (``httpx.Limits()`` with no arguments is unlimited:
+# no cap on connections, idle ones kept forever).
+POOL_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=5.0)
+
+
 class _GuardedTransport(httpx.HTTPTransport):
     """httpx's transport with the connection pool opening sockets through the guard.
 
@@ -247,12 +252,12 @@ class _GuardedTransport(httpx.HTTPTransport):
 
     def __init__(self, policy: DestinationPolicy, *, verify: bool = True) -> None:
         ssl_context = _ssl_context(verify)
-        super().__init__(verify=ssl_context, trust_env=False)
+        super().__init__(verify=ssl_context, trust_env=False, limits=POOL_LIMITS)
         self._pool = httpcore.ConnectionPool(
             ssl_context=ssl_context,
-            max_connections=httpx.Limits().max_connections,
-            max_keepalive_connections=httpx.Limits().max_keepalive_connections,
-            keepalive_expiry=httpx.Limits().keepalive_expiry,
+            max_connections=POOL_LIMITS.max_connections,
+            max_keepalive_connections=POOL_LIMITS.max_keepalive_connections,
+            keepalive_expiry=POOL_LIMITS.keepalive_expiry,
             network_backend=_GuardedNetworkBackend(policy),
         )
 
