@@ -234,7 +234,7 @@ if REDIS_URL:
         "visibility_timeout": 7200,
         # A Redis that stops answering (not just refusing) is noticed, not waited on forever.
         "socket_timeout": 30,
-        "socket_connect_timeout": 10,
+        "socket_connect_timeout": 5,
         "health_check_interval": 25,
     }
 # A broker outage is waited out, however long, at start-up as after: the worker and beat
