@@ -7,7 +7,7 @@ PORT ?= 8000
 NPM ?= npm
 VENDOR := static/vendor
 
-.PHONY: demo test install install-dev assets lint bench clean
+.PHONY: demo test faults install install-dev assets lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,11 @@ test: install-dev assets
 	$(BIN)/python manage.py check --fail-level WARNING
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest
+
+## faults: the fault tests (tests/faults/): real services stopped and started under the app.
+faults: export SECRET_KEY ?= insecure-key-for-tests-only
+faults: install-dev
+	$(BIN)/pytest -m faults tests/faults
 
 lint: install-dev
 	$(BIN)/ruff check --fix .

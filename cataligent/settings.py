@@ -245,8 +245,23 @@ CELERY_TASK_TIME_LIMIT = 900  # a hard limit on every task; each task may set a 
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "cataligent"
 if REDIS_URL:
-    # Well above the longest task time limit, or Redis redelivers running tasks.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 7200}
+    # kombu's Redis transport with a fix that keeps the worker up when Redis restarts
+    # under running tasks (cataligent/broker.py); sentinel:// keeps kombu's own.
+    if REDIS_URL.startswith(("redis://", "rediss://")):
+        CELERY_BROKER_TRANSPORT = "cataligent.broker:Transport"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # Well above the longest task time limit, or Redis redelivers running tasks.
+        "visibility_timeout": 7200,
+        # A Redis that stops answering (not just refusing) is noticed, not waited on forever.
+        "socket_timeout": 30,
+        "socket_connect_timeout": 5,
+        "health_check_interval": 25,
+    }
+# A broker outage is waited out, however long, at start-up as after: the worker and beat
+# reconnect on their own instead of exiting (Celery's default gives up after 100 tries).
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_BEAT_SCHEDULE = {
     # Hourly, but each objective is reminded at most once a day (the event key has the date).
     "remind-overdue-updates": {
@@ -287,6 +302,11 @@ if len(CURRENCY) != 3 or not CURRENCY.isalpha():
 ESCALATION_DEFAULT_MINUTES = env_int("ESCALATION_DEFAULT_MINUTES", 60)
 # Optional Slack- or Teams-compatible incoming webhook that gets every escalation.
 ESCALATION_WEBHOOK_URL = env_str("ESCALATION_WEBHOOK_URL", "") or ""
+# What it takes: "teams" (an Adaptive Card), "slack" ({"text": ...}), or "auto" (Teams
+# for Microsoft's webhook hosts, dependencies/notifications.py, else Slack).
+ESCALATION_WEBHOOK_FORMAT = env_str("ESCALATION_WEBHOOK_FORMAT", "auto") or "auto"
+if ESCALATION_WEBHOOK_FORMAT not in ("auto", "teams", "slack"):
+    raise ImproperlyConfigured("ESCALATION_WEBHOOK_FORMAT must be auto, teams or slack")
 
 # --- Cache: shared by every process (sign-in failure counts) ---------------------
 if REDIS_URL:

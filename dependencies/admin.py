@@ -154,10 +154,25 @@ class EscalationAdmin(admin.ModelAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "recipient", "channel", "event", "status", "attempts", "subject"]
+    # "Failed" in the status filter lists what was given up on after a day of retries.
+    list_display = [
+        "created_at",
+        "recipient",
+        "channel",
+        "event",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "error",
+        "subject",
+    ]
     list_filter = ["status", "channel", "event"]
     search_fields = ["recipient__username", "subject", "event_key"]
     date_hierarchy = "created_at"
+
+    @admin.display(description="last error")
+    def error(self, obj: Notification) -> str:
+        return obj.last_error[:120]
 
     def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False

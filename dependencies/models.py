@@ -390,6 +390,10 @@ class Notification(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # The first failed try: retries stop a day after it (dependencies/notifications.py).
+    failing_since = models.DateTimeField(null=True, blank=True)
+    # When the retry sweep tries a failed send again (None: not tried yet, or done).
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
 
@@ -405,6 +409,14 @@ class Notification(models.Model):
                 condition=Q(recipient__isnull=True),
                 name="notification_once_per_event_without_recipient",
             ),
+        ]
+        indexes = [
+            # The retry sweep's question every minute: which pending ones are due?
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status="pending"),
+                name="notification_pending_due",
+            )
         ]
 
     def __str__(self) -> str:

@@ -100,9 +100,14 @@ class SyncRunAdmin(admin.ModelAdmin):
         "created",
         "updated",
         "rejected",
+        "has_warnings",
     ]
     list_filter = ["connector", "outcome", "trigger"]
     date_hierarchy = "started_at"
+
+    @admin.display(boolean=True, description="warnings")
+    def has_warnings(self, obj: SyncRun) -> bool:
+        return bool(obj.warnings)
 
     def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False

@@ -354,6 +354,8 @@ class SyncRun(models.Model):
     cursor_before = models.JSONField(null=True, blank=True)
     cursor_after = models.JSONField(null=True, blank=True)
     error = models.TextField(blank=True)
+    # What a successful run still wants a person to see (records stamped in the future).
+    warnings = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-started_at", "-id"]

@@ -277,6 +277,7 @@ def sync_connector(
                     run.unchanged += counts.unchanged
                     run.rejected += counts.rejected
                     run.cursor_after = page.cursor
+                    run.warnings = _with_warnings(run.warnings, page.warnings)
                     run.heartbeat_at = timezone.now()
                     run.save(
                         update_fields=[
@@ -287,6 +288,7 @@ def sync_connector(
                             "unchanged",
                             "rejected",
                             "cursor_after",
+                            "warnings",
                             "heartbeat_at",
                         ]
                     )
@@ -321,6 +323,22 @@ def sync_connector(
     run.save()
     connector_release(connector, owner)
     return run
+
+
+# A run keeps this many warnings; a source that stamps every record in the future says
+# so on every page, and the first ones tell the story.
+MAX_RUN_WARNINGS = 20
+
+
+def _with_warnings(kept: list[str], new: tuple[str, ...]) -> list[str]:
+    if not new:
+        return kept
+    for warning in new:
+        if len(kept) >= MAX_RUN_WARNINGS:
+            log.warning("sync warning not kept on the run: %s", warning)
+        else:
+            kept = [*kept, warning]
+    return kept
 
 
 class SeenIds:

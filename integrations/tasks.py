@@ -7,13 +7,17 @@ visibility timeout.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from celery import shared_task
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from integrations.models import Connector
 from integrations.sync import connectors_due, interrupted_runs_reconcile, sync_connector
+
+log = logging.getLogger(__name__)
 
 
 @shared_task(acks_late=True, soft_time_limit=1700, time_limit=1800)
@@ -25,6 +29,17 @@ def sync_connector_task(connector_id: int, full: bool = False, trigger: str = "s
     if run is None:
         return {"skipped": "another run holds the connector"}
     return {"run": run.pk, "outcome": run.outcome, "fetched": run.fetched}
+
+
+def sync_queue(connector_id: int, *, full: bool, trigger: str) -> bool:
+    """Queue a sync now ("sync now"); False when the broker cannot be reached (Redis down):
+    the caller says so instead of failing, and the schedule queues it once the broker is back."""
+    try:
+        sync_connector_task.delay(connector_id, full=full, trigger=trigger)
+    except OperationalError:
+        log.warning("could not queue a sync of connector %s: broker unreachable", connector_id)
+        return False
+    return True
 
 
 @shared_task(acks_late=True, time_limit=60)

@@ -94,12 +94,17 @@ def connector_test(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 def connector_sync(request: HttpRequest, slug: str) -> HttpResponse:
-    from integrations.tasks import sync_connector_task
+    from integrations.tasks import sync_queue
 
     connector = _connector(request, slug, Action.CHANGE)
     full = request.POST.get("full") == "1"
     asked_at = timezone.now()
-    sync_connector_task.delay(connector.pk, full=full, trigger="manual")
+    if not sync_queue(connector.pk, full=full, trigger="manual"):
+        # 200 so that htmx shows it in place (it does not swap error responses).
+        return HttpResponse(
+            '<span role="alert" class="error">The task queue cannot be reached right now, so '
+            "the sync was not queued. Try again in a minute.</span>"
+        )
     return _sync_status(request, connector, asked_at=asked_at, full=full)
 
 

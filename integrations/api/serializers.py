@@ -263,6 +263,7 @@ class SyncRunSerializer(serializers.ModelSerializer):
             "cursor_before",
             "cursor_after",
             "error",
+            "warnings",
         ]
         read_only_fields = fields
 

@@ -78,17 +78,22 @@ class ConnectorViewSet(GovernedViewSet):
         request=inline_serializer(
             "SyncRequest", {"full": serializers.BooleanField(required=False)}
         ),
-        responses={202: dict},
-        description="Queue a sync now; `full` re-reads everything.",
+        responses={202: dict, 503: dict},
+        description="Queue a sync now; `full` re-reads everything. 503 when the task queue "
+        "cannot be reached.",
     )
     @action(detail=True, methods=["post"])
     def sync(self, request: Request, slug: str) -> Response:
-        from integrations.tasks import sync_connector_task
+        from integrations.tasks import sync_queue
 
         connector = self.get_object()
         check(request.user, Action.CHANGE, model=Connector, obj=connector)
         full = str(request.data.get("full", "")).lower() in {"1", "true", "yes"}
-        sync_connector_task.delay(connector.pk, full=full, trigger="manual")
+        if not sync_queue(connector.pk, full=full, trigger="manual"):
+            return Response(
+                {"detail": "The task queue cannot be reached; the sync was not queued."},
+                status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            )
         return Response({"queued": True, "full": full}, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(responses=QuarantinedRecordSerializer(many=True))

@@ -22,7 +22,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Literal, get_args
 
 import httpx
@@ -32,7 +32,13 @@ from .errors import ConfigurationError, ResponseFormatError
 from .http import DEFAULT_TIMEOUT, HttpClient, Resolver, RetryPolicy, system_resolver
 from .oauth import ClientCredentials
 from .ticket_urls import http_url, url_problem
-from .timestamps import EARLIEST, LATEST, TimestampOutOfRange, check_in_range
+from .timestamps import (
+    EARLIEST,
+    LATEST,
+    TimestampOutOfRange,
+    check_in_range,
+    format_cursor_time,
+)
 from .watermark import Cursor, Watermark, scope_fingerprint
 
 __all__ = [
@@ -52,6 +58,12 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+# A ``Date`` header is truncated to the second: a record stamped within that second is on time.
+DATE_RESOLUTION = timedelta(seconds=1)
+# The cursor never passes the source's clock; a run reports the records stamped further
+# ahead than this (a little skew between a tool's web and database servers is no news).
+AHEAD_REPORTED_AFTER = timedelta(minutes=1)
 
 StatusCategory = Literal["open", "in_progress", "resolved", "closed", "cancelled"]
 STATUS_CATEGORIES: tuple[StatusCategory, ...] = get_args(StatusCategory)
@@ -168,7 +180,8 @@ class Page:
     Store ``cursor`` only after ``tickets`` and ``rejected`` are committed. ``is_last`` is
     True on the final page of the fetch: the source has nothing more for this query.
     ``received`` counts the records the source sent; ``skipped`` those dropped as already
-    processed (overlap window, equal timestamps at page edges).
+    processed (overlap window, equal timestamps at page edges). ``warnings`` are for the
+    run's record: kept records that need a person's attention (stamped in the future).
     """
 
     tickets: tuple[NormalizedTicket, ...]
@@ -177,6 +190,7 @@ class Page:
     is_last: bool
     received: int = 0
     skipped: int = 0
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -283,6 +297,7 @@ class Connector(ABC):
         """
         watermark = Watermark.from_cursor(cursor, scope=self.scope(), overlap=self.overlap)
         for raw_page in self._raw_pages(watermark):
+            watermark.ceiling = self.source_now() + DATE_RESOLUTION
             tickets: list[NormalizedTicket] = []
             rejected: list[Rejected] = []
             skipped = 0
@@ -310,9 +325,14 @@ class Connector(ABC):
                 is_last=raw_page.is_last,
                 received=len(raw_page.records),
                 skipped=skipped,
+                warnings=_ahead_warnings(watermark),
             )
             if raw_page.is_last:
                 return
+
+    def source_now(self) -> datetime:
+        """The source's own clock (the Date of its latest answer), else ours."""
+        return self.http.source_date or datetime.now(UTC)
 
     def normalize(self, raw: object) -> NormalizedTicket | Rejected:
         """One raw record as a ticket, or rejected with a reason. Never raises."""
@@ -421,6 +441,27 @@ class Connector(ABC):
 
     def marks_blocker(self, values: Iterable[str]) -> bool:
         return any(value.casefold() in self.blocker_labels for value in values)
+
+
+def _ahead_warnings(watermark: Watermark) -> tuple[str, ...]:
+    """What the run should say about the records of this page stamped past the source's
+    clock (then forgotten: the next page reports its own)."""
+    ceiling = watermark.ceiling
+    ahead = sorted(watermark.ahead.items(), key=lambda item: item[1], reverse=True)
+    watermark.ahead.clear()
+    if ceiling is None:
+        return ()
+    ahead = [(external_id, at) for external_id, at in ahead if at > ceiling + AHEAD_REPORTED_AFTER]
+    if not ahead:
+        return ()
+    named = ", ".join(f"{external_id} ({format_cursor_time(at)})" for external_id, at in ahead[:5])
+    more = f" and {len(ahead) - 5} more" if len(ahead) > 5 else ""
+    return (
+        f"{len(ahead)} record(s) stamped after the source's clock "
+        f"({format_cursor_time(ceiling - DATE_RESOLUTION)}): {named}{more}. They were kept, "
+        "but the sync cursor stays at the source's time so that changes made meanwhile are "
+        "still read; check the clock of the system that wrote them.",
+    )
 
 
 def _as_category(value: str) -> StatusCategory:

@@ -238,6 +238,11 @@ def _ssl_context(verify: bool) -> ssl.SSLContext:
     return httpx.create_ssl_context(verify=verify, trust_env=False)
 
 
+# httpx's own defaults for a transport (``httpx.Limits()`` with no arguments is unlimited:
+# no cap on connections, idle ones kept forever).
+POOL_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=5.0)
+
+
 class _GuardedTransport(httpx.HTTPTransport):
     """httpx's transport with the connection pool opening sockets through the guard.
 
@@ -247,12 +252,12 @@ class _GuardedTransport(httpx.HTTPTransport):
 
     def __init__(self, policy: DestinationPolicy, *, verify: bool = True) -> None:
         ssl_context = _ssl_context(verify)
-        super().__init__(verify=ssl_context, trust_env=False)
+        super().__init__(verify=ssl_context, trust_env=False, limits=POOL_LIMITS)
         self._pool = httpcore.ConnectionPool(
             ssl_context=ssl_context,
-            max_connections=httpx.Limits().max_connections,
-            max_keepalive_connections=httpx.Limits().max_keepalive_connections,
-            keepalive_expiry=httpx.Limits().keepalive_expiry,
+            max_connections=POOL_LIMITS.max_connections,
+            max_keepalive_connections=POOL_LIMITS.max_keepalive_connections,
+            keepalive_expiry=POOL_LIMITS.keepalive_expiry,
             network_backend=_GuardedNetworkBackend(policy),
         )
 
@@ -421,6 +426,9 @@ class HttpClient:
         self._sleep = sleep
         self._random = random
         self._clock = clock
+        # The ``Date`` of the source's latest answer: its own clock (RFC 9110 §6.6.1), the
+        # one that stamps its records. None until it answered with one.
+        self.source_date: datetime | None = None
         policy = DestinationPolicy(allow_private_networks=allow_private_networks, resolver=resolver)
         self._client = httpx.Client(
             base_url=base_url,
@@ -493,12 +501,20 @@ class HttpClient:
 
             status = response.status_code
             if status < 300 or status in accept:
+                self._note_source_date(response)
                 return response
             status_error = error_for_response(response)
             wait = self._wait_before_retry(response, status_error, attempt, idempotent)
             if wait is None:
                 raise status_error
             self._sleep(wait)
+
+    def _note_source_date(self, response: httpx.Response) -> None:
+        try:
+            when = parsedate_to_datetime(response.headers.get("Date", "").strip())
+        except (TypeError, ValueError, IndexError):
+            return
+        self.source_date = when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
     def _wait_before_retry(
         self, response: httpx.Response, error: HttpStatusError, attempt: int, idempotent: bool

@@ -12,6 +12,10 @@ what was already processed by ``(id, updated)``. This module is that recipe, wri
   catches a record whose update committed late) and de-duplicated against ``seen``.
 - ``seen``: ``external_id → (updated, revision)`` for the processed records inside the
   window.
+- ``ceiling``: the source's own "now". ``since`` never passes it: a record stamped later
+  (a clock set wrong, a bad import) is kept, but moving the cursor to its time would skip
+  every change made until the source's clock gets there. Such records are listed in
+  ``ahead`` so the run can say so.
 
 A record is new when it is at or after ``window_start`` and not seen at that version or a
 later one. The version is ``updated`` plus, where the tool has one, a ``revision`` that
@@ -70,6 +74,9 @@ class Watermark:
     # cursor is emitted (a run carries on as one resumed from that cursor would).
     run_floor: datetime | None = None
     seen: dict[str, tuple[datetime, str]] = field(default_factory=dict)
+    ceiling: datetime | None = None
+    # external_id -> updated, for the records recorded past the ceiling (the caller clears it).
+    ahead: dict[str, datetime] = field(default_factory=dict)
 
     @classmethod
     def from_cursor(
@@ -113,8 +120,13 @@ class Watermark:
             or (updated == previous[0] and _later_revision(revision, previous[1]))
         ):
             self.seen[external_id] = (updated, revision)
-        if self.since is None or updated > self.since:
-            self.since = updated
+        reached = updated
+        if self.ceiling is not None and updated > self.ceiling:
+            # Kept in ``seen`` with its real time, so re-reading it in the window is no news.
+            self.ahead[external_id] = updated
+            reached = self.ceiling
+        if self.since is None or reached > self.since:
+            self.since = reached
 
     def query_start(self) -> datetime | None:
         """Where this run's first query starts: the window of the stored cursor."""

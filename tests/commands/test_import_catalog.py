@@ -13,7 +13,7 @@ from dependencies.models import Edge, Node
 
 pytestmark = pytest.mark.django_db
 
-EXAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "backstage-examples"
+EXAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "backstage-examples"
 CATALOG = [str(EXAMPLES / "all.yaml"), str(EXAMPLES / "acme-corp.yaml")]
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from datetime import UTC, timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -20,6 +22,7 @@ from integrations.connectors import (
     ServerError,
     UnsafeDestinationError,
 )
+from integrations.connectors.timestamps import parse_cursor_time
 
 from .conftest import HARNESSES, Harness
 from .fakes import Reply
@@ -118,6 +121,36 @@ def test_next_run_returns_only_what_changed(
     after = list(connector.fetch_pages(cursor))
     assert ids(after) == [harness.id_of(changed)]
     assert after[-1].cursor["since"] > cursor["since"]
+
+
+def test_a_record_stamped_ahead_of_the_source_clock_is_kept_and_the_cursor_stays_behind(
+    harness: Harness, start_fake: Any, make_connector: Any
+) -> None:
+    """The cursor never passes the source's own clock (its Date header): a record stamped
+    ahead would otherwise hide every change made until then from the next runs."""
+    fake, connector = run(harness, start_fake, make_connector, harness_scenario(harness))
+    cursor = list(connector.fetch_pages(None))[-1].cursor
+    changed = fake_records(fake)[4]
+    harness.bump(changed)
+    stamped = connector.normalize(copy.deepcopy(changed))
+    assert isinstance(stamped, NormalizedTicket)
+    # The source's clock: past every other record, well before the bumped one.
+    previous = parse_cursor_time(cursor["since"])
+    source_now = previous + (stamped.updated_at - previous) / 2
+    assert stamped.updated_at - source_now > timedelta(minutes=10)
+
+    with time_machine.travel(source_now, tick=True):
+        after = list(connector.fetch_pages(cursor))
+
+    assert ids(after) == [harness.id_of(changed)]  # kept
+    since = parse_cursor_time(after[-1].cursor["since"])
+    assert since <= source_now + timedelta(seconds=5)
+    warnings = [warning for page in after for warning in page.warnings]
+    assert len(warnings) == 1 and harness.id_of(changed) in warnings[0]
+    # Re-read in the window next time, and known: neither news nor a warning again.
+    with time_machine.travel(source_now + timedelta(minutes=1), tick=True):
+        again = list(connector.fetch_pages(after[-1].cursor))
+    assert ids(again) == [] and not [w for page in again for w in page.warnings]
 
 
 def test_401_is_a_permanent_error_and_not_retried(

@@ -10,6 +10,7 @@ from email.utils import format_datetime
 from typing import Any
 
 import pytest
+import time_machine
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -182,6 +183,18 @@ def test_redirects_are_not_followed(echo: EchoFake, sleeps: SleepRecorder) -> No
     ):
         http.request("GET", "/login")
     assert len(echo.requests) == 1
+
+
+def test_the_source_clock_is_read_from_its_date_header(
+    echo: EchoFake, sleeps: SleepRecorder
+) -> None:
+    """The cursor's ceiling (watermark.py): the clock of the source, not ours."""
+    at = datetime(2031, 5, 6, 7, 8, 9, tzinfo=UTC)
+    with client(sleeps, echo.base_url) as http:
+        assert http.source_date is None
+        with time_machine.travel(at, tick=False):
+            http.request("GET", "/x")
+    assert http.source_date == at
 
 
 # --- retries ---------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Replaying the real incident log (../shared/data) into the simulated ServiceNow."""
+"""Replaying the real incident log (a sample in tests/fixtures) into the simulated ServiceNow."""
 
 import csv
 import gzip
@@ -15,22 +15,22 @@ from integrations.simulator import (
     IncidentLogReplay,
     SimulatorServer,
     SimulatorStore,
-    incident_log_path,
     make_server,
     replay_incident_log,
 )
 
 from .conftest import NOW, SERVICENOW_AUTH
 
+SAMPLE = "servicenow_incident_event_log_sample.csv.gz"
 ROWS = 3000
 INCIDENTS = "/api/now/table/incident"
 
 
 @pytest.fixture(scope="module")
 def log() -> Path:
-    path = incident_log_path()
-    if not path.is_file():
-        pytest.skip(f"incident log not found at {path} (set INCIDENT_LOG)")
+    """The first 3,000 events of the real log, carried in tests/fixtures (CC BY 4.0)."""
+    path = Path(__file__).resolve().parents[1] / "fixtures" / SAMPLE
+    assert path.is_file(), f"missing test fixture {path}"
     return path
 
 

@@ -396,3 +396,35 @@ def test_every_ticket_link_opens_its_page_in_the_simulated_tool(simulator: Simul
             assert page.headers["content-type"].startswith("text/html")
             assert ticket.key in page.text and "<h1>" in page.text
         assert client.get(f"{simulator.base_url}/browse/NOPE-1").status_code == 404
+
+
+def test_a_record_stamped_in_the_future_does_not_hide_the_next_changes(
+    quiet_simulator: SimulatorServer,
+) -> None:
+    """One record stamped an hour ahead used to move the cursor an hour ahead: every change
+    made in that hour was skipped until a full sync. It is kept and reported instead."""
+    from datetime import timedelta
+
+    from integrations.connectors.timestamps import parse_cursor_time
+
+    store = quiet_simulator.store
+    connector = make_connector(quiet_simulator)
+    _sync(connector)
+    ahead = store.tick(at=store.now() + timedelta(hours=1), changes=3)
+    ahead_keys = {c.key for c in ahead if c.source == "servicenow"}
+    assert ahead_keys
+    connector.refresh_from_db()
+    run = _sync(connector)
+    assert run.created + run.updated == len(ahead_keys)  # the record is kept
+    assert len(run.warnings) == 1 and "stamped after the source's clock" in run.warnings[0]
+    assert any(Ticket.objects.get(key=key).external_id in run.warnings[0] for key in ahead_keys)
+    connector.refresh_from_db()
+    assert parse_cursor_time(connector.cursor["since"]) <= store.now() + timedelta(seconds=1)
+
+    later = store.tick(changes=8)
+    later_keys = {c.key for c in later if c.source == "servicenow"} - ahead_keys
+    connector.refresh_from_db()
+    run = _sync(connector)
+    assert later_keys and run.created + run.updated == len(later_keys)
+    assert run.warnings == []  # the future record, re-read in the window, is no news
+    assert Ticket.objects.count() == _source_count(quiet_simulator)
