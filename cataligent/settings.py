@@ -64,6 +64,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "cataligent.middleware.ApiVersionMiddleware",
 ]
 
 ROOT_URLCONF = "cataligent.urls"
@@ -211,6 +212,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Business objectives, the capabilities they need, the technical dependencies "
     "beneath them, and which of those are blocked.",
     "VERSION": "1",
+    # Only /api/v1/ is documented; the unversioned /api/ aliases are deprecated.
+    "PREPROCESSING_HOOKS": ["cataligent.api.versions.only_versioned_endpoints"],
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -15,7 +15,11 @@ urlpatterns = [
         "account/tokens/<int:pk>/revoke/", account_views.token_revoke, name="account-token-revoke"
     ),
     path("", include("integrations.urls")),
-    path("api/", include("cataligent.api.urls")),
+    # The API's one version; route names (api-node-list, api-docs) resolve here.
+    path("api/v1/", include("cataligent.api.urls")),
+    # Deprecated aliases from before versioning: same views, left out of the schema, and
+    # marked with Deprecation and Link headers (cataligent.middleware.ApiVersionMiddleware).
+    path("api/", include(("cataligent.api.urls", "api"), namespace="unversioned-api")),
     path("admin/", admin.site.urls),
     path("", include("dependencies.map_urls")),
     path("", include("dependencies.urls")),

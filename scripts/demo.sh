@@ -36,7 +36,7 @@ cat <<MSG
     lead    - team lead of the team that owns the lending app
     admin   - admin: connectors, users, teams
 
-  API docs: http://127.0.0.1:${PORT}/api/docs/
+  API docs: http://127.0.0.1:${PORT}/api/v1/docs/
   Simulated ServiceNow and Jira: http://127.0.0.1:${SIMULATOR_PORT}/ (synced every 30 s)
   Logs: var/log/worker.log, var/log/simulator.log
   Stop with Ctrl-C.
