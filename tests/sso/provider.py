@@ -210,6 +210,13 @@ def rewrite_payload(token: str, change: Callable[[dict[str, Any]], None]) -> str
     return f"{header}.{forged}.{signature}"
 
 
+def unsigned(token: str) -> str:
+    """The same claims with `alg: none` and no signature (RFC 7519 §6)."""
+    _header, payload, _signature = token.split(".")
+    header = b64url(json.dumps({"alg": "none", "typ": "JWT", "kid": KEY_ID}).encode())
+    return f"{header}.{payload}."
+
+
 def _send(
     request: BaseHTTPRequestHandler,
     status: int,

@@ -20,7 +20,7 @@ from cataligent.models import AuditEntry, SingleSignOnIdentity, Team
 from cataligent.roles import Role, led_team_ids, user_roles
 from tests.factories import UserFactory
 from tests.sso.conftest import messages_of, sign_in_with_provider
-from tests.sso.provider import CLIENT_ID, LocalProvider, new_key, rewrite_payload
+from tests.sso.provider import CLIENT_ID, LocalProvider, new_key, rewrite_payload, unsigned
 
 pytestmark = pytest.mark.django_db
 
@@ -183,8 +183,18 @@ def test_an_unverified_email_links_nothing(sso: LocalProvider) -> None:
         ({"id_token_claims": {"iss": "https://idp.example.org"}}, "issued by another provider"),
         ({"id_token_claims": {"nonce": "a-replayed-nonce"}}, "Nonce verification failed"),
         ({"signing_key": new_key()}, "signature does not match"),
+        ({"tamper": unsigned}, "a key the provider does not publish"),
     ],
-    ids=["tampered", "wrong-audience", "foreign-azp", "expired", "wrong-issuer", "nonce", "key"],
+    ids=[
+        "tampered",
+        "wrong-audience",
+        "foreign-azp",
+        "expired",
+        "wrong-issuer",
+        "nonce",
+        "key",
+        "unsigned",
+    ],
 )
 def test_a_bad_id_token_signs_nobody_in(
     sso: LocalProvider, knob: dict[str, Any], reason: str
@@ -205,6 +215,14 @@ def test_a_tampered_token_cannot_raise_its_own_roles(sso: LocalProvider) -> None
     client = Client()
     refused(client, sign_in_with_provider(client, sso), "signature does not match")
     assert user_roles(User.objects.get(username="alice")) == frozenset()
+
+
+def test_next_may_not_leave_the_site(sso: LocalProvider) -> None:
+    client = Client()
+    response = sign_in_with_provider(client, sso, next_url="https://evil.example/")
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+    assert signed_in_user(client) is not None
 
 
 def test_a_callback_this_browser_did_not_start_is_refused(sso: LocalProvider) -> None:
