@@ -8,6 +8,7 @@ import pytest
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
+from dependencies.api import impact as impact_api
 from tests.factories import EdgeFactory, NodeFactory, ObjectiveFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +37,10 @@ READS = [
 
 
 @pytest.fixture
-def graph(people: dict[str, Any]) -> None:
+def graph(people: dict[str, Any], monkeypatch: Any) -> None:
+    # The view keeps its answer per map version in the process; the versions restart with
+    # each test's database, so this test's answer must not outlive it.
+    monkeypatch.setattr(impact_api, "_spof_cache", None)
     cap = NodeFactory(slug="cap-a", kind="capability", team=people["team_a"])
     EdgeFactory(source=cap, target=NodeFactory(slug="db-a", kind="data"))
     ObjectiveFactory()
