@@ -134,3 +134,21 @@ def test_settings_need_the_client_credentials_with_an_issuer() -> None:
     result = _manage("check", env={"DEBUG": "1", "OIDC_ISSUER": "https://idp.example.org"})
     assert result.returncode != 0
     assert "OIDC_ISSUER needs OIDC_CLIENT_ID and OIDC_CLIENT_SECRET." in result.stderr
+
+
+def test_deploy_check_wants_an_https_issuer() -> None:
+    result = _manage(
+        "check",
+        "--deploy",
+        env={
+            "DEBUG": "0",
+            "SECRET_KEY": "s" * 60,
+            "ALLOWED_HOSTS": "x.example.com",
+            "SITE_URL": "https://x.example.com",
+            "FIELD_ENCRYPTION_KEY": "r2XVg7pe6rRGh0NQUJJl8iUfh3Y4ZYaw4L0OiZKqnTI=",
+            "OIDC_ISSUER": "http://idp.example.com",
+            "OIDC_CLIENT_ID": "cataligent",
+            "OIDC_CLIENT_SECRET": "secret",
+        },
+    )
+    assert "cataligent.W101" in result.stderr + result.stdout
