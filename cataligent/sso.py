@@ -202,7 +202,7 @@ class SingleSignOnBackend(OIDCAuthenticationBackend):
     def create_user(self, claims: dict[str, Any]) -> Any:
         user = self.UserModel.objects.create_user(
             _free_username(self.UserModel, claims),
-            email=claims.get("email") if isinstance(claims.get("email"), str) else "",
+            email=_email(claims),
         )
         user.set_unusable_password()
         _copy_names(user, claims)
@@ -220,8 +220,8 @@ class SingleSignOnBackend(OIDCAuthenticationBackend):
         identity.last_sign_in_at = timezone.now()
         identity.save(update_fields=["last_sign_in_at"])
         before = {"email": user.email, "first_name": user.first_name, "last_name": user.last_name}
-        if isinstance(claims.get("email"), str) and claims["email"]:
-            user.email = claims["email"]
+        if _email(claims):
+            user.email = _email(claims)
         _copy_names(user, claims)
         after = {"email": user.email, "first_name": user.first_name, "last_name": user.last_name}
         if after != before:
@@ -253,6 +253,12 @@ def _json_object(response: Any, what: str) -> dict[str, Any]:
     return body
 
 
+def _email(claims: dict[str, Any]) -> str:
+    """The e-mail claim if it fits the account's field (254 characters), else none."""
+    email = claims.get("email")
+    return email if isinstance(email, str) and len(email) <= 254 else ""
+
+
 def _copy_names(user: Any, claims: dict[str, Any]) -> None:
     for field, claim in (("first_name", "given_name"), ("last_name", "family_name")):
         if isinstance(claims.get(claim), str):
@@ -268,6 +274,7 @@ def _free_username(user_model: Any, claims: dict[str, Any]) -> str:
         if isinstance(value, str) and USERNAME_UNSAFE.sub("", value):
             wanted = USERNAME_UNSAFE.sub("", value)[:140]
             break
+    wanted = wanted or "sso-user"
     candidate, n = wanted, 1
     while user_model.objects.filter(username__iexact=candidate).exists():
         n += 1

@@ -283,3 +283,19 @@ def test_discovery_is_cached(sso: LocalProvider) -> None:
     sso.stop()  # discovery would fail now; the cached document is used until the login
     response = Client().get("/sso/login/")
     assert response["Location"].startswith(f"{sso.issuer}/authorize?")
+
+
+def test_odd_claims_still_make_a_sound_account(sso: LocalProvider) -> None:
+    # A subject with no usable characters, no name, no e-mail, one group as a string.
+    sso.person = {"sub": "|||/|||", "groups": "idp-admins"}
+    client = Client()
+    sign_in_with_provider(client, sso)
+    user = signed_in_user(client)
+    assert (user.username, user.email) == ("sso-user", "")
+    assert user_roles(user) == {Role.ADMIN}
+    # An address longer than the account's field is not stored (nor cut short).
+    sso.person = {**sso.person, "email": "a" * 250 + "@example.com"}
+    client = Client()
+    sign_in_with_provider(client, sso)
+    assert signed_in_user(client) == user
+    assert User.objects.get(pk=user.pk).email == ""
