@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from cataligent.api_tokens import api_token_revoke
 from cataligent.audit import audit_changes, audit_created, audit_deleted
-from cataligent.models import ApiToken, AuditEntry, SignInLockout, Team
+from cataligent.models import ApiToken, AuditEntry, SignInLockout, SingleSignOnIdentity, Team
 from cataligent.roles import Role, user_roles
 from cataligent.signin import AdminSignInForm
 from cataligent.signin_limits import lockouts_lift
@@ -176,3 +176,12 @@ class ApiTokenAdmin(ReadOnlyAdmin):
         for token in tokens:
             api_token_revoke(token=token, actor=request.user, actor_label="admin")
         self.message_user(request, f"Revoked {len(tokens)} token(s).")
+
+
+@admin.register(SingleSignOnIdentity)
+class SingleSignOnIdentityAdmin(ReadOnlyAdmin):
+    """Who signs in through the identity provider as whom (made at their first sign-in)."""
+
+    list_display = ["user", "subject", "issuer", "created_at", "last_sign_in_at"]
+    search_fields = ["user__username", "user__email", "subject"]
+    list_filter = ["issuer"]

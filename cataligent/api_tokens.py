@@ -27,7 +27,7 @@ KEY_START = "cat_"
 KEEP_REFUSED = timedelta(days=30)
 # last_used_at is written at most this often, not on every request.
 TOUCH_EVERY = timedelta(minutes=5)
-RENEW_HINT = "Create a new one with POST /api/auth/token/ or at /account/tokens/."
+RENEW_HINT = "Create a new one with POST /api/v1/auth/token/ or at /account/tokens/."
 
 
 class TokenRefused(Exception):

@@ -66,3 +66,18 @@ def vendor_assets(app_configs: Any, **kwargs: Any) -> list[checks.CheckMessage]:
             id="cataligent.E003",
         )
     ]
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def sso_issuer(app_configs: Any, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Codes, client secrets and the provider's signing keys travel to and from the issuer:
+    over plain HTTP anyone on the way can read or replace them."""
+    if settings.OIDC_ISSUER and not settings.OIDC_ISSUER.startswith("https://"):
+        return [
+            checks.Warning(
+                f"OIDC_ISSUER is {settings.OIDC_ISSUER!r}, not an https:// address.",
+                hint="Use the provider's https:// issuer (single sign-on, README).",
+                id="cataligent.W101",
+            )
+        ]
+    return []

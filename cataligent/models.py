@@ -142,3 +142,31 @@ class SignInLockout(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.subject!r} locked until {self.locked_until:%Y-%m-%d %H:%M %Z}"
+
+
+class SingleSignOnIdentity(models.Model):
+    """The identity provider's account that signs in as this user.
+
+    OpenID Connect's stable key for a person is (issuer, subject): an e-mail address
+    or a username can change or be reassigned at the provider, a subject cannot
+    (OpenID Connect Core §5.7). One account per provider per user.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sso_identities"
+    )
+    issuer = models.CharField(max_length=255)
+    subject = models.CharField(max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_sign_in_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "subject"], name="sso_identity_unique"),
+            models.UniqueConstraint(fields=["user", "issuer"], name="sso_identity_one_per_user"),
+        ]
+        verbose_name = "single sign-on identity"
+        verbose_name_plural = "single sign-on identities"
+
+    def __str__(self) -> str:
+        return f"{self.subject} at {self.issuer}"

@@ -14,6 +14,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from cataligent.env import env_bool, env_int, env_list, env_str
+from cataligent.sso_groups import parse_group_map
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("CATALIGENT_VAR_DIR", str(BASE_DIR / "var")) or BASE_DIR / "var")
@@ -65,6 +66,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "cataligent.middleware.ApiVersionMiddleware",
 ]
 
 ROOT_URLCONF = "cataligent.urls"
@@ -81,6 +83,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "cataligent.context_processors.roles",
+                "cataligent.context_processors.sign_in",
             ],
             "builtins": ["cataligent.templatetags.money"],
         },
@@ -111,8 +114,40 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# --- Single sign-on (OpenID Connect; cataligent/sso.py) and local passwords --------
+# The provider's endpoints come from OIDC_ISSUER's discovery document, fetched when
+# first needed and cached (cataligent/sso_provider.py).
+OIDC_ISSUER = env_str("OIDC_ISSUER", "") or ""
+OIDC_CLIENT_ID = env_str("OIDC_CLIENT_ID", "") or ""
+OIDC_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET", "") or ""
+OIDC_PROVIDER_NAME = env_str("OIDC_PROVIDER_NAME", "") or "single sign-on"
+OIDC_SCOPES = env_str("OIDC_SCOPES", "") or "openid email profile"
+OIDC_ROLES_CLAIM = env_str("OIDC_ROLES_CLAIM", "") or "groups"
+# {"<IdP group>": ["admin" | "leadership" | "team_lead" | "team:<team slug>", ...]}
+OIDC_GROUP_MAP = parse_group_map(env_str("OIDC_GROUP_MAP", "") or "", name="OIDC_GROUP_MAP")
+OIDC_DISCOVERY_CACHE_SECONDS = env_int("OIDC_DISCOVERY_CACHE_SECONDS", 3600)
+LOCAL_LOGIN = env_bool("LOCAL_LOGIN", True)
+if OIDC_ISSUER and not (OIDC_CLIENT_ID and OIDC_CLIENT_SECRET):
+    raise ImproperlyConfigured("OIDC_ISSUER needs OIDC_CLIENT_ID and OIDC_CLIENT_SECRET.")
+if not LOCAL_LOGIN and not OIDC_ISSUER:
+    raise ImproperlyConfigured("LOCAL_LOGIN=0 needs single sign-on: set OIDC_ISSUER.")
+# mozilla-django-oidc's own settings: the authorization code flow with PKCE (S256),
+# state and nonce; ID tokens signed with RS256 (the algorithm every provider offers).
+OIDC_RP_CLIENT_ID = OIDC_CLIENT_ID
+OIDC_RP_CLIENT_SECRET = OIDC_CLIENT_SECRET
+OIDC_RP_SCOPES = OIDC_SCOPES
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_USE_NONCE = True
+OIDC_USE_PKCE = True
+OIDC_PKCE_CODE_CHALLENGE_METHOD = "S256"
+OIDC_AUTHENTICATION_CALLBACK_URL = "sso-callback"
+LOGIN_REDIRECT_URL_FAILURE = "login"
+
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
+    # Without LOCAL_LOGIN no password is checked, so sessions begun with one end too.
+    *(["django.contrib.auth.backends.ModelBackend"] if LOCAL_LOGIN else []),
+    # Inert unless OIDC_ISSUER is set and the provider's callback is being handled.
+    "cataligent.sso.SingleSignOnBackend",
     "cataligent.backends.AdminRoleBackend",
 ]
 # Password guessing (cataligent/signin_limits.py): this many failed sign-ins within
@@ -212,6 +247,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Business objectives, the capabilities they need, the technical dependencies "
     "beneath them, and which of those are blocked.",
     "VERSION": "1",
+    # Only /api/v1/ is documented; the unversioned /api/ aliases are deprecated.
+    "PREPROCESSING_HOOKS": ["cataligent.api.versions.only_versioned_endpoints"],
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

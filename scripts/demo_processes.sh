@@ -115,7 +115,7 @@ cat <<MSG
     lead    - team lead of the team that owns the lending app
     admin   - admin: connectors, users, teams
 
-  API docs: http://127.0.0.1:${PORT}/api/docs/
+  API docs: http://127.0.0.1:${PORT}/api/v1/docs/
   Simulated ServiceNow and Jira: ${SIMULATOR_URL}/ (synced every 30 s)
   Logs: ${LOGS}/worker.log, beat.log, simulator.log
   Stop with Ctrl-C.

@@ -51,5 +51,5 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
             "type": "apiKey",
             "in": "header",
             "name": "Authorization",
-            "description": 'A key from POST /api/auth/token/, sent as "Token <key>".',
+            "description": 'A key from POST /api/v1/auth/token/, sent as "Token <key>".',
         }

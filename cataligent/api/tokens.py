@@ -20,6 +20,7 @@ from rest_framework.response import Response
 
 from cataligent.api_tokens import api_token_create, api_token_revoke, api_tokens_of
 from cataligent.models import ApiToken
+from cataligent.signin import passwords_refused
 from cataligent.signin_limits import SignInLocked, authenticate_with_limits
 
 DEFAULT_NAME = "API token"
@@ -81,12 +82,20 @@ TOKEN_ANSWER = inline_serializer(
     request=TokenRequestSerializer,
     responses={200: TOKEN_ANSWER},
     description="A new API token for these credentials. Too many failed passwords for an "
-    "account or from an address answer 429 with Retry-After until the lockout ends.",
+    "account or from an address answer 429 with Retry-After until the lockout ends. Where "
+    "passwords are switched off (single sign-on only) this answers 403: create a token on "
+    "the account page instead.",
 )
 @api_view(["POST"])
 @authentication_classes([])
 @permission_classes([])
 def obtain_token(request: Any) -> Response:
+    refusal = passwords_refused(
+        where=f"at {settings.SITE_URL}/login/, then create an API token on your account page, "
+        f"{settings.SITE_URL}/account/tokens/ (or with POST /api/v1/auth/tokens/ while signed in)"
+    )
+    if refusal is not None:
+        return Response({"detail": refusal}, status=status.HTTP_403_FORBIDDEN)
     serializer = TokenRequestSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
     data = serializer.validated_data

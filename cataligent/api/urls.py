@@ -9,6 +9,7 @@ from rest_framework.routers import DefaultRouter
 
 from cataligent.api.teams import TeamViewSet
 from cataligent.api.tokens import ApiTokenViewSet, obtain_token
+from cataligent.api.versions import API_V1_PREFIX
 from dependencies.api.escalations import EscalationViewSet
 from dependencies.api.impact import MapView, SinglePointsOfFailureView, WhatIfView
 from dependencies.api.views import EdgeViewSet, EscalationPolicyViewSet, NodeViewSet
@@ -44,7 +45,8 @@ router.register("status-updates", StatusUpdateViewSet, basename="api-status-upda
 @authentication_classes([])
 @permission_classes([])
 def not_found(request, *args, **kwargs):  # type: ignore[no-untyped-def]
-    raise NotFound(f"No API endpoint at {request.path}. See /api/docs/ for what there is.")
+    prefix = API_V1_PREFIX if request.path.startswith(API_V1_PREFIX) else "/api/"
+    raise NotFound(f"No API endpoint at {request.path}. See {prefix}docs/ for what there is.")
 
 
 urlpatterns = [

@@ -66,7 +66,7 @@ def test_tokens_expire_after_the_default_lifetime(people: People, settings: Any)
     assert response.status_code == 401
     detail = response.json()["detail"]
     assert detail.startswith(f"This token expired on {expires_at:%Y-%m-%d}.")
-    assert "POST /api/auth/token/" in detail
+    assert "POST /api/v1/auth/token/" in detail
 
 
 def test_wrong_credentials_and_bad_input_are_400s_naming_the_field(people: People) -> None:

@@ -11,7 +11,7 @@ def test_schema_is_valid_and_warning_free(tmp_path: Any) -> None:
     out = tmp_path / "schema.yaml"
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
     text = out.read_text()
-    for path in ["/api/nodes/", "/api/edges/", "/api/objectives/", "/api/teams/"]:
+    for path in ["/api/v1/nodes/", "/api/v1/edges/", "/api/v1/objectives/", "/api/v1/teams/"]:
         assert f"{path}:" in text
 
 

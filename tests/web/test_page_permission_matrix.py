@@ -213,6 +213,9 @@ ROUTES: dict[str, Route] = {
     "logout": Route(_none, POST_ONLY, no_writes="signs out: no governed data"),
     "health": Route(_none, open_to_all(200), no_writes="read-only"),
     "favicon": Route(_none, open_to_all(302), no_writes="a redirect to the icon"),
+    # Without OIDC_ISSUER there is no single sign-on; tests/sso drives it with a provider.
+    "sso-login": Route(_none, open_to_all(404), no_writes="signs in: no governed data"),
+    "sso-callback": Route(_none, open_to_all(404), no_writes="signs in: no governed data"),
     "webhook": Route(
         _connector_kwargs,
         open_to_all(405),
