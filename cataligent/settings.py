@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 from cataligent.env import env_bool, env_int, env_list, env_str
 
@@ -243,6 +244,19 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_TIME_LIMIT = 900  # a hard limit on every task; each task may set a lower one
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "cataligent"
+# Separate queues so that production runs a worker pool per kind of work (deploy/,
+# docs/operations.md): a long sync never delays a recompute or an escalation e-mail.
+# A worker started without `-Q` (the demo's single worker) consumes every queue listed.
+CELERY_TASK_QUEUES = [Queue(name) for name in ("cataligent", "sync", "recompute", "notifications")]
+CELERY_TASK_ROUTES = {
+    "integrations.tasks.sync_connector_task": {"queue": "sync"},
+    "dependencies.tasks.recompute_impact": {"queue": "recompute"},
+    "dependencies.tasks.escalate_task": {"queue": "notifications"},
+    "dependencies.tasks.send_notifications": {"queue": "notifications"},
+    "dependencies.tasks.send_pending_notifications": {"queue": "notifications"},
+    "objectives.tasks.remind_overdue_updates_task": {"queue": "notifications"},
+    # Anything else (schedule_syncs: quick, every 15 s) goes to the default queue.
+}
 if REDIS_URL:
     # Well above the longest task time limit, or Redis redelivers running tasks.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 7200}
