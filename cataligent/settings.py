@@ -55,6 +55,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "cataligent.middleware.RequestIdMiddleware",
+    "cataligent.middleware.OperationsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -323,11 +325,27 @@ else:
         }
     }
 
+# --- Logs and metrics --------------------------------------------------------------
+# LOG_FORMAT=json: one JSON object a line with the request id (which follows the request
+# into the tasks it queues), the user, the connector and the sync run (cataligent/log_context.py).
+LOG_FORMAT = (env_str("LOG_FORMAT", "plain") or "plain").lower()
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "cataligent.log_context.ContextFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "cataligent.log_format.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
@@ -335,3 +353,5 @@ LOGGING = {
         "httpx": {"level": "WARNING"},
     },
 }
+# /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`; unset, there is no endpoint.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "") or ""

@@ -25,6 +25,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from cataligent import log_context
 from cataligent.crypto import SecretUnreadable
 from dependencies.recompute import impact_changed
 from integrations.connectors import (
@@ -165,6 +166,11 @@ def _record_from(connector: Connector, data: Any) -> tuple[str, Any]:
 @login_not_required
 @require_POST
 def receive(request: HttpRequest, slug: str) -> JsonResponse:
+    with log_context.bound(connector=slug[:100]):
+        return _receive(request, slug)
+
+
+def _receive(request: HttpRequest, slug: str) -> JsonResponse:
     connector = Connector.objects.filter(slug=slug, enabled=True).first()
     if connector is None:
         return _error(404, f"No enabled connector {slug!r}.")
