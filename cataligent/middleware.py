@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -8,6 +9,8 @@ from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLogi
 from django.http import HttpRequest, HttpResponse
 
 from cataligent import log_context
+
+access_log = logging.getLogger("cataligent.access")
 
 
 class LoginRequiredMiddleware(DjangoLoginRequired):
@@ -41,11 +44,20 @@ class RequestIdMiddleware:
         started = time.perf_counter()
         try:
             response = self.get_response(request)
+            seconds = time.perf_counter() - started
+            # The access log (gunicorn's is off: this line has the request id and user).
+            access_log.info(
+                "%s %s %s %.0fms",
+                request.method,
+                request.path,
+                response.status_code,
+                seconds * 1000,
+            )
         finally:
             log_context.current_request.reset(request_token)
             log_context.request_id.reset(id_token)
         response["X-Request-ID"] = rid
-        observe_request(request, response, time.perf_counter() - started)
+        observe_request(request, response, seconds)
         return response
 
 

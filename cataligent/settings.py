@@ -351,6 +351,9 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # One line per outbound request is too much at INFO; failures are logged by the sync.
         "httpx": {"level": "WARNING"},
+        # One line per request, with its id and user, where logs are collected (runserver
+        # and the demo print their own).
+        "cataligent.access": {"level": "INFO" if LOG_FORMAT == "json" else "WARNING"},
     },
 }
 # /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`; unset, there is no endpoint.

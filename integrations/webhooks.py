@@ -200,6 +200,7 @@ def _receive(request: HttpRequest, slug: str) -> JsonResponse:
         return too_large
     header = next((request.headers[h] for h in SIGNATURE_HEADERS if h in request.headers), "")
     if not signature_valid(secret, body, header):
+        log.warning("webhook for %s refused: missing or wrong signature", slug)
         return _error(401, "Missing or wrong signature (HMAC-SHA256 of the body, 'sha256=<hex>').")
     try:
         # UTF-8 only (RFC 8259 §8.1): json.loads would also guess UTF-16 and UTF-32.
@@ -252,12 +253,9 @@ def _receive(request: HttpRequest, slug: str) -> JsonResponse:
             raw=storable(data),
         )
         return _error(400, f"Cannot read this ticket: {exc}. It was kept in quarantine.")
-    return JsonResponse(
-        {
-            "status": "created" if stored.created else "updated" if stored.updated else "unchanged",
-            "key": ticket.key,
-        }
-    )
+    status = "created" if stored.created else "updated" if stored.updated else "unchanged"
+    log.info("webhook from %s: %s %s", slug, ticket.key, status)
+    return JsonResponse({"status": status, "key": ticket.key})
 
 
 def _normalize(connector: Connector, record: Any) -> NormalizedTicket:
