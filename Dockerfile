@@ -30,7 +30,6 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     DJANGO_SETTINGS_MODULE=cataligent.settings \
-    PROMETHEUS_MULTIPROC_DIR=/tmp/prometheus \
     LOG_FORMAT=json
 RUN groupadd --system --gid 10001 cataligent \
  && useradd --system --uid 10001 --gid cataligent --home-dir /app --shell /usr/sbin/nologin cataligent

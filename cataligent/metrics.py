@@ -81,6 +81,8 @@ def observe_query(
 def install_query_metrics(sender: Any, connection: Any, **kwargs: Any) -> None:
     if observe_query not in connection.execute_wrappers:
         connection.execute_wrappers.append(observe_query)
+        # Exported at 0 from the start, so that a rate of errors exists before the first.
+        DB_QUERY_ERRORS.labels(connection.alias, connection.vendor)
 
 
 def observe_request(request: HttpRequest, response: HttpResponse, seconds: float) -> None:

@@ -7,8 +7,15 @@ worker exits (prometheus_client's multiprocess mode).
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
+
+# Set here, in the master, so that every worker it forks counts into the same files.
+os.environ.setdefault(
+    "PROMETHEUS_MULTIPROC_DIR",
+    str(Path(tempfile.gettempdir()) / f"cataligent-prometheus-{os.getpid()}"),
+)
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 # gunicorn reads WEB_CONCURRENCY itself too; 2-4 per core (docs/operations.md).
@@ -21,15 +28,13 @@ errorlog = "-"
 
 
 def on_starting(server: Any) -> None:
-    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    if directory:
-        # Counts left by a previous run would be added to this one's.
-        shutil.rmtree(directory, ignore_errors=True)
-        Path(directory).mkdir(parents=True, exist_ok=True)
+    # Counts left by a previous run would be added to this one's.
+    directory = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    shutil.rmtree(directory, ignore_errors=True)
+    Path(directory).mkdir(parents=True, exist_ok=True)
 
 
 def child_exit(server: Any, worker: Any) -> None:
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
+    from prometheus_client import multiprocess
 
-        multiprocess.mark_process_dead(worker.pid)
+    multiprocess.mark_process_dead(worker.pid)

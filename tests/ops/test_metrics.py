@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +22,7 @@ from tests.factories import ConnectorFactory, NodeFactory, ObjectiveFactory
 pytestmark = pytest.mark.django_db
 
 TOKEN = "scrape-token-for-tests"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -184,3 +188,23 @@ def test_the_scrape_costs_the_same_few_queries_whatever_the_size(metrics_on: Non
         NodeFactory(slug=f"cap-{n}", kind="capability")
         ObjectiveFactory()
     assert _scrape_queries() == few == 6
+
+
+def test_the_grafana_dashboard_shows_only_metrics_that_exist(
+    metrics_on: None, people: dict[str, Any]
+) -> None:
+    ImpactState.objects.get_or_create(pk=1)
+    NodeFactory(kind="capability")
+    connector = ConnectorFactory(slug="snow", last_success_at=timezone.now())
+    SyncRun.objects.create(connector=connector, outcome="succeeded")
+    Client().get("/health/live")
+    exported = {name for name, _ in samples(scrape().content)}
+    dashboard = json.loads((ROOT / "deploy" / "grafana" / "cataligent.json").read_text())
+    shown = {
+        name
+        for panel in dashboard["panels"]
+        for target in panel.get("targets", [])
+        for name in re.findall(r"cataligent_[a-z_]+", target["expr"])
+    }
+    assert len(shown) > 15
+    assert shown - exported == set()
