@@ -50,6 +50,8 @@ $(VENDOR)/.installed: package.json package-lock.json
 	mkdir -p $(VENDOR)
 	cp node_modules/cytoscape/dist/cytoscape.min.js $(VENDOR)/
 	cp node_modules/cytoscape-dagre/dist/cytoscape-dagre.min.js $(VENDOR)/
+	# The script names its source map; collectstatic's manifest fails without it.
+	cp node_modules/cytoscape-dagre/dist/cytoscape-dagre.min.js.map $(VENDOR)/
 	cp node_modules/cytoscape/LICENSE $(VENDOR)/cytoscape.LICENSE
 	cp node_modules/cytoscape-dagre/LICENSE $(VENDOR)/cytoscape-dagre.LICENSE
 	touch $@
