@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.db.models import Count, OuterRef, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -102,9 +103,24 @@ class DomainCollector(Collector):
     """The state of the product, read from the database when Prometheus scrapes."""
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        yield from _connector_metrics()
-        yield from _impact_metrics()
-        yield from _escalation_and_notification_metrics()
+        readable = GaugeMetricFamily(
+            "cataligent_domain_metrics_ok",
+            "1 when the domain gauges could be read from the database at this scrape.",
+        )
+        try:
+            # Read whole before yielding: a failure half-way must not leave half the gauges.
+            families = [
+                *_connector_metrics(),
+                *_impact_metrics(),
+                *_escalation_and_notification_metrics(),
+            ]
+        except DatabaseError:
+            # The request and process metrics are still worth a scrape; readiness says why.
+            log.warning("the domain metrics could not be read", exc_info=True)
+            families = []
+        readable.add_metric([], 1 if families else 0)
+        yield from families
+        yield readable
         yield from _queue_metrics()
 
 

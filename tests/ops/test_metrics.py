@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -208,3 +208,16 @@ def test_the_grafana_dashboard_shows_only_metrics_that_exist(
     }
     assert len(shown) > 15
     assert shown - exported == set()
+
+
+def test_a_scrape_without_the_database_still_answers(metrics_on: None) -> None:
+    def refuse(*args: Any) -> Any:
+        raise OperationalError("database is down")
+
+    with connection.execute_wrapper(refuse):
+        response = scrape()
+    assert response.status_code == 200
+    found = samples(response.content)
+    assert value(found, "cataligent_domain_metrics_ok") == 0
+    assert not any(name.startswith("cataligent_connector") for name, _ in found)
+    assert any(name == "cataligent_http_requests_total" for name, _ in found)
