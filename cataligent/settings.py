@@ -12,7 +12,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
-from kombu import Queue
+from kombu import Exchange, Queue
 
 from cataligent.env import env_bool, env_int, env_list, env_str
 
@@ -249,7 +249,12 @@ CELERY_TASK_DEFAULT_QUEUE = "cataligent"
 # Separate queues so that production runs a worker pool per kind of work (deploy/,
 # docs/operations.md): a long sync never delays a recompute or an escalation e-mail.
 # A worker started without `-Q` (the demo's single worker) consumes every queue listed.
-CELERY_TASK_QUEUES = [Queue(name) for name in ("cataligent", "sync", "recompute", "notifications")]
+# Each queue its own exchange and routing key: left out, Celery binds every queue to the
+# default's, and a message meant for one could be delivered to all of them.
+CELERY_TASK_QUEUES = [
+    Queue(name, Exchange(name, type="direct"), routing_key=name)
+    for name in ("cataligent", "sync", "recompute", "notifications")
+]
 CELERY_TASK_ROUTES = {
     "integrations.tasks.sync_connector_task": {"queue": "sync"},
     "dependencies.tasks.recompute_impact": {"queue": "recompute"},

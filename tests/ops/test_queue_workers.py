@@ -171,6 +171,15 @@ def test_sync_and_recompute_run_on_their_own_workers(
     assert not SyncRun.objects.exclude(outcome="succeeded").exists()
 
     sync_lines, recompute_lines = _lines(logs["sync"]), _lines(logs["recompute"])
+    # Each task ran once, on one worker: a message delivered to both queues would show twice.
+    ran = [
+        line["task_id"]
+        for line in sync_lines + recompute_lines
+        if line.get("task_id")
+        and line["message"].startswith("Task ")
+        and " succeeded in " in line["message"]
+    ]
+    assert len(ran) == len(set(ran)) >= 3
     ran_on_sync = {line.get("task") for line in sync_lines} - {None}
     ran_on_recompute = {line.get("task") for line in recompute_lines} - {None}
     assert ran_on_sync == {"integrations.tasks.sync_connector_task"}
