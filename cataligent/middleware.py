@@ -9,6 +9,7 @@ from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLogi
 from django.http import HttpRequest, HttpResponse
 
 from cataligent import log_context
+from cataligent.metrics import observe_request
 
 access_log = logging.getLogger("cataligent.access")
 
@@ -35,8 +36,6 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        from cataligent.metrics import observe_request
-
         rid = log_context.accepted_request_id(request.headers.get("X-Request-ID"))
         request.request_id = rid  # type: ignore[attr-defined]
         id_token = log_context.request_id.set(rid)
