@@ -6,21 +6,37 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 NPM ?= npm
 VENDOR := static/vendor
+LOCK := requirements.lock
+DEV_LOCK := requirements-dev.lock
 
-.PHONY: demo test faults install install-dev assets lint bench clean
+.PHONY: demo test faults install install-dev lock assets lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-# Reinstall only when the declared dependencies change.
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+# Installs are pinned, with hashes, by the lock files (`make lock` writes them from
+# pyproject.toml); the project itself goes in editable, without resolving anything more.
+# Reinstall only when a lock file changes.
+$(VENV)/.installed: $(LOCK) | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev]'
+$(VENV)/.installed-dev: $(DEV_LOCK) | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r $(DEV_LOCK)
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(VENV)/.installed $@
+
+## lock: after adding or changing a dependency in pyproject.toml, regenerate both lock files
+## (`make lock UPGRADE=1` also moves every pin to the newest version allowed).
+PIP_COMPILE = CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --generate-hashes \
+	--strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links \
+	$(if $(UPGRADE),--upgrade)
+lock: | $(BIN)/python
+	$(BIN)/pip install --quiet 'pip-tools>=7.4'
+	$(PIP_COMPILE) --output-file $(LOCK) pyproject.toml
+	$(PIP_COMPILE) --extra dev --constraint $(LOCK) --output-file $(DEV_LOCK) pyproject.toml
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
@@ -38,6 +54,7 @@ $(VENDOR)/.installed: package.json package-lock.json Makefile
 	mkdir -p $(VENDOR)
 	cp node_modules/cytoscape/dist/cytoscape.min.js $(VENDOR)/
 	cp node_modules/cytoscape-dagre/dist/cytoscape-dagre.min.js $(VENDOR)/
+	# The script names its source map; collectstatic's manifest fails without it.
 	cp node_modules/cytoscape-dagre/dist/cytoscape-dagre.min.js.map $(VENDOR)/
 	cp node_modules/cytoscape/LICENSE $(VENDOR)/cytoscape.LICENSE
 	cp node_modules/cytoscape-dagre/LICENSE $(VENDOR)/cytoscape-dagre.LICENSE

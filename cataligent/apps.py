@@ -1,7 +1,10 @@
 from typing import Any
 
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate
+
+from cataligent.metrics import install_query_metrics
 
 
 def _create_cache_table(using: str = "default", **kwargs: Any) -> None:
@@ -23,3 +26,5 @@ class CataligentConfig(AppConfig):
         from cataligent import checks  # noqa: F401  (registers system checks)
 
         post_migrate.connect(_create_cache_table, sender=self)
+        # Every query of every process is counted for /metrics (cataligent/metrics.py).
+        connection_created.connect(install_query_metrics, dispatch_uid="cataligent-query-metrics")

@@ -51,6 +51,27 @@ def encrypt(plaintext: str) -> str:
     return cipher().encrypt(plaintext.encode()).decode()
 
 
+def reencrypt(token: str) -> str:
+    """The same secret encrypted with the newest key (the first of FIELD_ENCRYPTION_KEY)."""
+    try:
+        return cipher().rotate(token.encode()).decode()
+    except InvalidToken:
+        raise SecretUnreadable(
+            "A stored secret cannot be decrypted with any configured key."
+        ) from None
+
+
+def under_newest_key(token: str) -> bool:
+    cipher()  # the same refusal as encrypt() when no key is configured
+    keys = settings.FIELD_ENCRYPTION_KEY
+    newest = Fernet(keys[0].encode() if keys else _derived_development_key())
+    try:
+        newest.decrypt(token.encode())
+    except InvalidToken:
+        return False
+    return True
+
+
 def decrypt(token: str) -> str:
     try:
         return cipher().decrypt(token.encode()).decode()

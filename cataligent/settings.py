@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Exchange, Queue
 
 from cataligent.env import env_bool, env_int, env_list, env_str
 from cataligent.sso_groups import parse_group_map
@@ -55,6 +56,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "cataligent.middleware.RequestIdMiddleware",
+    "cataligent.middleware.OperationsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "cataligent.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -281,6 +284,24 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_TIME_LIMIT = 900  # a hard limit on every task; each task may set a lower one
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "cataligent"
+# Separate queues so that production runs a worker pool per kind of work (deploy/,
+# docs/operations.md): a long sync never delays a recompute or an escalation e-mail.
+# A worker started without `-Q` (the demo's single worker) consumes every queue listed.
+# Each queue its own exchange and routing key: left out, Celery binds every queue to the
+# default's, and a message meant for one could be delivered to all of them.
+CELERY_TASK_QUEUES = [
+    Queue(name, Exchange(name, type="direct"), routing_key=name)
+    for name in ("cataligent", "sync", "recompute", "notifications")
+]
+CELERY_TASK_ROUTES = {
+    "integrations.tasks.sync_connector_task": {"queue": "sync"},
+    "dependencies.tasks.recompute_impact": {"queue": "recompute"},
+    "dependencies.tasks.escalate_task": {"queue": "notifications"},
+    "dependencies.tasks.send_notifications": {"queue": "notifications"},
+    "dependencies.tasks.send_pending_notifications": {"queue": "notifications"},
+    "objectives.tasks.remind_overdue_updates_task": {"queue": "notifications"},
+    # Anything else (schedule_syncs: quick, every 15 s) goes to the default queue.
+}
 if REDIS_URL:
     # kombu's Redis transport with a fix that keeps the worker up when Redis restarts
     # under running tasks (cataligent/broker.py); sentinel:// keeps kombu's own.
@@ -367,15 +388,36 @@ else:
         }
     }
 
+# --- Logs and metrics --------------------------------------------------------------
+# LOG_FORMAT=json: one JSON object a line with the request id (which follows the request
+# into the tasks it queues), the user, the connector and the sync run (cataligent/log_context.py).
+LOG_FORMAT = (env_str("LOG_FORMAT", "plain") or "plain").lower()
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "cataligent.log_context.ContextFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "cataligent.log_format.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         # One line per outbound request is too much at INFO; failures are logged by the sync.
         "httpx": {"level": "WARNING"},
+        # One line per request, with its id and user, where logs are collected (runserver
+        # and the demo print their own).
+        "cataligent.access": {"level": "INFO" if LOG_FORMAT == "json" else "WARNING"},
     },
 }
+# /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`; unset, there is no endpoint.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "") or ""

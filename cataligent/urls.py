@@ -14,6 +14,7 @@ urlpatterns = [
     path("sso/login/", login_not_required(SsoStartView.as_view()), name="sso-login"),
     path("sso/callback/", login_not_required(SsoCallbackView.as_view()), name="sso-callback"),
     path("health/", views.health, name="health"),
+    # /health/live, /health/ready and /metrics: cataligent.middleware.OperationsMiddleware.
     path("account/tokens/", account_views.token_list, name="account-tokens"),
     path(
         "account/tokens/<int:pk>/revoke/", account_views.token_revoke, name="account-token-revoke"

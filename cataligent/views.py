@@ -89,6 +89,27 @@ def health(request: HttpRequest) -> JsonResponse:
     return JsonResponse(body, status=status)
 
 
+@login_not_required
+@never_cache
+def health_live(request: HttpRequest) -> JsonResponse:
+    """Liveness: the process answers. Touches neither the database nor the broker, so an
+    orchestrator does not restart every web process when PostgreSQL blips."""
+    return JsonResponse({"status": "ok"})
+
+
+@login_not_required
+@never_cache
+def health_ready(request: HttpRequest) -> JsonResponse:
+    """Readiness: the database and the broker answer (503 when one does not), so a load
+    balancer sends no traffic to a process that could only fail it. No details: /health/
+    gives admins those."""
+    checks = {"database": _check_database(), "broker": _check_broker()}
+    ok = all(check["ok"] for check in checks.values())
+    if not ok:
+        log.warning("not ready: %s", checks)
+    return JsonResponse(_liveness(ok, checks), status=200 if ok else 503)
+
+
 def _liveness(ok: bool, checks: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return {
         "status": "ok" if ok else "failing",

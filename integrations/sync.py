@@ -12,6 +12,7 @@ next run resumes there: nothing lost, nothing duplicated.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 import queue
@@ -31,6 +32,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from cataligent import log_context
 from cataligent.crypto import SecretUnreadable
 from dependencies.recompute import impact_changed
 from integrations.connectors import (
@@ -119,7 +121,11 @@ class PagesAhead:
             queue.SimpleQueue()
         )
         self._asked = False
-        self._thread = threading.Thread(target=self._serve, name="sync-read-ahead", daemon=True)
+        # The reader logs as the sync does: same request id, connector and run.
+        context = contextvars.copy_context()
+        self._thread = threading.Thread(
+            target=context.run, args=(self._serve,), name="sync-read-ahead", daemon=True
+        )
         self._thread.start()
         self._ask()
 
@@ -245,6 +251,26 @@ def sync_connector(
     differ: a repair after the mirror was edited or restored by other means.
     `connector_options` go to the pure connector (tests pass a sleep that does not sleep).
     """
+    with log_context.bound(connector=connector.slug):
+        return _sync(
+            connector=connector,
+            full=full,
+            verify=verify,
+            trigger=trigger,
+            on_page=on_page,
+            connector_options=connector_options,
+        )
+
+
+def _sync(
+    *,
+    connector: Connector,
+    full: bool,
+    verify: bool,
+    trigger: str,
+    on_page: Callable[[SyncRun], None] | None,
+    connector_options: dict[str, Any] | None,
+) -> SyncRun | None:
     owner = _owner()
     if not connector_claim(connector, owner):
         log.info("sync of %s skipped: another run holds it", connector.slug)
@@ -260,6 +286,7 @@ def sync_connector(
         heartbeat_at=now,
         cursor_before=connector.cursor,
     )
+    log_context.bind_sync_run(run.pk)
     Connector.objects.filter(pk=connector.pk).update(last_attempt_at=now)
     seen = SeenIds()
     try:
@@ -322,6 +349,15 @@ def sync_connector(
     run.finished_at = timezone.now()
     run.save()
     connector_release(connector, owner)
+    log.info(
+        "sync of %s %s: %d fetched, %d created, %d updated, %d rejected",
+        connector.slug,
+        run.outcome,
+        run.fetched,
+        run.created,
+        run.updated,
+        run.rejected,
+    )
     return run
 
 

@@ -25,6 +25,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from cataligent import log_context
 from cataligent.crypto import SecretUnreadable
 from dependencies.recompute import impact_changed
 from integrations.connectors import (
@@ -165,6 +166,11 @@ def _record_from(connector: Connector, data: Any) -> tuple[str, Any]:
 @login_not_required
 @require_POST
 def receive(request: HttpRequest, slug: str) -> JsonResponse:
+    with log_context.bound(connector=slug[:100]):
+        return _receive(request, slug)
+
+
+def _receive(request: HttpRequest, slug: str) -> JsonResponse:
     connector = Connector.objects.filter(slug=slug, enabled=True).first()
     if connector is None:
         return _error(404, f"No enabled connector {slug!r}.")
@@ -194,6 +200,7 @@ def receive(request: HttpRequest, slug: str) -> JsonResponse:
         return too_large
     header = next((request.headers[h] for h in SIGNATURE_HEADERS if h in request.headers), "")
     if not signature_valid(secret, body, header):
+        log.warning("webhook for %s refused: missing or wrong signature", slug)
         return _error(401, "Missing or wrong signature (HMAC-SHA256 of the body, 'sha256=<hex>').")
     try:
         # UTF-8 only (RFC 8259 §8.1): json.loads would also guess UTF-16 and UTF-32.
@@ -246,12 +253,9 @@ def receive(request: HttpRequest, slug: str) -> JsonResponse:
             raw=storable(data),
         )
         return _error(400, f"Cannot read this ticket: {exc}. It was kept in quarantine.")
-    return JsonResponse(
-        {
-            "status": "created" if stored.created else "updated" if stored.updated else "unchanged",
-            "key": ticket.key,
-        }
-    )
+    status = "created" if stored.created else "updated" if stored.updated else "unchanged"
+    log.info("webhook from %s: %s %s", slug, ticket.key, status)
+    return JsonResponse({"status": status, "key": ticket.key})
 
 
 def _normalize(connector: Connector, record: Any) -> NormalizedTicket:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -85,3 +86,23 @@ def test_deploy_check_wants_an_encryption_key() -> None:
     )
     assert result.returncode != 0
     assert "FIELD_ENCRYPTION_KEY is not set" in result.stderr
+
+
+def test_log_format_json_writes_one_object_a_line() -> None:
+    result = _manage(
+        "shell",
+        "-c",
+        "import logging; logging.getLogger('cataligent.probe').warning('two\\nlines')",
+        env={"DEBUG": "1", "LOG_FORMAT": "json"},
+    )
+    assert result.returncode == 0, result.stderr
+    line = json.loads(result.stderr.strip().splitlines()[-1])
+    assert line["logger"] == "cataligent.probe"
+    assert line["message"] == "two\nlines"
+    assert line["level"] == "WARNING"
+
+
+def test_bad_log_format_is_refused() -> None:
+    result = _manage("check", env={"DEBUG": "1", "LOG_FORMAT": "xml"})
+    assert result.returncode != 0
+    assert "LOG_FORMAT must be plain or json" in result.stderr
