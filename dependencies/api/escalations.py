@@ -90,13 +90,15 @@ class EscalationViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         request=inline_serializer(
-            "AcknowledgeRequest", {"note": serializers.CharField(required=False, allow_blank=True)}
+            "AcknowledgeRequest",
+            {"note": serializers.CharField(max_length=2000, help_text="What was decided.")},
         ),
         responses=EscalationSerializer,
     )
     @action(detail=True, methods=["post"])
     def acknowledge(self, request: Request, pk: Any = None) -> Response:
-        """Acknowledge with a note ("budget approved", "team reassigned")."""
+        """Acknowledge with a note ("budget approved", "team reassigned"); the note is required,
+        as in the inbox page."""
         note = request.data.get("note", "")
         if not isinstance(note, str) or len(note) > 2000:
             raise serializers.ValidationError({"note": "A text of at most 2000 characters."})
