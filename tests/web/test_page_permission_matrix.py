@@ -303,7 +303,7 @@ ROUTES: dict[str, Route] = {
     ),
     "link-rule-delete": Route(
         lambda w: {"slug": w.connector.slug, "pk": w.rule.pk},
-        POST_ONLY,
+        ADMINS,  # GET asks for confirmation
         writes={
             "delete": Write(
                 data=lambda w: {},
