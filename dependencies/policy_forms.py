@@ -7,12 +7,13 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model
 
+from cataligent.forms import Form, ModelForm
 from cataligent.models import Team
 from dependencies.choices import NotifyRole
 from dependencies.models import EscalationPolicy
 
 
-class PolicyForm(forms.ModelForm):
+class PolicyForm(ModelForm):
     class Meta:
         model = EscalationPolicy
         fields = ["name", "team", "description"]
@@ -25,7 +26,7 @@ class PolicyForm(forms.ModelForm):
         self.fields["team"].required = False
 
 
-class LevelForm(forms.Form):
+class LevelForm(Form):
     after_minutes = forms.IntegerField(min_value=0, label="After minutes blocked")
     notify = forms.ChoiceField(
         choices=[

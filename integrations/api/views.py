@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Prefetch
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -25,6 +25,10 @@ from integrations.filtersets import LinkRuleFilterSet, SyncRunFilterSet, TicketF
 from integrations.linking import BadPattern, tickets_matching
 from integrations.models import Connector, LinkRule, SyncRun, Ticket, TicketLink
 from integrations.sync import connector_config
+
+
+class SyncRequest(serializers.Serializer):
+    full = serializers.BooleanField(required=False, default=False)
 
 
 class ConnectorViewSet(GovernedViewSet):
@@ -74,9 +78,7 @@ class ConnectorViewSet(GovernedViewSet):
         return Response({"ok": True, "message": message})
 
     @extend_schema(
-        request=inline_serializer(
-            "SyncRequest", {"full": serializers.BooleanField(required=False)}
-        ),
+        request=SyncRequest,
         responses={202: dict},
         description="Queue a sync now; `full` re-reads everything.",
     )
@@ -86,7 +88,9 @@ class ConnectorViewSet(GovernedViewSet):
 
         connector = self.get_object()
         check(request.user, Action.CHANGE, model=Connector, obj=connector)
-        full = str(request.data.get("full", "")).lower() in {"1", "true", "yes"}
+        body = SyncRequest(data=request.data)
+        body.is_valid(raise_exception=True)
+        full = body.validated_data["full"]
         sync_connector_task.delay(connector.pk, full=full, trigger="manual")
         return Response({"queued": True, "full": full}, status=status.HTTP_202_ACCEPTED)
 
@@ -161,7 +165,7 @@ class LinkRuleViewSet(GovernedViewSet):
         services.link_rule_delete(rule=instance, actor=self.request.user)
 
     @extend_schema(parameters=[LinkRulePreview], responses=TicketSerializer(many=True))
-    @action(detail=False, methods=["get"])
+    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
     def preview(self, request: Request) -> Response:
         """The tickets a rule would match (the first 50), before it is saved."""
         query = LinkRulePreview(data=request.query_params)
