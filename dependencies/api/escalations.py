@@ -20,7 +20,9 @@ class EscalationSerializer(serializers.ModelSerializer):
     item = serializers.CharField(source="item_label", read_only=True)
     item_type = serializers.SerializerMethodField()
     target = serializers.CharField(source="target_display", read_only=True)
-    acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    acknowledged_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     time_to_acknowledge = serializers.SerializerMethodField(help_text="Seconds.")
     time_to_resolve = serializers.SerializerMethodField(help_text="Seconds.")
 

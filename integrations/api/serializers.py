@@ -136,8 +136,8 @@ class ConnectorSerializer(serializers.ModelSerializer):
 
 
 class TicketLinkBriefSerializer(serializers.ModelSerializer):
-    node = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    objective = serializers.SlugRelatedField(slug_field="key", read_only=True)
+    node = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    objective = serializers.SlugRelatedField(slug_field="key", read_only=True, allow_null=True)
 
     class Meta:
         model = TicketLink
@@ -147,6 +147,8 @@ class TicketLinkBriefSerializer(serializers.ModelSerializer):
 class TicketSerializer(serializers.ModelSerializer):
     connector = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     links = TicketLinkBriefSerializer(many=True, read_only=True)
+    # As the source sent it: often empty, and not always a well-formed URI.
+    url = serializers.CharField(read_only=True)
 
     class Meta:
         model = Ticket
@@ -185,7 +187,9 @@ class TicketLinkSerializer(serializers.ModelSerializer):
     objective = serializers.SlugRelatedField(
         slug_field="key", queryset=Objective.objects.all(), required=False, allow_null=True
     )
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = TicketLink
@@ -230,7 +234,7 @@ class LinkRuleSerializer(serializers.ModelSerializer):
 
 class SyncRunSerializer(serializers.ModelSerializer):
     connector = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    duration_seconds = serializers.FloatField(read_only=True)
+    duration_seconds = serializers.FloatField(read_only=True, allow_null=True)
 
     class Meta:
         model = SyncRun
