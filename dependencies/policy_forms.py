@@ -27,7 +27,10 @@ class PolicyForm(ModelForm):
 
 
 class LevelForm(Form):
-    after_minutes = forms.IntegerField(min_value=0, label="After minutes blocked")
+    # The column's limit, so a huge number is this field's error and not the save's.
+    after_minutes = forms.IntegerField(
+        min_value=0, max_value=2_147_483_647, label="After minutes blocked"
+    )
     notify = forms.ChoiceField(
         choices=[
             ("user", "A person"),

@@ -47,20 +47,28 @@ def test_nul_in_a_page_path_or_query_is_a_400_naming_it(url: str, named: str, pe
     assert named in response.content.decode()
 
 
-def test_nul_in_a_policy_level_is_the_fields_error(people: Any) -> None:
+@pytest.mark.parametrize(
+    ("field", "value", "says"),
+    [
+        ("user", "lead_a\x00", "NUL"),
+        ("after_minutes", "99999999999999999999", "less than or equal to"),
+    ],
+)
+def test_a_hostile_policy_level_is_the_fields_error(
+    field: str, value: str, says: str, people: Any
+) -> None:
+    level = {"after_minutes": "5", "notify": "user", "user": "lead_a", field: value}
     response = _client(people["admin"]).post(
         "/escalation-policies/new/",
         {
             "name": "P",
             "levels-TOTAL_FORMS": "1",
             "levels-INITIAL_FORMS": "0",
-            "levels-0-after_minutes": "5",
-            "levels-0-notify": "user",
-            "levels-0-user": "lead_a\x00",
+            **{f"levels-0-{key}": item for key, item in level.items()},
         },
     )
     assert response.status_code == 200
-    assert "NUL" in response.content.decode()
+    assert says in response.content.decode()
     assert not EscalationPolicy.objects.exists()
 
 
