@@ -134,7 +134,9 @@ class WhatIfView(APIView):
         )
 
 
-_spof_cache: tuple[int, list[dict[str, Any]]] | None = None
+# Keyed like the result caches (dependencies.recompute): by the version and `computed_at`,
+# which differs when a database is recreated or restored and the version counts again.
+_spof_cache: tuple[tuple[Any, ...], list[dict[str, Any]]] | None = None
 
 
 class SinglePointsOfFailureView(APIView):
@@ -145,11 +147,12 @@ class SinglePointsOfFailureView(APIView):
     @extend_schema(responses={200: dict})
     def get(self, request: Request) -> Response:
         global _spof_cache
-        version = impact_state().version
-        if _spof_cache is None or _spof_cache[0] != version:
+        state = impact_state()
+        version, key = state.version, (state.version, state.structure, state.computed_at)
+        if _spof_cache is None or _spof_cache[0] != key:
             points = impact.single_points_of_failure(current_result())
             _spof_cache = (
-                version,
+                key,
                 [
                     {
                         "node": p.node,
