@@ -29,6 +29,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
 from dependencies.models import Escalation
+from dependencies.recompute import forget_cache
 from integrations.models import LinkRule, SyncRun, TicketLink
 from objectives.models import StatusUpdate
 from tests.factories import (
@@ -76,6 +77,7 @@ def in_process_app(settings: Any) -> Any:
     yield
     signals.request_started.connect(close_old_connections)
     signals.request_finished.connect(close_old_connections)
+    forget_cache()  # the impact results read from this test's database, now rolled back
 
 
 @pytest.fixture
