@@ -82,8 +82,7 @@ class _FailureSets:
         states = self.states
         sets: list[Set[int]] = [_NONE] * graph.vertex_count
         # How many dependents still have to read a vertex's set before it can be dropped.
-        dependents = graph.dependents
-        readers = list(map(len, dependents))
+        readers = [len(set(d)) if len(d) > 1 else len(d) for d in graph.dependents]
         found: dict[int, Set[int]] = {}
         cycle_components = graph.cycle_components
         for position, members in enumerate(graph.components):
