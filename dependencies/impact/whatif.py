@@ -72,10 +72,11 @@ def what_if(
     node_changes: list[StateChange] = []
     objective_changes: list[StateChange] = []
     delta = Decimal(0)
-    for vertex in sorted(changed, key=graph.slugs.__getitem__):
-        before, after = base.states[vertex], propagation.states[vertex]
-        if before == after:
-            continue  # only the root causes changed
+    # Most changed vertices only gained or lost root causes: sort just the state changes.
+    old_states, new_states = base.states, propagation.states
+    state_changed = [v for v in changed if old_states[v] != new_states[v]]
+    for vertex in sorted(state_changed, key=graph.slugs.__getitem__):
+        before, after = old_states[vertex], new_states[vertex]
         change = StateChange(graph.slugs[vertex], STATES[before], STATES[after])
         if not graph.is_objective(vertex):
             node_changes.append(change)
