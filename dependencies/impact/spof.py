@@ -29,6 +29,7 @@ from collections.abc import Set
 from decimal import Decimal
 
 from dependencies.impact.engine import ImpactResult
+from dependencies.impact.gc_pause import garbage_collector_paused
 from dependencies.impact.graph import DependencyGraph, RedundancyGroup
 from dependencies.impact.model import SinglePointOfFailure
 from dependencies.impact.propagation import BLOCKED
@@ -45,7 +46,9 @@ def single_points_of_failure(result: ImpactResult) -> tuple[SinglePointOfFailure
     """
     graph = result.graph
     objectives_of: defaultdict[int, list[int]] = defaultdict(list)
-    for vertex, blockers in _FailureSets(result).for_objectives().items():
+    with garbage_collector_paused():  # a set per vertex, none of them in a cycle
+        found = _FailureSets(result).for_objectives()
+    for vertex, blockers in found.items():
         for node in blockers:
             objectives_of[node].append(vertex)
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from dependencies.impact.engine import ImpactResult, derived_result
+from dependencies.impact.gc_pause import garbage_collector_paused
 from dependencies.impact.model import ImpactError, StateChange
 from dependencies.impact.propagation import BLOCKED, OPERATIONAL, STATES
 
@@ -65,9 +66,10 @@ def what_if(
     forced.update(dict.fromkeys(unblock_vertices, OPERATIONAL))
     touched = {v for v in forced.keys() | base.forced.keys() if forced.get(v) != base.forced.get(v)}
 
-    propagation = base.fork(forced=forced)
-    changed = propagation.run_from(touched)
-    scenario = derived_result(result, propagation, changed, result.computed_at)
+    with garbage_collector_paused():  # as in update_impact: thousands of small objects
+        propagation = base.fork(forced=forced)
+        changed = propagation.run_from(touched)
+        scenario = derived_result(result, propagation, changed, result.computed_at)
 
     node_changes: list[StateChange] = []
     objective_changes: list[StateChange] = []
