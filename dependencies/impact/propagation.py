@@ -212,6 +212,39 @@ class Propagation:
                         heappush(heap, dependent_position)
         return changed
 
+    def run_states_from(self, vertices: Iterable[int]) -> set[int]:
+        """`run_from` for states alone: what depends on a vertex is evaluated again only if
+        the vertex's state changed. Returns the vertices whose state changed.
+
+        Leaves `causes` out of date: for a copy whose states alone are read (what-if).
+        """
+        graph = self.graph
+        states = self.states
+        component_of, components = graph.component_of, graph.components
+        dependents, cycle_components = graph.dependents, graph.cycle_components
+        state_of = self.state_of
+        queued = {component_of[v] for v in vertices}
+        heap = sorted(queued)
+        changed: set[int] = set()
+        while heap:
+            position = heapq.heappop(heap)
+            members = components[position]
+            if len(members) == 1 and position not in cycle_components:
+                results = [(members[0], state_of(members[0]))]
+            else:
+                results = [(vertex, state) for vertex, state, _ in self.evaluate_cycle(members)]
+            for vertex, state in results:
+                if state == states[vertex]:
+                    continue
+                states[vertex] = state
+                changed.add(vertex)
+                for dependent in dependents[vertex]:
+                    dependent_position = component_of[dependent]
+                    if dependent_position not in queued:
+                        queued.add(dependent_position)
+                        heapq.heappush(heap, dependent_position)
+        return changed
+
     def single_vertex_rules(self) -> Callable[[int], tuple[int, int]]:
         """`evaluate_vertex` for a vertex outside any cycle, with every lookup done once.
 

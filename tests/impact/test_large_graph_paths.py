@@ -109,3 +109,33 @@ def test_repeated_edges_change_nothing(org: Organisation, data: st.DataObject) -
     )
     assert dict(update.result.nodes) == dict(expected.nodes)
     assert dict(update.result.objectives) == dict(expected.objectives)
+
+
+@examples
+@given(organisations(), st.data())
+def test_what_if_changes_agree_with_its_full_scenario(
+    org: Organisation, data: st.DataObject
+) -> None:
+    # The changes come from a pass over states alone; the scenario from the full pass.
+    slugs = [n.slug for n in org.nodes]
+    block = data.draw(st.sets(st.sampled_from(slugs), max_size=2))
+    unblock = data.draw(st.sets(st.sampled_from(slugs), max_size=2)) - block
+    base = org.compute()
+    outcome = what_if(base, block=block, unblock=unblock)
+    scenario = outcome.scenario
+    expected_nodes = [
+        (slug, base.nodes[slug].state, node.state)
+        for slug, node in sorted(scenario.nodes.items())
+        if node.state != base.nodes[slug].state
+    ]
+    expected_objectives = [
+        (key, base.objectives[key].state, objective.state)
+        for key, objective in sorted(scenario.objectives.items())
+        if objective.state != base.objectives[key].state
+    ]
+    assert [(c.item, c.from_state, c.to_state) for c in outcome.nodes] == expected_nodes
+    assert [(c.item, c.from_state, c.to_state) for c in outcome.objectives] == expected_objectives
+    assert outcome.value_at_risk_delta == scenario.value_at_risk - base.value_at_risk
+    assert [c.item for c in outcome.capabilities] == [
+        slug for slug, _, _ in expected_nodes if scenario.nodes[slug].kind == "capability"
+    ]
