@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("integrations", "0003_connector_oauth_auth"),
+        ("integrations", "0004_sync_run_warnings"),
     ]
 
     operations = [
