@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -11,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from cataligent.forms import Form
 from cataligent.pages import ObjectListPage
 from cataligent.permissions import Action, check
 from dependencies.api.escalations import EscalationFilterSet
@@ -57,17 +59,27 @@ class EscalationInboxPage(ObjectListPage):
         return context
 
 
+class AcknowledgeForm(Form):
+    # A blank note is refused by the service (the same rule as the API), after it has told
+    # whoever may not acknowledge so: hence not `required` here.
+    note = forms.CharField(required=False, max_length=2000)
+
+
 @require_POST
 def acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     """Acknowledge from the inbox: htmx swaps the row (with the error beside the note when
     there is one); without JavaScript the inbox is shown again."""
     check(request.user, Action.VIEW, model=Escalation)
     escalation = get_object_or_404(Escalation.objects.select_related("node", "objective"), pk=pk)
-    note = request.POST.get("note", "")
-    error = ""
+    form = AcknowledgeForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse(
+            " ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items()),
+            status=400,
+            content_type="text/plain",
+        )
+    note, error = form.cleaned_data["note"], ""
     try:
-        if len(note) > 2000:
-            raise ValidationError({"note": "Keep the note under 2000 characters."})
         escalation_acknowledge(escalation=escalation, actor=request.user, note=note)
     except PermissionDenied as exc:
         return HttpResponse(str(exc), status=403)
