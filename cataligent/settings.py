@@ -333,13 +333,16 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Queues every enabled connector whose poll interval has passed, and marks runs
     # whose worker died as interrupted (PostgreSQL, not the broker, is the truth).
-    "schedule-syncs": {"task": "integrations.tasks.schedule_syncs", "schedule": 15.0},
+    "schedule-syncs": {
+        "task": "integrations.tasks.schedule_syncs",
+        "schedule": float(env_int("SYNC_SCHEDULE_SECONDS", 15)),
+    },
     # The safety net behind the on-commit trigger: a change whose task was lost
     # (broker restart, a process killed right after its commit) is computed within
     # a minute. Cheap when nothing changed: the worker updates incrementally.
     "recompute-impact": {
         "task": "dependencies.tasks.recompute_impact",
-        "schedule": 60.0,
+        "schedule": float(env_int("RECOMPUTE_SCHEDULE_SECONDS", 60)),
         "kwargs": {"force": True},
     },
 }
