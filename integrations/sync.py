@@ -396,6 +396,8 @@ def _run_close(run: SyncRun, lease: Lease, closing: dict[str, Any]) -> None:
     database is away: release and record succeed together, so a claim never outlives its
     run's record (and, if the database stays away, the lease runs out on its own)."""
     run.finished_at = timezone.now()
+    if run.trigger == RECONCILE and run.outcome != SyncRun.Outcome.SUCCEEDED:
+        closing["reconciled_at"] = None  # not done: due again within the hour
     deadline = time.monotonic() + settings.SYNC_BOOKKEEPING_RETRY_SECONDS
     delay = 0.5
     while True:
@@ -532,8 +534,7 @@ def syncs_due(now: datetime | None = None) -> list[DueSync]:
             continue
         last = connector.last_attempt_at
         if reconcile_from is not None and (
-            (connector.reconciled_at is None or connector.reconciled_at < reconcile_from)
-            and (last is None or last < reconcile_from)
+            connector.reconciled_at is None or connector.reconciled_at < reconcile_from
         ):
             due.append(DueSync(connector, full=True, trigger=RECONCILE))
         elif connector.sync_requested_at is not None and (

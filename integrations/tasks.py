@@ -15,7 +15,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from integrations.models import Connector
-from integrations.sync import runs_interrupted, sync_connector, syncs_due
+from integrations.sync import RECONCILE, runs_interrupted, sync_connector, syncs_due
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,12 @@ def schedule_syncs() -> dict[str, Any]:
     for due in syncs_due():
         # Counted as attempted from now: until a worker takes the task, the next beats
         # must not queue the same connector again (the duplicates would sync back to back).
-        Connector.objects.filter(pk=due.connector.pk).update(last_attempt_at=timezone.now())
+        queued_at = timezone.now()
+        Connector.objects.filter(pk=due.connector.pk).update(
+            last_attempt_at=queued_at,
+            # Today's reconciliation is under way: not queued again by the next beats.
+            **({"reconciled_at": queued_at} if due.trigger == RECONCILE else {}),
+        )
         sync_connector_task.delay(due.connector.pk, full=due.full, trigger=due.trigger)
         queued.append(due.connector.slug)
     return {"queued": queued, "interrupted": interrupted}

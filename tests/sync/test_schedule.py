@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 import time_machine
@@ -87,3 +88,28 @@ def test_a_queued_connector_is_not_queued_again_before_a_worker_takes_it(
     assert tasks.schedule_syncs()["queued"] == ["waiting"]
     assert tasks.schedule_syncs()["queued"] == []  # the next beat, no worker yet
     assert len(queued) == 1
+
+
+def test_the_daily_reconciliation_is_queued_once_at_its_hour(
+    monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
+    from integrations import tasks
+
+    ConnectorFactory(slug="nightly", poll_interval=300)
+    queued: list[tuple[int, dict[str, Any]]] = []
+    monkeypatch.setattr(
+        tasks.sync_connector_task, "delay", lambda pk, **kw: queued.append((pk, kw))
+    )
+    settings.SYNC_RECONCILE_HOUR = 3
+    night = timezone.now().replace(hour=3, minute=20) + dt.timedelta(days=1)
+    with time_machine.travel(night - dt.timedelta(hours=1), tick=False):
+        tasks.schedule_syncs()  # an ordinary sync before the hour
+    with time_machine.travel(night, tick=False):
+        assert tasks.schedule_syncs()["queued"] == ["nightly"]
+        assert tasks.schedule_syncs()["queued"] == []  # under way: not again
+    with time_machine.travel(night + dt.timedelta(hours=1), tick=False):
+        assert tasks.schedule_syncs()["queued"] == ["nightly"]  # its poll interval, not more
+    assert [kw for _, kw in queued][1:] == [
+        {"full": True, "trigger": "reconcile"},
+        {"full": False, "trigger": "schedule"},
+    ]
