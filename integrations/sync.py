@@ -253,10 +253,10 @@ def _sync(
                     seen.update(r.external_id for r in page.rejected if r.external_id)
                 if on_page is not None:
                     on_page(run)
-            if not full:
+            if full:
+                run.marked_missing = _mark_missing(connector, lease, seen)
+            else:
                 _quarantined_reread(connector, run, lease, source, rules)
-        if full:
-            run.marked_missing = _mark_missing(connector, seen)
         run.outcome = SyncRun.Outcome.SUCCEEDED
         closing.update(last_success_at=timezone.now(), last_error="")
         if trigger == RECONCILE:
@@ -466,7 +466,7 @@ class SeenIds:
         return at < len(self._hashes) and self._hashes[at] == wanted
 
 
-def _mark_missing(connector: Connector, seen: SeenIds) -> int:
+def _mark_missing(connector: Connector, lease: Lease, seen: SeenIds) -> int:
     """Tickets the source no longer returns: kept, flagged, and no longer blocking."""
     stored = Ticket.objects.filter(connector=connector, missing_from_source=False).values_list(
         "id", "external_id"
@@ -474,6 +474,7 @@ def _mark_missing(connector: Connector, seen: SeenIds) -> int:
     gone = [pk for pk, external_id in stored.iterator(chunk_size=10000) if external_id not in seen]
     count = 0
     with transaction.atomic():
+        lease.write()  # under the lease, as every write of a run
         for start in range(0, len(gone), 5000):
             count += tickets_mark_missing(
                 connector=connector,
