@@ -47,10 +47,12 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     rows = [json.loads(line) for line in RESULTS.read_text().splitlines() if line.strip()]
     write = terminalreporter.write_line
     write("")
-    write("| fault | tickets lost | duplicated | left running | left claimed | recovery (s) |")
-    write("| --- | --- | --- | --- | --- | --- |")
+    write(
+        "| fault | tickets lost | duplicated | left running | left claimed | recovery (s) | note |"
+    )
+    write("| --- | --- | --- | --- | --- | --- | --- |")
     for row in rows:
         write(
             f"| {row['fault']} | {row['lost']} | {row['duplicated']} | {row['left_running']} "
-            f"| {row['left_claimed']} | {row['recovery_seconds']} |"
+            f"| {row['left_claimed']} | {row['recovery_seconds']} | {row['note']} |"
         )

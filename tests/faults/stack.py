@@ -23,6 +23,7 @@ from typing import Any
 
 import psycopg
 
+from cataligent.crypto import encrypt
 from integrations.simulator import SimulatorServer
 from tests.faults.processes import PrivateRedis, free_port, wait_until
 
@@ -106,7 +107,8 @@ def _env(postgres: PrivatePostgres, workdir: Path, redis: PrivateRedis | None) -
         CELERY_TASK_ALWAYS_EAGER="0",
         CONNECTOR_ALLOW_PRIVATE_NETWORKS="1",
         SECRET_KEY=os.environ.get("SECRET_KEY", "insecure-key-for-tests-only"),
-        FIELD_ENCRYPTION_KEY="dGVzdC1vbmx5LWZpZWxkLWVuY3J5cHRpb24ta2V5LTA=",
+        # The test's own key (pyproject.toml), with which connector_create encrypts.
+        FIELD_ENCRYPTION_KEY=os.environ["FIELD_ENCRYPTION_KEY"],
         SYNC_LEASE_SECONDS=str(LEASE_SECONDS),
         RECOMPUTE_LEASE_SECONDS=str(LEASE_SECONDS),
         SYNC_BOOKKEEPING_RETRY_SECONDS="120",
@@ -202,15 +204,18 @@ def database_reset(postgres: PrivatePostgres) -> None:
 def connector_create(
     stack: AppStack, server: SimulatorServer, *, page_size: int = 100, poll_interval: int = 3600
 ) -> None:
-    """The connector, as an admin would make it (its secret encrypted by the app)."""
-    stack.manage(
-        "shell",
-        "-c",
-        "from integrations.models import Connector\n"
-        f"c = Connector(slug='faults', name='Faults', kind='servicenow', "
-        f"base_url={server.base_url!r}, username='admin', page_size={page_size}, "
-        f"poll_interval={poll_interval})\n"
-        "c.set_secret('admin'); c.save()",
+    """The connector, as an admin would make it (its secret encrypted with the app's key)."""
+    stack.postgres.query(
+        "INSERT INTO integrations_connector (slug, name, kind, base_url, auth_type, username, "
+        "secret_encrypted, webhook_secret_encrypted, query, poll_interval, enabled, "
+        "blocking_priority, blocker_labels, status_map, priority_map, options, page_size, "
+        "last_error, claimed_by, sync_requested_full, created_at, updated_at) VALUES "
+        "('faults', 'Faults', 'servicenow', %s, 'basic', 'admin', %s, '', '', %s, true, 2, "
+        "'[]', '{}', '{}', '{}', %s, '', '', false, now(), now())",
+        server.base_url,
+        encrypt("admin"),
+        poll_interval,
+        page_size,
     )
 
 

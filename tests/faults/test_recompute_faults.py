@@ -20,7 +20,7 @@ from tests.faults.stack import ROOT, AppStack, Mirror, PrivatePostgres, result_r
 pytestmark = pytest.mark.faults
 
 GOAL = 120.0
-NODES = 20_000
+NODES = 10_000
 
 
 @pytest.fixture

@@ -53,6 +53,20 @@ def stack_factory(private_postgres: PrivatePostgres, tmp_path: Path) -> Iterator
         stack.stop_all()
 
 
+@pytest.fixture(scope="module")
+def shared_stack(
+    private_postgres: PrivatePostgres,
+    private_redis: PrivateRedis,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[AppStack]:
+    """One worker and beat for the tests that break only the source (each its connector)."""
+    stack = AppStack(private_postgres, tmp_path_factory.mktemp("shared"), private_redis)
+    stack.start("worker")
+    stack.start("beat")
+    yield stack
+    stack.stop_all()
+
+
 def _stack(
     stacks: list[AppStack], postgres: PrivatePostgres, tmp_path: Path, redis: PrivateRedis | None
 ) -> AppStack:
@@ -188,16 +202,12 @@ def test_a_misbehaving_source(
     label: str,
     faults: Faults,
     stack_factory: list[AppStack],
+    shared_stack: AppStack,
     private_postgres: PrivatePostgres,
-    private_redis: PrivateRedis,
-    tmp_path: Path,
 ) -> None:
     server = _source(faults=faults)
     try:
-        stack = _stack(stack_factory, private_postgres, tmp_path, private_redis)
-        connector_create(stack, server)
-        stack.start("worker")
-        stack.start("beat")
+        connector_create(shared_stack, server)
         seconds, mirror = mirror_exact_within(private_postgres, server, timeout=GOAL + 60)
         result_record(label, seconds, mirror, note="from the first sync's start")
         assert mirror.exact and seconds <= GOAL
@@ -278,18 +288,14 @@ def test_records_changing_while_read(
     label: str,
     offset: timedelta,
     stack_factory: list[AppStack],
+    shared_stack: AppStack,
     private_postgres: PrivatePostgres,
-    private_redis: PrivateRedis,
-    tmp_path: Path,
 ) -> None:
     server = _source(clock_offset=offset, faults=Faults(slow=0.3, slow_seconds=0.1))
     try:
-        stack = _stack(stack_factory, private_postgres, tmp_path, private_redis)
-        connector_create(stack, server, poll_interval=10)
+        connector_create(shared_stack, server, poll_interval=10)
         stop, thread = _changing(server)
-        stack.start("worker")
-        stack.start("beat")
-        _running_sync_at(private_postgres, stack, TICKETS // 2)
+        _running_sync_at(private_postgres, shared_stack, TICKETS // 2)
         time.sleep(3)
         stop.set()
         thread.join()
