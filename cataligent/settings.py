@@ -355,8 +355,8 @@ CONNECTOR_ALLOW_PRIVATE_NETWORKS = env_bool("CONNECTOR_ALLOW_PRIVATE_NETWORKS", 
 # How long a sync or a recompute holds its lease without renewing it (cataligent/leases.py).
 # The holder renews it after every page and on a timer, so a killed worker holds its
 # connector (or the recompute) this long at most before the next run takes over.
-SYNC_LEASE_SECONDS = env_int("SYNC_LEASE_SECONDS", 60)
-RECOMPUTE_LEASE_SECONDS = env_int("RECOMPUTE_LEASE_SECONDS", 60)
+SYNC_LEASE_SECONDS = env_int("SYNC_LEASE_SECONDS", 30)
+RECOMPUTE_LEASE_SECONDS = env_int("RECOMPUTE_LEASE_SECONDS", 30)
 for _name in ("SYNC_LEASE_SECONDS", "RECOMPUTE_LEASE_SECONDS"):
     if globals()[_name] < 1:
         raise ImproperlyConfigured(f"{_name} must be at least 1 second.")
