@@ -30,7 +30,7 @@ from integrations.connectors import ConnectorError, Rejected, connector_for
 from integrations.connectors.push import Push, parse_push
 from integrations.ingest import quarantine, tickets_ingest, tickets_mark_missing
 from integrations.linking import rules_for
-from integrations.models import Connector, Ticket, WebhookDelivery
+from integrations.models import Connector, QuarantinedRecord, Ticket, WebhookDelivery
 from integrations.storable import storable_text
 from integrations.sync import connector_config
 
