@@ -7,6 +7,7 @@ shape (.generic), which every connector accepts.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from .base import Connector, NormalizedTicket, RecordRejected, Rejected, require_mapping
@@ -26,7 +27,9 @@ def parse_push(data: object, *, connector: Connector | None) -> Push:
     """Never raises. ``connector`` None: the connector cannot be built (misconfigured), so
     only the generic shape can be read."""
     try:
-        body = require_mapping(data, "the body")
+        if not isinstance(data, Mapping):
+            raise RecordRejected(f"the body must be a JSON object, not {type(data).__name__}")
+        body = data
         if is_generic(body):
             return Push(ticket=_within_limits(parse_generic(body)))
         if connector is None:
