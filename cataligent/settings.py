@@ -340,13 +340,16 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Queues every enabled connector whose poll interval has passed, and marks runs
     # whose worker died as interrupted (PostgreSQL, not the broker, is the truth).
-    "schedule-syncs": {"task": "integrations.tasks.schedule_syncs", "schedule": 15.0},
+    "schedule-syncs": {
+        "task": "integrations.tasks.schedule_syncs",
+        "schedule": float(env_int("SYNC_SCHEDULE_SECONDS", 15)),
+    },
     # The safety net behind the on-commit trigger: a change whose task was lost
     # (broker restart, a process killed right after its commit) is computed within
     # a minute. Cheap when nothing changed: the worker updates incrementally.
     "recompute-impact": {
         "task": "dependencies.tasks.recompute_impact",
-        "schedule": 60.0,
+        "schedule": float(env_int("RECOMPUTE_SCHEDULE_SECONDS", 60)),
         "kwargs": {"force": True},
     },
 }
@@ -355,6 +358,23 @@ CELERY_BEAT_SCHEDULE = {
 # Outbound calls to loopback and private networks are refused unless allowed
 # (the demo and the tests talk to a simulator on 127.0.0.1).
 CONNECTOR_ALLOW_PRIVATE_NETWORKS = env_bool("CONNECTOR_ALLOW_PRIVATE_NETWORKS", False)
+
+# How long a sync or a recompute holds its lease without renewing it (cataligent/leases.py).
+# The holder renews it after every page and on a timer, so a killed worker holds its
+# connector (or the recompute) this long at most before the next run takes over.
+SYNC_LEASE_SECONDS = env_int("SYNC_LEASE_SECONDS", 30)
+RECOMPUTE_LEASE_SECONDS = env_int("RECOMPUTE_LEASE_SECONDS", 30)
+for _name in ("SYNC_LEASE_SECONDS", "RECOMPUTE_LEASE_SECONDS"):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be at least 1 second.")
+# After a failure, how long the sync's closing writes (release, outcome) are retried while
+# the database is away before the lease is left to run out.
+SYNC_BOOKKEEPING_RETRY_SECONDS = env_int("SYNC_BOOKKEEPING_RETRY_SECONDS", 120)
+# Every connector is read in full and compared with the mirror once a day, at this hour
+# (UTC, 0-23; -1 turns it off): it repairs what incremental syncs missed and reports it.
+SYNC_RECONCILE_HOUR = env_int("SYNC_RECONCILE_HOUR", 3)
+if not -1 <= SYNC_RECONCILE_HOUR <= 23:
+    raise ImproperlyConfigured("SYNC_RECONCILE_HOUR must be an hour 0-23, or -1 for never.")
 
 # --- Money -----------------------------------------------------------------------
 # The one currency of every value at stake, at risk or lost (ISO 4217 code).

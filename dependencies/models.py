@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from cataligent.leases import Leased
 from cataligent.modeling import Governed, exactly_one_of
 from dependencies.choices import Criticality, NodeKind, NotifyRole, State
 
@@ -202,7 +203,7 @@ class Edge(models.Model):
         return f"{self.source.slug} → {self.target.slug}"
 
 
-class ImpactState(models.Model):
+class ImpactState(Leased):
     """The one row that says how current the stored impact results are.
 
     `requested` grows with every change that can move a state; `computed` is the
@@ -221,9 +222,7 @@ class ImpactState(models.Model):
     cycles = models.JSONField(default=list, blank=True)
     bottlenecks = models.JSONField(default=list, blank=True)
     value_at_risk = models.DecimalField(max_digits=16, decimal_places=2, default=0)
-    # A lease: at most one recompute runs at a time, and a dead worker's expires.
-    claimed_by = models.CharField(max_length=100, blank=True)
-    claimed_until = models.DateTimeField(null=True, blank=True)
+    # Its lease (cataligent/leases.py): at most one recompute runs at a time.
 
     class Meta:
         constraints = [models.CheckConstraint(condition=Q(id=1), name="impact_state_singleton")]

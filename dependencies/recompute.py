@@ -15,18 +15,17 @@ it updates just the affected part of the graph instead of the whole.
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
+from cataligent.leases import Lease, LeaseLost
 from dependencies import impact
 from dependencies.impact_store import (
     LoadedGraph,
@@ -39,8 +38,6 @@ from dependencies.impact_store import (
 from dependencies.models import ImpactState
 
 log = logging.getLogger(__name__)
-
-LEASE = timedelta(minutes=10)
 
 
 @dataclass
@@ -109,22 +106,15 @@ def _record_and_enqueue(structure: bool) -> None:
         )
 
 
-def _owner() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+def recompute_lease() -> Lease:
+    """The lease on the one ImpactState row: at most one recompute at a time."""
+    return Lease(ImpactState, 1, duration=timedelta(seconds=settings.RECOMPUTE_LEASE_SECONDS))
 
 
-def _claim(owner: str) -> bool:
-    now = timezone.now()
-    return (
-        ImpactState.objects.filter(pk=1)
-        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now) | Q(claimed_by=owner))
-        .update(claimed_by=owner, claimed_until=now + LEASE)
-        == 1
-    )
-
-
-def _release(owner: str) -> None:
-    ImpactState.objects.filter(pk=1, claimed_by=owner).update(claimed_by="", claimed_until=None)
+def _check_lease(locked: ImpactState, lease: Lease) -> None:
+    """Results are stored under the lease: a pass that outlived it stores nothing."""
+    if locked.claimed_by != lease.owner:
+        raise LeaseLost("the recompute's lease was taken over; this pass stores nothing")
 
 
 @dataclass
@@ -145,24 +135,29 @@ def impact_recompute(*, force: bool = False, reason: str = "recompute") -> Recom
     outcome = RecomputeOutcome(ran=False)
     ImpactState.objects.get_or_create(pk=1)  # made by a migration; a flushed test database lacks it
     while True:
-        owner = _owner()
-        if not _claim(owner):
+        lease = recompute_lease()
+        if not lease.claim():
             return outcome  # the lease holder looks again after letting go
         try:
-            while True:
-                state = ImpactState.objects.get(pk=1)
-                if state.computed >= state.requested and state.computed_at and not force:
-                    break
-                force = False
-                _one_pass(state, outcome, reason)
+            with lease.kept():
+                while True:
+                    state = ImpactState.objects.get(pk=1)
+                    if state.computed >= state.requested and state.computed_at and not force:
+                        break
+                    force = False
+                    _one_pass(state, outcome, reason, lease)
+        except LeaseLost:
+            # Too slow (or paused) and another recompute took over: it computes what was asked.
+            log.warning("recompute stopped: its lease was taken over by another run")
+            return outcome
         finally:
-            _release(owner)
+            lease.release()
         state = ImpactState.objects.get(pk=1)
         if state.computed >= state.requested:
             return outcome
 
 
-def _one_pass(state: ImpactState, outcome: RecomputeOutcome, reason: str) -> None:
+def _one_pass(state: ImpactState, outcome: RecomputeOutcome, reason: str, lease: Lease) -> None:
     global _cache
     started = time.monotonic()
     target = state.requested
@@ -187,6 +182,7 @@ def _one_pass(state: ImpactState, outcome: RecomputeOutcome, reason: str) -> Non
             stored_objectives = _rows(cached.result.objectives, cached.objective_pks)
             with transaction.atomic():
                 locked = ImpactState.objects.select_for_update().get(pk=1)
+                _check_lease(locked, lease)
                 written = store_results(
                     update.result,
                     stored_nodes=stored_nodes,
@@ -222,6 +218,7 @@ def _one_pass(state: ImpactState, outcome: RecomputeOutcome, reason: str) -> Non
     )
     with transaction.atomic():
         locked = ImpactState.objects.select_for_update().get(pk=1)
+        _check_lease(locked, lease)
         written = store_results(
             result,
             stored_nodes=loaded.nodes,

@@ -8,7 +8,8 @@ from dependencies.recompute import impact_recompute
 
 
 # Idempotent: it computes whatever was requested and stops; a second copy of the
-# task finds nothing to do or the lease taken. The hard limit stays below the lease.
+# task finds nothing to do or the lease taken (renewed while it runs; a killed worker's
+# runs out within RECOMPUTE_LEASE_SECONDS and beat's periodic run takes over).
 @shared_task(acks_late=True, soft_time_limit=480, time_limit=540)
 def recompute_impact(force: bool = False) -> dict[str, Any]:
     outcome = impact_recompute(force=force, reason="changes since the last recompute")

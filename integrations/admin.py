@@ -115,8 +115,16 @@ class SyncRunAdmin(admin.ModelAdmin):
 
 @admin.register(QuarantinedRecord)
 class QuarantinedRecordAdmin(admin.ModelAdmin):
-    list_display = ["connector", "external_id", "reason", "received_at"]
-    list_filter = ["connector"]
+    list_display = [
+        "connector",
+        "external_id",
+        "reason",
+        "received_at",
+        "page_number",
+        "page_offset",
+        "resolved_at",
+    ]
+    list_filter = ["connector", ("resolved_at", admin.EmptyFieldListFilter)]
     search_fields = ["external_id", "reason"]
 
     def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from cataligent.crypto import decrypt, encrypt
+from cataligent.leases import Leased
 from cataligent.modeling import exactly_one_of
 from integrations.connectors import default_page_size
 from integrations.title_patterns import BadPattern, TitlePattern
@@ -39,7 +40,7 @@ class StatusCategory(models.TextChoices):
 ACTIVE_CATEGORIES = (StatusCategory.OPEN, StatusCategory.IN_PROGRESS)
 
 
-class Connector(models.Model):
+class Connector(Leased):
     """An admin-configured ITSM source. Its secrets are stored encrypted and never shown."""
 
     slug = models.SlugField(max_length=100, unique=True)
@@ -78,10 +79,14 @@ class Connector(models.Model):
     last_success_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_attempt_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_error = models.TextField(blank=True, editable=False)
-    # A lease, not a lock held across transactions: a worker that dies simply lets
-    # it expire, and the next run resumes from the committed cursor.
-    claimed_by = models.CharField(max_length=100, blank=True, editable=False)
-    claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
+    # Its lease (cataligent/leases.py): one run at a time; a dead worker's runs out and the
+    # next run resumes from the committed cursor.
+    # A sync asked for while another run held the connector, or owed after a run that did
+    # not finish: the scheduler queues it as soon as the connector is free.
+    sync_requested_at = models.DateTimeField(null=True, blank=True, editable=False)
+    sync_requested_full = models.BooleanField(default=False, editable=False)
+    # The last full reconciliation (settings.SYNC_RECONCILE_HOUR).
+    reconciled_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -404,6 +409,15 @@ class QuarantinedRecord(models.Model):
     raw = models.JSONField(null=True, blank=True)
     raw_text = models.TextField(blank=True, help_text="The record as received, when not JSON.")
     received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Where it was, so that one without a readable id can still be found in the source:
+    # the run's page (1 = first), its place in that page (0 = first), and the cursor the
+    # page was read from.
+    page_number = models.PositiveIntegerField(null=True, blank=True)
+    page_offset = models.PositiveIntegerField(null=True, blank=True)
+    page_cursor = models.JSONField(null=True, blank=True)
+    # Set when a later read of the same id was mirrored: what it was is kept, but no
+    # ticket is missing for it any more.
+    resolved_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:
         ordering = ["-received_at"]

@@ -14,44 +14,39 @@ from __future__ import annotations
 
 import contextvars
 import logging
-import os
 import queue
-import socket
 import threading
-import uuid
+import time
 from array import array
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Q
+from django.db import DatabaseError, transaction
+from django.db import connection as db_connection
+from django.db.models import F
 from django.utils import timezone
 
 from cataligent import log_context
 from cataligent.crypto import SecretUnreadable
-from dependencies.recompute import impact_changed
+from cataligent.leases import Lease, LeaseLost
 from integrations.connectors import (
     ConfigurationError,
     ConnectorConfig,
     ConnectorError,
     Page,
-    Rejected,
     connector_for,
 )
-from integrations.linking import link_tickets, rules_for
-from integrations.models import Connector, QuarantinedRecord, SyncRun, Ticket, TicketLink
-from integrations.storable import storable, storable_text
-from integrations.ticket_store import upsert_tickets
+from integrations.ingest import PagePlace, tickets_ingest, tickets_mark_missing
+from integrations.linking import CompiledRule, rules_for
+from integrations.models import Connector, QuarantinedRecord, SyncRun, Ticket
+from integrations.storable import storable_text
 
 log = logging.getLogger(__name__)
-
-# Longer than any one page takes; renewed after every page.
-LEASE = timedelta(minutes=10)
 
 
 def connector_config(connector: Connector) -> ConnectorConfig:
@@ -81,24 +76,29 @@ def connector_config(connector: Connector) -> ConnectorConfig:
     )
 
 
-def _owner() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+def sync_lease(connector: Connector, owner: str | None = None) -> Lease:
+    """The connector's lease: one run at a time (cataligent/leases.py)."""
+    return Lease(
+        Connector,
+        connector.pk,
+        duration=timedelta(seconds=settings.SYNC_LEASE_SECONDS),
+        owner=owner,
+    )
 
 
 def connector_claim(connector: Connector, owner: str) -> bool:
+    return sync_lease(connector, owner).claim()
+
+
+def sync_request(connector: Connector, *, full: bool = False) -> None:
+    """Ask for a sync as soon as the connector is free (beat queues it): a sync asked for
+    while another run holds the connector is owed, not dropped."""
     now = timezone.now()
-    return (
-        Connector.objects.filter(pk=connector.pk)
-        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now) | Q(claimed_by=owner))
-        .update(claimed_by=owner, claimed_until=now + LEASE)
-        == 1
+    Connector.objects.filter(pk=connector.pk, sync_requested_at__isnull=True).update(
+        sync_requested_at=now
     )
-
-
-def connector_release(connector: Connector, owner: str) -> None:
-    Connector.objects.filter(pk=connector.pk, claimed_by=owner).update(
-        claimed_by="", claimed_until=None
-    )
+    if full:
+        Connector.objects.filter(pk=connector.pk).update(sync_requested_full=True)
 
 
 class PagesAhead:
@@ -177,63 +177,6 @@ def read_ahead(pages: Iterator[Page]) -> Iterator[PagesAhead]:
         ahead.close()
 
 
-@dataclass
-class PageCounts:
-    fetched: int
-    created: int
-    updated: int
-    unchanged: int
-    rejected: int
-
-
-def _quarantine(connector: Connector, run: SyncRun, rejected: tuple[Rejected, ...]) -> None:
-    rows = []
-    for record in rejected:
-        raw: Any = record.raw
-        raw_text = ""
-        if not isinstance(raw, dict | list | str | int | float | bool | type(None)):
-            raw, raw_text = None, repr(record.raw)[:10000]
-        rows.append(
-            QuarantinedRecord(
-                connector=connector,
-                sync_run=run,
-                external_id=storable_text(record.external_id or "")[:200],
-                reason=storable_text(record.reason),
-                raw=storable(raw),
-                raw_text=raw_text,
-            )
-        )
-    QuarantinedRecord.objects.bulk_create(rows)
-
-
-def _apply_page(
-    connector: Connector, run: SyncRun, page: Page, rules: Any, *, verify: bool = False
-) -> PageCounts:
-    """One page, in the caller's transaction."""
-    stored = upsert_tickets(connector, page.tickets, verify=verify)
-    _quarantine(connector, run, page.rejected)
-    links = link_tickets(
-        stored.changed_ids,
-        connector=connector,
-        rules=rules,
-        facts=stored.changed_facts,
-        created=stored.created_ids,
-    )
-    # The impact moves when a ticket linked to a node changed or a link to a node moved.
-    if links.linked_to_nodes:
-        impact_changed(reason=f"sync of {connector.slug}")
-    Connector.objects.filter(pk=connector.pk).update(
-        cursor=page.cursor, claimed_until=timezone.now() + LEASE
-    )
-    return PageCounts(
-        fetched=len(page.tickets) + len(page.rejected),
-        created=stored.created,
-        updated=stored.updated,
-        unchanged=stored.unchanged,
-        rejected=len(page.rejected),
-    )
-
-
 def sync_connector(
     *,
     connector: Connector,
@@ -271,64 +214,62 @@ def _sync(
     on_page: Callable[[SyncRun], None] | None,
     connector_options: dict[str, Any] | None,
 ) -> SyncRun | None:
-    owner = _owner()
-    if not connector_claim(connector, owner):
-        log.info("sync of %s skipped: another run holds it", connector.slug)
+    lease = sync_lease(connector)
+    if not lease.claim():
+        sync_request(connector, full=full)
+        log.info("sync of %s put off: another run holds it; it runs next", connector.slug)
         return None
+    runs_interrupted(connector=connector, alive=lease.owner)
     connector.refresh_from_db()
+    full = full or connector.sync_requested_full or trigger == RECONCILE
+    verify = verify or trigger == RECONCILE
     now = timezone.now()
+    lease.write(sync_requested_at=None, sync_requested_full=False, last_attempt_at=now)
     run = SyncRun.objects.create(
         connector=connector,
         trigger=trigger,
         full=full,
-        worker=owner,
+        worker=lease.owner,
         started_at=now,
         heartbeat_at=now,
         cursor_before=connector.cursor,
     )
     log_context.bind_sync_run(run.pk)
-    Connector.objects.filter(pk=connector.pk).update(last_attempt_at=now)
     seen = SeenIds()
+    closing: dict[str, Any] = {}
     try:
         rules = rules_for(connector)
         source = connector_for(connector_config(connector), **(connector_options or {}))
-        pages = source.fetch_pages(None if full else connector.cursor)
-        with source, read_ahead(pages) as ahead:
-            for page in ahead:
-                with transaction.atomic():
-                    counts = _apply_page(connector, run, page, rules, verify=verify)
-                    run.pages += 1
-                    run.fetched += counts.fetched
-                    run.created += counts.created
-                    run.updated += counts.updated
-                    run.unchanged += counts.unchanged
-                    run.rejected += counts.rejected
-                    run.cursor_after = page.cursor
-                    run.warnings = _with_warnings(run.warnings, page.warnings)
-                    run.heartbeat_at = timezone.now()
-                    run.save(
-                        update_fields=[
-                            "pages",
-                            "fetched",
-                            "created",
-                            "updated",
-                            "unchanged",
-                            "rejected",
-                            "cursor_after",
-                            "warnings",
-                            "heartbeat_at",
-                        ]
-                    )
+        read_from = None if full else connector.cursor
+        pages = source.fetch_pages(read_from)
+        with source, read_ahead(pages) as ahead, lease.kept():
+            for number, page in enumerate(ahead, start=1):
+                _page_commit(
+                    connector, run, lease, page, rules, PagePlace(number, read_from), verify
+                )
+                read_from = page.cursor
                 if full:
                     seen.update(t.external_id for t in page.tickets)
                     seen.update(r.external_id for r in page.rejected if r.external_id)
                 if on_page is not None:
                     on_page(run)
-        if full:
-            run.marked_missing = _mark_missing(connector, seen)
+            if full:
+                run.marked_missing = _mark_missing(connector, lease, seen)
+            else:
+                _quarantined_reread(connector, run, lease, source, rules)
         run.outcome = SyncRun.Outcome.SUCCEEDED
-        finished = timezone.now()
-        Connector.objects.filter(pk=connector.pk).update(last_success_at=finished, last_error="")
+        closing.update(last_success_at=timezone.now(), last_error="")
+        if trigger == RECONCILE:
+            closing["reconciled_at"] = timezone.now()
+            run.warnings = [*run.warnings, _repaired(run)]
+    except LeaseLost:
+        # Too slow to renew (a long pause) and another run took over: it owns the cursor now.
+        run.outcome = SyncRun.Outcome.INTERRUPTED
+        run.error = (
+            "Another run took over this connector while this one was paused; that run carries "
+            "on from the last page committed."
+        )
+        log.warning("sync of %s lost its lease to another run", connector.slug)
     except ConnectorError as exc:
         run.outcome = SyncRun.Outcome.FAILED
         run.error = str(exc) + (
@@ -336,19 +277,24 @@ def _sync(
             if exc.permanent
             else " — will be retried at the next sync."
         )
-        Connector.objects.filter(pk=connector.pk).update(last_error=run.error[:2000])
+        closing["last_error"] = run.error[:2000]
         log.warning("sync of %s failed: %s", connector.slug, run.error)
+    except DatabaseError as exc:
+        run.outcome = SyncRun.Outcome.FAILED
+        run.error = (
+            f"The database could not be reached during this run ({type(exc).__name__}: "
+            f"{str(exc).strip()[:300]}). Every page committed before is kept; a new run "
+            "resumes from there as soon as the database is back."
+        )
+        closing.update(last_error=run.error[:2000], sync_requested_at=timezone.now())
+        log.warning("sync of %s stopped: the database is unreachable", connector.slug)
     except Exception as exc:  # recorded on the run and the connector, then raised for the logs
         run.outcome = SyncRun.Outcome.FAILED
         run.error = f"Unexpected error: {type(exc).__name__}: {exc}"
-        Connector.objects.filter(pk=connector.pk).update(last_error=run.error[:2000])
-        run.finished_at = timezone.now()
-        run.save()
-        connector_release(connector, owner)
+        closing["last_error"] = run.error[:2000]
+        _run_close(run, lease, closing)
         raise
-    run.finished_at = timezone.now()
-    run.save()
-    connector_release(connector, owner)
+    _run_close(run, lease, closing)
     log.info(
         "sync of %s %s: %d fetched, %d created, %d updated, %d rejected",
         connector.slug,
@@ -359,6 +305,120 @@ def _sync(
         run.rejected,
     )
     return run
+
+
+# The trigger of the daily full reconciliation (settings.SYNC_RECONCILE_HOUR).
+RECONCILE = "reconcile"
+_PROGRESS = ("pages", "fetched", "created", "updated", "unchanged", "rejected")
+
+
+def _page_commit(
+    connector: Connector,
+    run: SyncRun,
+    lease: Lease,
+    page: Page,
+    rules: list[CompiledRule],
+    place: PagePlace,
+    verify: bool = False,
+) -> None:
+    """One page and its cursor in one transaction, under the lease (LeaseLost rolls it back)."""
+    with transaction.atomic():
+        counts = tickets_ingest(
+            connector=connector,
+            tickets=page.tickets,
+            rejected=page.rejected,
+            rules=rules,
+            reason=f"sync of {connector.slug}",
+            run=run,
+            place=place,
+            verify=verify,
+        )
+        lease.write(cursor=page.cursor)
+        progress: dict[str, Any] = {
+            "pages": run.pages + 1,
+            "fetched": run.fetched + counts.fetched,
+            "created": run.created + counts.created,
+            "updated": run.updated + counts.updated,
+            "unchanged": run.unchanged + counts.unchanged,
+            "rejected": run.rejected + counts.rejected,
+            "cursor_after": page.cursor,
+            "warnings": _with_warnings(run.warnings, page.warnings),
+            "heartbeat_at": timezone.now(),
+        }
+        SyncRun.objects.filter(pk=run.pk).update(**progress)
+    # Only what was committed counts on the run.
+    for name, value in progress.items():
+        setattr(run, name, value)
+    run.resolved = getattr(run, "resolved", 0) + counts.resolved
+
+
+def _quarantined_reread(
+    connector: Connector, run: SyncRun, lease: Lease, source: Any, rules: list[CompiledRule]
+) -> None:
+    """Read again, by id, the records quarantined earlier: a source that sent a garbled
+    copy once usually sends it whole later, and the cursor has moved past it."""
+    ids = list(
+        QuarantinedRecord.objects.filter(connector=connector, resolved_at__isnull=True)
+        .exclude(external_id="")
+        .values_list("external_id", flat=True)
+        .distinct()[:REREAD_AT_MOST]
+    )
+    if not ids:
+        return
+    page = source.fetch_records(ids)
+    if page is None:
+        return  # this tool cannot read records by id; the daily reconciliation repairs them
+    fresh = Page(
+        tickets=page.tickets, rejected=(), cursor=connector_cursor(connector), is_last=True
+    )
+    _page_commit(connector, run, lease, fresh, rules, PagePlace(run.pages + 1, None))
+
+
+# Quarantined ids read again per run; the rest wait for the next runs.
+REREAD_AT_MOST = 500
+
+
+def connector_cursor(connector: Connector) -> Any:
+    return Connector.objects.filter(pk=connector.pk).values_list("cursor", flat=True).first()
+
+
+def _repaired(run: SyncRun) -> str:
+    return (
+        f"Reconciliation: {run.created} ticket(s) missing from the mirror were added, "
+        f"{run.updated} that differed from the source were rewritten, {run.marked_missing} "
+        f"gone from the source were marked missing, {getattr(run, 'resolved', 0)} "
+        "quarantined record(s) are now mirrored."
+    )
+
+
+def _run_close(run: SyncRun, lease: Lease, closing: dict[str, Any]) -> None:
+    """Record the outcome and let go of the connector, in one transaction, retried while the
+    database is away: release and record succeed together, so a claim never outlives its
+    run's record (and, if the database stays away, the lease runs out on its own)."""
+    run.finished_at = timezone.now()
+    if run.trigger == RECONCILE and run.outcome != SyncRun.Outcome.SUCCEEDED:
+        closing["reconciled_at"] = None  # not done: due again within the hour
+    deadline = time.monotonic() + settings.SYNC_BOOKKEEPING_RETRY_SECONDS
+    delay = 0.5
+    while True:
+        try:
+            with transaction.atomic():
+                run.save()
+                lease.release(**closing)
+            return
+        except DatabaseError:
+            if time.monotonic() >= deadline:
+                log.error(
+                    "run %s of %s could not be recorded: the database stayed away; its lease "
+                    "runs out on its own",
+                    run.pk,
+                    run.connector_id,
+                )
+                return
+            log.warning("database away; recording run %s again in %.1f s", run.pk, delay)
+            db_connection.close()  # reconnect on the next try
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
 
 # A run keeps this many warnings; a source that stamps every record in the future says
@@ -406,46 +466,99 @@ class SeenIds:
         return at < len(self._hashes) and self._hashes[at] == wanted
 
 
-def _mark_missing(connector: Connector, seen: SeenIds) -> int:
+def _mark_missing(connector: Connector, lease: Lease, seen: SeenIds) -> int:
     """Tickets the source no longer returns: kept, flagged, and no longer blocking."""
     stored = Ticket.objects.filter(connector=connector, missing_from_source=False).values_list(
         "id", "external_id"
     )
     gone = [pk for pk, external_id in stored.iterator(chunk_size=10000) if external_id not in seen]
+    count = 0
     with transaction.atomic():
+        lease.write()  # under the lease, as every write of a run
         for start in range(0, len(gone), 5000):
-            Ticket.objects.filter(pk__in=gone[start : start + 5000]).update(
-                missing_from_source=True, is_blocking=False
+            count += tickets_mark_missing(
+                connector=connector,
+                tickets=Ticket.objects.filter(pk__in=gone[start : start + 5000]),
+                reason=f"full sync of {connector.slug}: tickets gone from the source",
             )
-        if gone and TicketLink.objects.filter(ticket_id__in=gone, node__isnull=False).exists():
-            impact_changed(reason=f"full sync of {connector.slug}: tickets gone from the source")
-    return len(gone)
+    return count
 
 
-def interrupted_runs_reconcile(*, stale_after: timedelta = LEASE) -> int:
-    """Mark runs whose worker stopped sending heartbeats as interrupted.
+INTERRUPTED_ERROR = (
+    "The worker stopped during this run (its lease ran out); a new run resumes from its last "
+    "committed page."
+)
 
-    PostgreSQL, not the broker, is the source of truth: a run that was started and
-    never finished (worker killed, broker restarted) shows here, and the next
-    scheduled run resumes from the connector's committed cursor.
+
+def runs_interrupted(*, connector: Connector | None = None, alive: str = "") -> int:
+    """Mark as interrupted the runs whose worker no longer holds their connector's lease,
+    and owe their connectors a sync (the scheduler queues it at once).
+
+    The lease, not the broker, is the truth: a killed worker's run is found here as soon as
+    its lease runs out, while its task message may come back only hours later (Redis's
+    visibility timeout). ``alive``: the lease owner that is known to be running.
     """
-    cutoff = timezone.now() - stale_after
-    return SyncRun.objects.filter(outcome=SyncRun.Outcome.RUNNING, heartbeat_at__lt=cutoff).update(
-        outcome=SyncRun.Outcome.INTERRUPTED,
-        finished_at=timezone.now(),
-        error="The worker stopped during this run; the next run resumes from its last "
-        "committed page.",
-    )
+    now = timezone.now()
+    running = SyncRun.objects.filter(outcome=SyncRun.Outcome.RUNNING)
+    if connector is not None:
+        running = running.filter(connector=connector)
+    stale = running.exclude(worker=alive) if alive else running
+    stale = stale.exclude(connector__claimed_by=F("worker"), connector__claimed_until__gte=now)
+    dead = list(stale.values_list("pk", "connector_id"))
+    if not dead:
+        return 0
+    count = SyncRun.objects.filter(
+        pk__in=[pk for pk, _ in dead], outcome=SyncRun.Outcome.RUNNING
+    ).update(outcome=SyncRun.Outcome.INTERRUPTED, finished_at=now, error=INTERRUPTED_ERROR)
+    Connector.objects.filter(
+        pk__in={connector_id for _, connector_id in dead}, sync_requested_at__isnull=True
+    ).update(sync_requested_at=now)
+    return count
 
 
-def connectors_due(now: Any = None) -> list[Connector]:
-    """Enabled connectors whose poll interval has passed since their last attempt."""
+@dataclass(frozen=True)
+class DueSync:
+    connector: Connector
+    full: bool
+    trigger: str
+
+
+def syncs_due(now: datetime | None = None) -> list[DueSync]:
+    """What beat queues now: each enabled, free connector whose poll interval has passed,
+    that is owed a sync (asked for while busy, or after a run that did not finish), or
+    whose daily reconciliation hour has come."""
     now = now or timezone.now()
+    reconcile_from = _reconcile_mark(now)
     due = []
     for connector in Connector.objects.filter(enabled=True):
+        if not connector.lease_is_free(now):
+            continue
         last = connector.last_attempt_at
-        interval_passed = last is None or (now - last).total_seconds() >= connector.poll_interval
-        free = connector.claimed_until is None or connector.claimed_until < now
-        if interval_passed and free:
-            due.append(connector)
+        if reconcile_from is not None and (
+            connector.reconciled_at is None or connector.reconciled_at < reconcile_from
+        ):
+            due.append(DueSync(connector, full=True, trigger=RECONCILE))
+        elif connector.sync_requested_at is not None and (
+            last is None or connector.sync_requested_at >= last
+        ):
+            due.append(DueSync(connector, full=connector.sync_requested_full, trigger="owed"))
+        elif last is None or (now - last).total_seconds() >= connector.poll_interval:
+            due.append(DueSync(connector, full=False, trigger="schedule"))
     return due
+
+
+def _reconcile_mark(now: datetime) -> datetime | None:
+    """The start of today's reconciliation hour, once it has come (None: not yet, or off)."""
+    hour = settings.SYNC_RECONCILE_HOUR
+    if hour < 0:
+        return None
+    local = timezone.localtime(now)
+    mark = local.replace(hour=hour, minute=0, second=0, microsecond=0)
+    if local < mark:
+        return None
+    # Within the hour only: a server started at noon does not reconcile everything at once.
+    return mark if local < mark + timedelta(hours=1) else None
+
+
+def connectors_due(now: datetime | None = None) -> list[Connector]:
+    return [due.connector for due in syncs_due(now)]

@@ -15,7 +15,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from integrations.models import Connector
-from integrations.sync import connectors_due, interrupted_runs_reconcile, sync_connector
+from integrations.sync import RECONCILE, runs_interrupted, sync_connector, syncs_due
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ def sync_connector_task(connector_id: int, full: bool = False, trigger: str = "s
         return {"skipped": "connector missing or disabled"}
     run = sync_connector(connector=connector, full=full, trigger=trigger)
     if run is None:
-        return {"skipped": "another run holds the connector"}
+        return {"skipped": "another run holds the connector; this sync runs after it"}
     return {"run": run.pk, "outcome": run.outcome, "fetched": run.fetched}
 
 
@@ -44,14 +44,19 @@ def sync_queue(connector_id: int, *, full: bool, trigger: str) -> bool:
 
 @shared_task(acks_late=True, time_limit=60)
 def schedule_syncs() -> dict[str, Any]:
-    """Beat calls this every few seconds: queue each enabled connector whose interval passed,
-    and notice runs that died (the reconciler)."""
-    interrupted = interrupted_runs_reconcile()
+    """Beat calls this every few seconds: notice runs whose worker died (their lease ran
+    out), then queue each connector that is due, owed a sync, or due its reconciliation."""
+    interrupted = runs_interrupted()
     queued = []
-    for connector in connectors_due():
+    for due in syncs_due():
         # Counted as attempted from now: until a worker takes the task, the next beats
         # must not queue the same connector again (the duplicates would sync back to back).
-        Connector.objects.filter(pk=connector.pk).update(last_attempt_at=timezone.now())
-        sync_connector_task.delay(connector.pk)
-        queued.append(connector.slug)
+        queued_at = timezone.now()
+        Connector.objects.filter(pk=due.connector.pk).update(
+            last_attempt_at=queued_at,
+            # Today's reconciliation is under way: not queued again by the next beats.
+            **({"reconciled_at": queued_at} if due.trigger == RECONCILE else {}),
+        )
+        sync_connector_task.delay(due.connector.pk, full=due.full, trigger=due.trigger)
+        queued.append(due.connector.slug)
     return {"queued": queued, "interrupted": interrupted}

@@ -274,5 +274,17 @@ class SyncRunSerializer(serializers.ModelSerializer):
 class QuarantinedRecordSerializer(serializers.ModelSerializer):
     class Meta:
         model = QuarantinedRecord
-        fields = ["id", "external_id", "reason", "raw", "raw_text", "received_at", "sync_run"]
+        fields = [
+            "id",
+            "external_id",
+            "reason",
+            "raw",
+            "raw_text",
+            "received_at",
+            "sync_run",
+            "page_number",
+            "page_offset",
+            "page_cursor",
+            "resolved_at",
+        ]
         read_only_fields = fields

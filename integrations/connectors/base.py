@@ -171,6 +171,8 @@ class Rejected:
     reason: str
     raw: object = field(repr=False, compare=False)
     updated_at: datetime | None = None
+    # Its place among the records of the page the source sent (0 = first).
+    position: int | None = None
 
 
 @dataclass(frozen=True)
@@ -203,6 +205,9 @@ class RawPage:
 
 class RecordRejected(Exception):
     """Raised inside a normalizer: this record is rejected for ``reason``."""
+
+
+PushAction = Literal["upsert", "delete"]
 
 
 class Connector(ABC):
@@ -304,9 +309,10 @@ class Connector(ABC):
             tickets: list[NormalizedTicket] = []
             rejected: list[Rejected] = []
             skipped = 0
-            for raw in raw_page.records:
+            for position, raw in enumerate(raw_page.records):
                 result = self.normalize(raw)
                 if isinstance(result, Rejected):
+                    result = dataclasses.replace(result, position=position)
                     # A rejected record with a readable id and time moves the watermark
                     # too, so a record the source keeps broken is quarantined once.
                     if result.external_id is not None and result.updated_at is not None:
@@ -358,6 +364,29 @@ class Connector(ABC):
             raw=raw,
             updated_at=updated_at,
         )
+
+    def fetch_records(self, external_ids: Iterable[str]) -> Page | None:
+        """These records as they are now (quarantined ones read again), as one page whose
+        cursor is meaningless; None where the tool cannot read records by id."""
+        records = self._raw_records(list(external_ids))
+        if records is None:
+            return None
+        tickets: list[NormalizedTicket] = []
+        rejected: list[Rejected] = []
+        for raw in records:
+            result = self.normalize(raw)
+            (rejected if isinstance(result, Rejected) else tickets).append(result)  # type: ignore[arg-type]
+        return Page(tickets=tuple(tickets), rejected=tuple(rejected), cursor=None, is_last=True)
+
+    def _raw_records(self, external_ids: list[str]) -> list[object] | None:
+        """The raw records with these ids (tools that can, override); None: cannot."""
+        return None
+
+    def push_envelope(self, body: Mapping[str, Any]) -> tuple[PushAction, object]:
+        """What a webhook body of this tool asks for: ("upsert", its raw record) or
+        ("delete", the external id). Raises RecordRejected for an event it does not know.
+        By default the body is the record (see .push for the whole reading)."""
+        return "upsert", body
 
     @abstractmethod
     def test_connection(self) -> str:

@@ -28,6 +28,7 @@ from typing import Any, ClassVar
 from .base import (
     Connector,
     NormalizedTicket,
+    PushAction,
     RawPage,
     RecordRejected,
     StatusCategory,
@@ -266,6 +267,23 @@ class JiraConnector(Connector):
                 restarted = self._jql(newest, zone_name)
                 if restarted != jql:
                     jql, token, start_at = restarted, None, 0
+
+    # --- webhooks ---------------------------------------------------------------------
+
+    def push_envelope(self, body: Mapping[str, Any]) -> tuple[PushAction, object]:
+        """Jira's issue events (`jira:issue_created|updated|deleted`) carry the issue as the
+        search API returns it; a body without `webhookEvent` is the record itself."""
+        if "webhookEvent" not in body:
+            return "upsert", body
+        event = body["webhookEvent"]
+        issue = body.get("issue")
+        if not isinstance(issue, Mapping):
+            raise RecordRejected(f"{event}: 'issue' is missing or not an object")
+        if event == "jira:issue_deleted":
+            return "delete", str(issue.get("id", ""))
+        if event not in ("jira:issue_created", "jira:issue_updated"):
+            raise RecordRejected(f"unsupported Jira event {event!r}")
+        return "upsert", issue
 
     # --- normalizing -----------------------------------------------------------------
 

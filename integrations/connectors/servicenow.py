@@ -29,6 +29,7 @@ import httpx
 from .base import (
     Connector,
     NormalizedTicket,
+    PushAction,
     RawPage,
     RecordRejected,
     StatusCategory,
@@ -343,6 +344,29 @@ class ServiceNowConnector(Connector):
                 since, offset = newest, 0
             else:
                 offset += len(records)
+
+    def _raw_records(self, external_ids: list[str]) -> list[object] | None:
+        records: list[object] = []
+        for start in range(0, len(external_ids), self.page_size):
+            chunk = [i for i in external_ids[start : start + self.page_size] if "," not in i]
+            if not chunk:
+                continue
+            found, _ = self._list(
+                {
+                    "sysparm_query": f"sys_idIN{','.join(chunk)}",
+                    "sysparm_fields": ",".join(self.fields),
+                    "sysparm_limit": len(chunk),
+                    "sysparm_exclude_reference_link": "true",
+                }
+            )
+            records.extend(found)
+        return records
+
+    # --- webhooks ---------------------------------------------------------------------
+
+    def push_envelope(self, body: Mapping[str, Any]) -> tuple[PushAction, object]:
+        """An outbound REST message with the Table API record, bare or under `result`."""
+        return "upsert", body.get("result", body)
 
     # --- normalizing -----------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from celery import Celery
 
-from tests.faults.processes import free_port, wait_until
+from tests.faults.processes import PrivateRedis, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,39 +27,6 @@ pytestmark = [
     pytest.mark.faults,
     pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server"),
 ]
-
-
-class PrivateRedis:
-    """A redis-server on a free port that the test may stop and start again."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self._workdir = workdir
-        self._process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self._process = subprocess.Popen(
-            [
-                *("redis-server", "--port", str(self.port), "--bind", "127.0.0.1"),
-                *("--save", "", "--appendonly", "no", "--dir", str(self._workdir)),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_until(self.answers, "redis-server to answer", timeout=10)
-
-    def stop(self) -> None:
-        if self._process is not None:
-            self._process.kill()
-            self._process.wait(timeout=10)
-            self._process = None
-
-    def answers(self) -> bool:
-        result = subprocess.run(
-            ["redis-cli", "-p", str(self.port), "ping"], capture_output=True, text=True
-        )
-        return result.stdout.strip() == "PONG"
 
 
 @pytest.fixture

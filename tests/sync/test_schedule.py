@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 import time_machine
 from django.utils import timezone
 
 from integrations.models import SyncRun
-from integrations.sync import connectors_due, interrupted_runs_reconcile
+from integrations.sync import connectors_due, runs_interrupted
 from tests.factories import ConnectorFactory
 
 pytestmark = pytest.mark.django_db
@@ -28,19 +29,28 @@ def test_connectors_are_due_by_their_poll_interval() -> None:
     assert {c.slug for c in connectors_due(now)} == {"due", never.slug}
 
 
-def test_runs_whose_worker_died_are_marked_interrupted() -> None:
+def test_runs_whose_lease_ran_out_are_interrupted_and_owed_a_sync() -> None:
     connector = ConnectorFactory()
+    other = ConnectorFactory()
     start = timezone.now()
-    dead = SyncRun.objects.create(connector=connector, heartbeat_at=start)
-    alive = SyncRun.objects.create(
-        connector=connector, heartbeat_at=start + dt.timedelta(minutes=9)
+    type(connector).objects.filter(pk=connector.pk).update(
+        claimed_by="dead-worker", claimed_until=start + dt.timedelta(seconds=60)
     )
-    with time_machine.travel(start + dt.timedelta(minutes=11), tick=False):
-        assert interrupted_runs_reconcile() == 1
+    type(other).objects.filter(pk=other.pk).update(
+        claimed_by="live-worker", claimed_until=start + dt.timedelta(minutes=9)
+    )
+    dead = SyncRun.objects.create(connector=connector, worker="dead-worker", heartbeat_at=start)
+    alive = SyncRun.objects.create(connector=other, worker="live-worker", heartbeat_at=start)
+    assert runs_interrupted() == 0  # both leases current
+    with time_machine.travel(start + dt.timedelta(seconds=61), tick=False):
+        assert runs_interrupted() == 1
+        assert [c.slug for c in connectors_due()] == [connector.slug]
     dead.refresh_from_db()
     alive.refresh_from_db()
+    connector.refresh_from_db()
     assert dead.outcome == "interrupted" and "resumes" in dead.error
     assert alive.outcome == "running"
+    assert connector.sync_requested_at is not None  # owed at once, not after poll_interval
 
 
 def test_schedule_syncs_queues_due_connectors(django_capture_on_commit_callbacks: object) -> None:
@@ -78,3 +88,28 @@ def test_a_queued_connector_is_not_queued_again_before_a_worker_takes_it(
     assert tasks.schedule_syncs()["queued"] == ["waiting"]
     assert tasks.schedule_syncs()["queued"] == []  # the next beat, no worker yet
     assert len(queued) == 1
+
+
+def test_the_daily_reconciliation_is_queued_once_at_its_hour(
+    monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
+    from integrations import tasks
+
+    ConnectorFactory(slug="nightly", poll_interval=300)
+    queued: list[tuple[int, dict[str, Any]]] = []
+    monkeypatch.setattr(
+        tasks.sync_connector_task, "delay", lambda pk, **kw: queued.append((pk, kw))
+    )
+    settings.SYNC_RECONCILE_HOUR = 3
+    night = timezone.now().replace(hour=3, minute=20) + dt.timedelta(days=1)
+    with time_machine.travel(night - dt.timedelta(hours=1), tick=False):
+        tasks.schedule_syncs()  # an ordinary sync before the hour
+    with time_machine.travel(night, tick=False):
+        assert tasks.schedule_syncs()["queued"] == ["nightly"]
+        assert tasks.schedule_syncs()["queued"] == []  # under way: not again
+    with time_machine.travel(night + dt.timedelta(hours=1), tick=False):
+        assert tasks.schedule_syncs()["queued"] == ["nightly"]  # its poll interval, not more
+    assert [kw for _, kw in queued][1:] == [
+        {"full": True, "trigger": "reconcile"},
+        {"full": False, "trigger": "schedule"},
+    ]

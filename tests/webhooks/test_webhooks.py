@@ -263,3 +263,46 @@ def test_a_time_beyond_what_can_be_stored_is_quarantined_with_the_reason(
     quarantined = QuarantinedRecord.objects.get()
     assert "outside the years 1900-8999" in quarantined.reason
     assert not Ticket.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_push_goes_through_the_sync_s_ingest_step() -> None:
+    """The same step as a sync page: a quarantined copy of the ticket is resolved, and a
+    change of a ticket linked to a node (not only a new link) asks for a recompute."""
+    from dependencies.models import ImpactState
+    from integrations.models import LinkRule
+
+    node = NodeFactory(slug="core-db")
+    LinkRule.objects.create(field="ci", pattern="core-db", node=node)
+    connector = _connector("rt", auth_type="token")
+    QuarantinedRecord.objects.create(connector=connector, external_id="77", reason="garbled")
+    payload = {
+        "external_id": "77",
+        "title": "Database refuses connections",
+        "status_category": "open",
+        "priority": 1,
+        "ci": "core-db",
+        "updated_at": "2026-11-26T09:00:00Z",
+    }
+    assert _post("rt-hook", json.dumps(payload)).json()["status"] == "created"
+    assert QuarantinedRecord.objects.get().resolved_at is not None
+    requested = ImpactState.objects.get_or_create(pk=1)[0].requested
+    payload.update(priority=4, updated_at="2026-11-26T10:00:00Z")  # link unchanged
+    assert _post("rt-hook", json.dumps(payload)).json()["status"] == "updated"
+    assert ImpactState.objects.get(pk=1).requested > requested
+
+
+def test_a_push_to_a_connector_that_cannot_be_built_reads_the_generic_shape_only() -> None:
+    connector = _connector("jira")
+    connector.set_secret("")
+    connector.save()
+    generic = {
+        "external_id": "5",
+        "status_category": "open",
+        "priority": 3,
+        "updated_at": "2026-11-26T09:00:00Z",
+    }
+    assert _post("jira-hook", json.dumps(generic)).status_code == 200
+    event = {"webhookEvent": "jira:issue_created", "issue": _jira_issue()}
+    response = _post("jira-hook", json.dumps(event))
+    assert response.status_code == 400 and "misconfigured" in response.json()["detail"]
