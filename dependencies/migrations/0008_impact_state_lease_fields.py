@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("dependencies", "0006_notification_retry_schedule"),
+        ("dependencies", "0007_edge_self_loop_message"),
     ]
 
     operations = [

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("integrations", "0005_connector_page_size_by_kind"),
+        ("integrations", "0006_webhook_deliveries_plural"),
     ]
 
     operations = [
