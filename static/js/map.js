@@ -63,7 +63,8 @@
   var pollTimer = null;
   // The whole map: the last graph JSON, what is folded, which tiles the user opened.
   var lastPayload = null;
-  var items = {}; // id -> data of every item in the graph JSON, drawn or folded
+  var graphItems = {}; // id -> data of every item in the graph JSON, drawn or folded
+  var findListNames = "";
   var whole = false;
   var folded = null;
   var opened = new Set();
@@ -71,7 +72,7 @@
   var scale = overview.labelScale(1);
   var findForm = document.getElementById("map-find");
   var findList = document.getElementById("map-find-list");
-  var foldControl = document.getElementById("map-fold");
+  var wholeTools = document.getElementById("map-whole-tools");
   var foldSelect = document.getElementById("map-fold-by");
 
   function colour(state) {
@@ -93,22 +94,22 @@
     if (scale.level === "full") return fullLabel(n);
     if (scale.level === "shapes") return "";
     var weight = n.data("type") === "objective" ? "600 " : "";
-    return fitted(overview.brief(n.data()), weight + scale.font + "px " + FONT, scale.lines) + whatIfLine(n);
+    var brief = overview.brief(n.data());
+    return fitted(brief.text, brief.tail, weight + scale.font + "px " + FONT, scale.lines) + whatIfLine(n);
   }
 
-  // At most `lines` lines of the tile's width, the last one cut with "…" if need be.
+  // At most `lines` lines of the tile's width: the text cut with "…" if need be, the tail
+  // (a count, a flag) kept whole.
   var fittedCache = {};
-  function fitted(text, font, lines) {
-    var key = font + "|" + lines + "|" + text;
+  function fitted(text, tail, font, lines) {
+    var key = font + "|" + lines + "|" + text + "|" + tail;
     if (fittedCache[key] === undefined) {
       var width = 186;
-      var kept = wrap(text, width, font);
-      if (kept.length > lines) {
-        kept = kept.slice(0, lines);
-        var last = kept[lines - 1];
-        measure.font = font;
-        while (last && measure.measureText(last + "…").width > width) last = last.slice(0, -1);
-        kept[lines - 1] = last.trim() + "…";
+      var cut = text;
+      var kept = wrap(cut + tail, width, font);
+      while (kept.length > lines && cut.length > 1) {
+        cut = cut.slice(0, -1);
+        kept = wrap(cut.trim() + "…" + tail, width, font);
       }
       fittedCache[key] = kept.join("\n");
     }
@@ -151,7 +152,9 @@
           "font-size": function () {
             return scale.font;
           },
-          "line-height": 1.25,
+          "line-height": function () {
+            return scale.lineHeight;
+          },
           "font-family": FONT,
           color: "#1d2330",
         },
@@ -423,14 +426,14 @@
   // What to draw of this graph JSON: all of it, or on the whole map (item by item, not
   // grouped by the server) the affected items plus tiles for the operational ones.
   function drawable(payload) {
-    items = {};
+    graphItems = {};
     payload.elements.nodes.forEach(function (n) {
-      items[n.data.id] = n.data;
+      graphItems[n.data.id] = n.data;
     });
     var wasWhole = whole;
     whole = payload.mode === "items" && viewingAll();
     app.classList.toggle("whole-map", whole);
-    if (foldControl) foldControl.hidden = !whole;
+    if (wholeTools) wholeTools.hidden = !whole;
     if (whole !== wasWhole) cy.resize(); // the whole map gets a taller canvas
     folded = whole && foldBy !== "none" ? overview.fold(payload.elements, { by: foldBy, open: opened }) : null;
     updateFindList();
@@ -650,15 +653,18 @@
     return data.type === "objective" && data.key ? data.key + " " + data.name : data.name;
   }
 
+  // Objectives, capabilities and dependencies in the graph JSON, drawn or folded.
+  function findable() {
+    return Object.keys(graphItems)
+      .map(function (id) { return graphItems[id]; })
+      .filter(function (d) { return overview.layerOf(d); });
+  }
+
   function updateFindList() {
     if (!findList) return;
-    var names = Object.keys(items)
-      .map(function (id) { return items[id]; })
-      .filter(function (d) { return overview.layerOf(d); })
-      .map(findText)
-      .sort();
-    if (findList.dataset.names === names.join("\n")) return;
-    findList.dataset.names = names.join("\n");
+    var names = findable().map(findText).sort();
+    if (findListNames === names.join("\n")) return;
+    findListNames = names.join("\n");
     findList.textContent = "";
     names.forEach(function (name) {
       var option = document.createElement("option");
@@ -672,10 +678,9 @@
   function lookUp(text) {
     var q = text.trim().toLowerCase();
     if (!q) return null;
-    var candidates = Object.keys(items)
-      .map(function (id) { return items[id]; })
-      .filter(function (d) { return overview.layerOf(d); })
-      .sort(function (a, b) { return findText(a).localeCompare(findText(b)); });
+    var candidates = findable().sort(function (a, b) {
+      return findText(a).localeCompare(findText(b));
+    });
     var words = function (d) {
       return [findText(d), d.name, d.key, d.slug].filter(Boolean).map(function (w) { return w.toLowerCase(); });
     };
@@ -760,7 +765,7 @@
   }
 
   function nameOf(slug) {
-    var data = items["n:" + slug];
+    var data = graphItems["n:" + slug];
     return data ? data.name : slug;
   }
 
@@ -850,7 +855,7 @@
     var block = [];
     var unblock = [];
     picked.forEach(function (id) {
-      var data = items[id];
+      var data = graphItems[id];
       if (data) (data.root ? unblock : block).push(data.slug);
     });
     if (!block.length && !unblock.length) return;

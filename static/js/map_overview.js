@@ -62,7 +62,8 @@
       members: members.map(function (d) { return d.id; }),
       label: ICON.operational + " OPERATIONAL · " + what.toUpperCase().replace(" OPERATIONAL", "") +
         "\n" + title + "\nclick to show each" + flag,
-      brief: ICON.operational + " " + title + " · " + members.length + flag,
+      brief: ICON.operational + " " + title,
+      tail: " · " + members.length + (unowned ? " ⚑" : ""),
     };
   }
 
@@ -262,10 +263,11 @@
    * font is in model units (Cytoscape scales it by the zoom).
    */
   var SCALES = [
-    { min: 0.85, level: "full", font: 12, lane: 14 },
-    { min: 0.55, level: "names", font: 19, lines: 3, lane: 24 },
-    { min: 0.36, level: "names", font: 29, lines: 2, lane: 36 },
-    { min: 0, level: "shapes", font: 29, lines: 0, lane: 60 },
+    { min: 0.85, level: "full", font: 12, lineHeight: 1.25, lane: 14 },
+    { min: 0.55, level: "names", font: 19, lines: 3, lineHeight: 1.15, lane: 24 },
+    { min: 0.45, level: "names", font: 23, lines: 3, lineHeight: 1.15, lane: 30 },
+    { min: 0.36, level: "names", font: 29, lines: 2, lineHeight: 1.15, lane: 36 },
+    { min: 0, level: "shapes", font: 29, lines: 0, lineHeight: 1.15, lane: 60 },
   ];
 
   // Below this zoom even names would be under 10 px: only shapes are drawn.
@@ -276,10 +278,13 @@
     return SCALES[SCALES.length - 1];
   }
 
-  // Just the state and the name (an objective's key too).
+  // Just the state and the name (an objective's key too), and what must survive a cut: a
+  // tile's count, the flag of a missing owner.
   function brief(data) {
-    return data.brief ||
-      (ICON[data.state] || "") + " " + (data.type === "objective" && data.key ? data.key + " " : "") + data.name;
+    if (data.brief) return { text: data.brief, tail: data.tail || "" };
+    var key = data.type === "objective" && data.key ? data.key + " " : "";
+    var unowned = LAYERS.indexOf(data.type) >= 0 && !data.owner;
+    return { text: (ICON[data.state] || "") + " " + key + data.name, tail: unowned ? " ⚑" : "" };
   }
 
   window.cataligentMapOverview = {

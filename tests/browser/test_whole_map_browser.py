@@ -222,7 +222,7 @@ def test_the_affected_view_is_drawn_as_before(demo: Any, page: Any) -> None:
     drawn = page.evaluate(DRAWN)
     assert sorted(n["id"] for n in drawn["nodes"]) == sorted(AFFECTED)
     assert drawn["lanes"] == [] and drawn["scale"] == "full"
-    assert page.locator("#map-fold").is_hidden()
+    assert page.locator("#map-whole-tools").is_hidden()  # Find and folding: whole map only
     assert not page.evaluate("document.getElementById('map-app').classList.contains('whole-map')")
     for node in drawn["nodes"]:
         assert "owner" in node["label"].lower() or "NO OWNER" in node["label"]
