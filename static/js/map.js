@@ -880,8 +880,7 @@
           return;
         }
         lastWhatIf = answer.body;
-        showFoldedChanges(answer.body);
-        restoreMarks();
+        if (!showFoldedChanges(answer.body)) restoreMarks(); // a redraw restores them itself
         var query = block
           .map(function (slug) { return "block=" + encodeURIComponent(slug); })
           .concat(unblock.map(function (slug) { return "unblock=" + encodeURIComponent(slug); }));
@@ -890,16 +889,18 @@
       });
   }
 
-  // What would change is worth seeing: open the tiles it is folded into.
+  // What would change is worth seeing: open the tiles it is folded into (true if any).
   function showFoldedChanges(result) {
-    if (!folded) return;
+    if (!folded) return false;
     var before = opened.size;
     result.nodes.map(function (c) { return "n:" + c.slug; })
       .concat(result.objectives.map(function (c) { return "o:" + c.key; }))
       .forEach(function (id) {
         if (folded.groupOf[id]) opened.add(folded.groupOf[id]);
       });
-    if (opened.size !== before) redraw();
+    if (opened.size === before) return false;
+    redraw();
+    return true;
   }
 
   function markWhatIf(result) {

@@ -211,6 +211,8 @@ def test_what_if_opens_the_tiles_of_what_would_change(demo: Any, page: Any) -> N
     # OBJ-2 was folded with the other operational Payments objective: now drawn and marked.
     wait_until(page, "window.cataligentMap.cy.getElementById('o:OBJ-2').nonempty()")
     assert "whatif-hit" in node_data(page, "o:OBJ-2")["classes"]
+    notes = page.locator("#map-notes li", has_text="What-if:")
+    assert notes.count() == 1, notes.all_inner_texts()
 
 
 def test_the_affected_view_is_drawn_as_before(demo: Any, page: Any) -> None:
