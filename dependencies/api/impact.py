@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from django.http.response import HttpResponseBase
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cataligent.conditional import etag_for, not_modified
 from dependencies import impact
 from dependencies.choices import NodeKind
 from dependencies.map_selectors import change_marker
@@ -41,23 +48,24 @@ class MapView(APIView):
             OpenApiParameter("objective", str),
             OpenApiParameter("kind", enum=NodeKind.values),
         ],
-        responses={200: dict},
+        responses={
+            200: dict,
+            304: OpenApiResponse(description="Unchanged since the ETag sent in If-None-Match."),
+        },
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> HttpResponseBase:
         query = MapQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = {k: v for k, v in query.validated_data.items() if v}
         state = impact_state()
         # Owners, teams and policies change what the map says without a new version: the
         # audit marker (as the map page's ETag) covers them.
-        etag = '"map-{}-{}-{}-{}"'.format(
-            state.version,
-            state.structure,
-            change_marker(),
-            "-".join(f"{k}={v}" for k, v in sorted(params.items())),
+        etag = etag_for(
+            "map", state.version, state.structure, change_marker(), sorted(params.items())
         )
-        if request.headers.get("If-None-Match") == etag:
-            return Response(status=304, headers={"ETag": etag})
+        unchanged = not_modified(request, etag)
+        if unchanged is not None:
+            return unchanged
         return Response(map_payload(**params), headers={"ETag": etag})
 
 
@@ -126,7 +134,9 @@ class WhatIfView(APIView):
         )
 
 
-_spof_cache: tuple[int, list[dict[str, Any]]] | None = None
+# Keyed like the result caches (dependencies.recompute): by the version and `computed_at`,
+# which differs when a database is recreated or restored and the version counts again.
+_spof_cache: tuple[tuple[Any, ...], list[dict[str, Any]]] | None = None
 
 
 class SinglePointsOfFailureView(APIView):
@@ -137,11 +147,12 @@ class SinglePointsOfFailureView(APIView):
     @extend_schema(responses={200: dict})
     def get(self, request: Request) -> Response:
         global _spof_cache
-        version = impact_state().version
-        if _spof_cache is None or _spof_cache[0] != version:
+        state = impact_state()
+        version, key = state.version, (state.version, state.structure, state.computed_at)
+        if _spof_cache is None or _spof_cache[0] != key:
             points = impact.single_points_of_failure(current_result())
             _spof_cache = (
-                version,
+                key,
                 [
                     {
                         "node": p.node,
