@@ -8,12 +8,18 @@
  *
  * State is shown by colour, shape, icon and text together (colour-blind safe): the label's
  * first line says "■ BLOCKED", "▲ DEGRADED" or "● OPERATIONAL".
+ *
+ * The whole map (issue 18) stays readable at any size: operational items fold into one
+ * tile per layer and team (or kind) that opens on a click, the layers sit in lanes, labels
+ * follow the zoom (names only when zoomed out), and Find centres an item. The affected
+ * view is drawn as before. The folding and lanes are plain functions in map_overview.js.
  */
 (function () {
   "use strict";
 
   var app = document.getElementById("map-app");
-  if (!app || typeof window.cytoscape !== "function") return;
+  var overview = window.cataligentMapOverview;
+  if (!app || typeof window.cytoscape !== "function" || !overview) return;
 
   var COLOURS = {
     blocked: { fill: "#fde4e1", line: "#b3261e" },
@@ -22,6 +28,7 @@
   };
   var SHAPES = { blocked: "cut-rectangle", degraded: "barrel", operational: "round-rectangle" };
   var GREY = "#8d96a7";
+  var FONT = "system-ui, -apple-system, Segoe UI, Roboto, Arial, sans-serif";
 
   var cfg = {
     graphUrl: app.dataset.graphUrl,
@@ -54,9 +61,59 @@
   var panelUrl = null;
   var focusId = null;
   var pollTimer = null;
+  // The whole map: the last graph JSON, what is folded, which tiles the user opened.
+  var lastPayload = null;
+  var graphItems = {}; // id -> data of every item in the graph JSON, drawn or folded
+  var findListNames = "";
+  var whole = false;
+  var folded = null;
+  var opened = new Set();
+  var foldBy = "team";
+  var scale = overview.labelScale(1);
+  var findForm = document.getElementById("map-find");
+  var findList = document.getElementById("map-find-list");
+  var wholeTools = document.getElementById("map-whole-tools");
+  var foldSelect = document.getElementById("map-fold-by");
 
   function colour(state) {
     return COLOURS[state] || COLOURS.operational;
+  }
+
+  function whatIfLine(n) {
+    var extra = n.data("whatif");
+    return extra ? "\n⇢ WHAT-IF: " + extra.toUpperCase() : "";
+  }
+
+  function fullLabel(n) {
+    return n.data("label") + whatIfLine(n);
+  }
+
+  // Semantic zoom: the full label while it reads at 10 px or more on screen, then the name
+  // alone in larger type, then nothing (see labelScale in map_overview.js).
+  function labelOf(n) {
+    if (scale.level === "full") return fullLabel(n);
+    if (scale.level === "shapes") return "";
+    var weight = n.data("type") === "objective" ? "600 " : "";
+    var brief = overview.brief(n.data());
+    return fitted(brief.text, brief.tail, weight + scale.font + "px " + FONT, scale.lines) + whatIfLine(n);
+  }
+
+  // At most `lines` lines of the tile's width: the text cut with "…" if need be, the tail
+  // (a count, a flag) kept whole.
+  var fittedCache = {};
+  function fitted(text, tail, font, lines) {
+    var key = font + "|" + lines + "|" + text + "|" + tail;
+    if (fittedCache[key] === undefined) {
+      var width = 186;
+      var cut = text;
+      var kept = wrap(cut + tail, width, font);
+      while (kept.length > lines && cut.length > 1) {
+        cut = cut.slice(0, -1);
+        kept = wrap(cut.trim() + "…" + tail, width, font);
+      }
+      fittedCache[key] = kept.join("\n");
+    }
+    return fittedCache[key];
   }
 
   var cy = window.cytoscape({
@@ -87,17 +144,18 @@
           "border-style": function (n) {
             return n.data("state") === "degraded" ? "dashed" : "solid";
           },
-          label: function (n) {
-            var extra = n.data("whatif");
-            return n.data("label") + (extra ? "\n⇢ WHAT-IF: " + extra.toUpperCase() : "");
-          },
+          label: labelOf,
           "text-wrap": "wrap",
           "text-max-width": 190,
           "text-valign": "center",
           "text-halign": "center",
-          "font-size": 12,
-          "line-height": 1.25,
-          "font-family": "system-ui, -apple-system, Segoe UI, Roboto, Arial, sans-serif",
+          "font-size": function () {
+            return scale.font;
+          },
+          "line-height": function () {
+            return scale.lineHeight;
+          },
+          "font-family": FONT,
           color: "#1d2330",
         },
       },
@@ -106,6 +164,42 @@
       {
         selector: 'node[type = "group"]',
         style: { width: 230, height: 84, "background-opacity": 0.85 },
+      },
+      {
+        // A folded tile looks like a stack of cards.
+        selector: 'node[type = "collapsed"]',
+        style: {
+          ghost: "yes",
+          "ghost-offset-x": 6,
+          "ghost-offset-y": 6,
+          "ghost-opacity": 0.45,
+          "border-width": 1.6,
+        },
+      },
+      {
+        // Lanes are backdrops: drawn under everything, never hit by a click.
+        selector: "node.lane",
+        style: {
+          shape: "rectangle",
+          width: "data(w)",
+          height: "data(h)",
+          "background-color": "#f3f5f9",
+          "background-opacity": 1,
+          "border-width": 0,
+          label: "data(title)",
+          "text-valign": "top",
+          "text-halign": "center",
+          "text-margin-y": -6,
+          "font-size": function () {
+            return scale.lane;
+          },
+          "font-weight": 600,
+          color: "#4a5262",
+          "text-transform": "uppercase",
+          "z-compound-depth": "bottom",
+          events: "no",
+          ghost: "no",
+        },
       },
       {
         selector: "edge",
@@ -119,7 +213,19 @@
         },
       },
       { selector: 'edge[criticality = "soft"]', style: { "line-style": "dotted" } },
+      {
+        // Links to a folded tile stand for several: thicker with more, quieter than a blockage.
+        selector: "edge[?folded]",
+        style: {
+          width: function (e) {
+            return Math.min(1.4 + (e.data("count") - 1) * 0.8, 4.5);
+          },
+          opacity: 0.75,
+        },
+      },
       { selector: "edge[?aux]", style: { display: "none" } },
+      // On the whole map, links between operational items recede behind the blockages.
+      { selector: "edge.quiet", style: { opacity: 0.4 } },
       { selector: "edge.aux-show", style: { display: "element", opacity: 0.7, "z-index": 9 } },
       {
         selector: "edge[?carries]",
@@ -192,6 +298,7 @@
   function runLayout(fit) {
     var items = cy.nodes('[type != "group"]');
     var groups = cy.nodes('[type = "group"]');
+    cy.remove(".lane");
     var columns = Math.max(1, Math.floor((container.clientWidth - 2 * PADDING) / 250));
     if (items.nonempty()) {
       items.union(items.edgesWith(items)).layout({
@@ -204,6 +311,7 @@
         fit: false,
         animate: false,
       }).run();
+      if (whole) placeInLanes(items);
     }
     if (groups.nonempty()) {
       // Teams not expanded: tiles to the right of what is, worst first.
@@ -223,6 +331,53 @@
     if (fit) fitReadable();
   }
 
+  var NODE_WIDTH = 204;
+  var NODE_HEIGHT = 84;
+
+  // Objectives | capabilities | dependencies, each in its lane, under a heading.
+  function placeInLanes(nodes) {
+    var placed = overview.lanes(
+      nodes.map(function (n) {
+        return {
+          id: n.id(),
+          layer: overview.layerOf(n.data()) || n.data("layer") || null,
+          state: n.data("state"),
+          x: n.position("x"),
+          y: n.position("y"),
+        };
+      }),
+      cy.edges().map(function (e) { return [e.source().id(), e.target().id()]; }),
+      { width: NODE_WIDTH, height: NODE_HEIGHT, columnGap: 56, rowGap: 16, laneGap: 36, padding: 18 }
+    );
+    cy.batch(function () {
+      nodes.forEach(function (n) {
+        n.position(placed.positions[n.id()]);
+      });
+      cy.add(placed.lanes.map(function (lane) {
+        return {
+          group: "nodes",
+          classes: "lane",
+          data: {
+            id: "lane:" + (lane.layer || "other"),
+            type: "lane",
+            layer: lane.layer,
+            title: lane.title,
+            w: lane.x2 - lane.x1,
+            h: lane.y2 - lane.y1,
+          },
+          position: { x: (lane.x1 + lane.x2) / 2, y: (lane.y1 + lane.y2) / 2 },
+          selectable: false,
+          grabbable: false,
+        };
+      }));
+    });
+  }
+
+  // What a person can point at: not the lanes behind the drawing.
+  function drawnItems() {
+    return cy.nodes().not(".lane");
+  }
+
   // Fitting a tall map into the window would shrink its text below reading size. Fit it
   // when that stays readable; otherwise keep the text readable and centre what is blocked:
   // the user pans, or presses Fit (0) for the overview.
@@ -235,8 +390,11 @@
     var width = container.clientWidth - 2 * PADDING;
     var height = container.clientHeight - 2 * PADDING;
     var zoom = Math.min(width / box.w, height / box.h, 1);
-    var clipped = zoom < READABLE_ZOOM;
-    if (clipped) zoom = Math.max(READABLE_ZOOM, Math.min(width / box.w, 1));
+    // The whole map labels by name when zoomed out (semantic zoom), so it may fit further
+    // out before its text stops reading: down to where names are still 10 px.
+    var readable = whole ? overview.LOWEST_LABELLED_ZOOM : READABLE_ZOOM;
+    var clipped = zoom < readable;
+    if (clipped) zoom = Math.max(readable, Math.min(width / box.w, 1));
     cy.zoom(zoom);
     cy.pan({
       x: PADDING - box.x1 * zoom + Math.max(0, (width - box.w * zoom) / 2),
@@ -260,9 +418,32 @@
     }
   }
 
+  function viewingAll() {
+    var view = form.querySelector('input[name="view"]:checked');
+    return !!view && view.value === "all";
+  }
+
+  // What to draw of this graph JSON: all of it, or on the whole map (item by item, not
+  // grouped by the server) the affected items plus tiles for the operational ones.
+  function drawable(payload) {
+    graphItems = {};
+    payload.elements.nodes.forEach(function (n) {
+      graphItems[n.data.id] = n.data;
+    });
+    var wasWhole = whole;
+    whole = payload.mode === "items" && viewingAll();
+    app.classList.toggle("whole-map", whole);
+    if (wholeTools) wholeTools.hidden = !whole;
+    if (whole !== wasWhole) cy.resize(); // the whole map gets a taller canvas
+    folded = whole && foldBy !== "none" ? overview.fold(payload.elements, { by: foldBy, open: opened }) : null;
+    updateFindList();
+    return folded ? folded.elements : payload.elements;
+  }
+
   function apply(payload, fit) {
-    var elements = payload.elements;
-    var next = elementSignature(elements);
+    lastPayload = payload;
+    var elements = drawable(payload);
+    var next = elementSignature(elements) + (whole ? "|lanes" : "");
     if (next === signature && !fit) {
       // Only states (or labels) changed: restyle in place, nothing moves.
       cy.batch(function () {
@@ -285,6 +466,12 @@
       }
     }
     signature = next;
+    cy.edges().removeClass("quiet");
+    if (whole) {
+      cy.edges().filter(function (e) {
+        return e.source().data("state") === "operational" && e.target().data("state") === "operational";
+      }).addClass("quiet");
+    }
     var changed = version !== null && payload.version !== version;
     version = payload.version;
     app.dataset.version = String(version);
@@ -419,6 +606,115 @@
       li.appendChild(button);
       notesList.appendChild(li);
     });
+    if (folded) {
+      folded.opened.forEach(function (group) {
+        var li = document.createElement("li");
+        var button = document.createElement("button");
+        button.type = "button";
+        button.className = "fold-again";
+        button.dataset.group = group.id;
+        button.textContent = "Fold " + group.name + " again";
+        button.addEventListener("click", function () {
+          opened.delete(group.id);
+          announce("Folded " + group.name + ".");
+          redraw();
+        });
+        li.appendChild(button);
+        notesList.appendChild(li);
+      });
+    }
+  }
+
+  // Draw the last graph JSON again (a tile opened or folded): new layout, same zoom.
+  function redraw() {
+    if (lastPayload) apply(lastPayload, false);
+  }
+
+  function openGroup(id) {
+    var group = cy.getElementById(id);
+    var members = group.nonempty() ? group.data("members") : [];
+    if (!members.length) return;
+    opened.add(id);
+    announce("Showing the " + group.data("name") + ".");
+    redraw();
+    var shown = cy.collection();
+    members.forEach(function (m) {
+      shown = shown.union(cy.getElementById(m));
+    });
+    if (shown.nonempty()) {
+      cy.center(shown);
+      setCurrent(shown[0].id());
+    }
+  }
+
+  // --- Find -------------------------------------------------------------------------------
+
+  function findText(data) {
+    return data.type === "objective" && data.key ? data.key + " " + data.name : data.name;
+  }
+
+  // Objectives, capabilities and dependencies in the graph JSON, drawn or folded.
+  function findable() {
+    return Object.keys(graphItems)
+      .map(function (id) { return graphItems[id]; })
+      .filter(function (d) { return overview.layerOf(d); });
+  }
+
+  function updateFindList() {
+    if (!findList) return;
+    var names = findable().map(findText).sort();
+    if (findListNames === names.join("\n")) return;
+    findListNames = names.join("\n");
+    findList.textContent = "";
+    names.forEach(function (name) {
+      var option = document.createElement("option");
+      option.value = name;
+      findList.appendChild(option);
+    });
+  }
+
+  // The item a person means by what they typed: the exact name (or key, or slug), else the
+  // first that starts with it, else the first that contains it.
+  function lookUp(text) {
+    var q = text.trim().toLowerCase();
+    if (!q) return null;
+    var candidates = findable().sort(function (a, b) {
+      return findText(a).localeCompare(findText(b));
+    });
+    var words = function (d) {
+      return [findText(d), d.name, d.key, d.slug].filter(Boolean).map(function (w) { return w.toLowerCase(); });
+    };
+    var tests = [
+      function (w) { return w === q; },
+      function (w) { return w.indexOf(q) === 0; },
+      function (w) { return w.indexOf(q) >= 0; },
+    ];
+    for (var t = 0; t < tests.length; t += 1) {
+      for (var i = 0; i < candidates.length; i += 1) {
+        if (words(candidates[i]).some(tests[t])) return candidates[i];
+      }
+    }
+    return null;
+  }
+
+  // Centre an item, opening its tile if it is folded, at a zoom where its full label reads.
+  function find(text) {
+    var data = lookUp(text);
+    if (!data) {
+      announce("Nothing called “" + text.trim() + "” on this map" + (whole ? "." : ": try the whole map."));
+      return null;
+    }
+    var node = cy.getElementById(data.id);
+    if (node.empty() && folded && folded.groupOf[data.id]) {
+      opened.add(folded.groupOf[data.id]);
+      redraw();
+      node = cy.getElementById(data.id);
+    }
+    if (node.empty()) return null;
+    if (cy.zoom() < 1) cy.zoom(1);
+    cy.center(node);
+    openPanel(node);
+    return node;
   }
 
   function applyFilters() {
@@ -458,6 +754,7 @@
     if (d.type === "group") {
       return d.name + ": " + d.blocked + " blocked, " + d.degraded + " degraded. Press Enter to expand.";
     }
+    if (d.type === "collapsed") return d.name + ", folded. Press Enter to show each.";
     var parts = [(d.type === "objective" ? "Objective " + d.key + " " : "") + d.name, d.state];
     if (d.root) parts.push("root cause");
     parts.push(d.owner ? "owner " + d.owner : "no owner");
@@ -468,8 +765,8 @@
   }
 
   function nameOf(slug) {
-    var node = cy.getElementById("n:" + slug);
-    return node.nonempty() ? node.data("name") : slug;
+    var data = graphItems["n:" + slug];
+    return data ? data.name : slug;
   }
 
   // --- Side panel -------------------------------------------------------------------------
@@ -558,8 +855,8 @@
     var block = [];
     var unblock = [];
     picked.forEach(function (id) {
-      var node = cy.getElementById(id);
-      (node.data("root") ? unblock : block).push(node.data("slug"));
+      var data = graphItems[id];
+      if (data) (data.root ? unblock : block).push(data.slug);
     });
     if (!block.length && !unblock.length) return;
     fetch(cfg.whatifApi, {
@@ -583,13 +880,27 @@
           return;
         }
         lastWhatIf = answer.body;
-        restoreMarks();
+        if (!showFoldedChanges(answer.body)) restoreMarks(); // a redraw restores them itself
         var query = block
           .map(function (slug) { return "block=" + encodeURIComponent(slug); })
           .concat(unblock.map(function (slug) { return "unblock=" + encodeURIComponent(slug); }));
         panelUrl = cfg.whatifPage + "?" + query.join("&");
         window.htmx.ajax("GET", panelUrl, { target: "#panel", swap: "innerHTML" });
       });
+  }
+
+  // What would change is worth seeing: open the tiles it is folded into (true if any).
+  function showFoldedChanges(result) {
+    if (!folded) return false;
+    var before = opened.size;
+    result.nodes.map(function (c) { return "n:" + c.slug; })
+      .concat(result.objectives.map(function (c) { return "o:" + c.key; }))
+      .forEach(function (id) {
+        if (folded.groupOf[id]) opened.add(folded.groupOf[id]);
+      });
+    if (opened.size === before) return false;
+    redraw();
+    return true;
   }
 
   function markWhatIf(result) {
@@ -606,7 +917,7 @@
       else missing += 1;
     });
     hits.addClass("whatif-hit");
-    cy.nodes().not(hits).not(".picked").addClass("faded");
+    drawnItems().not(hits).not(".picked").addClass("faded");
     var total = result.nodes.length + result.objectives.length;
     var text = total + " item" + (total === 1 ? "" : "s") + " would change state";
     if (missing) text += "; " + missing + " of them are not drawn in this view (show the whole map to see them)";
@@ -628,6 +939,10 @@
 
   function activate(node) {
     if (!node || node.empty()) return;
+    if (node.data("type") === "collapsed") {
+      openGroup(node.id());
+      return;
+    }
     if (node.data("type") === "group") {
       expand.add(node.data("team_slug"));
       announce("Expanding " + node.data("name") + ".");
@@ -682,7 +997,7 @@
   function move(key) {
     var current = focusId ? cy.getElementById(focusId) : cy.collection();
     if (current.empty()) {
-      var first = cy.nodes().sort(function (a, b) {
+      var first = drawnItems().sort(function (a, b) {
         return a.position("x") - b.position("x") || a.position("y") - b.position("y");
       })[0];
       focusNode(first);
@@ -694,7 +1009,7 @@
     else if (key === "ArrowLeft") focusNode(nearestByY(current.outgoers("node"), y));
     else {
       var x = current.position("x");
-      var column = cy.nodes().filter(function (n) {
+      var column = drawnItems().filter(function (n) {
         return Math.abs(n.position("x") - x) < 40;
       });
       var sorted = column.sort(function (a, b) { return a.position("y") - b.position("y"); });
@@ -804,13 +1119,13 @@
         '" stroke-width="' + (carries ? 3 : 1.4) + '"' + (e.data("criticality") === "soft" ? ' stroke-dasharray="2,3"' : "") +
         ' marker-start="url(#arrow-' + marker + ')"/>');
     });
-    cy.nodes().forEach(function (n) {
+    drawnItems().forEach(function (n) {
       var p = n.position(), w = n.width(), h = n.height(), d = n.data();
       var c = colour(d.state);
       var width = d.root ? 5 : d.state === "blocked" ? 3 : d.state === "degraded" ? 2.5 : 1.2;
       out.push(outline(SHAPES[d.state], p.x, p.y, w, h) + ' fill="' + c.fill + '" stroke="' + c.line + '" stroke-width="' + width + '"' +
         (d.state === "degraded" ? ' stroke-dasharray="6,3"' : "") + "/>");
-      var lines = wrap(n.style("label"), 190, font);
+      var lines = wrap(fullLabel(n), 190, font);
       var lineHeight = 15;
       var top = p.y - ((lines.length - 1) * lineHeight) / 2;
       out.push('<text text-anchor="middle" dominant-baseline="middle" fill="#1d2330"' + (d.type === "objective" ? ' font-weight="600"' : "") + ">" +
@@ -832,8 +1147,13 @@
     png: function () {
       // Sharp on a projector, but within what a browser canvas can hold.
       var box = cy.elements().boundingBox();
-      var scale = Math.min(2, 8000 / Math.max(box.w, 1), 8000 / Math.max(box.h, 1));
-      download(cy.png({ full: true, scale: scale, bg: "#ffffff", output: "blob" }), exportName("png"));
+      var factor = Math.min(2, 8000 / Math.max(box.w, 1), 8000 / Math.max(box.h, 1));
+      // The picture is read at full size: every label in full, whatever the zoom on screen.
+      var shown = scale;
+      setScale(overview.labelScale(1));
+      var png = cy.png({ full: true, scale: factor, bg: "#ffffff", output: "blob" });
+      setScale(shown);
+      download(png, exportName("png"));
     },
     svg: function () {
       download(new Blob([toSvg()], { type: "image/svg+xml" }), exportName("svg"));
@@ -863,6 +1183,34 @@
   var hidden = form.querySelector('input[name="expand"]');
   if (hidden) hidden.remove();
 
+  if (foldSelect) {
+    foldSelect.addEventListener("change", function () {
+      foldBy = foldSelect.value;
+      opened.clear();
+      announce(foldBy === "none" ? "Showing every item." : "Operational items folded by " + foldBy + ".");
+      if (lastPayload) apply(lastPayload, true);
+    });
+    foldBy = foldSelect.value;
+  }
+  if (findForm) {
+    findForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      find(findForm.querySelector("input").value);
+    });
+  }
+
+  // --- Semantic zoom ------------------------------------------------------------------------
+
+  function setScale(next) {
+    if (next === scale) return;
+    scale = next;
+    cy.style().update();
+  }
+
+  cy.on("zoom", function () {
+    setScale(overview.labelScale(cy.zoom()));
+  });
+
   // --- Start ------------------------------------------------------------------------------
 
   toolbar.hidden = false;
@@ -879,5 +1227,7 @@
     version: function () { return version; },
     refresh: function () { return fetchGraph(false); },
     picked: function () { return Array.from(picked); },
+    find: find,
+    scale: function () { return scale.level; },
   };
 })();

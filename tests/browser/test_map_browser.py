@@ -146,6 +146,7 @@ def test_what_if_shows_the_objectives_that_would_break(demo: Any, page: Any) -> 
     sign_in(page, demo.url, "leader")
     wait_for_map(page)
     page.check("input[name=view][value=all]")  # whole map: healthy nodes can be picked
+    page.select_option("#map-fold-by", "none")  # each shown, none folded (issue 18)
     wait_until(page, "window.cataligentMap.cy.getElementById('n:payment-gateway').nonempty()")
     page.click("[data-action=whatif]")
     click_node(page, "n:payment-gateway")
