@@ -11,7 +11,7 @@ from dependencies.models import (
     Notification,
     StateTransition,
 )
-from dependencies.recompute import impact_changed
+from dependencies.recompute.runner import impact_changed
 
 
 class RecomputesImpact:

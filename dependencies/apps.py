@@ -9,4 +9,4 @@ class DependenciesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from dependencies import governance  # noqa: F401  (registers permission rules)
+        from dependencies.graph import governance  # noqa: F401  (registers permission rules)

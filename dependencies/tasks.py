@@ -4,7 +4,7 @@ from typing import Any
 
 from celery import shared_task
 
-from dependencies.recompute import impact_recompute
+from dependencies.recompute.runner import impact_recompute
 
 
 # Idempotent: it computes whatever was requested and stops; a second copy of the
@@ -23,7 +23,7 @@ def recompute_impact(force: bool = False) -> dict[str, Any]:
 @shared_task(acks_late=True, soft_time_limit=240, time_limit=300)
 def escalate_task() -> dict[str, int]:
     """One pass of the escalation engine (beat runs it every minute)."""
-    from dependencies.escalation import escalate
+    from dependencies.escalations.engine import escalate
 
     result = escalate()
     return {"fired": len(result.fired), "resolved": len(result.resolved)}
@@ -31,7 +31,7 @@ def escalate_task() -> dict[str, int]:
 
 @shared_task(acks_late=True, soft_time_limit=240, time_limit=300)
 def send_notifications(ids: list[int]) -> int:
-    from dependencies.notifications import notifications_send
+    from dependencies.escalations.notifications import notifications_send
 
     return notifications_send(ids)
 
@@ -39,6 +39,6 @@ def send_notifications(ids: list[int]) -> int:
 @shared_task(acks_late=True, soft_time_limit=240, time_limit=300)
 def send_pending_notifications() -> int:
     """Retries notifications that failed or whose task was lost."""
-    from dependencies.notifications import notifications_send
+    from dependencies.escalations.notifications import notifications_send
 
     return notifications_send()

@@ -9,8 +9,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from dependencies.escalations.notifications import record_notifications
 from dependencies.models import Notification
-from dependencies.notifications import record_notifications
 from objectives.selectors import objectives_update_overdue
 
 

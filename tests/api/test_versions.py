@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from dependencies.api import impact as impact_api
+from dependencies.map import api as impact_api
 from tests.factories import EdgeFactory, NodeFactory, ObjectiveFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

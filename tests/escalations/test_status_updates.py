@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from django.core import mail
 
-from dependencies.notifications import notifications_send
+from dependencies.escalations.notifications import notifications_send
 from objectives.models import Objective, StatusUpdate
 from objectives.reminders import remind_overdue_updates
 from tests.factories import ObjectiveFactory

@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from dependencies.models import Node
-from dependencies.recompute import impact_recompute
+from dependencies.recompute.runner import impact_recompute
 from tests.factories import NodeFactory
 
 pytestmark = pytest.mark.django_db
@@ -72,7 +72,7 @@ def test_map_conditional_request(blocked: Any, client_as: Any) -> None:
 
 def test_a_new_owner_is_not_hidden_behind_a_304(blocked: Any, client_as: Any, people: Any) -> None:
     """Owners change what the map says (ownership gaps) without a new impact version."""
-    from dependencies.services import node_update
+    from dependencies.graph.services import node_update
 
     client = client_as("member")
     etag = client.get("/api/map/")["ETag"]

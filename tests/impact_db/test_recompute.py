@@ -10,9 +10,9 @@ import time_machine
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from dependencies.impact_store import load_graph
 from dependencies.models import ImpactState, Node, StateTransition
-from dependencies.recompute import forget_cache, impact_changed, impact_recompute
+from dependencies.recompute.runner import forget_cache, impact_changed, impact_recompute
+from dependencies.recompute.store import load_graph
 from objectives.models import Objective
 from tests.factories import NodeFactory, link_ticket
 

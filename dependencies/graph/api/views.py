@@ -10,9 +10,13 @@ from rest_framework.response import Response
 from cataligent.api.fields import AuditEntrySerializer
 from cataligent.api.viewsets import GovernedViewSet
 from cataligent.audit import history_for
-from dependencies import services
-from dependencies.api.serializers import EdgeSerializer, EscalationPolicySerializer, NodeSerializer
-from dependencies.filtersets import EdgeFilterSet, NodeFilterSet
+from dependencies.graph import services
+from dependencies.graph.api.serializers import (
+    EdgeSerializer,
+    EscalationPolicySerializer,
+    NodeSerializer,
+)
+from dependencies.graph.filtersets import EdgeFilterSet, NodeFilterSet
 from dependencies.models import Edge, EscalationPolicy, Node
 
 

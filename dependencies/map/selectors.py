@@ -31,7 +31,7 @@ from cataligent.money import format_money
 from dependencies import impact
 from dependencies.choices import NodeKind, State
 from dependencies.models import Edge, EscalationLevel, ImpactState, Node, StateTransition
-from dependencies.recompute import current_result
+from dependencies.recompute.runner import current_result
 from integrations.models import ACTIVE_CATEGORIES, Connector, Ticket, TicketLink
 from objectives.models import DeclaredStatus, Objective, Period, Requirement
 from objectives.selectors import update_due_at, update_overview

@@ -12,7 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from dependencies.escalation import escalation_acknowledge
+from dependencies.escalations.engine import escalation_acknowledge
 from dependencies.models import Escalation, EscalationStatus
 
 

@@ -12,8 +12,8 @@ from django.views.decorators.http import require_POST
 
 from cataligent.pages import ObjectListPage
 from cataligent.permissions import Action, check
-from dependencies.api.escalations import EscalationFilterSet
-from dependencies.escalation import escalation_acknowledge, may_acknowledge
+from dependencies.escalations.api import EscalationFilterSet
+from dependencies.escalations.engine import escalation_acknowledge, may_acknowledge
 from dependencies.models import Escalation, EscalationStatus, Notification
 
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from dependencies import map_views
+from dependencies.map import views as map_views
 
 urlpatterns = [
     path("map/", map_views.MapPage.as_view(), name="map"),

@@ -12,10 +12,10 @@ from rest_framework.views import APIView
 
 from dependencies import impact
 from dependencies.choices import NodeKind
-from dependencies.map_selectors import change_marker
+from dependencies.map.payload import MAP_VIEWS, impact_state, map_payload
+from dependencies.map.selectors import change_marker
 from dependencies.models import Node
-from dependencies.recompute import current_result
-from dependencies.selectors import MAP_VIEWS, impact_state, map_payload
+from dependencies.recompute.runner import current_result
 
 
 class MapQuery(serializers.Serializer):

@@ -28,7 +28,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from dependencies import impact
-from dependencies.impact_store import (
+from dependencies.models import ImpactState
+from dependencies.recompute.store import (
     LoadedGraph,
     StoredRow,
     load_graph,
@@ -36,7 +37,6 @@ from dependencies.impact_store import (
     save_summary,
     store_results,
 )
-from dependencies.models import ImpactState
 
 log = logging.getLogger(__name__)
 

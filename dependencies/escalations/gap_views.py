@@ -19,9 +19,9 @@ from cataligent.models import Team
 from cataligent.permissions import Action, can_edit, check, check_claim_and_change
 from cataligent.roles import Role, led_team_ids, user_roles
 from dependencies.choices import NodeKind
-from dependencies.gaps import Gap, gap_changes, ownership_gaps, value_exposed_now
+from dependencies.escalations.gaps import Gap, gap_changes, ownership_gaps, value_exposed_now
+from dependencies.graph.services import node_update
 from dependencies.models import EscalationPolicy, Node
-from dependencies.services import node_update
 from objectives.models import Objective
 from objectives.services import objective_update
 

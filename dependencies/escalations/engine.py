@@ -27,6 +27,10 @@ from django.utils import timezone
 from cataligent.audit import audit_changes
 from cataligent.roles import Role, led_team_ids, user_roles
 from dependencies.choices import NotifyRole, State
+from dependencies.escalations.notifications import (
+    notify_escalation_fired,
+    notify_escalation_resolved,
+)
 from dependencies.models import (
     Escalation,
     EscalationLevel,
@@ -34,7 +38,6 @@ from dependencies.models import (
     EscalationStatus,
     Node,
 )
-from dependencies.notifications import notify_escalation_fired, notify_escalation_resolved
 from objectives.models import Objective
 
 log = logging.getLogger(__name__)

@@ -10,9 +10,9 @@ from typing import Any
 from django.db.models import Q
 
 from dependencies import impact
+from dependencies.map.payload import impact_state
 from dependencies.models import Node
-from dependencies.recompute import current_result
-from dependencies.selectors import impact_state
+from dependencies.recompute.runner import current_result
 from objectives.models import Objective
 
 GAP_FILTER = Q(owner__isnull=True) | Q(team__isnull=True) | Q(escalation_policy__isnull=True)

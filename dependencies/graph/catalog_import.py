@@ -17,8 +17,8 @@ from django.db import transaction
 from cataligent.models import Team
 from cataligent.services import team_save
 from dependencies.catalog import Problem, catalog_to_graph, read_catalog
+from dependencies.graph.services import edge_ensure, node_upsert
 from dependencies.models import Node
-from dependencies.services import edge_ensure, node_upsert
 
 ACTOR = "command import_catalog"
 

@@ -2,7 +2,7 @@
 dashboard, what-if and single points of failure (issue 5).
 
 Views stay thin: they ask the permission policy (through `PolicyPageMixin` or `check`),
-read through `dependencies.map_selectors` and write through `dependencies.services`.
+read through `dependencies.map.selectors` and write through `dependencies.graph.services`.
 """
 
 from __future__ import annotations
@@ -31,8 +31,9 @@ from cataligent.permissions import Action, can, can_edit, check
 from cataligent.roles import Role, user_roles
 from dependencies import impact
 from dependencies.choices import State
-from dependencies.map_forms import ManualStateForm, TeamAssignForm, map_filters, parse_slugs
-from dependencies.map_selectors import (
+from dependencies.graph.services import node_update
+from dependencies.map.forms import ManualStateForm, TeamAssignForm, map_filters, parse_slugs
+from dependencies.map.selectors import (
     MAX_DRAWN,
     blocked_rows,
     bottleneck_rows,
@@ -49,7 +50,6 @@ from dependencies.map_selectors import (
     whatif_summary,
 )
 from dependencies.models import Node
-from dependencies.services import node_update
 from integrations.models import Ticket
 from objectives.models import Objective
 

@@ -15,9 +15,9 @@ from cataligent.models import Team
 from cataligent.permissions import Action, can, changed_fields, check, check_may_attempt
 from cataligent.roles import Role, led_team_ids, user_roles
 from cataligent.services import team_save
+from dependencies.escalations.policy_forms import LevelFormSet, PolicyForm, initial_levels
+from dependencies.graph.services import escalation_policy_save
 from dependencies.models import EscalationLevel, EscalationPolicy
-from dependencies.policy_forms import LevelFormSet, PolicyForm, initial_levels
-from dependencies.services import escalation_policy_save
 
 # A sensible start for a new policy; the editor adds and removes levels.
 NEW_POLICY_LEVELS = [{"after_minutes": 30, "notify": "role", "role": "leadership"}]

@@ -4,7 +4,7 @@ from typing import Any
 
 from cataligent.audit import history_lines
 from cataligent.pages import ObjectDetailPage, ObjectListPage
-from dependencies.filtersets import NodeFilterSet
+from dependencies.graph.filtersets import NodeFilterSet
 from dependencies.models import Node
 
 

@@ -20,8 +20,8 @@ from django.db import transaction
 from cataligent.csv_cells import quote_cell, unquote_cell
 from cataligent.models import Team
 from dependencies.choices import Criticality, NodeKind, State
+from dependencies.graph.services import edge_ensure, node_upsert
 from dependencies.models import Edge, EscalationPolicy, Node
-from dependencies.services import edge_ensure, node_upsert
 
 NODE_COLUMNS = [
     "slug",
