@@ -8,8 +8,8 @@ from typing import Any
 from django.db import transaction
 
 from cataligent.audit import audit_changes, audit_created, audit_deleted
+from dependencies.graph.changes import impact_changed
 from dependencies.models import Node
-from dependencies.recompute.runner import impact_changed
 from objectives.models import DeclaredStatus, Objective, Rag, Requirement, StatusUpdate
 
 OBJECTIVE_AUDITED_FIELDS = ("owner", "team", "escalation_policy")

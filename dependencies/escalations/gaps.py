@@ -10,8 +10,8 @@ from typing import Any
 from django.db.models import Q
 
 from dependencies import impact
-from dependencies.map.payload import impact_state
 from dependencies.models import Node
+from dependencies.recompute.loader import impact_state
 from dependencies.recompute.runner import current_result
 from objectives.models import Objective
 

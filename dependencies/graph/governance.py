@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from cataligent.models import Team
 from cataligent.permissions import govern, owned_by_team_field, owned_through
 from dependencies.models import Edge, EscalationLevel, EscalationPolicy, Node
 
@@ -12,12 +13,10 @@ def _policy_claim_refusal(policy: EscalationPolicy, team_id: int) -> str | None:
     """A shared policy that items of other teams (or of no team) escalate through, or that
     is another team's default, cannot be given to one team: its new lead could rewrite how
     everybody else's blockers escalate."""
-    from cataligent.models import Team
-    from objectives.models import Objective
-
+    # Objectives are above the graph: reached through the policy's reverse relation.
     others = (
         Node.objects.filter(escalation_policy=policy).exclude(team_id=team_id).count()
-        + Objective.objects.filter(escalation_policy=policy).exclude(team_id=team_id).count()
+        + policy.objectives.exclude(team_id=team_id).count()
         + Team.objects.filter(default_escalation_policy=policy).exclude(pk=team_id).count()
     )
     if others:

@@ -13,8 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from cataligent.audit import audit_changes, audit_created, audit_deleted
+from dependencies.graph.changes import impact_changed
 from dependencies.models import Edge, EscalationLevel, EscalationPolicy, Node
-from dependencies.recompute.runner import impact_changed
 
 # Fields whose history governance needs (DESIGN §2; issue: who, when, old, new).
 NODE_AUDITED_FIELDS = ("owner", "team", "escalation_policy", "manual_state", "manual_reason")

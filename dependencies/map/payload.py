@@ -7,14 +7,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from dependencies.choices import State
-from dependencies.models import Edge, ImpactState, Node
+from dependencies.models import Edge, Node
+from dependencies.recompute.loader import impact_state
 from objectives.models import Objective, Requirement
 
 MAP_VIEWS = ("affected", "all")
-
-
-def impact_state() -> ImpactState:
-    return ImpactState.objects.get_or_create(pk=1)[0]
 
 
 def _downstream(start: Iterable[int]) -> set[int]:

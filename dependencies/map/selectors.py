@@ -31,6 +31,7 @@ from cataligent.money import format_money
 from dependencies import impact
 from dependencies.choices import NodeKind, State
 from dependencies.models import Edge, EscalationLevel, ImpactState, Node, StateTransition
+from dependencies.recompute.loader import impact_state
 from dependencies.recompute.runner import current_result
 from integrations.models import ACTIVE_CATEGORIES, Connector, Ticket, TicketLink
 from objectives.models import DeclaredStatus, Objective, Period, Requirement
@@ -47,11 +48,6 @@ STATE_RANK = {State.OPERATIONAL: 0, State.DEGRADED: 1, State.BLOCKED: 2}
 # State is shown by colour, shape, icon and text together, so it reads without colour.
 STATE_ICON = {State.BLOCKED: "■", State.DEGRADED: "▲", State.OPERATIONAL: "●"}
 KIND_LABEL = dict(NodeKind.choices)
-
-
-def impact_state() -> ImpactState:
-    state, _ = ImpactState.objects.get_or_create(pk=1)
-    return state
 
 
 def worst(states: Iterable[str]) -> str:

@@ -1,7 +1,8 @@
 """When and how the impact results are recomputed (DESIGN §4, "recompute task (coalesced)").
 
-Anything that can move a state calls `impact_changed()`. That bumps a counter
-in the database and, once the transaction commits, queues the recompute task.
+Anything that can move a state calls `impact_changed()` (dependencies.graph.changes). That
+bumps a counter in the database and, once the transaction commits, the recompute task is
+queued (dependencies.recompute.tasks listens).
 The task takes a lease so that at most one recompute runs at a time; it
 computes whatever was requested up to that moment, so a burst of a thousand
 changes costs a handful of recomputes, and it looks again after letting go of
@@ -24,19 +25,18 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from dependencies import impact
 from dependencies.models import ImpactState
-from dependencies.recompute.store import (
+from dependencies.recompute.loader import (
     LoadedGraph,
     StoredRow,
     load_graph,
     load_intrinsic_states,
-    save_summary,
-    store_results,
 )
+from dependencies.recompute.writer import save_summary, store_results
 
 log = logging.getLogger(__name__)
 
@@ -58,55 +58,6 @@ _cache: _Cached | None = None
 # Web processes only read: what-if and single points of failure reuse one result
 # while the stored version stays the same.
 _read_cache: tuple[int, int, impact.ImpactResult] | None = None
-
-
-class _PendingRecompute:
-    """The one on-commit callback a transaction registers, however many changes it makes."""
-
-    def __init__(self, structure: bool) -> None:
-        self.structure = structure
-
-    def __call__(self) -> None:
-        _record_and_enqueue(self.structure)
-
-
-def impact_changed(*, structure: bool = False, reason: str = "") -> None:
-    """Note that states may have changed; a recompute follows the commit.
-
-    `structure=True` when nodes, edges or requirements changed (not just states).
-    The counters move only after the caller's transaction commits, so the caller
-    never holds the ImpactState row lock while it writes nodes (the recompute
-    takes them in the other order). A transaction that changes a thousand things
-    still queues one recompute.
-    """
-    connection = transaction.get_connection()
-    if not connection.in_atomic_block:
-        _record_and_enqueue(structure)
-        return
-    pending = getattr(connection, "_cataligent_pending_recompute", None)
-    if pending is not None and any(func is pending for _, func, _ in connection.run_on_commit):
-        pending.structure = pending.structure or structure
-        return
-    pending = _PendingRecompute(structure)
-    connection._cataligent_pending_recompute = pending
-    transaction.on_commit(pending)
-
-
-def _record_and_enqueue(structure: bool) -> None:
-    updates: dict[str, Any] = {"requested": F("requested") + 1}
-    if structure:
-        updates["structure"] = F("structure") + 1
-    if not ImpactState.objects.filter(pk=1).update(**updates):
-        ImpactState.objects.get_or_create(pk=1)
-        ImpactState.objects.filter(pk=1).update(**updates)
-    from dependencies.tasks import recompute_impact
-
-    try:
-        recompute_impact.delay()
-    except Exception:  # the periodic recompute catches up; the change is already recorded
-        log.warning(
-            "could not queue the impact recompute; the periodic run will do it", exc_info=True
-        )
 
 
 def _owner() -> str:

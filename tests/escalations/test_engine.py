@@ -11,8 +11,8 @@ import time_machine
 from django.core import mail
 from django.db import connection
 
+from dependencies.escalations.delivery import notifications_send
 from dependencies.escalations.engine import escalate
-from dependencies.escalations.notifications import notifications_send
 from dependencies.models import Escalation, EscalationLevel, Node, Notification
 from tests.factories import EscalationPolicyFactory, NodeFactory
 

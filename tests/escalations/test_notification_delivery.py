@@ -15,7 +15,7 @@ import pytest
 import time_machine
 from django.core import mail
 
-from dependencies.escalations.notifications import (
+from dependencies.escalations.delivery import (
     RETRY_FOR,
     is_teams_webhook,
     notifications_send,
