@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
@@ -26,15 +25,14 @@ from django.utils import timezone
 
 from cataligent.audit import audit_changes
 from cataligent.roles import Role, led_team_ids, user_roles
-from dependencies.choices import NotifyRole, State
+from dependencies.choices import State
 from dependencies.escalations.notifications import (
     notify_escalation_fired,
     notify_escalation_resolved,
 )
+from dependencies.graph.escalation_paths import LevelSpec, escalation_paths
 from dependencies.models import (
     Escalation,
-    EscalationLevel,
-    EscalationPolicy,
     EscalationStatus,
     Node,
 )
@@ -43,60 +41,10 @@ from objectives.models import Objective
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class LevelSpec:
-    """A level to fire: the policy's, or the built-in default for items without one."""
-
-    position: int
-    after_minutes: int
-    user: Any = None
-    team: Any = None
-    role: str = ""
-    policy: EscalationPolicy | None = None
-
-    @property
-    def target_display(self) -> str:
-        if self.user is not None:
-            return f"{self.user.get_full_name() or self.user.get_username()}"
-        if self.team is not None:
-            return f"lead of {self.team.name}"
-        return f"everyone with the {self.role} role"
-
-
-def default_levels() -> list[LevelSpec]:
-    return [
-        LevelSpec(
-            position=1,
-            after_minutes=settings.ESCALATION_DEFAULT_MINUTES,
-            role=NotifyRole.LEADERSHIP,
-        )
-    ]
-
-
 @dataclass
 class PassResult:
     fired: list[Escalation] = field(default_factory=list)
     resolved: list[Escalation] = field(default_factory=list)
-
-
-def _levels_by_policy(policy_ids: set[int]) -> dict[int, list[LevelSpec]]:
-    levels: dict[int, list[LevelSpec]] = {}
-    for level in EscalationLevel.objects.filter(policy_id__in=policy_ids).select_related(
-        "policy", "notify_user", "notify_team"
-    ):
-        levels.setdefault(level.policy_id, []).append(
-            LevelSpec(
-                position=level.position,
-                after_minutes=level.after_minutes,
-                user=level.notify_user,
-                team=level.notify_team,
-                role=level.notify_role,
-                policy=level.policy,
-            )
-        )
-    for specs in levels.values():
-        specs.sort(key=lambda s: s.position)
-    return levels
 
 
 def escalate(*, now: datetime | None = None) -> PassResult:
@@ -107,22 +55,17 @@ def escalate(*, now: datetime | None = None) -> PassResult:
 
     nodes = list(
         Node.objects.filter(state=State.BLOCKED, blocked_since__isnull=False).select_related(
-            "team__default_escalation_policy", "escalation_policy"
+            "team", "escalation_policy"
         )
     )
     objectives = list(
         Objective.objects.filter(state=State.BLOCKED, blocked_since__isnull=False).select_related(
-            "team__default_escalation_policy", "escalation_policy"
+            "team", "escalation_policy"
         )
     )
     items: list[Node | Objective] = [*nodes, *objectives]
 
-    def policy_of(item: Node | Objective) -> EscalationPolicy | None:
-        if item.escalation_policy is not None:
-            return item.escalation_policy
-        return item.team.default_escalation_policy if item.team is not None else None
-
-    levels = _levels_by_policy({p.pk for item in items if (p := policy_of(item)) is not None})
+    paths = escalation_paths(items)
     existing = set(
         Escalation.objects.filter(node_id__in=[n.pk for n in nodes]).values_list(
             "node_id", "episode_started_at", "level"
@@ -133,14 +76,10 @@ def escalate(*, now: datetime | None = None) -> PassResult:
             "objective_id", "episode_started_at", "level"
         )
     )
-    for item in items:
-        policy = policy_of(item)
-        specs = levels.get(policy.pk, []) if policy is not None else default_levels()
-        if policy is not None and not specs:
-            specs = default_levels()  # a policy with no levels is no escalation path
+    for item, path in zip(items, paths, strict=True):
         blocked_minutes = (now - item.blocked_since).total_seconds() / 60
         known = existing if isinstance(item, Node) else existing_objectives
-        for spec in specs:
+        for spec in path.levels:
             if blocked_minutes < spec.after_minutes:
                 continue
             if (item.pk, item.blocked_since, spec.position) in known:

@@ -9,13 +9,12 @@ from typing import Any
 
 from django.db.models import Q
 
+from cataligent.modeling import MISSING, OWNERSHIP_GAP
 from dependencies import impact
 from dependencies.models import Node
 from dependencies.recompute.loader import impact_state
 from dependencies.recompute.runner import current_result
 from objectives.models import Objective
-
-GAP_FILTER = Q(owner__isnull=True) | Q(team__isnull=True) | Q(escalation_policy__isnull=True)
 
 _exposure_cache: tuple[int, int, dict[str, Decimal]] | None = None
 
@@ -44,13 +43,12 @@ class Gap:
 
 def ownership_gaps(*, kind: str = "", team: str = "", missing: str = "", q: str = "") -> list[Gap]:
     """Every gap matching the filters, sorted by the value resting on it, then blocked first."""
-    nodes = Node.objects.filter(GAP_FILTER).select_related("owner", "team", "escalation_policy")
-    objectives = Objective.objects.filter(GAP_FILTER).select_related(
+    nodes = Node.objects.filter(OWNERSHIP_GAP).select_related("owner", "team", "escalation_policy")
+    objectives = Objective.objects.filter(OWNERSHIP_GAP).select_related(
         "owner", "team", "escalation_policy"
     )
-    if missing in ("owner", "team", "escalation_policy"):
-        nodes = nodes.filter(**{f"{missing}__isnull": True})
-        objectives = objectives.filter(**{f"{missing}__isnull": True})
+    if missing in MISSING:
+        nodes, objectives = nodes.filter(MISSING[missing]), objectives.filter(MISSING[missing])
     if team == "none":
         nodes, objectives = nodes.filter(team__isnull=True), objectives.filter(team__isnull=True)
     elif team:

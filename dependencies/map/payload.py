@@ -6,6 +6,7 @@ from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
+from cataligent.modeling import GAP_FIELDS, row_gaps
 from dependencies.choices import State
 from dependencies.models import Edge, Node
 from dependencies.recompute.loader import impact_state
@@ -77,6 +78,7 @@ def map_payload(
             "owner__username",
             "team__slug",
             "escalation_policy__name",
+            *GAP_FIELDS,
         )
     )
     ids = {row["id"] for row in node_rows}
@@ -108,6 +110,7 @@ def map_payload(
             "owner__username",
             "team__slug",
             "escalation_policy__name",
+            *GAP_FIELDS,
         )
     )
     requires: dict[int, list[dict[str, str]]] = {}
@@ -135,17 +138,6 @@ def map_payload(
     }
 
 
-def _gaps(row: dict[str, Any]) -> list[str]:
-    gaps = []
-    if not row["owner__username"]:
-        gaps.append("owner")
-    if not row["team__slug"]:
-        gaps.append("team")
-    if not row["escalation_policy__name"]:
-        gaps.append("escalation policy")
-    return gaps
-
-
 def _node(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "slug": row["slug"],
@@ -160,7 +152,7 @@ def _node(row: dict[str, Any]) -> dict[str, Any]:
         "owner": row["owner__username"],
         "team": row["team__slug"],
         "escalation_policy": row["escalation_policy__name"],
-        "ownership_gaps": _gaps(row),
+        "ownership_gaps": row_gaps(row),
     }
 
 
@@ -176,6 +168,6 @@ def _objective(row: dict[str, Any], requires: list[dict[str, str]]) -> dict[str,
         "owner": row["owner__username"],
         "team": row["team__slug"],
         "escalation_policy": row["escalation_policy__name"],
-        "ownership_gaps": _gaps(row),
+        "ownership_gaps": row_gaps(row),
         "requires": requires,
     }

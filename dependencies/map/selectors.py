@@ -26,11 +26,13 @@ from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 
 from cataligent.audit import history_lines
+from cataligent.modeling import GAP_FIELDS, OWNERSHIP_GAP, effective_policy_id, row_gaps
 from cataligent.models import AuditEntry, Team
 from cataligent.money import format_money
 from dependencies import impact
 from dependencies.choices import NodeKind, State
-from dependencies.models import Edge, EscalationLevel, ImpactState, Node, StateTransition
+from dependencies.graph.escalation_paths import LevelSpec, escalation_path, paths_by_policy
+from dependencies.models import Edge, ImpactState, Node, StateTransition
 from dependencies.recompute.loader import impact_state
 from dependencies.recompute.runner import current_result
 from integrations.models import ACTIVE_CATEGORIES, Connector, Ticket, TicketLink
@@ -351,7 +353,7 @@ def _node_rows(ids: Iterable[int]) -> list[dict[str, Any]]:
             "owner__username",
             "team__slug",
             "team__name",
-            "escalation_policy_id",
+            *GAP_FIELDS,
         )
     )
 
@@ -370,7 +372,7 @@ def _objective_rows(ids: Iterable[int]) -> list[dict[str, Any]]:
             "owner__username",
             "team__slug",
             "team__name",
-            "escalation_policy_id",
+            *GAP_FIELDS,
         )
     )
 
@@ -435,17 +437,6 @@ def _owner_line(row: Mapping[str, Any]) -> str:
     return f"owner {row['owner__username']}" if row["owner__username"] else "⚑ NO OWNER"
 
 
-def _gaps(row: Mapping[str, Any]) -> list[str]:
-    gaps = []
-    if not row["owner__username"]:
-        gaps.append("owner")
-    if not row["team__slug"]:
-        gaps.append("team")
-    if not row["escalation_policy_id"]:
-        gaps.append("escalation policy")
-    return gaps
-
-
 def _since(value: dt.datetime | None) -> str | None:
     return value.isoformat() if value else None
 
@@ -466,7 +457,7 @@ def _node_element(row: Mapping[str, Any]) -> dict[str, Any]:
         "label": f"{first}\n{row['name']}\n{kind} · {_owner_line(row)}",
         "owner": row["owner__username"] or "",
         "team": row["team__name"] or "",
-        "gaps": _gaps(row),
+        "gaps": row_gaps(row),
         "since": _since(row["blocked_since"]),
         "root_causes": row["root_causes"],
         "panel": _url_maker("map-node-panel")(row["slug"]),
@@ -490,7 +481,7 @@ def _objective_element(row: Mapping[str, Any]) -> dict[str, Any]:
         ),
         "owner": row["owner__username"] or "",
         "team": row["team__name"] or "",
-        "gaps": _gaps(row),
+        "gaps": row_gaps(row),
         "since": _since(row["blocked_since"]),
         "root_causes": row["root_causes"],
         "value": str(row["value_at_stake"]),
@@ -797,7 +788,7 @@ class BottleneckRow:
 
 
 def escalation_due(
-    levels: list[EscalationLevel], since: dt.datetime | None, now: dt.datetime
+    levels: list[LevelSpec], since: dt.datetime | None, now: dt.datetime
 ) -> dict[str, Any]:
     """Which level of a policy is due after blocked time `since` (levels fire after so many
     minutes of continuous blockage, DESIGN §2)."""
@@ -835,8 +826,7 @@ def bottleneck_rows(
             "owner__username",
             "team__slug",
             "team__name",
-            "escalation_policy_id",
-            "escalation_policy__name",
+            *GAP_FIELDS,
         )
     }
     if team or q:
@@ -868,12 +858,13 @@ def bottleneck_rows(
         .values("node_id")
         .annotate(open=Count("id"), blocking=Count("id", filter=Q(ticket__is_blocking=True)))
     }
-    policy_ids = {row["escalation_policy_id"] for row in nodes.values()} - {None}
-    levels: dict[int, list[EscalationLevel]] = defaultdict(list)
-    for level in EscalationLevel.objects.filter(policy_id__in=policy_ids).select_related(
-        "notify_user", "notify_team"
-    ):
-        levels[level.policy_id].append(level)
+    policy_of = {
+        slug: effective_policy_id(
+            row["escalation_policy_id"], row["team__default_escalation_policy_id"]
+        )
+        for slug, row in nodes.items()
+    }
+    paths = paths_by_policy(policy_of.values())
 
     node_url, objective_url = _url_maker("node-detail"), _url_maker("objective-detail")
     panel_url = _url_maker("map-node-panel")
@@ -885,7 +876,7 @@ def bottleneck_rows(
             (o["value_at_stake"] * weeks_since(o["blocked_since"], now) for o in blocked),
             Decimal(0),
         )
-        policy = node["escalation_policy_id"]
+        path = paths[policy_of[b["node"]]]
         rows.append(
             BottleneckRow(
                 rank=rank,
@@ -899,12 +890,13 @@ def bottleneck_rows(
                 accumulated=accumulated.quantize(Decimal(1)),
                 open_tickets=tickets.get(node["id"], (0, 0))[0],
                 blocking_tickets=tickets.get(node["id"], (0, 0))[1],
-                escalation=(
-                    {"policy": node["escalation_policy__name"]}
-                    | escalation_due(levels[policy], node["blocked_since"], now)
-                    if policy
-                    else None
-                ),
+                escalation={
+                    "policy": path.name,
+                    "policy_name": path.policy.name if path.policy else "",
+                    "inherited": node["escalation_policy_id"] is None,
+                    "is_default": path.is_default,
+                }
+                | escalation_due(list(path.levels), node["blocked_since"], now),
             )
         )
     return rows
@@ -945,10 +937,9 @@ def dashboard_summary(now: dt.datetime | None = None) -> dict[str, Any]:
         .order_by("blocked_since", "slug")
         .values("slug", "name", "kind", "blocked_since", "owner__username")[:5]
     )
-    gap = Q(owner__isnull=True) | Q(team__isnull=True) | Q(escalation_policy__isnull=True)
     gaps = {
-        "nodes": Node.objects.filter(gap).count(),
-        "objectives": Objective.objects.filter(gap).count(),
+        "nodes": Node.objects.filter(OWNERSHIP_GAP).count(),
+        "objectives": Objective.objects.filter(OWNERSHIP_GAP).count(),
         "unowned_nodes": Node.objects.filter(owner__isnull=True).count(),
         "blocked_unowned": Node.objects.filter(
             owner__isnull=True, state=State.BLOCKED, intrinsic_state__in=[State.BLOCKED]
@@ -1060,11 +1051,13 @@ def _named(slugs: Iterable[str]) -> list[dict[str, Any]]:
             "blocked_since",
             "owner__username",
             "team__name",
-            "escalation_policy__name",
+            *GAP_FIELDS,
         )
     }
     return [
-        rows[s] | {"kind_label": KIND_LABEL.get(rows[s]["kind"], "")} for s in slugs if s in rows
+        rows[s] | {"kind_label": KIND_LABEL.get(rows[s]["kind"], ""), "gaps": row_gaps(rows[s])}
+        for s in slugs
+        if s in rows
     ]
 
 
@@ -1080,11 +1073,8 @@ def node_panel(node: Node, *, now: dt.datetime | None = None) -> dict[str, Any]:
         node.dependent_edges.select_related("source", "source__owner").order_by("source__name")
     )
     required_by = list(node.required_by.select_related("objective").order_by("objective__key"))
-    levels = (
-        list(node.escalation_policy.levels.select_related("notify_user", "notify_team"))
-        if node.escalation_policy_id
-        else []
-    )
+    path = escalation_path(node)
+    levels = list(path.levels)
     blocking = TicketLink.objects.filter(node=node, ticket__is_blocking=True).count()
     return {
         "kind": "node",
@@ -1095,6 +1085,7 @@ def node_panel(node: Node, *, now: dt.datetime | None = None) -> dict[str, Any]:
         "needed_by": needed_by,
         "required_by": required_by,
         "levels": levels,
+        "path": path,
         "escalation": escalation_due(levels, node.blocked_since, now),
         "tickets": _tickets(TicketLink.objects.filter(node=node)),
         "blocking_ticket_count": blocking,
@@ -1111,11 +1102,8 @@ def objective_panel(objective: Objective, *, now: dt.datetime | None = None) -> 
             "node__name"
         )
     )
-    levels = (
-        list(objective.escalation_policy.levels.select_related("notify_user", "notify_team"))
-        if objective.escalation_policy_id
-        else []
-    )
+    path = escalation_path(objective)
+    levels = list(path.levels)
     weeks = weeks_since(objective.blocked_since, now)
     return {
         "kind": "objective",
@@ -1123,6 +1111,7 @@ def objective_panel(objective: Objective, *, now: dt.datetime | None = None) -> 
         "root_causes": _named(objective.root_causes),
         "requirements": requirements,
         "levels": levels,
+        "path": path,
         "escalation": escalation_due(levels, objective.blocked_since, now),
         "tickets": _tickets(TicketLink.objects.filter(objective=objective)),
         "transitions": list(StateTransition.objects.filter(objective=objective)[:20]),
@@ -1198,7 +1187,7 @@ def spof_rows() -> list[dict[str, Any]]:
     nodes = {
         row["slug"]: row
         for row in Node.objects.filter(slug__in=[p.node for p in points]).values(
-            "slug", "name", "kind", "state", "owner__username", "team__name", "escalation_policy_id"
+            "slug", "name", "kind", "state", "owner__username", "team__name", *GAP_FIELDS
         )
     }
     titles = dict(
@@ -1209,7 +1198,8 @@ def spof_rows() -> list[dict[str, Any]]:
     return [
         {
             "node": nodes.get(p.node, {"slug": p.node, "name": p.node, "kind": ""})
-            | {"kind_label": KIND_LABEL.get(nodes.get(p.node, {}).get("kind", ""), "")},
+            | {"kind_label": KIND_LABEL.get(nodes.get(p.node, {}).get("kind", ""), "")}
+            | {"gaps": row_gaps(nodes[p.node]) if p.node in nodes else []},
             "objectives": [{"key": k, "title": titles.get(k, k)} for k in p.objectives],
             "value_at_risk": p.value_at_risk,
         }

@@ -425,7 +425,7 @@ class BottlenecksPage(LeadershipPage):
                         r.node["kind"],
                         r.owner or "NO OWNER",
                         r.node["team__name"] or "",
-                        r.node["escalation_policy__name"] or "",
+                        r.escalation["policy_name"],
                         _iso(r.node["blocked_since"]),
                         " ".join(o["key"] for o in r.objectives),
                         " ".join(c["slug"] for c in r.capabilities),
