@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Final, TypeVar
 
-from .scenario import NOISE_LABELS, NOISE_SYMPTOMS, Scenario, ScenarioIncident, ScenarioIssue
-from .store import (
+from .records import (
     IMPACT_URGENCY_FOR_PRIORITY,
     STATE_CODES,
     STATUSES,
@@ -22,6 +21,7 @@ from .store import (
     JiraUser,
     stable_sys_id,
 )
+from .scenario import NOISE_LABELS, NOISE_SYMPTOMS, Scenario, ScenarioIncident, ScenarioIssue
 from .timestamps import to_epoch_ms, to_epoch_seconds
 
 if TYPE_CHECKING:
