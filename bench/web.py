@@ -141,7 +141,7 @@ def time_pages(users: int, rounds: int, think: float) -> None:
     from django.db import connection
     from django.test import Client
 
-    from dependencies.map.selectors import forget_map_cache
+    from dependencies.map.drawing import forget_map_cache
 
     leader = get_user_model().objects.get(username="bench-leader")
     rng = random.Random(1)

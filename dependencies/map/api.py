@@ -12,8 +12,8 @@ from rest_framework.views import APIView
 
 from dependencies import impact
 from dependencies.choices import NodeKind
+from dependencies.map.drawing import change_marker
 from dependencies.map.payload import MAP_VIEWS, impact_state, map_payload
-from dependencies.map.selectors import change_marker
 from dependencies.models import Node
 from dependencies.recompute.runner import current_result
 

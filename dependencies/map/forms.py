@@ -10,7 +10,7 @@ from django.core.validators import validate_slug
 
 from cataligent.models import Team
 from dependencies.choices import NodeKind, State
-from dependencies.map.selectors import NO_TEAM, MapFilters
+from dependencies.map.query import NO_TEAM, MapFilters
 
 VIEW_CHOICES = [("affected", "Affected only"), ("all", "Whole map")]
 _EXPAND_RE = re.compile(r"^[-a-zA-Z0-9_]+$")

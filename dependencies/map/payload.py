@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
 from cataligent.modeling import GAP_FIELDS, row_gaps
 from dependencies.choices import State
+from dependencies.map.shapes import api_node, api_objective, reach
 from dependencies.models import Edge, Node
 from dependencies.recompute.loader import impact_state
 from objectives.models import Objective, Requirement
@@ -22,14 +22,7 @@ def _downstream(start: Iterable[int]) -> set[int]:
         chunk_size=20000
     ):
         adjacency.setdefault(source, []).append(target)
-    seen = set(start)
-    queue = deque(seen)
-    while queue:
-        for target in adjacency.get(queue.popleft(), ()):
-            if target not in seen:
-                seen.add(target)
-                queue.append(target)
-    return seen
+    return reach(start, adjacency)
 
 
 def map_payload(
@@ -131,43 +124,10 @@ def map_payload(
         "view": view,
         "value_at_risk": state.value_at_risk,
         "cycles": state.cycles,
-        "nodes": [_node(row) for row in node_rows],
+        "nodes": [api_node(row, row_gaps(row)) for row in node_rows],
         "edges": edge_rows,
-        "objectives": [_objective(row, requires.get(row["id"], [])) for row in objective_rows],
+        "objectives": [
+            api_objective(row, requires.get(row["id"], []), row_gaps(row)) for row in objective_rows
+        ],
         "bottlenecks": bottlenecks,
-    }
-
-
-def _node(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "slug": row["slug"],
-        "name": row["name"],
-        "kind": row["kind"],
-        "state": row["state"],
-        "intrinsic_state": row["intrinsic_state"],
-        "root_causes": row["root_causes"],
-        "blocked_since": row["blocked_since"],
-        "manual_state": row["manual_state"],
-        "manual_reason": row["manual_reason"],
-        "owner": row["owner__username"],
-        "team": row["team__slug"],
-        "escalation_policy": row["escalation_policy__name"],
-        "ownership_gaps": row_gaps(row),
-    }
-
-
-def _objective(row: dict[str, Any], requires: list[dict[str, str]]) -> dict[str, Any]:
-    return {
-        "key": row["key"],
-        "title": row["title"],
-        "state": row["state"],
-        "declared_status": row["declared_status"],
-        "root_causes": row["root_causes"],
-        "blocked_since": row["blocked_since"],
-        "value_at_stake": row["value_at_stake"],
-        "owner": row["owner__username"],
-        "team": row["team__slug"],
-        "escalation_policy": row["escalation_policy__name"],
-        "ownership_gaps": row_gaps(row),
-        "requires": requires,
     }

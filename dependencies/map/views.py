@@ -32,24 +32,15 @@ from cataligent.roles import Role, user_roles
 from dependencies import impact
 from dependencies.choices import State
 from dependencies.graph.services import node_update
+from dependencies.map.dashboard import dashboard_summary
+from dependencies.map.drawing import cached, change_marker, map_etag, map_graph
 from dependencies.map.forms import ManualStateForm, TeamAssignForm, map_filters, parse_slugs
-from dependencies.map.selectors import (
-    MAX_DRAWN,
-    blocked_rows,
-    bottleneck_rows,
-    cached,
-    change_marker,
-    dashboard_summary,
-    filter_choices,
-    impact_state,
-    map_etag,
-    map_graph,
-    node_panel,
-    objective_panel,
-    spof_rows,
-    whatif_summary,
-)
+from dependencies.map.panels import node_panel, objective_panel
+from dependencies.map.query import MAX_DRAWN
+from dependencies.map.scenarios import filter_choices, spof_rows, whatif_summary
+from dependencies.map.tables import blocked_rows, bottleneck_rows
 from dependencies.models import Node
+from dependencies.recompute.loader import impact_state
 from integrations.models import Ticket
 from objectives.models import Objective
 

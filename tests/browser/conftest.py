@@ -93,7 +93,7 @@ def demo(live_server: Any, settings: Any) -> Any:
     from django.utils import timezone
 
     from cataligent.roles import Role
-    from dependencies.map.selectors import forget_map_cache
+    from dependencies.map.drawing import forget_map_cache
     from dependencies.models import ImpactState, Node
     from dependencies.recompute.runner import forget_cache, impact_recompute
     from integrations.models import Connector, Ticket, TicketLink
