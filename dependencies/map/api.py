@@ -12,17 +12,14 @@ from rest_framework.views import APIView
 
 from dependencies import impact
 from dependencies.choices import NodeKind
-from dependencies.map.drawing import change_marker
-from dependencies.map.payload import MAP_VIEWS, impact_state, map_payload
+from dependencies.map.drawing import cached, change_marker, map_etag
+from dependencies.map.forms import MapFilterForm
+from dependencies.map.payload import MAP_VIEWS, map_payload
+from dependencies.map.query import MapFilters
+from dependencies.map.scenarios import single_points_of_failure, whatif_problems
 from dependencies.models import Node
+from dependencies.recompute.loader import impact_state
 from dependencies.recompute.runner import current_result
-
-
-class MapQuery(serializers.Serializer):
-    view = serializers.ChoiceField(choices=MAP_VIEWS, default="affected")
-    team = serializers.SlugField(required=False)
-    objective = serializers.CharField(required=False)
-    kind = serializers.ChoiceField(choices=NodeKind.choices, required=False)
 
 
 class MapView(APIView):
@@ -44,21 +41,31 @@ class MapView(APIView):
         responses={200: dict},
     )
     def get(self, request: Request) -> Response:
-        query = MapQuery(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        params = {k: v for k, v in query.validated_data.items() if v}
-        state = impact_state()
+        # The map page's query object: one validation for the page and the API, except that
+        # the API refuses a bad filter (400 naming it) where the page drops it.
+        form = MapFilterForm(request.query_params)
+        if not form.is_valid():
+            raise serializers.ValidationError(
+                {
+                    field: [e["message"] for e in errors]
+                    for field, errors in form.errors.get_json_data().items()
+                }
+            )
+        asked = form.filters()
+        f = MapFilters(view=asked.view, team=asked.team, objective=asked.objective, kind=asked.kind)
+        state, marker = impact_state(), change_marker()
         # Owners, teams and policies change what the map says without a new version: the
-        # audit marker (as the map page's ETag) covers them.
-        etag = '"map-{}-{}-{}-{}"'.format(
-            state.version,
-            state.structure,
-            change_marker(),
-            "-".join(f"{k}={v}" for k, v in sorted(params.items())),
-        )
+        # audit marker in the one ETag covers them.
+        etag = map_etag(f, state, marker, shape="map")
         if request.headers.get("If-None-Match") == etag:
             return Response(status=304, headers={"ETag": etag})
-        return Response(map_payload(**params), headers={"ETag": etag})
+        body = cached(
+            ("api", f),
+            lambda: map_payload(view=f.view, team=f.team, objective=f.objective, kind=f.kind),
+            state=state,
+            marker=marker,
+        )
+        return Response(body, headers={"ETag": etag})
 
 
 class WhatIfRequest(serializers.Serializer):
@@ -66,21 +73,9 @@ class WhatIfRequest(serializers.Serializer):
     unblock = serializers.ListField(child=serializers.SlugField(), required=False, default=list)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        named = set(attrs["block"]) | set(attrs["unblock"])
-        if not named:
-            raise serializers.ValidationError(
-                {"block": "Name at least one node to block or unblock."}
-            )
-        both = set(attrs["block"]) & set(attrs["unblock"])
-        if both:
-            raise serializers.ValidationError(
-                {"unblock": f"Cannot both block and unblock: {', '.join(sorted(both))}."}
-            )
-        known = set(Node.objects.filter(slug__in=named).values_list("slug", flat=True))
-        for field in ("block", "unblock"):
-            unknown = sorted(set(attrs[field]) - known)
-            if unknown:
-                raise serializers.ValidationError({field: f"No such node: {', '.join(unknown)}."})
+        problems = whatif_problems(attrs["block"], attrs["unblock"])
+        if problems:
+            raise serializers.ValidationError(problems)
         return attrs
 
 
@@ -126,9 +121,6 @@ class WhatIfView(APIView):
         )
 
 
-_spof_cache: tuple[int, list[dict[str, Any]]] | None = None
-
-
 class SinglePointsOfFailureView(APIView):
     """Nodes whose failure alone would block an objective that is not blocked now."""
 
@@ -136,19 +128,13 @@ class SinglePointsOfFailureView(APIView):
 
     @extend_schema(responses={200: dict})
     def get(self, request: Request) -> Response:
-        global _spof_cache
         version = impact_state().version
-        if _spof_cache is None or _spof_cache[0] != version:
-            points = impact.single_points_of_failure(current_result())
-            _spof_cache = (
-                version,
-                [
-                    {
-                        "node": p.node,
-                        "objectives": list(p.objectives),
-                        "value_at_risk": str(p.value_at_risk),
-                    }
-                    for p in points
-                ],
-            )
-        return Response({"version": version, "results": _spof_cache[1]})
+        results = [
+            {
+                "node": p.node,
+                "objectives": list(p.objectives),
+                "value_at_risk": str(p.value_at_risk),
+            }
+            for p in single_points_of_failure()
+        ]
+        return Response({"version": version, "results": results})

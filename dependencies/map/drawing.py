@@ -73,11 +73,12 @@ class MapGraph:
         }
 
 
-def map_etag(f: MapFilters, state: ImpactState, marker: int) -> str:
-    """Changes whenever what `map_graph(f)` would return can have changed."""
+def map_etag(f: MapFilters, state: ImpactState, marker: int, *, shape: str = "mapgraph") -> str:
+    """Changes whenever what the map would say for `f` can have changed: the one ETag of
+    the map's reads, `shape` telling apart the drawing ("mapgraph") and the API ("map")."""
     params = "&".join(f"{k}={v}" for k, v in sorted(f.query().items()))
     digest = zlib.crc32(params.encode())  # stable across processes, unlike hash()
-    return f'"mapgraph-{state.version}-{state.structure}-{marker}-{digest:08x}"'
+    return f'"{shape}-{state.version}-{state.structure}-{marker}-{digest:08x}"'
 
 
 class _ResultCache:

@@ -9,12 +9,39 @@ from cataligent.modeling import GAP_FIELDS, row_gaps
 from cataligent.models import Team
 from dependencies import impact
 from dependencies.choices import NodeKind, State
+from dependencies.map.drawing import result_cache
 from dependencies.map.query import KIND_LABEL
 from dependencies.models import Node
+from dependencies.recompute.loader import impact_state
 from dependencies.recompute.runner import current_result
 from objectives.models import Objective, Period
 
 # --- What-if and single points of failure --------------------------------------------------
+
+
+def whatif_problems(block: list[str], unblock: list[str]) -> dict[str, str]:
+    """What is wrong with a what-if question, by field; the page and the API both ask here."""
+    if not (block or unblock):
+        return {"block": "Name at least one node to block or unblock."}
+    known = set(Node.objects.filter(slug__in=[*block, *unblock]).values_list("slug", flat=True))
+    for field, slugs in (("block", block), ("unblock", unblock)):
+        unknown = sorted(set(slugs) - known)
+        if unknown:
+            return {field: f"No such node: {', '.join(unknown)}."}
+    both = sorted(set(block) & set(unblock))
+    if both:
+        return {"unblock": f"Cannot both block and unblock: {', '.join(both)}."}
+    return {}
+
+
+def single_points_of_failure() -> list[impact.SinglePointOfFailure]:
+    """The engine's single points of failure of the stored result, computed once per result
+    (one cache for the page and the API)."""
+    state = impact_state()
+    return result_cache.get_or_make(
+        ("spof", state.version, state.structure, state.computed_at),
+        lambda: list(impact.single_points_of_failure(current_result())),
+    )
 
 
 def whatif_summary(*, block: list[str], unblock: list[str]) -> dict[str, Any]:
@@ -66,7 +93,7 @@ def whatif_summary(*, block: list[str], unblock: list[str]) -> dict[str, Any]:
 
 def spof_rows() -> list[dict[str, Any]]:
     """Nodes whose failure alone would block objectives that are not blocked now."""
-    points = impact.single_points_of_failure(current_result())
+    points = single_points_of_failure()
     nodes = {
         row["slug"]: row
         for row in Node.objects.filter(slug__in=[p.node for p in points]).values(

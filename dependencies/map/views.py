@@ -37,7 +37,12 @@ from dependencies.map.drawing import cached, change_marker, map_etag, map_graph
 from dependencies.map.forms import ManualStateForm, TeamAssignForm, map_filters, parse_slugs
 from dependencies.map.panels import node_panel, objective_panel
 from dependencies.map.query import MAX_DRAWN
-from dependencies.map.scenarios import filter_choices, spof_rows, whatif_summary
+from dependencies.map.scenarios import (
+    filter_choices,
+    spof_rows,
+    whatif_problems,
+    whatif_summary,
+)
 from dependencies.map.tables import blocked_rows, bottleneck_rows
 from dependencies.models import Node
 from dependencies.recompute.loader import impact_state
@@ -502,15 +507,9 @@ class WhatIfPage(LeadershipPage):
         if request.GET.get("part") == "picker":
             return render(request, "map/_whatif_picker.html", context)
         if (block or unblock) and "error" not in context:
-            known = set(
-                Node.objects.filter(slug__in=[*block, *unblock]).values_list("slug", flat=True)
-            )
-            unknown = sorted(set(block + unblock) - known)
-            both = sorted(set(block) & set(unblock))
-            if unknown:
-                context["error"] = f"No such node: {', '.join(unknown)}."
-            elif both:
-                context["error"] = f"Cannot both block and unblock: {', '.join(both)}."
+            problems = whatif_problems(block, unblock)  # the API asks the same
+            if problems:
+                context["error"] = next(iter(problems.values()))
             else:
                 try:
                     context["result"] = whatif_summary(block=block, unblock=unblock)
