@@ -7,7 +7,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,14 +15,18 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from cataligent.models import Team
-from cataligent.permissions import Action, can_edit, check, check_claim_and_change
+from cataligent.permissions import Action, can_edit, check
 from cataligent.roles import Role, led_team_ids, user_roles
 from dependencies.choices import NodeKind
-from dependencies.escalations.gaps import Gap, gap_changes, ownership_gaps, value_exposed_now
-from dependencies.graph.services import node_update
+from dependencies.escalations.gaps import (
+    Gap,
+    gap_changes,
+    ownership_gaps,
+    ownership_gaps_assign,
+    value_exposed_now,
+)
 from dependencies.models import EscalationPolicy, Node
 from objectives.models import Objective
-from objectives.services import objective_update
 
 
 def _choices(request: HttpRequest) -> dict[str, Any]:
@@ -86,25 +89,16 @@ def gaps_assign(request: HttpRequest) -> HttpResponse:
     refused: list[str] = []
     if not wanted and not problems:
         problems.append("Choose an owner, a team or an escalation policy to assign.")
+    items = []
     for token in tokens if not problems else []:
         item = _load(token)
         if item is None:
             refused.append(f"{token}: no such item")
-            continue
-        changes = {f: v for f, v in wanted.items() if getattr(item, f) != v}
-        if not changes:
-            done.append(item)
-            continue
-        try:
-            check_claim_and_change(request.user, model=type(item), obj=item, data=changes)
-        except PermissionDenied as exc:
-            refused.append(f"{item}: {exc}")
-            continue
-        if isinstance(item, Node):
-            node_update(node=item, changes=changes, actor=request.user)
         else:
-            objective_update(objective=item, changes=changes, actor=request.user)
-        done.append(item)
+            items.append(item)
+    if items:
+        outcome = ownership_gaps_assign(items=items, changes=wanted, actor=request.user)
+        done, refused = outcome.done, refused + outcome.refused
 
     single = len(tokens) == 1 and getattr(request, "htmx", False)
     if single and not problems and not refused and done:

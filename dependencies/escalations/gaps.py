@@ -3,18 +3,23 @@ policy, most valuable first — a gap on the critical path before a gap on a sid
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 
 from cataligent.modeling import MISSING, OWNERSHIP_GAP
+from cataligent.permissions import check_claim_and_change
 from dependencies import impact
+from dependencies.graph.services import node_update
 from dependencies.models import Node
 from dependencies.recompute.loader import impact_state
 from dependencies.recompute.runner import current_result
 from objectives.models import Objective
+from objectives.services import objective_update
 
 _exposure_cache: tuple[int, int, dict[str, Decimal]] | None = None
 
@@ -89,3 +94,31 @@ def gap_changes(
         else:
             changes[field] = found
     return changes, problems
+
+
+@dataclass
+class GapAssignment:
+    done: list[Node | Objective]
+    refused: list[str]
+
+
+def ownership_gaps_assign(
+    *, items: Iterable[Node | Objective], changes: Mapping[str, Any], actor: Any
+) -> GapAssignment:
+    """Give each item the same owner, team and/or escalation policy. Each item is judged and
+    audited on its own (cataligent.permissions): a refusal for one leaves the others done."""
+    outcome = GapAssignment(done=[], refused=[])
+    for item in items:
+        wanted = {f: v for f, v in changes.items() if getattr(item, f) != v}
+        if wanted:
+            try:
+                check_claim_and_change(actor, model=type(item), obj=item, data=wanted)
+            except PermissionDenied as exc:
+                outcome.refused.append(f"{item}: {exc}")
+                continue
+            if isinstance(item, Node):
+                node_update(node=item, changes=wanted, actor=actor)
+            else:
+                objective_update(objective=item, changes=wanted, actor=actor)
+        outcome.done.append(item)
+    return outcome

@@ -12,7 +12,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from cataligent.audit import audit_changes, audit_created, audit_deleted
+from cataligent.audit import audit_changes, audit_created, audit_deleted, audited_update
 from dependencies.graph.changes import impact_changed
 from dependencies.models import Edge, EscalationLevel, EscalationPolicy, Node
 
@@ -52,26 +52,25 @@ def node_create(*, actor: Any, actor_label: str = "", **fields: Any) -> Node:
 def node_update(
     *, node: Node, changes: Mapping[str, Any], actor: Any, actor_label: str = ""
 ) -> Node:
-    before = {f: getattr(node, f) for f in NODE_AUDITED_FIELDS}
-    for field, value in changes.items():
-        setattr(node, field, value)
-    if "manual_state" in changes and changes["manual_state"] != before["manual_state"]:
-        node.manual_set_by = actor if getattr(actor, "is_authenticated", False) else None
-        node.manual_set_at = timezone.now()
-        if not node.manual_state and "manual_reason" not in changes:
-            node.manual_reason = ""
-    node.full_clean()
-    node.save()
+    def manual_state_set(before: dict[str, Any]) -> None:
+        if "manual_state" in changes and changes["manual_state"] != before["manual_state"]:
+            node.manual_set_by = actor if getattr(actor, "is_authenticated", False) else None
+            node.manual_set_at = timezone.now()
+            if not node.manual_state and "manual_reason" not in changes:
+                node.manual_reason = ""
+
+    before = audited_update(
+        node,
+        changes,
+        fields=NODE_AUDITED_FIELDS,
+        actor=actor,
+        actor_label=actor_label,
+        before_save=manual_state_set,
+    )
     if "kind" in changes or "slug" in changes:
         impact_changed(structure=True, reason=f"node {node.slug} changed")
     elif node.manual_state != before["manual_state"]:
         impact_changed(reason=f"manual state of {node.slug} set to {node.manual_state or 'none'}")
-    audit_changes(
-        node,
-        {f: (before[f], getattr(node, f)) for f in NODE_AUDITED_FIELDS},
-        actor=actor,
-        actor_label=actor_label,
-    )
     return node
 
 
