@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from dependencies.map import scenario_views
 from dependencies.map import views as map_views
 
 urlpatterns = [
@@ -22,10 +23,10 @@ urlpatterns = [
     ),
     path("bottlenecks/", map_views.BottlenecksPage.as_view(), name="bottlenecks"),
     path("dashboard/", map_views.DashboardPage.as_view(), name="dashboard"),
-    path("whatif/", map_views.WhatIfPage.as_view(), name="whatif"),
+    path("whatif/", scenario_views.WhatIfPage.as_view(), name="whatif"),
     path(
         "single-points-of-failure/",
-        map_views.SinglePointsOfFailurePage.as_view(),
+        scenario_views.SinglePointsOfFailurePage.as_view(),
         name="single-points-of-failure",
     ),
 ]

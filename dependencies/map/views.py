@@ -13,9 +13,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
@@ -29,19 +28,15 @@ from cataligent.models import Team
 from cataligent.pages import PolicyPageMixin
 from cataligent.permissions import Action, can, can_edit, check
 from cataligent.roles import Role, user_roles
-from dependencies import impact
 from dependencies.choices import State
 from dependencies.graph.services import node_update
 from dependencies.map.dashboard import dashboard_summary
 from dependencies.map.drawing import cached, change_marker, map_etag, map_graph
-from dependencies.map.forms import ManualStateForm, TeamAssignForm, map_filters, parse_slugs
+from dependencies.map.forms import ManualStateForm, TeamAssignForm, map_filters
 from dependencies.map.panels import node_panel, objective_panel
 from dependencies.map.query import MAX_DRAWN
 from dependencies.map.scenarios import (
     filter_choices,
-    spof_rows,
-    whatif_problems,
-    whatif_summary,
 )
 from dependencies.map.tables import blocked_rows, bottleneck_rows
 from dependencies.models import Node
@@ -53,7 +48,7 @@ TABLE_PAGE_SIZE = 100
 POLL_SECONDS = 3
 
 
-def _is_htmx(request: HttpRequest) -> bool:
+def is_htmx(request: HttpRequest) -> bool:
     return bool(getattr(request, "htmx", False))
 
 
@@ -69,7 +64,7 @@ def csv_response(
     return response
 
 
-def _iso(value: Any) -> str:
+def iso_cell(value: Any) -> str:
     return value.isoformat() if value else ""
 
 
@@ -185,7 +180,7 @@ class BlockedTable(LeadershipPage):
                     row.key,
                     row.name,
                     row.state,
-                    _iso(row.blocked_since),
+                    iso_cell(row.blocked_since),
                     row.value_at_risk,
                     cause["slug"],
                     cause["name"],
@@ -213,7 +208,7 @@ class _PanelPage(PolicyPageMixin, DetailView):
     def get_template_names(self) -> list[str]:
         if self.request.GET.get("part") == "explain":
             return [self.explain_template]
-        if _is_htmx(self.request):
+        if is_htmx(self.request):
             return [self.panel_template]
         return ["map/item.html"]
 
@@ -316,7 +311,7 @@ class NodeStateChange(PolicyPageMixin, View):
     def _answer(
         self, request: HttpRequest, node: Node, form: ManualStateForm | None, *, ok: bool
     ) -> HttpResponse:
-        if _is_htmx(request):
+        if is_htmx(request):
             node.refresh_from_db()
             context = {
                 "object": node,
@@ -422,7 +417,7 @@ class BottlenecksPage(LeadershipPage):
                         r.owner or "NO OWNER",
                         r.node["team__name"] or "",
                         r.escalation["policy_name"],
-                        _iso(r.node["blocked_since"]),
+                        iso_cell(r.node["blocked_since"]),
                         " ".join(o["key"] for o in r.objectives),
                         " ".join(c["slug"] for c in r.capabilities),
                         r.value_at_risk,
@@ -487,103 +482,3 @@ class DashboardPage(LeadershipPage):
             )
         )
         return context
-
-
-class WhatIfPage(LeadershipPage):
-    """What would change if these nodes failed (`block`) or were fixed (`unblock`)."""
-
-    template_name = "map/whatif.html"
-
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        context = self.get_context_data()
-        try:
-            block = parse_slugs(request.GET.getlist("block"))
-            unblock = parse_slugs(request.GET.getlist("unblock"))
-        except ValidationError:
-            block, unblock = [], []
-            context["error"] = "Name nodes by their slugs, like core-banking-lending-api."
-        context.update(block_text=", ".join(block), unblock_text=", ".join(unblock))
-        context.update(_whatif_picker(request, block=block, unblock=unblock))
-        if request.GET.get("part") == "picker":
-            return render(request, "map/_whatif_picker.html", context)
-        if (block or unblock) and "error" not in context:
-            problems = whatif_problems(block, unblock)  # the API asks the same
-            if problems:
-                context["error"] = next(iter(problems.values()))
-            else:
-                try:
-                    context["result"] = whatif_summary(block=block, unblock=unblock)
-                except impact.ImpactError as exc:
-                    context["error"] = str(exc)
-        template = "map/_whatif.html" if _is_htmx(request) else self.template_name
-        return render(request, template, context)
-
-
-PICKER_MATCHES = 20
-
-
-def _whatif_picker(request: HttpRequest, *, block: list[str], unblock: list[str]) -> dict[str, Any]:
-    """The what-if page's picker: what is picked (by name, each with a link that drops it)
-    and the nodes whose name or slug matches the search, so nobody has to type slugs."""
-    chosen = {
-        n["slug"]: n
-        for n in Node.objects.filter(slug__in=[*block, *unblock]).values("slug", "name")
-    }
-
-    def without(slug: str) -> str:
-        query = request.GET.copy()
-        query.setlist("block", [s for s in block if s != slug])
-        query.setlist("unblock", [s for s in unblock if s != slug])
-        query.pop("part", None)
-        return f"?{query.urlencode()}"
-
-    def picks(slugs: list[str]) -> list[dict[str, str]]:
-        return [
-            {"slug": s, "name": chosen.get(s, {}).get("name", s), "drop_url": without(s)}
-            for s in slugs
-        ]
-
-    q = request.GET.get("q", "").replace("\x00", "").strip()[:100]
-    matches: list[dict[str, Any]] = []
-    if q:
-        matches = list(
-            Node.objects.filter(Q(name__icontains=q) | Q(slug__icontains=q))
-            .exclude(slug__in=[*block, *unblock])
-            .order_by("-state", "name")
-            .values("slug", "name", "kind", "state", "intrinsic_state")[:PICKER_MATCHES]
-        )
-    return {
-        "q": q,
-        "matches": matches,
-        "picked_block": picks(block),
-        "picked_unblock": picks(unblock),
-    }
-
-
-class SinglePointsOfFailurePage(LeadershipPage):
-    template_name = "map/spof.html"
-
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        state = impact_state()
-        rows = cached(("spof",), spof_rows, state=state, marker=change_marker())
-        if request.GET.get("format") == "csv":
-            return csv_response(
-                "single-points-of-failure.csv",
-                ["node", "name", "kind", "owner", "team", "objectives", "value_at_risk_per_week"],
-                (
-                    [
-                        r["node"]["slug"],
-                        r["node"]["name"],
-                        r["node"].get("kind", ""),
-                        r["node"].get("owner__username") or "NO OWNER",
-                        r["node"].get("team__name") or "",
-                        " ".join(o["key"] for o in r["objectives"]),
-                        r["value_at_risk"],
-                    ]
-                    for r in rows
-                ),
-            )
-        page = Paginator(rows, 50).get_page(request.GET.get("page"))
-        return self.render_to_response(
-            self.get_context_data(rows=page.object_list, page_obj=page, state=state)
-        )
