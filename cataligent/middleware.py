@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequired
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 
 from cataligent import log_context
 from cataligent.api.versions import (
@@ -14,6 +14,7 @@ from cataligent.api.versions import (
     is_unversioned_api_path,
     v1_path,
 )
+from cataligent.hostile import NUL_MESSAGE
 from cataligent.metrics import observe_request
 
 access_log = logging.getLogger("cataligent.access")
@@ -108,3 +109,30 @@ class OperationsMiddleware:
             return self.get_response(request)
         request.metrics_view = route[0]  # type: ignore[attr-defined]
         return route[1](request)
+
+
+class RefuseHostileQueryMiddleware:
+    """A NUL character in the path or a query parameter is a 400 naming it, for every page
+    and API endpoint, before a lookup sends it to PostgreSQL (which cannot hold U+0000).
+
+    Bodies are checked where they are parsed: the API's parsers (cataligent.api.parsers)
+    and the pages' forms (cataligent.forms).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "\x00" in request.path_info:
+            return _bad_request(request, "path", NUL_MESSAGE)
+        for name, values in request.GET.lists():
+            for value in (name, *values):
+                if "\x00" in value:
+                    return _bad_request(request, name.replace("\x00", "\\x00"), NUL_MESSAGE)
+        return self.get_response(request)
+
+
+def _bad_request(request: HttpRequest, field: str, message: str) -> HttpResponse:
+    if request.path_info.startswith("/api/"):
+        return JsonResponse({field: [message]}, status=400)
+    return HttpResponseBadRequest(f"{field}: {message}", content_type="text/plain")

@@ -63,6 +63,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "cataligent.middleware.RefuseHostileQueryMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "cataligent.middleware.LoginRequiredMiddleware",
@@ -238,7 +239,13 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Refuse NUL characters, lone surrogates and too-deep JSON in every body (parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "cataligent.api.parsers.JSONParser",
+        "cataligent.api.parsers.FormParser",
+        "cataligent.api.parsers.MultiPartParser",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "cataligent.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "cataligent.api.errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",

@@ -7,6 +7,8 @@ from typing import Any
 
 from django import forms
 
+from cataligent.forms import ModelForm
+from cataligent.hostile import find_problem
 from integrations.models import Connector, LinkRule
 from integrations.validation import (
     base_url_problem,
@@ -41,12 +43,18 @@ class JSONTextField(forms.CharField):
             raise forms.ValidationError(
                 f"Not valid JSON: {exc.msg} at character {exc.pos}."
             ) from exc
+        except RecursionError as exc:
+            raise forms.ValidationError("Not valid JSON: nested too deeply.") from exc
         if not isinstance(parsed, self.kind):
             raise forms.ValidationError(f"Give a JSON {'object' if self.kind is dict else 'list'}.")
+        found = find_problem(parsed)  # "\u0000" inside the JSON is a NUL all the same
+        if found:
+            where, problem = found
+            raise forms.ValidationError(f"{where}: {problem}" if where else problem)
         return parsed
 
 
-class ConnectorForm(forms.ModelForm):
+class ConnectorForm(ModelForm):
     """Secrets are write-only: a blank field keeps the stored one; nothing is shown back."""
 
     base_url = forms.URLField(max_length=500, assume_scheme="https")
@@ -141,7 +149,7 @@ class ConnectorForm(forms.ModelForm):
         return data
 
 
-class LinkRuleForm(forms.ModelForm):
+class LinkRuleForm(ModelForm):
     node = forms.SlugField(required=False, help_text="Slug of the node tickets attach to.")
     objective = forms.CharField(required=False, help_text="…or the key of an objective.")
 

@@ -1,13 +1,17 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
 from cataligent.crypto import decrypt, encrypt
 from cataligent.modeling import exactly_one_of
+from integrations.connectors import default_page_size
 from integrations.title_patterns import BadPattern, TitlePattern
 
 
@@ -62,7 +66,12 @@ class Connector(models.Model):
     status_map = models.JSONField(default=dict, blank=True)
     priority_map = models.JSONField(default=dict, blank=True)
     options = models.JSONField(default=dict, blank=True)
-    page_size = models.PositiveIntegerField(default=100)
+    page_size = models.PositiveIntegerField(
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Records asked for a page. Leave blank for the tool's default: 1,000 for "
+        "ServiceNow, 100 (the API's maximum) for Jira and Request Tracker.",
+    )
 
     # Sync state, written only by the sync service.
     cursor = models.JSONField(null=True, blank=True, editable=False)
@@ -97,6 +106,13 @@ class Connector(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.page_size is None and self.kind in ConnectorKind.values:
+            # No page size given: the tool's own default, decided by kind (not one number
+            # for all: ServiceNow serves pages a hundred times larger than Jira).
+            self.page_size = default_page_size(self.kind)
+        super().save(*args, **kwargs)
 
     # Secrets: write-only from the outside; decrypted only to make a request.
     def set_secret(self, value: str) -> None:

@@ -210,7 +210,13 @@ def _receive(request: HttpRequest, slug: str) -> JsonResponse:
     except json.JSONDecodeError as exc:
         return _error(400, f"The body is not JSON: {exc}.")
     except RecursionError:
-        return _error(400, "The body is JSON nested too deeply to read.")
+        # json gives up near ~1,000 levels; keep what was sent so an admin can see it.
+        QuarantinedRecord.objects.create(
+            connector=connector,
+            reason="webhook: the JSON is nested too deeply to read",
+            raw_text=storable_text(body.decode("utf-8", errors="replace")),
+        )
+        return _error(400, "The JSON is nested too deeply to read. It was kept in quarantine.")
     delivery = next((request.headers[h] for h in DELIVERY_HEADERS if h in request.headers), "")
 
     try:

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
 from cataligent.audit import history_lines
+from cataligent.forms import ModelForm
 from cataligent.pages import ObjectDetailPage, ObjectListPage
 from cataligent.permissions import Action, can, check
 from objectives.filtersets import ObjectiveFilterSet
@@ -63,7 +64,7 @@ class ObjectiveDetailPage(ObjectDetailPage):
         return context
 
 
-class StatusUpdateForm(forms.ModelForm):
+class StatusUpdateForm(ModelForm):
     class Meta:
         model = StatusUpdate
         fields = ["rag", "summary", "blockers", "decisions_needed"]

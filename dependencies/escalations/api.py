@@ -6,7 +6,7 @@ from typing import Any
 
 import django_filters
 from django.db.models import Q
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -20,7 +20,9 @@ class EscalationSerializer(serializers.ModelSerializer):
     item = serializers.CharField(source="item_label", read_only=True)
     item_type = serializers.SerializerMethodField()
     target = serializers.CharField(source="target_display", read_only=True)
-    acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    acknowledged_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     time_to_acknowledge = serializers.SerializerMethodField(help_text="Seconds.")
     time_to_resolve = serializers.SerializerMethodField(help_text="Seconds.")
 
@@ -78,6 +80,10 @@ class EscalationFilterSet(django_filters.FilterSet):
         return queryset.filter(notifications__recipient=self.request.user).distinct()
 
 
+class AcknowledgeRequest(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+
+
 class EscalationViewSet(viewsets.ReadOnlyModelViewSet):
     """Escalations fired by the engine; the target, leadership or an admin acknowledges them."""
 
@@ -89,18 +95,15 @@ class EscalationViewSet(viewsets.ReadOnlyModelViewSet):
     self_checking_actions = ("acknowledge",)
 
     @extend_schema(
-        request=inline_serializer(
-            "AcknowledgeRequest", {"note": serializers.CharField(required=False, allow_blank=True)}
-        ),
+        request=AcknowledgeRequest,
         responses=EscalationSerializer,
     )
     @action(detail=True, methods=["post"])
     def acknowledge(self, request: Request, pk: Any = None) -> Response:
         """Acknowledge with a note ("budget approved", "team reassigned")."""
-        note = request.data.get("note", "")
-        if not isinstance(note, str) or len(note) > 2000:
-            raise serializers.ValidationError({"note": "A text of at most 2000 characters."})
+        body = AcknowledgeRequest(data=request.data)
+        body.is_valid(raise_exception=True)  # a body that is not an object is a 400 too
         escalation = escalation_acknowledge(
-            escalation=self.get_object(), actor=request.user, note=note
+            escalation=self.get_object(), actor=request.user, note=body.validated_data["note"]
         )
         return Response(EscalationSerializer(escalation).data)

@@ -8,8 +8,8 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -126,7 +126,13 @@ def gaps_assign(request: HttpRequest) -> HttpResponse:
         messages.error(request, problem)
     if done and not problems:
         messages.success(request, f"Assigned to {len(done)} item(s).")
-    back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
-        back = reverse("ownership-gaps")
-    return redirect(back)
+    return HttpResponseRedirect(_back_within_site(request, request.POST.get("next", "")))
+
+
+def _back_within_site(request: HttpRequest, target: str) -> str:
+    """`next` when it is a path on this site; the gaps page otherwise (never another site)."""
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse("ownership-gaps")

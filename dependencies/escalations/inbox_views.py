@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from cataligent.forms import Form
 from cataligent.pages import ObjectListPage
 from cataligent.permissions import Action, check
 from dependencies.escalations.api import EscalationFilterSet
@@ -56,13 +58,24 @@ class EscalationInboxPage(ObjectListPage):
         return context
 
 
+class AcknowledgeForm(Form):
+    note = forms.CharField(required=False, max_length=2000)
+
+
 @require_POST
 def acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     check(request.user, Action.VIEW, model=Escalation)
     escalation = get_object_or_404(Escalation.objects.select_related("node", "objective"), pk=pk)
+    form = AcknowledgeForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse(
+            " ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items()),
+            status=400,
+            content_type="text/plain",
+        )
     try:
         escalation_acknowledge(
-            escalation=escalation, actor=request.user, note=request.POST.get("note", "")[:2000]
+            escalation=escalation, actor=request.user, note=form.cleaned_data["note"]
         )
     except PermissionDenied as exc:
         return HttpResponse(str(exc), status=403)

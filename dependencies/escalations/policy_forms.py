@@ -7,12 +7,13 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model
 
+from cataligent.forms import Form, ModelForm
 from cataligent.models import Team
 from dependencies.choices import NotifyRole
 from dependencies.models import EscalationPolicy
 
 
-class PolicyForm(forms.ModelForm):
+class PolicyForm(ModelForm):
     class Meta:
         model = EscalationPolicy
         fields = ["name", "team", "description"]
@@ -25,8 +26,11 @@ class PolicyForm(forms.ModelForm):
         self.fields["team"].required = False
 
 
-class LevelForm(forms.Form):
-    after_minutes = forms.IntegerField(min_value=0, label="After minutes blocked")
+class LevelForm(Form):
+    # The column's limit, so a huge number is this field's error and not the save's.
+    after_minutes = forms.IntegerField(
+        min_value=0, max_value=2_147_483_647, label="After minutes blocked"
+    )
     notify = forms.ChoiceField(
         choices=[
             ("user", "A person"),

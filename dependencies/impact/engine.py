@@ -11,7 +11,7 @@ results and keeps blocked-since across runs.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -59,6 +59,11 @@ class ImpactResult:
 
     Never changed after it is made: incremental updates and what-if scenarios return new
     results and leave this one as it was.
+
+    The engine keeps states, root-cause bitsets and blocked-since in lists by vertex;
+    `nodes` and `objectives` are read-only mappings that make each `NodeResult` or
+    `ObjectiveResult` when it is looked up. A what-if that changes a few thousand items of a
+    250,000-node graph then costs what those items cost, not a copy of every result.
     """
 
     def __init__(
@@ -66,25 +71,23 @@ class ImpactResult:
         *,
         propagation: Propagation,
         computed_at: datetime,
-        nodes: dict[str, NodeResult],
-        objectives: dict[str, ObjectiveResult],
+        blocked_since: list[datetime | None],
     ) -> None:
         self.propagation = propagation  # the engine's working state, for derived results
         self.computed_at = computed_at
-        self._nodes = nodes
-        self._objectives = objectives
+        self.blocked_since = blocked_since  # by vertex; None unless blocked
 
     @property
     def graph(self) -> DependencyGraph:
         return self.propagation.graph
 
-    @property
+    @cached_property
     def nodes(self) -> Mapping[str, NodeResult]:
-        return self._nodes
+        return _NodeResults(self)
 
-    @property
+    @cached_property
     def objectives(self) -> Mapping[str, ObjectiveResult]:
-        return self._objectives
+        return _ObjectiveResults(self)
 
     @property
     def cycles(self) -> tuple[tuple[str, ...], ...]:
@@ -100,8 +103,14 @@ class ImpactResult:
     @cached_property
     def value_at_risk(self) -> Decimal:
         """Value at stake per week of all blocked objectives."""
+        graph, states = self.graph, self.propagation.states
+        node_count = graph.node_count
         return sum(
-            (o.value_at_stake for o in self._objectives.values() if o.state == State.BLOCKED),
+            (
+                value
+                for value, state in zip(graph.values, states[node_count:], strict=True)
+                if state == BLOCKED
+            ),
             Decimal(0),
         )
 
@@ -114,18 +123,22 @@ class ImpactResult:
         Sorted by that value (descending), then by number of objectives (descending), then
         by slug.
         """
+        graph, propagation = self.graph, self.propagation
+        states, causes = propagation.states, propagation.causes
+        decode = propagation.cause_index.decode
+        slugs, kinds, node_count = graph.slugs, graph.kinds, graph.node_count
         capabilities: defaultdict[str, list[str]] = defaultdict(list)
         objectives: defaultdict[str, list[str]] = defaultdict(list)
         value: defaultdict[str, Decimal] = defaultdict(Decimal)
-        for node in self._nodes.values():
-            if node.kind == "capability" and node.state == State.BLOCKED:
-                for cause in node.root_causes:
-                    capabilities[cause].append(node.slug)
-        for objective in self._objectives.values():
-            if objective.state == State.BLOCKED:
-                for cause in objective.root_causes:
-                    objectives[cause].append(objective.key)
-                    value[cause] += objective.value_at_stake
+        for vertex in range(node_count):
+            if states[vertex] == BLOCKED and kinds[vertex] == "capability":
+                for cause in decode(causes[vertex]):
+                    capabilities[cause].append(slugs[vertex])
+        for vertex in range(node_count, graph.vertex_count):
+            if states[vertex] == BLOCKED:
+                for cause in decode(causes[vertex]):
+                    objectives[cause].append(slugs[vertex])
+                    value[cause] += graph.values[vertex - node_count]
         ranking = [
             Bottleneck(
                 node=cause,
@@ -140,10 +153,78 @@ class ImpactResult:
 
     def item(self, vertex: int) -> NodeResult | ObjectiveResult:
         """The result of a vertex of `graph`."""
-        slug = self.graph.slugs[vertex]
         if self.graph.is_objective(vertex):
-            return self._objectives[slug]
-        return self._nodes[slug]
+            return self.objective_result(vertex)
+        return self.node_result(vertex)
+
+    def node_result(self, vertex: int) -> NodeResult:
+        graph, propagation = self.graph, self.propagation
+        return NodeResult(
+            graph.slugs[vertex],
+            graph.kinds[vertex],
+            STATES[propagation.intrinsic[vertex]],
+            STATES[propagation.states[vertex]],
+            propagation.cause_index.decode(propagation.causes[vertex]),
+            self.blocked_since[vertex],
+        )
+
+    def objective_result(self, vertex: int) -> ObjectiveResult:
+        graph, propagation = self.graph, self.propagation
+        return ObjectiveResult(
+            graph.slugs[vertex],
+            graph.values[vertex - graph.node_count],
+            STATES[propagation.states[vertex]],
+            propagation.cause_index.decode(propagation.causes[vertex]),
+            self.blocked_since[vertex],
+        )
+
+
+class _NodeResults(Mapping[str, NodeResult]):
+    """`ImpactResult.nodes`: each result made when it is looked up, in input order."""
+
+    __slots__ = ("_result",)
+
+    def __init__(self, result: ImpactResult) -> None:
+        self._result = result
+
+    def __getitem__(self, slug: str) -> NodeResult:
+        return self._result.node_result(self._result.graph.node_index[slug])
+
+    def __contains__(self, slug: object) -> bool:
+        return slug in self._result.graph.node_index
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._result.graph.node_index)
+
+    def __len__(self) -> int:
+        return self._result.graph.node_count
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} node results>"
+
+
+class _ObjectiveResults(Mapping[str, ObjectiveResult]):
+    """`ImpactResult.objectives`, made on lookup like the node results."""
+
+    __slots__ = ("_result",)
+
+    def __init__(self, result: ImpactResult) -> None:
+        self._result = result
+
+    def __getitem__(self, key: str) -> ObjectiveResult:
+        return self._result.objective_result(self._result.graph.objective_index[key])
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._result.graph.objective_index
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._result.graph.objective_index)
+
+    def __len__(self) -> int:
+        return len(self._result.graph.objective_index)
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} objective results>"
 
 
 @dataclass(frozen=True)
@@ -218,7 +299,7 @@ def update_impact(
         else:
             # A cycle appeared or split: evaluate everything in the new order.
             propagation.run_all()
-            updated = _result_of(propagation, now, result.nodes, result.objectives)
+            updated = derived_result(result, propagation, range(graph.vertex_count), now)
             candidates = range(graph.vertex_count)
 
     changed_nodes: list[str] = []
@@ -241,65 +322,32 @@ def _result_of(
     previous_nodes: Mapping[str, PreviousState],
     previous_objectives: Mapping[str, PreviousState],
 ) -> ImpactResult:
-    """Results for every vertex."""
-    nodes: dict[str, NodeResult] = {}
-    objectives: dict[str, ObjectiveResult] = {}
-    _fill(
-        propagation,
-        range(propagation.graph.vertex_count),
-        now,
-        previous_nodes,
-        previous_objectives,
-        nodes,
-        objectives,
-    )
-    return ImpactResult(
-        propagation=propagation, computed_at=now, nodes=nodes, objectives=objectives
-    )
+    """The result of a whole propagation; blocked-since continues from `previous_*`."""
+    graph = propagation.graph
+    slugs, node_count = graph.slugs, graph.node_count
+    blocked_since: list[datetime | None] = [None] * graph.vertex_count
+    blocked = [v for v, state in enumerate(propagation.states) if state == BLOCKED]
+    for vertex in blocked:
+        previous = (previous_objectives if vertex >= node_count else previous_nodes).get(
+            slugs[vertex]
+        )
+        if previous is not None and previous.state == State.BLOCKED and previous.blocked_since:
+            blocked_since[vertex] = previous.blocked_since
+        else:
+            blocked_since[vertex] = now
+    return ImpactResult(propagation=propagation, computed_at=now, blocked_since=blocked_since)
 
 
 def derived_result(
     base: ImpactResult, propagation: Propagation, vertices: Iterable[int], now: datetime
 ) -> ImpactResult:
     """`base` with the results of `vertices` replaced; blocked-since continues from `base`."""
-    nodes = dict(base.nodes)
-    objectives = dict(base.objectives)
-    _fill(propagation, vertices, now, base.nodes, base.objectives, nodes, objectives)
-    return ImpactResult(
-        propagation=propagation, computed_at=now, nodes=nodes, objectives=objectives
-    )
-
-
-def _fill(
-    propagation: Propagation,
-    vertices: Iterable[int],
-    now: datetime,
-    previous_nodes: Mapping[str, PreviousState],
-    previous_objectives: Mapping[str, PreviousState],
-    nodes: dict[str, NodeResult],
-    objectives: dict[str, ObjectiveResult],
-) -> None:
-    graph = propagation.graph
-    slugs, kinds, node_count = graph.slugs, graph.kinds, graph.node_count
-    states, causes, intrinsic = propagation.states, propagation.causes, propagation.intrinsic
-    decode = propagation.cause_index.decode
+    old_states, old_since = base.propagation.states, base.blocked_since
+    states = propagation.states
+    blocked_since = list(old_since)
     for vertex in vertices:
-        slug = slugs[vertex]
-        state = STATES[states[vertex]]
-        since = None
-        if states[vertex] == BLOCKED:
-            previous = (previous_objectives if vertex >= node_count else previous_nodes).get(slug)
-            since = next_blocked_since(state, previous, now)
-        if vertex < node_count:
-            nodes[slug] = NodeResult(
-                slug,
-                kinds[vertex],
-                STATES[intrinsic[vertex]],
-                state,
-                decode(causes[vertex]),
-                since,
-            )
-        else:
-            objectives[slug] = ObjectiveResult(
-                slug, graph.values[vertex - node_count], state, decode(causes[vertex]), since
-            )
+        if states[vertex] != BLOCKED:
+            blocked_since[vertex] = None
+        elif old_states[vertex] != BLOCKED or old_since[vertex] is None:
+            blocked_since[vertex] = now
+    return ImpactResult(propagation=propagation, computed_at=now, blocked_since=blocked_since)

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from django.http.response import HttpResponseBase
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cataligent.conditional import not_modified
 from dependencies import impact
 from dependencies.choices import NodeKind
 from dependencies.map.drawing import cached, change_marker, map_etag
@@ -38,9 +45,12 @@ class MapView(APIView):
             OpenApiParameter("objective", str),
             OpenApiParameter("kind", enum=NodeKind.values),
         ],
-        responses={200: dict},
+        responses={
+            200: dict,
+            304: OpenApiResponse(description="Unchanged since the ETag sent in If-None-Match."),
+        },
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> HttpResponseBase:
         # The map page's query object: one validation for the page and the API, except that
         # the API refuses a bad filter (400 naming it) where the page drops it.
         form = MapFilterForm(request.query_params)
@@ -57,8 +67,9 @@ class MapView(APIView):
         # Owners, teams and policies change what the map says without a new version: the
         # audit marker in the one ETag covers them.
         etag = map_etag(f, state, marker, shape="map")
-        if request.headers.get("If-None-Match") == etag:
-            return Response(status=304, headers={"ETag": etag})
+        unchanged = not_modified(request, etag)
+        if unchanged is not None:
+            return unchanged
         body = cached(
             ("api", f),
             lambda: map_payload(view=f.view, team=f.team, objective=f.objective, kind=f.kind),

@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.core.validators import validate_slug
 
+from cataligent.forms import Form
 from cataligent.models import Team
 from dependencies.choices import NodeKind, State
 from dependencies.map.query import NO_TEAM, MapFilters
@@ -16,7 +17,7 @@ VIEW_CHOICES = [("affected", "Affected only"), ("all", "Whole map")]
 _EXPAND_RE = re.compile(r"^[-a-zA-Z0-9_]+$")
 
 
-class MapFilterForm(forms.Form):
+class MapFilterForm(Form):
     """The map's filters; validating them costs no query (polls use them every few seconds)."""
 
     view = forms.ChoiceField(choices=VIEW_CHOICES, required=False)
@@ -55,7 +56,7 @@ def map_filters(params: Any) -> tuple[MapFilters, MapFilterForm]:
     return form.filters(), form
 
 
-class ManualStateForm(forms.Form):
+class ManualStateForm(Form):
     """Override a node's state by hand; a manual override always wins over its tickets."""
 
     manual_state = forms.ChoiceField(
@@ -77,7 +78,7 @@ class ManualStateForm(forms.Form):
         return data
 
 
-class TeamAssignForm(forms.Form):
+class TeamAssignForm(Form):
     team = forms.ModelChoiceField(
         queryset=Team.objects.none(), to_field_name="slug", label="Owning team", empty_label=None
     )

@@ -23,6 +23,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import DetailView, TemplateView
 
+from cataligent.conditional import not_modified
 from cataligent.csv_cells import quote_cell
 from cataligent.models import Team
 from cataligent.pages import PolicyPageMixin
@@ -143,8 +144,10 @@ class MapGraphJson(PolicyPageMixin, View):
         state, marker = impact_state(), change_marker()
         etag = map_etag(filters, state, marker)
         headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
-        if request.headers.get("If-None-Match") == etag:
-            return HttpResponse(status=304, headers=headers)
+        unchanged = not_modified(request, etag)
+        if unchanged is not None:
+            unchanged["Cache-Control"] = headers["Cache-Control"]
+            return unchanged
         graph = map_graph(filters, state=state, marker=marker)
         return JsonResponse(graph.as_json(), headers=headers)
 

@@ -137,8 +137,8 @@ class ConnectorSerializer(serializers.ModelSerializer):
 
 
 class TicketLinkBriefSerializer(serializers.ModelSerializer):
-    node = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    objective = serializers.SlugRelatedField(slug_field="key", read_only=True)
+    node = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    objective = serializers.SlugRelatedField(slug_field="key", read_only=True, allow_null=True)
 
     class Meta:
         model = TicketLink
@@ -155,6 +155,7 @@ class SourceUrlField(serializers.CharField):
 
 class TicketSerializer(serializers.ModelSerializer):
     connector = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    # Only an http(s) link from the source, else "" (documented as plain text, not a URI).
     url = SourceUrlField(read_only=True)
     links = TicketLinkBriefSerializer(many=True, read_only=True)
 
@@ -195,7 +196,9 @@ class TicketLinkSerializer(serializers.ModelSerializer):
     objective = serializers.SlugRelatedField(
         slug_field="key", queryset=Objective.objects.all(), required=False, allow_null=True
     )
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = TicketLink
@@ -240,7 +243,7 @@ class LinkRuleSerializer(serializers.ModelSerializer):
 
 class SyncRunSerializer(serializers.ModelSerializer):
     connector = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    duration_seconds = serializers.FloatField(read_only=True)
+    duration_seconds = serializers.FloatField(read_only=True, allow_null=True)
 
     class Meta:
         model = SyncRun

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Prefetch
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -26,6 +26,10 @@ from integrations.linking import tickets_matching
 from integrations.models import Connector, LinkRule, SyncRun, Ticket, TicketLink
 from integrations.sync import connector_config
 from integrations.title_patterns import BadPattern
+
+
+class SyncRequest(serializers.Serializer):
+    full = serializers.BooleanField(required=False, default=False)
 
 
 class ConnectorViewSet(GovernedViewSet):
@@ -75,9 +79,7 @@ class ConnectorViewSet(GovernedViewSet):
         return Response({"ok": True, "message": message})
 
     @extend_schema(
-        request=inline_serializer(
-            "SyncRequest", {"full": serializers.BooleanField(required=False)}
-        ),
+        request=SyncRequest,
         responses={202: dict, 503: dict},
         description="Queue a sync now; `full` re-reads everything. 503 when the task queue "
         "cannot be reached.",
@@ -88,7 +90,9 @@ class ConnectorViewSet(GovernedViewSet):
 
         connector = self.get_object()
         check(request.user, Action.CHANGE, model=Connector, obj=connector)
-        full = str(request.data.get("full", "")).lower() in {"1", "true", "yes"}
+        body = SyncRequest(data=request.data)
+        body.is_valid(raise_exception=True)
+        full = body.validated_data["full"]
         if not sync_queue(connector.pk, full=full, trigger="manual"):
             return Response(
                 {"detail": "The task queue cannot be reached; the sync was not queued."},
@@ -167,7 +171,7 @@ class LinkRuleViewSet(GovernedViewSet):
         services.link_rule_delete(rule=instance, actor=self.request.user)
 
     @extend_schema(parameters=[LinkRulePreview], responses=TicketSerializer(many=True))
-    @action(detail=False, methods=["get"])
+    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
     def preview(self, request: Request) -> Response:
         """The tickets a rule would match (the first 50), before it is saved."""
         query = LinkRulePreview(data=request.query_params)

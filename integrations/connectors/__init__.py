@@ -71,6 +71,7 @@ __all__ = [
     "UnsafeDestinationError",
     "connector_class",
     "connector_for",
+    "default_page_size",
     "ticket_is_blocking",
 ]
 
@@ -88,6 +89,11 @@ def connector_class(kind: str) -> type[Connector]:
         raise ConfigurationError(
             f"unknown connector kind {kind!r}; known: {', '.join(sorted(CONNECTORS))}"
         ) from None
+
+
+def default_page_size(kind: str) -> int:
+    """Records a page for a new connector of this kind: what its API serves comfortably."""
+    return connector_class(kind).default_page_size
 
 
 def connector_for(config: ConnectorConfig, **kwargs: Any) -> Connector:

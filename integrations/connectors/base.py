@@ -215,6 +215,9 @@ class Connector(ABC):
     default_priority_map: ClassVar[Mapping[str, int]]
     default_overlap_seconds: ClassVar[int] = 0
     max_page_size: ClassVar[int] = 1000
+    # Records a page when the admin sets none: as many as the API serves comfortably, since
+    # each page is a round trip (docs/benchmarks.md, "Default page sizes").
+    default_page_size: ClassVar[int] = 100
     # Where the tool hands out OAuth tokens (client credentials), if it does.
     oauth_token_path: ClassVar[str | None] = None
     # option name -> what it does; any other key in ``options`` is a configuration error.

@@ -158,6 +158,7 @@ class JiraConnector(Connector):
     default_status_map = DEFAULT_STATUS_MAP
     default_priority_map = DEFAULT_PRIORITIES
     max_page_size = MAX_RESULTS
+    default_page_size = MAX_RESULTS
     # Minute precision plus a search index that can lag: re-read two minutes at each start.
     default_overlap_seconds = 120
     option_help: ClassVar[Mapping[str, str]] = {

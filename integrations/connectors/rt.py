@@ -151,6 +151,7 @@ class RequestTrackerConnector(Connector):
     default_status_map = DEFAULT_STATUS_MAP
     default_priority_map = DEFAULT_PRIORITY_MAP
     max_page_size = MAX_PER_PAGE
+    default_page_size = MAX_PER_PAGE
     default_overlap_seconds = 60
     option_help: ClassVar[Mapping[str, str]] = {
         "time_zone": "the RT user's IANA time zone; by default read from the user record "

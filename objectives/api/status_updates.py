@@ -13,7 +13,7 @@ from objectives.services import status_update_create, status_update_delete
 
 class StatusUpdateSerializer(serializers.ModelSerializer):
     objective = serializers.SlugRelatedField(slug_field="key", queryset=Objective.objects.all())
-    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     contradicts_graph = serializers.SerializerMethodField(
         help_text="Green while the graph says the objective is blocked."
     )

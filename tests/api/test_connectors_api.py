@@ -185,3 +185,29 @@ def test_a_global_rule_relinks_each_connector_with_its_own_rules(admin: Any) -> 
     assert response.status_code == 200, response.json()
     assert {link.node.slug for link in in_a.links.all()} == {"outage"}
     assert {link.node.slug for link in in_b.links.all()} == {"db", "outage"}
+
+
+@pytest.mark.parametrize(
+    ("kind", "extra", "page_size"),
+    [
+        ("servicenow", {}, 1000),
+        ("jira", {"auth": {"type": "basic", "username": "a@example.com", "secret": "t"}}, 100),
+        ("rt", {"auth": {"type": "token", "secret": "t"}}, 100),
+    ],
+)
+def test_page_size_defaults_to_what_the_tool_serves(
+    admin: Any, kind: str, extra: dict[str, Any], page_size: int
+) -> None:
+    response = admin.post("/api/connectors/", {**PAYLOAD, "kind": kind, **extra}, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["page_size"] == page_size
+    assert Connector.objects.get(slug="snow").page_size == page_size
+
+
+def test_a_given_page_size_is_kept_and_zero_is_refused(admin: Any) -> None:
+    response = admin.post("/api/connectors/", {**PAYLOAD, "page_size": 250}, format="json")
+    assert response.json()["page_size"] == 250
+    response = admin.patch("/api/connectors/snow/", {"page_size": 0}, format="json")
+    assert response.status_code == 400
+    assert "page_size" in response.json()
+    assert Connector.objects.get(slug="snow").page_size == 250

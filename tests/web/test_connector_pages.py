@@ -152,3 +152,24 @@ def test_link_rule_editor_with_preview(people: Any) -> None:
         "/connectors/snow/rules/", {"field": "ci", "pattern": "x", "node": "ghost"}, follow=True
     )
     assert "No node" in refused.content.decode()
+
+
+def test_a_blank_page_size_takes_the_tools_default(people: Any) -> None:
+    client = _client(people["admin"])
+    response = client.post("/connectors/new/", {**FORM, "page_size": ""})
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert Connector.objects.get(slug="snow").page_size == 1000
+    # Blanked on a Jira connector later: Jira's default, not ServiceNow's.
+    Connector.objects.filter(slug="snow").update(kind="jira", username="a@example.com")
+    response = client.post(
+        "/connectors/snow/edit/",
+        {**FORM, "kind": "jira", "username": "a@example.com", "new_secret": "", "page_size": ""},
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert Connector.objects.get(slug="snow").page_size == 100
+
+
+def test_a_connector_made_in_code_gets_its_kinds_page_size() -> None:
+    assert ConnectorFactory(kind="servicenow").page_size == 1000
+    assert ConnectorFactory(kind="rt").page_size == 100
+    assert ConnectorFactory(kind="jira", page_size=30).page_size == 30

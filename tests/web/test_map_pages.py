@@ -497,7 +497,7 @@ def test_whatif_picker_finds_nodes_by_name(people: dict[str, Any], lending: Any)
     fragment = client.get("/whatif/?part=picker&q=lend", HTTP_HX_REQUEST="true").content.decode()
     assert fragment.startswith('<div id="whatif-picker"') and "<html" not in fragment
     assert "No dependency or capability matches" in client.get("/whatif/?q=zzz").content.decode()
-    assert client.get("/whatif/?q=%00").status_code == 200
+    assert client.get("/whatif/?q=%00").status_code == 400  # refused before any lookup
 
 
 def test_single_points_of_failure_page(people: dict[str, Any], lending: Any) -> None:
