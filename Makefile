@@ -42,7 +42,8 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 ## assets: the map's drawing library (Cytoscape.js + dagre layout), installed from the
-## committed package-lock.json and served from static/vendor/ (never from a CDN).
+## committed package-lock.json and served from static/vendor/ (never from a CDN). `npm ci`
+## also puts the browser tests' axe-core in node_modules/; it is not copied to static/.
 assets: $(VENDOR)/.installed
 
 # Laid anew each time (and again when this recipe changes), so static/vendor/ holds exactly

@@ -7,8 +7,9 @@
   an item cannot be handed to, or pointed at, a team the lead does not lead (an
   edge moved to start from another team's node, a link rule aimed at another
   team's node, a node given to another team).
-- Leadership reads everything and assigns an owning team where there is none.
-- A claim (or an assignment of a team to a gap) sets the owning team and nothing
+- Leadership reads everything and assigns or changes an item's owning team: it is
+  who authorises the resource shifts that move a blocker to another team.
+- A claim (or leadership's assignment of a team) sets the owning team and nothing
   else; a model may refuse it (a policy other teams' items use is not claimable).
 - Anything else is refused with a message that says why.
 
@@ -193,6 +194,11 @@ def check(
         )
 
     current_team = governance.team_of(obj)
+    new_team = _team_id(data.get(governance.team_field)) if governance.team_field else None
+    # Leadership assigns an owning team, or moves an item to another one (DESIGN §2).
+    leadership_assigns = (
+        action is Action.CHANGE and new_team is not None and Role.LEADERSHIP in roles
+    )
     if current_team is not None and current_team in led:
         # Judge the object as it would be, too: the change must not hand it to (or aim
         # it at) a team they do not lead.
@@ -200,31 +206,32 @@ def check(
             return
         if governance.team_of_new(values_after(obj, data)) in led:
             return
-        raise PermissionDenied(
-            f"This change would make the {name} belong to a team you do not lead; "
-            "you may change only the items of a team you lead."
-        )
-    if current_team is None and governance.team_field is not None:
-        new_team = _team_id(data.get(governance.team_field))
-        may_assign = new_team in led or Role.LEADERSHIP in roles
-        if action is Action.CHANGE and new_team is not None and may_assign:
-            # A team lead claims an unowned item for a team they lead; leadership assigns
-            # an owning team where there is an ownership gap. Either sets the team and
-            # nothing else: the rest is for the new owners, in a change of its own.
-            if set(data) != {governance.team_field}:
-                raise PermissionDenied(
-                    f"Assigning an owning team to a {name} changes nothing else: "
-                    "assign the team first, then make the other changes."
-                )
-            refusal = governance.claim_refusal(obj, new_team) if governance.claim_refusal else None
-            if refusal:
-                raise PermissionDenied(refusal)
-            return
+        if not leadership_assigns:
+            raise PermissionDenied(
+                f"This change would make the {name} belong to a team you do not lead; "
+                "you may change only the items of a team you lead."
+            )
+    claims = action is Action.CHANGE and current_team is None and new_team in led
+    if governance.team_field is not None and (claims or leadership_assigns):
+        assert new_team is not None
+        # A team lead claims an unowned item for a team they lead; leadership assigns or
+        # changes an owning team. Either sets the team and nothing else: the rest is for
+        # the new owners, in a change of its own.
+        if set(data) != {governance.team_field}:
+            raise PermissionDenied(
+                f"Assigning an owning team to a {name} changes nothing else: "
+                "assign the team first, then make the other changes."
+            )
+        refusal = governance.claim_refusal(obj, new_team) if governance.claim_refusal else None
+        if refusal:
+            raise PermissionDenied(refusal)
+        return
     if Role.TEAM_LEAD in roles:
         raise PermissionDenied(f"You may {action} only the items of a team you lead.")
     if Role.LEADERSHIP in roles:
         raise PermissionDenied(
-            "Leadership may only assign an owning team to an item that has none."
+            "Leadership may only assign or change the owning team of an item, "
+            "and nothing else with it."
         )
     raise PermissionDenied(f"Your account may read but not {action} a {name}.")
 
@@ -287,10 +294,19 @@ def can(
 
 def can_edit(user: Any, obj: models.Model) -> bool:
     """Whether pages should offer edit controls for `obj` to `user` at all."""
-    if can(user, Action.DELETE, model=type(obj), obj=obj):
-        return True
+    return can(user, Action.DELETE, model=type(obj), obj=obj) or can_assign_team(user, obj)
+
+
+def can_assign_team(user: Any, obj: models.Model) -> bool:
+    """Whether pages should offer to set `obj`'s owning team: to claim it (a team lead, when
+    it has none), to move it (leadership; the lead of its team, to another team they lead),
+    or anything (admins)."""
     governance = governance_for(type(obj))
-    if governance is None or governance.team_field is None or governance.team_of(obj) is not None:
+    if governance is None or governance.team_field is None:
         return False
     roles = user_roles(user)
-    return bool(led_team_ids(user)) or Role.LEADERSHIP in roles
+    if Role.ADMIN in roles or Role.LEADERSHIP in roles:
+        return True
+    led = led_team_ids(user)
+    current = governance.team_of(obj)
+    return bool(led) if current is None else current in led and len(led) > 1

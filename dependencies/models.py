@@ -184,7 +184,12 @@ class Edge(models.Model):
         ordering = ["source__slug", "target__slug"]
         constraints = [
             models.UniqueConstraint(fields=["source", "target"], name="edge_unique"),
-            models.CheckConstraint(condition=~Q(source=F("target")), name="edge_no_self_loop"),
+            models.CheckConstraint(
+                condition=~Q(source=F("target")),
+                name="edge_no_self_loop",
+                # The API's words, in the admin too (not "Constraint … is violated").
+                violation_error_message="A node cannot depend on itself.",
+            ),
             models.CheckConstraint(
                 condition=_choices_check("criticality", Criticality), name="edge_criticality_valid"
             ),

@@ -11,7 +11,7 @@ from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from cataligent.permissions import Action, check
 from integrations import services
@@ -170,11 +170,16 @@ def link_rule_create(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "connectors/detail.html", context, status=400)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def link_rule_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """GET asks for confirmation, saying what goes with the rule; POST deletes. A page rather
+    than a browser dialog: it works without JavaScript and under the strict CSP."""
     connector = _connector(request, slug)
-    rule = get_object_or_404(LinkRule, pk=pk)
+    rule = get_object_or_404(LinkRule.objects.select_related("node", "objective"), pk=pk)
     check(request.user, Action.DELETE, model=LinkRule, obj=rule)
+    if request.method == "GET":
+        context = {"connector": connector, "rule": rule, "link_count": rule.links.count()}
+        return render(request, "connectors/rule_delete.html", context)
     services.link_rule_delete(rule=rule, actor=request.user)
     messages.success(request, "Rule deleted; the links it made are gone.")
     return redirect("connector-detail", slug=connector.slug)

@@ -81,7 +81,15 @@ class EscalationFilterSet(django_filters.FilterSet):
 
 
 class AcknowledgeRequest(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    # Required in effect: the service refuses a blank note once it knows the user may
+    # acknowledge (who may not is told so first, whatever the note).
+    note = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        default="",
+        help_text="What was decided; required (400 when blank).",
+    )
 
 
 class EscalationViewSet(viewsets.ReadOnlyModelViewSet):
@@ -100,7 +108,8 @@ class EscalationViewSet(viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=True, methods=["post"])
     def acknowledge(self, request: Request, pk: Any = None) -> Response:
-        """Acknowledge with a note ("budget approved", "team reassigned")."""
+        """Acknowledge with a note ("budget approved", "team reassigned"). The note is
+        required, as in the inbox page: a blank one is a 400 naming `note`."""
         body = AcknowledgeRequest(data=request.data)
         body.is_valid(raise_exception=True)  # a body that is not an object is a 400 too
         escalation = escalation_acknowledge(

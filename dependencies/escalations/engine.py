@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -170,6 +170,9 @@ def may_acknowledge(user: Any, escalation: Escalation) -> bool:
     return False
 
 
+NOTE_REQUIRED = "Say what was decided or done (e.g. “budget approved”, “team reassigned”)."
+
+
 @transaction.atomic
 def escalation_acknowledge(*, escalation: Escalation, actor: Any, note: str = "") -> Escalation:
     if not may_acknowledge(actor, escalation):
@@ -178,6 +181,10 @@ def escalation_acknowledge(*, escalation: Escalation, actor: Any, note: str = ""
         )
     if escalation.status == EscalationStatus.RESOLVED:
         raise PermissionDenied("This escalation is already resolved.")
+    note = note.strip()
+    # An acknowledgement tells the people waiting what was decided; a bare "seen" does not.
+    if not note:
+        raise ValidationError({"note": NOTE_REQUIRED})
     before = escalation.status
     escalation.status = EscalationStatus.ACKNOWLEDGED
     escalation.acknowledged_at = escalation.acknowledged_at or timezone.now()

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.core.exceptions import PermissionDenied
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -59,11 +60,15 @@ class EscalationInboxPage(ObjectListPage):
 
 
 class AcknowledgeForm(Form):
+    # A blank note is refused by the service (the same rule as the API), after it has told
+    # whoever may not acknowledge so: hence not `required` here.
     note = forms.CharField(required=False, max_length=2000)
 
 
 @require_POST
 def acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    """Acknowledge from the inbox: htmx swaps the row (with the error beside the note when
+    there is one); without JavaScript the inbox is shown again."""
     check(request.user, Action.VIEW, model=Escalation)
     escalation = get_object_or_404(Escalation.objects.select_related("node", "objective"), pk=pk)
     form = AcknowledgeForm(request.POST)
@@ -73,12 +78,20 @@ def acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
             status=400,
             content_type="text/plain",
         )
+    note, error = form.cleaned_data["note"], ""
     try:
-        escalation_acknowledge(
-            escalation=escalation, actor=request.user, note=form.cleaned_data["note"]
-        )
+        escalation_acknowledge(escalation=escalation, actor=request.user, note=note)
     except PermissionDenied as exc:
         return HttpResponse(str(exc), status=403)
-    return render(
-        request, "escalations/row.html", {"e": escalation, "can_ack": False, "request": request}
-    )
+    except ValidationError as exc:
+        error = exc.message_dict["note"][0]
+    htmx = getattr(request, "htmx", False)
+    if not htmx:
+        if error:
+            messages.error(request, f"Escalation not acknowledged: {error}")
+        else:
+            messages.success(request, "Escalation acknowledged.")
+        return redirect("escalation-inbox")
+    context = {"e": escalation, "can_ack": bool(error), "note_error": error, "note": note}
+    # htmx swaps only 2xx answers: the row with its error is the answer to show.
+    return render(request, "escalations/row.html", context)

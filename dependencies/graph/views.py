@@ -4,6 +4,7 @@ from typing import Any
 
 from cataligent.audit import history_lines
 from cataligent.pages import ObjectDetailPage, ObjectListPage
+from cataligent.permissions import Action, can, can_assign_team
 from dependencies.graph.filtersets import NodeFilterSet
 from dependencies.models import Node
 
@@ -38,4 +39,10 @@ class NodeDetailPage(ObjectDetailPage):
         )
         context["required_by"] = node.required_by.select_related("objective")
         context["history"] = history_lines(node)
+        user = self.request.user
+        # Leadership may move the node to another team but not override its state.
+        context["can_set_state"] = can(
+            user, Action.CHANGE, model=Node, obj=node, data={"manual_state": node.manual_state}
+        )
+        context["can_assign_team"] = can_assign_team(user, node)
         return context

@@ -79,9 +79,18 @@ class ManualStateForm(Form):
 
 
 class TeamAssignForm(Form):
+    """Choose an owning team, then confirm it: nothing is chosen in advance, so one careless
+    click cannot hand a blocker to whichever team sorts first."""
+
     team = forms.ModelChoiceField(
-        queryset=Team.objects.none(), to_field_name="slug", label="Owning team", empty_label=None
+        queryset=Team.objects.none(),
+        to_field_name="slug",
+        label="Owning team",
+        empty_label="Choose a team…",
+        error_messages={"required": "Choose the team that will own it."},
     )
+    # Set by the confirmation step, which names the team before anything is written.
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, teams: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -27,7 +27,7 @@ from cataligent.conditional import not_modified
 from cataligent.csv_cells import quote_cell
 from cataligent.models import Team
 from cataligent.pages import PolicyPageMixin
-from cataligent.permissions import Action, can, can_edit, check
+from cataligent.permissions import Action, can, can_assign_team, can_edit, check
 from cataligent.roles import Role, user_roles
 from dependencies.choices import State
 from dependencies.graph.services import node_update
@@ -263,7 +263,7 @@ def node_edit_context(user: Any, node: Node, form: ManualStateForm | None = None
     return {
         "can_edit": may_edit,
         "can_set_state": may_set_state,
-        "can_assign_team": may_edit and node.team_id is None,
+        "can_assign_team": can_assign_team(user, node),
         "state_form": form
         or ManualStateForm(
             initial={"manual_state": node.manual_state, "manual_reason": node.manual_reason}
@@ -335,8 +335,9 @@ class NodeStateChange(PolicyPageMixin, View):
 
 
 class NodeTeamAssign(PolicyPageMixin, DetailView):
-    """Give a node without an owning team one: leadership for any team, a team lead for a team
-    they lead (claiming it), admins always (DESIGN §2)."""
+    """Give a node an owning team: a team lead claims an unowned one for a team they lead,
+    leadership assigns or changes any node's team, admins always (DESIGN §2). The chosen
+    team is named on a confirmation step before anything is written."""
 
     model = Node
     slug_field = "slug"
@@ -351,29 +352,43 @@ class NodeTeamAssign(PolicyPageMixin, DetailView):
             return Team.objects.order_by("name")
         return Team.objects.filter(lead=self.request.user).order_by("name")
 
+    def _refuse_unless_offered(self, node: Node) -> None:
+        # The lead of its team may open it too (offered only the teams they lead).
+        if not can_edit(self.request.user, node):
+            raise PermissionDenied("Your account may not assign an owning team to this item.")
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context.setdefault("form", TeamAssignForm(teams=self._teams()))
+        context.setdefault("next", _next_url(self.request, ""))
         return context
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         self.object = self.get_object()
-        if not can_edit(request.user, self.object):
-            raise PermissionDenied("Your account may not assign an owning team to this item.")
+        self._refuse_unless_offered(self.object)
         return self.render_to_response(self.get_context_data())
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         self.object = node = self.get_object()
         form = TeamAssignForm(request.POST, teams=self._teams())
         if not form.is_valid():
-            if not can_edit(request.user, node):
-                raise PermissionDenied("Your account may not assign an owning team to this item.")
+            self._refuse_unless_offered(node)
             return self.render_to_response(self.get_context_data(form=form))
         team = form.cleaned_data["team"]
+        back = _next_url(request, reverse("node-detail", args=[node.slug]))
+        if team.pk == node.team_id:
+            messages.info(request, f"{node.name} is already owned by {team.name}.")
+            return HttpResponseRedirect(back)
         check(request.user, Action.CHANGE, model=Node, obj=node, data={"team": team})
+        if not form.cleaned_data["confirmed"]:
+            return self.render_to_response(
+                self.get_context_data(form=form, confirm_team=team, next=back)
+            )
+        before = node.team.name if node.team else None
         node_update(node=node, changes={"team": team}, actor=request.user)
-        messages.success(request, f"{node.name} is now owned by {team.name}.")
-        return HttpResponseRedirect(_next_url(request, reverse("node-detail", args=[node.slug])))
+        moved = f" (was {before})" if before else ""
+        messages.success(request, f"{node.name} is now owned by {team.name}{moved}.")
+        return HttpResponseRedirect(back)
 
 
 # --- Bottlenecks, dashboard, what-if, single points of failure ------------------------------

@@ -276,13 +276,51 @@ def test_unowned_node_claims(
     assert (node.team is not None) == (status == 200)
 
 
-def test_leadership_cannot_reassign_an_owned_node(client_as: Any, people: People) -> None:
+# Leadership authorises resource shifts: it may move an owned item to another team, which
+# changes the team and nothing else, and is kept in the item's history.
+
+
+@pytest.mark.parametrize(
+    ("resource", "make", "lookup"),
+    [
+        ("nodes", lambda p: NodeFactory(team=p["team_a"], name="Ledger"), lambda o: o.slug),
+        ("objectives", lambda p: ObjectiveFactory(team=p["team_a"], title="Grow"), lambda o: o.key),
+    ],
+)
+def test_leadership_changes_the_owning_team_and_nothing_else(
+    resource: str, make: Any, lookup: Any, client_as: Any, people: People
+) -> None:
+    item = make(people)
+    url = f"/api/{resource}/{lookup(item)}/"
+    leadership = client_as("leadership")
+    name_field = "name" if resource == "nodes" else "title"
+
+    mixed = leadership.patch(url, {"team": "team-b", name_field: "Renamed"}, format="json")
+    assert mixed.status_code == 403, mixed.content
+    assert "changes nothing else" in mixed.json()["detail"]
+    cleared = leadership.patch(url, {"team": None}, format="json")
+    assert cleared.status_code in (400, 403), cleared.content  # a gap is not made by leadership
+    item.refresh_from_db()
+    assert item.team == people["team_a"]
+
+    moved = leadership.patch(url, {"team": "team-b"}, format="json")
+    assert moved.status_code == 200, moved.content
+    item.refresh_from_db()
+    assert item.team == people["team_b"] and getattr(item, name_field) in ("Ledger", "Grow")
+    history = leadership.get(f"{url}history/").json()["results"]
+    team_changes = [e for e in history if e["field"] == "team"]
+    assert [(e["actor"], e["old_value"], e["new_value"]) for e in team_changes] == [
+        (people["leadership"].username, "team-a", "team-b")
+    ]
+
+
+def test_leadership_changes_nothing_but_the_team(client_as: Any, people: People) -> None:
     node = NodeFactory(team=people["team_a"])
     response = client_as("leadership").patch(
-        f"/api/nodes/{node.slug}/", {"team": "team-b"}, format="json"
+        f"/api/nodes/{node.slug}/", {"manual_state": "blocked"}, format="json"
     )
     assert response.status_code == 403
-    assert "only assign an owning team" in response.json()["detail"]
+    assert "only assign or change the owning team" in response.json()["detail"]
 
 
 def test_refusal_says_why(client_as: Any, people: People) -> None:

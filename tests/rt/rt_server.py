@@ -1,11 +1,11 @@
 """An isolated Request Tracker 5 for the end-to-end test, from Debian's packages.
 
-The set-up is the one verified in ../shared/reference/itsm-apis.md §3 ("Fresh RT5 + SQLite on
-Debian 12"): a site config of our own in a folder of our own (``RT_SITE_CONFIG_DIR`` points
-at an empty folder so nothing under /etc is read), ``rt-setup-database --action init
---skip-create`` for a SQLite database in that folder, an auth token made with RT's own Perl
-API, and ``rt-server --server Standalone`` (one process) on a free loopback port. Nothing
-outside the folder is touched, so it runs beside a packaged RT or another test run.
+The set-up is the one verified in the team handbook's reference/itsm-apis.md §3 ("Fresh RT5 +
+SQLite on Debian 12"): a site config of our own in a folder of our own (``RT_SITE_CONFIG_DIR``
+points at an empty folder so nothing under /etc is read), ``rt-setup-database --action init
+--skip-create`` for a SQLite database in that folder, an auth token made with RT's own Perl API,
+and ``rt-server --server Standalone`` (one process) on a free loopback port. Nothing outside the
+folder is touched, so it runs beside a packaged RT or another test run.
 
     with RequestTrackerInstance.start() as rt:
         rt.base_url, rt.token

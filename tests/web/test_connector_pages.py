@@ -146,7 +146,14 @@ def test_link_rule_editor_with_preview(people: Any) -> None:
     assert rule.node == node and rule.links.count() == 1
     page = client.get("/connectors/snow/").content.decode()
     assert "core-db" in page
-    client.post(f"/connectors/snow/rules/{rule.pk}/delete/")
+    # Deleting asks first, with what goes with the rule (issue 18), and writes nothing yet.
+    delete_url = f"/connectors/snow/rules/{rule.pk}/delete/"
+    assert f'href="{delete_url}"' in page and f'action="{delete_url}"' not in page
+    confirm = client.get(delete_url).content.decode()
+    assert "Delete this link rule?" in confirm and "<strong>1 ticket link</strong>" in confirm
+    assert f'action="{delete_url}"' in confirm
+    assert LinkRule.objects.exists()
+    client.post(delete_url)
     assert not LinkRule.objects.exists()
     refused = client.post(
         "/connectors/snow/rules/", {"field": "ci", "pattern": "x", "node": "ghost"}, follow=True

@@ -183,7 +183,7 @@ def test_a_governance_change_shows_on_the_map_without_a_state_change(
     etag = client.get("/map/graph.json")["ETag"]
     no_team = '<span class="flag">· no team</span>'
     assert no_team in client.get("/map/").content.decode()
-    client.post("/map/nodes/api/team/", {"team": "team-b"})
+    client.post("/map/nodes/api/team/", {"team": "team-b", "confirmed": "on"})
     response = client.get("/map/graph.json", HTTP_IF_NONE_MATCH=etag)
     assert response.status_code == 200
     api = next(
@@ -319,8 +319,8 @@ def test_detail_pages_show_declared_and_computed_state(
         ("lead_a", "cap", True, False),
         ("lead_b", "cap", False, False),
         ("member", "cap", False, False),
-        ("leadership", "cap", False, False),
-        ("admin", "cap", True, False),
+        ("leadership", "cap", False, True),  # moves it to another team (issue 18)
+        ("admin", "cap", True, True),
         ("leadership", "api", False, True),
         ("lead_b", "api", False, True),
         ("member", "api", False, False),
@@ -378,16 +378,25 @@ def test_assigning_an_owning_team(people: dict[str, Any], lending: Any) -> None:
     leadership = _client(people["leadership"])
     page = leadership.get("/map/nodes/api/team/").content.decode()
     assert "Team A" in page and "Team B" in page
-    assert leadership.get("/map/nodes/cap/team/").status_code == 403  # has a team already
+    assert leadership.get("/map/nodes/cap/team/").status_code == 200  # may move it (issue 18)
     assert _client(people["member"]).get("/map/nodes/api/team/").status_code == 403
 
     lead_a = _client(people["lead_a"])
     assert "Team B" not in lead_a.get("/map/nodes/api/team/").content.decode()
     refused = lead_a.post("/map/nodes/api/team/", {"team": "team-b"})
     assert refused.status_code == 200 and "Select a valid choice" in refused.content.decode()
-    assert lead_a.post("/map/nodes/api/team/", {"team": "team-a"}).status_code == 302
+    confirm = lead_a.post("/map/nodes/api/team/", {"team": "team-a"})
+    assert confirm.status_code == 200 and "Make Team A own" in confirm.content.decode()
+    assert Node.objects.get(slug="api").team is None  # not before it is confirmed
+    claimed = lead_a.post("/map/nodes/api/team/", {"team": "team-a", "confirmed": "on"})
+    assert claimed.status_code == 302
     assert Node.objects.get(slug="api").team == people["team_a"]
-    assert leadership.post("/map/nodes/api/team/", {"team": "team-b"}).status_code == 403
+    # Leadership corrects it (issue 18: it had no way to, once a team was set).
+    moved = leadership.post("/map/nodes/api/team/", {"team": "team-b", "confirmed": "on"})
+    assert moved.status_code == 302
+    assert Node.objects.get(slug="api").team == people["team_b"]
+    # ...but the team of lead_a's node is no longer lead_a's to give away.
+    assert lead_a.post("/map/nodes/api/team/", {"team": "team-a"}).status_code == 403
 
 
 def test_bottlenecks(people: dict[str, Any], lending: Any) -> None:

@@ -303,7 +303,7 @@ ROUTES: dict[str, Route] = {
     ),
     "link-rule-delete": Route(
         lambda w: {"slug": w.connector.slug, "pk": w.rule.pk},
-        POST_ONLY,
+        ADMINS,  # GET asks for confirmation
         writes={
             "delete": Write(
                 data=lambda w: {},
@@ -361,20 +361,21 @@ ROUTES: dict[str, Route] = {
             ),
         },
     ),
+    # Leadership assigns and changes owning teams (it authorises resource shifts).
     "map-node-team": Route(
         lambda w: {"slug": w.node_a.slug},
-        only("lead_a", "admin"),
+        only("lead_a", "leadership", "admin"),
         writes={
             "claim a gap for team A": Write(
                 kwargs=lambda w: {"slug": w.gap.slug},
-                data=lambda w: {"team": "team-a"},
+                data=lambda w: {"team": "team-a", "confirmed": "on"},
                 allowed={"lead_a", "leadership", "admin"},
                 form_error={"lead_b"},  # offered only team B
                 snapshot=_gap_node,
             ),
             "give team A's node to team B": Write(
-                data=lambda w: {"team": "team-b"},
-                allowed={"admin"},
+                data=lambda w: {"team": "team-b", "confirmed": "on"},
+                allowed={"leadership", "admin"},
                 form_error={"lead_a"},  # offered only team A
                 snapshot=_node_a,
             ),
@@ -436,7 +437,7 @@ ROUTES: dict[str, Route] = {
             ),
             "give team A's node to team B": Write(
                 data=lambda w: {"items": f"node:{w.node_a.pk}", "team": "team-b"},
-                allowed={"admin"},
+                allowed={"leadership", "admin"},
                 snapshot=_node_a,
                 htmx=True,
             ),

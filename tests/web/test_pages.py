@@ -207,3 +207,30 @@ def test_key_result_shows_its_start_target_and_unit(people: dict[str, Any]) -> N
     assert "<strong>30 hours</strong>" in page
     assert "from 50 toward 0.05 hours" in page
     assert 'value="40"' in page and "40 %" in page
+
+
+def test_the_admin_says_why_an_edge_to_itself_is_refused(people: dict[str, Any]) -> None:
+    """The API's words, not "Constraint edge_no_self_loop is violated" (issue 18)."""
+    from dependencies.models import Edge
+
+    node = NodeFactory()
+    response = _client(people["admin"]).post(
+        "/admin/dependencies/edge/add/",
+        {
+            "source": node.pk,
+            "target": node.pk,
+            "criticality": "hard",
+            "redundancy_group": "",
+            "min_operational": "1",
+        },
+    )
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "A node cannot depend on itself." in body
+    assert "edge_no_self_loop" not in body
+    assert not Edge.objects.exists()
+
+
+def test_the_admin_names_webhook_deliveries_in_english(people: dict[str, Any]) -> None:
+    body = _client(people["admin"]).get("/admin/").content.decode()
+    assert "Webhook deliveries" in body and "deliverys" not in body
