@@ -207,9 +207,10 @@ def _run(args: argparse.Namespace) -> None:
 
     from bench.generate import organisation_of_size
     from dependencies import impact
-    from dependencies.impact_store import load_graph, store_results
     from dependencies.models import ImpactState
-    from dependencies.recompute import current_result, forget_cache, impact_recompute
+    from dependencies.recompute.loader import load_graph
+    from dependencies.recompute.runner import current_result, forget_cache, impact_recompute
+    from dependencies.recompute.writer import store_results
     from integrations.models import Ticket
 
     call_command("migrate", verbosity=0)

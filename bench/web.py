@@ -56,7 +56,7 @@ def load(technical: int, teams: int, seed: int) -> None:
     from cataligent.models import Team
     from dependencies.impact import State
     from dependencies.models import Edge, Node
-    from dependencies.recompute import impact_recompute
+    from dependencies.recompute.runner import impact_recompute
     from objectives.models import Objective, Requirement
 
     if Node.objects.exists():
@@ -141,7 +141,7 @@ def time_pages(users: int, rounds: int, think: float) -> None:
     from django.db import connection
     from django.test import Client
 
-    from dependencies.map_selectors import forget_map_cache
+    from dependencies.map.drawing import forget_map_cache
 
     leader = get_user_model().objects.get(username="bench-leader")
     rng = random.Random(1)

@@ -7,7 +7,7 @@ Services call these with the actor they were given; a command or task passes
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -74,6 +74,32 @@ def audit_changes(
         if audit_value(old) != audit_value(new)
     ]
     AuditEntry.objects.bulk_create(entries)
+
+
+def audited_update(
+    obj: models.Model,
+    changes: Mapping[str, Any],
+    *,
+    fields: Iterable[str],
+    actor: Any,
+    actor_label: str = "",
+    before_save: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
+    """Every update service's steps: apply `changes`, validate, save, and record which of the
+    audited `fields` changed, with the actor. `before_save(before)` may adjust the object
+    first. Returns the audited values from before the change."""
+    fields = tuple(fields)
+    before = {f: getattr(obj, f) for f in fields}
+    for field, value in changes.items():
+        setattr(obj, field, value)
+    if before_save is not None:
+        before_save(before)
+    obj.full_clean()
+    obj.save()
+    audit_changes(
+        obj, {f: (before[f], getattr(obj, f)) for f in fields}, actor=actor, actor_label=actor_label
+    )
+    return before
 
 
 def history_for(obj: models.Model) -> models.QuerySet[AuditEntry]:

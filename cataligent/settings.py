@@ -388,7 +388,7 @@ ESCALATION_DEFAULT_MINUTES = env_int("ESCALATION_DEFAULT_MINUTES", 60)
 # Optional Slack- or Teams-compatible incoming webhook that gets every escalation.
 ESCALATION_WEBHOOK_URL = env_str("ESCALATION_WEBHOOK_URL", "") or ""
 # What it takes: "teams" (an Adaptive Card), "slack" ({"text": ...}), or "auto" (Teams
-# for Microsoft's webhook hosts, dependencies/notifications.py, else Slack).
+# for Microsoft's webhook hosts, dependencies/escalations/notifications.py, else Slack).
 ESCALATION_WEBHOOK_FORMAT = env_str("ESCALATION_WEBHOOK_FORMAT", "auto") or "auto"
 if ESCALATION_WEBHOOK_FORMAT not in ("auto", "teams", "slack"):
     raise ImproperlyConfigured("ESCALATION_WEBHOOK_FORMAT must be auto, teams or slack")

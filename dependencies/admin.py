@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from cataligent.admin import AuditedAdmin, HistoryInline
+from dependencies.graph.changes import impact_changed
 from dependencies.models import (
     Edge,
     Escalation,
@@ -11,7 +12,6 @@ from dependencies.models import (
     Notification,
     StateTransition,
 )
-from dependencies.recompute import impact_changed
 
 
 class RecomputesImpact:

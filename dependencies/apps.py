@@ -9,4 +9,5 @@ class DependenciesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from dependencies import governance  # noqa: F401  (registers permission rules)
+        from dependencies import tasks  # noqa: F401  (the tasks; the recompute hears changes)
+        from dependencies.graph import governance  # noqa: F401  (registers permission rules)

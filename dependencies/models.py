@@ -394,7 +394,7 @@ class Notification(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    # The first failed try: retries stop a day after it (dependencies/notifications.py).
+    # The first failed try: retries stop a day after it (dependencies/escalations/notifications.py).
     failing_since = models.DateTimeField(null=True, blank=True)
     # When the retry sweep tries a failed send again (None: not tried yet, or done).
     next_attempt_at = models.DateTimeField(null=True, blank=True)

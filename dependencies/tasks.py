@@ -1,45 +1,17 @@
-from __future__ import annotations
+"""Where Celery finds this app's tasks (autodiscovery imports `<app>.tasks`).
 
-from typing import Any
+Each room defines its own; their names stay `dependencies.tasks.*` (and the reminder's
+`objectives.tasks.*`), the names beat, the queue routes and queued messages carry.
+"""
 
-from celery import shared_task
+from dependencies.escalations.delivery import send_notifications, send_pending_notifications
+from dependencies.escalations.tasks import escalate_task, remind_overdue_updates_task
+from dependencies.recompute.tasks import recompute_impact
 
-from dependencies.recompute import impact_recompute
-
-
-# Idempotent: it computes whatever was requested and stops; a second copy of the
-# task finds nothing to do or the lease taken (renewed while it runs; a killed worker's
-# runs out within RECOMPUTE_LEASE_SECONDS and beat's periodic run takes over).
-@shared_task(acks_late=True, soft_time_limit=480, time_limit=540)
-def recompute_impact(force: bool = False) -> dict[str, Any]:
-    outcome = impact_recompute(force=force, reason="changes since the last recompute")
-    return {
-        "ran": outcome.ran,
-        "passes": outcome.passes,
-        "version": outcome.version,
-        "incremental": outcome.incremental,
-    }
-
-
-@shared_task(acks_late=True, soft_time_limit=240, time_limit=300)
-def escalate_task() -> dict[str, int]:
-    """One pass of the escalation engine (beat runs it every minute)."""
-    from dependencies.escalation import escalate
-
-    result = escalate()
-    return {"fired": len(result.fired), "resolved": len(result.resolved)}
-
-
-@shared_task(acks_late=True, soft_time_limit=240, time_limit=300)
-def send_notifications(ids: list[int]) -> int:
-    from dependencies.notifications import notifications_send
-
-    return notifications_send(ids)
-
-
-@shared_task(acks_late=True, soft_time_limit=240, time_limit=300)
-def send_pending_notifications() -> int:
-    """Retries notifications that failed or whose task was lost."""
-    from dependencies.notifications import notifications_send
-
-    return notifications_send()
+__all__ = [
+    "escalate_task",
+    "recompute_impact",
+    "remind_overdue_updates_task",
+    "send_notifications",
+    "send_pending_notifications",
+]

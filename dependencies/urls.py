@@ -1,6 +1,8 @@
 from django.urls import path
 
-from dependencies import escalation_views, gap_views, policy_views, views
+from dependencies.escalations import gap_views, policy_views
+from dependencies.escalations import inbox_views as escalation_views
+from dependencies.graph import views
 
 urlpatterns = [
     path("nodes/", views.NodeListPage.as_view(), name="node-list"),

@@ -15,7 +15,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from dependencies.recompute import impact_changed
+from dependencies.graph.changes import impact_changed
 from integrations.connectors import NormalizedTicket, Rejected
 from integrations.linking import CompiledRule, link_tickets
 from integrations.models import Connector, QuarantinedRecord, SyncRun, Ticket, TicketLink

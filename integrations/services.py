@@ -8,7 +8,7 @@ from typing import Any
 from django.db import transaction
 
 from cataligent.audit import audit_changes, audit_created, audit_deleted
-from dependencies.recompute import impact_changed
+from dependencies.graph.changes import impact_changed
 from integrations.linking import link_tickets, rules_for
 from integrations.models import Connector, LinkRule, Ticket, TicketLink
 

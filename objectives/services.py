@@ -7,9 +7,9 @@ from typing import Any
 
 from django.db import transaction
 
-from cataligent.audit import audit_changes, audit_created, audit_deleted
+from cataligent.audit import audit_changes, audit_created, audit_deleted, audited_update
+from dependencies.graph.changes import impact_changed
 from dependencies.models import Node
-from dependencies.recompute import impact_changed
 from objectives.models import DeclaredStatus, Objective, Rag, Requirement, StatusUpdate
 
 OBJECTIVE_AUDITED_FIELDS = ("owner", "team", "escalation_policy")
@@ -69,21 +69,13 @@ def objective_update(
     actor_label: str = "",
     requires: Iterable[RequirementSpec] | None = None,
 ) -> Objective:
-    before = {f: getattr(objective, f) for f in OBJECTIVE_AUDITED_FIELDS}
     value_before = objective.value_at_stake
-    for field, value in changes.items():
-        setattr(objective, field, value)
-    objective.full_clean()
-    objective.save()
+    audited_update(
+        objective, changes, fields=OBJECTIVE_AUDITED_FIELDS, actor=actor, actor_label=actor_label
+    )
     if objective.value_at_stake != value_before:
         # The value at risk of every bottleneck behind it moves.
         impact_changed(structure=True, reason=f"value at stake of {objective.key} changed")
-    audit_changes(
-        objective,
-        {f: (before[f], getattr(objective, f)) for f in OBJECTIVE_AUDITED_FIELDS},
-        actor=actor,
-        actor_label=actor_label,
-    )
     if requires is not None:
         objective_set_requirements(
             objective=objective, requires=requires, actor=actor, actor_label=actor_label

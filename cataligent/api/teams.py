@@ -10,7 +10,6 @@ from cataligent.api.fields import UsernameField
 from cataligent.api.viewsets import GovernedViewSet
 from cataligent.models import Team
 from cataligent.services import team_delete, team_save
-from dependencies.models import EscalationPolicy
 
 
 class TeamSerializer(serializers.ModelSerializer):
@@ -18,7 +17,8 @@ class TeamSerializer(serializers.ModelSerializer):
     members = UsernameField(many=True, allow_null=False, required=False)
     default_escalation_policy = serializers.SlugRelatedField(
         slug_field="name",
-        queryset=EscalationPolicy.objects.all(),
+        # Policies belong to the graph, above the kernel: reached through the relation.
+        queryset=Team._meta.get_field("default_escalation_policy").related_model.objects.all(),
         allow_null=True,
         required=False,
     )

@@ -10,9 +10,9 @@ from rest_framework.routers import DefaultRouter
 from cataligent.api.teams import TeamViewSet
 from cataligent.api.tokens import ApiTokenViewSet, obtain_token
 from cataligent.api.versions import API_V1_PREFIX
-from dependencies.api.escalations import EscalationViewSet
-from dependencies.api.impact import MapView, SinglePointsOfFailureView, WhatIfView
-from dependencies.api.views import EdgeViewSet, EscalationPolicyViewSet, NodeViewSet
+from dependencies.escalations.api import EscalationViewSet
+from dependencies.graph.api.views import EdgeViewSet, EscalationPolicyViewSet, NodeViewSet
+from dependencies.map.api import MapView, SinglePointsOfFailureView, WhatIfView
 from integrations.api.views import (
     ConnectorViewSet,
     LinkRuleViewSet,

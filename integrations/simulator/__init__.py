@@ -10,6 +10,7 @@ connector tests and the ingest benchmark all run it.
 """
 
 from .faults import FaultInjector, Faults
+from .records import Change, Incident, JiraIssue
 from .replay import IncidentLogReplay, ReplayStats, incident_log_path, replay_incident_log
 from .scenario import (
     DEMO_ASSIGNMENT_GROUPS,
@@ -24,7 +25,7 @@ from .scenario import (
     ScenarioIssue,
 )
 from .server import Credentials, SimulatorServer, make_server
-from .store import Change, Incident, JiraIssue, SimulatorStore
+from .store import SimulatorStore
 
 __all__ = [
     "DEMO_ASSIGNMENT_GROUPS",

@@ -4,12 +4,13 @@ same sequence of changes, so tests can assert on them and demos replay the same 
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Final, TypeVar
+from typing import Final, Protocol, TypeVar
+from zoneinfo import ZoneInfo
 
-from .scenario import NOISE_LABELS, NOISE_SYMPTOMS, Scenario, ScenarioIncident, ScenarioIssue
-from .store import (
+from .records import (
     IMPACT_URGENCY_FOR_PRIORITY,
     STATE_CODES,
     STATUSES,
@@ -19,13 +20,31 @@ from .store import (
     JiraHistory,
     JiraIssue,
     JiraProjectRecord,
+    JiraStore,
     JiraUser,
+    ServiceNowTable,
     stable_sys_id,
 )
+from .scenario import NOISE_LABELS, NOISE_SYMPTOMS, Scenario, ScenarioIncident, ScenarioIssue
 from .timestamps import to_epoch_ms, to_epoch_seconds
 
-if TYPE_CHECKING:
-    from .store import SimulatorStore
+
+class TicketStore(Protocol):
+    """What the generator needs of the store (`store.SimulatorStore`, which makes the
+    generator: the store imports the generator, never the reverse)."""
+
+    incidents: ServiceNowTable[Incident]
+    jira: JiraStore
+    jira_zone: ZoneInfo
+    servicenow_time_zone: str
+
+    def now(self) -> datetime: ...
+    def new_incident_number(self) -> str: ...
+    def reference_id(self, table: str, name: str, **attributes: str) -> str: ...
+    def display_value(self, table: str, sys_id: str) -> str: ...
+    def save_incident(self, incident: Incident, *, old_updated: int | None = None) -> None: ...
+    def load_incidents(self, incidents: Iterable[Incident]) -> None: ...
+
 
 T = TypeVar("T")
 
@@ -100,7 +119,7 @@ def _user_name(display_name: str) -> str:
 
 
 class TicketGenerator:
-    def __init__(self, store: SimulatorStore, *, seed: int, scenario: Scenario) -> None:
+    def __init__(self, store: TicketStore, *, seed: int, scenario: Scenario) -> None:
         self.store = store
         self.scenario = scenario
         self.rng = random.Random(seed)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from .faults import FaultInjector
-from .store import (
+from .records import (
     ISSUE_TYPES,
     PRIORITIES,
     RESOLUTIONS,
@@ -31,8 +31,8 @@ from .store import (
     STATUSES,
     JiraIssue,
     JiraUser,
-    SimulatorStore,
 )
+from .store import SimulatorStore
 from .timestamps import jira_format, jql_date_to_epoch_ms, to_epoch_ms
 from .wire import Request, Response, int_param
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 import html
 from datetime import UTC, datetime
 
-from .store import PRIORITY_LABELS, STATE_LABELS, SimulatorStore
+from .records import PRIORITY_LABELS, STATE_LABELS
+from .store import SimulatorStore
 from .wire import Response
 
 _STYLE = (

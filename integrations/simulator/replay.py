@@ -26,7 +26,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final, TextIO
 
-from .store import Incident, SimulatorStore, stable_sys_id
+from .records import Incident, stable_sys_id
+from .store import SimulatorStore
 from .timestamps import to_epoch_seconds
 
 # parents[2]: integrations/simulator/replay.py -> integrations/simulator -> integrations -> repo

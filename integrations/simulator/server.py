@@ -26,10 +26,11 @@ from urllib.parse import parse_qs, urlsplit
 from .faults import FaultInjector, Faults
 from .jira import REMOVED, JiraApi, jira_error
 from .pages import incident_page, issue_page
+from .records import JiraUser
 from .scenario import DEMO_SCENARIO, Scenario
 from .servicenow import ServiceNowApi
 from .servicenow import error as servicenow_error
-from .store import JiraUser, SimulatorStore
+from .store import SimulatorStore
 from .wire import Request, Response, int_param
 
 logger = logging.getLogger(__name__)

@@ -28,13 +28,8 @@ from urllib.parse import parse_qs, urlencode
 from zoneinfo import ZoneInfo
 
 from .faults import FaultInjector
-from .store import (
-    CHOICE_LABELS,
-    Incident,
-    ReferenceRecord,
-    ServiceNowTable,
-    SimulatorStore,
-)
+from .records import CHOICE_LABELS, Incident, ReferenceRecord, ServiceNowTable
+from .store import SimulatorStore
 from .timestamps import servicenow_parse, servicenow_text
 from .wire import Request, Response, int_param
 

@@ -5,7 +5,7 @@ from typing import Any
 from django.db.models import Prefetch
 
 from cataligent.api.viewsets import GovernedViewSet
-from dependencies.api.views import HistoryMixin
+from dependencies.graph.api.views import HistoryMixin
 from objectives import services
 from objectives.api.serializers import ObjectiveSerializer
 from objectives.filtersets import ObjectiveFilterSet

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from dependencies.api import impact as impact_api
+from dependencies.map.drawing import forget_map_cache
 from tests.factories import EdgeFactory, NodeFactory, ObjectiveFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -38,9 +38,9 @@ READS = [
 
 @pytest.fixture
 def graph(people: dict[str, Any], monkeypatch: Any) -> None:
-    # The view keeps its answer per map version in the process; the versions restart with
-    # each test's database, so this test's answer must not outlive it.
-    monkeypatch.setattr(impact_api, "_spof_cache", None)
+    # The map's reads are cached per stored result in the process; the versions restart
+    # with each test's database, so this test's answers must not outlive it.
+    forget_map_cache()
     cap = NodeFactory(slug="cap-a", kind="capability", team=people["team_a"])
     EdgeFactory(source=cap, target=NodeFactory(slug="db-a", kind="data"))
     ObjectiveFactory()

@@ -93,9 +93,9 @@ def demo(live_server: Any, settings: Any) -> Any:
     from django.utils import timezone
 
     from cataligent.roles import Role
-    from dependencies.map_selectors import forget_map_cache
+    from dependencies.map.drawing import forget_map_cache
     from dependencies.models import ImpactState, Node
-    from dependencies.recompute import forget_cache, impact_recompute
+    from dependencies.recompute.runner import forget_cache, impact_recompute
     from integrations.models import Connector, Ticket, TicketLink
 
     # The live server is plain HTTP: secure-only cookies would never come back.

@@ -11,9 +11,9 @@ import time_machine
 from django.core import mail
 from django.db import connection
 
-from dependencies.escalation import escalate
+from dependencies.escalations.delivery import notifications_send
+from dependencies.escalations.engine import escalate
 from dependencies.models import Escalation, EscalationLevel, Node, Notification
-from dependencies.notifications import notifications_send
 from tests.factories import EscalationPolicyFactory, NodeFactory
 
 START = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)

@@ -9,7 +9,7 @@ from django.test import Client
 
 from cataligent.models import AuditEntry
 from dependencies.models import Edge, Node
-from dependencies.recompute import forget_cache, impact_recompute
+from dependencies.recompute.runner import forget_cache, impact_recompute
 from tests.factories import EscalationPolicyFactory, NodeFactory, ObjectiveFactory
 
 pytestmark = pytest.mark.django_db

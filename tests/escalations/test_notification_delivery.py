@@ -15,13 +15,13 @@ import pytest
 import time_machine
 from django.core import mail
 
-from dependencies.models import Notification
-from dependencies.notifications import (
+from dependencies.escalations.delivery import (
     RETRY_FOR,
     is_teams_webhook,
     notifications_send,
     send_notification,
 )
+from dependencies.models import Notification
 from tests.factories import UserFactory
 
 START = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)

@@ -9,9 +9,9 @@ import pytest
 import time_machine
 from django.core import mail
 
-from dependencies.notifications import notifications_send
+from dependencies.escalations.delivery import notifications_send
+from dependencies.escalations.reminders import remind_overdue_updates
 from objectives.models import Objective, StatusUpdate
-from objectives.reminders import remind_overdue_updates
 from tests.factories import ObjectiveFactory
 
 pytestmark = pytest.mark.django_db

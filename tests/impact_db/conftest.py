@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from dependencies.recompute import forget_cache
+from dependencies.recompute.runner import forget_cache
 
 
 @pytest.fixture(autouse=True)

@@ -7,12 +7,15 @@ import json
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from dependencies.map.drawing import forget_map_cache
 from dependencies.models import Node
-from dependencies.recompute import impact_recompute
+from dependencies.recompute.runner import impact_recompute
 from tests.factories import NodeFactory
 
 pytestmark = pytest.mark.django_db
@@ -72,7 +75,7 @@ def test_map_conditional_request(blocked: Any, client_as: Any) -> None:
 
 def test_a_new_owner_is_not_hidden_behind_a_304(blocked: Any, client_as: Any, people: Any) -> None:
     """Owners change what the map says (ownership gaps) without a new impact version."""
-    from dependencies.services import node_update
+    from dependencies.graph.services import node_update
 
     client = client_as("member")
     etag = client.get("/api/map/")["ETag"]
@@ -91,6 +94,7 @@ def test_map_query_count_is_bounded(blocked: Any, client_as: Any) -> None:
     client = client_as("member")
 
     def count() -> int:
+        forget_map_cache()  # a read of the database, not of the map's cache
         with CaptureQueriesContext(connection) as ctx:
             assert client.get("/api/map/?view=all").status_code == 200
         return len(ctx.captured_queries)
@@ -101,6 +105,30 @@ def test_map_query_count_is_bounded(blocked: Any, client_as: Any) -> None:
         NodeFactory(slug=f"more-{i}", manual_state="blocked")
     impact_recompute(force=True)
     assert count() == few
+
+
+def test_the_api_and_the_page_share_one_cache_and_one_etag(blocked: Any, client_as: Any) -> None:
+    """The map's reads are cached per stored result and audit marker; an unchanged map costs
+    the API two small reads (the stored version and the audit marker)."""
+    client = client_as("member")
+    forget_map_cache()
+    first = client.get("/api/v1/map/?view=all")
+    with CaptureQueriesContext(connection) as ctx:
+        again = client.get("/api/v1/map/?view=all")
+    assert again.json() == first.json() and again["ETag"] == first["ETag"]
+    assert len(ctx.captured_queries) <= 4  # session, user, stored version, audit marker
+    page = Client()
+    page.force_login(get_user_model().objects.get(username="member"))
+    drawing = page.get("/map/graph.json?view=all")
+    assert drawing["ETag"] != first["ETag"]  # two shapes of one map: same formula, two tags
+    assert drawing["ETag"].split("-")[1:4] == first["ETag"].split("-")[1:4]
+
+
+def test_the_api_refuses_a_bad_filter_naming_it(blocked: Any, client_as: Any) -> None:
+    client = client_as("member")
+    response = client.get("/api/v1/map/?view=everything")
+    assert response.status_code == 400 and "view" in response.json()
+    assert client.get("/api/v1/map/?kind=spaceship").json().keys() == {"kind"}
 
 
 def test_whatif(blocked: Any, client_as: Any) -> None:

@@ -10,9 +10,10 @@ import time_machine
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from dependencies.impact_store import load_graph
+from dependencies.graph.changes import impact_changed
 from dependencies.models import ImpactState, Node, StateTransition
-from dependencies.recompute import forget_cache, impact_changed, impact_recompute
+from dependencies.recompute.loader import load_graph
+from dependencies.recompute.runner import forget_cache, impact_recompute
 from objectives.models import Objective
 from tests.factories import NodeFactory, link_ticket
 

@@ -121,7 +121,7 @@ def demo_story(transactional_db: Any, settings: Any) -> None:
 
     from cataligent.roles import Role
     from dependencies.models import ImpactState
-    from dependencies.recompute import forget_cache, impact_recompute
+    from dependencies.recompute.runner import forget_cache, impact_recompute
     from tests.factories import UserFactory
 
     settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from dependencies.models import ImpactState
-from dependencies.recompute import forget_cache, impact_recompute
+from dependencies.recompute.runner import forget_cache, impact_recompute
 from integrations.models import Connector, LinkRule, SyncRun, Ticket, TicketLink
 from integrations.sync import sync_connector
 from tests.factories import EdgeFactory, NodeFactory

@@ -13,9 +13,10 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from cataligent.models import AuditEntry
-from dependencies.map_selectors import MapFilters, forget_map_cache, map_graph
+from dependencies.map.drawing import forget_map_cache, map_graph
+from dependencies.map.query import MapFilters
 from dependencies.models import Edge, Node
-from dependencies.recompute import forget_cache, impact_recompute
+from dependencies.recompute.runner import forget_cache, impact_recompute
 from tests.factories import (
     EscalationLevelFactory,
     EscalationPolicyFactory,

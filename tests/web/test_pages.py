@@ -172,7 +172,7 @@ def test_a_link_rule_saved_in_the_admin_is_checked_applied_and_audited(
 
 
 def test_history_reads_as_sentences_with_names(people: dict[str, Any]) -> None:
-    from dependencies.services import node_update
+    from dependencies.graph.services import node_update
     from tests.factories import UserFactory
 
     sara = UserFactory(username="sara", first_name="Sara", last_name="Lind")

@@ -17,6 +17,7 @@ from django.utils import timezone
 from cataligent import demo_story as story
 from cataligent.models import Team
 from cataligent.services import team_save
+from dependencies.graph.services import edge_ensure, escalation_policy_save, node_upsert
 from dependencies.models import (
     EscalationLevel,
     EscalationPolicy,
@@ -24,8 +25,7 @@ from dependencies.models import (
     Node,
     StateTransition,
 )
-from dependencies.recompute import impact_recompute
-from dependencies.services import edge_ensure, escalation_policy_save, node_upsert
+from dependencies.recompute.runner import impact_recompute
 from integrations.models import Connector, LinkRule
 from integrations.services import connector_save
 from objectives.models import KeyResult, Objective, Period

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from dependencies.escalation import escalate
+from dependencies.escalations.engine import escalate
 
 
 class Command(BaseCommand):

@@ -3,7 +3,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from dependencies.graph_csv import export_graph
+from dependencies.graph.graph_csv import export_graph
 
 
 class Command(BaseCommand):

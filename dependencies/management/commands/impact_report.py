@@ -8,8 +8,8 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from rest_framework.renderers import JSONRenderer
 
-from dependencies.recompute import impact_recompute
-from dependencies.selectors import map_payload
+from dependencies.map.payload import map_payload
+from dependencies.recompute.runner import impact_recompute
 
 
 def _money(value: Any) -> str:

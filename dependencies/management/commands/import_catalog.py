@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from dependencies.catalog_import import CatalogImportError, import_catalog
+from dependencies.graph.catalog_import import CatalogImportError, import_catalog
 
 
 class Command(BaseCommand):

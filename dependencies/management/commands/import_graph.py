@@ -3,7 +3,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from dependencies.graph_csv import GraphCsvError, import_graph
+from dependencies.graph.graph_csv import GraphCsvError, import_graph
 
 
 class Command(BaseCommand):

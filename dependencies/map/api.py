@@ -1,0 +1,151 @@
+"""The impact API: the map, what-if and single points of failure (DESIGN §3)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http.response import HttpResponseBase
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cataligent.conditional import not_modified
+from dependencies import impact
+from dependencies.choices import NodeKind
+from dependencies.map.drawing import cached, change_marker, map_etag
+from dependencies.map.forms import MapFilterForm
+from dependencies.map.payload import MAP_VIEWS, map_payload
+from dependencies.map.query import MapFilters
+from dependencies.map.scenarios import single_points_of_failure, whatif_problems
+from dependencies.models import Node
+from dependencies.recompute.loader import impact_state
+from dependencies.recompute.runner import current_result
+
+
+class MapView(APIView):
+    """The graph with states, root causes and the bottleneck ranking.
+
+    Cheap to poll: send the last `ETag` back in `If-None-Match` and an unchanged
+    map answers 304 with no body.
+    """
+
+    policy_model = Node
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("view", enum=list(MAP_VIEWS)),
+            OpenApiParameter("team", str),
+            OpenApiParameter("objective", str),
+            OpenApiParameter("kind", enum=NodeKind.values),
+        ],
+        responses={
+            200: dict,
+            304: OpenApiResponse(description="Unchanged since the ETag sent in If-None-Match."),
+        },
+    )
+    def get(self, request: Request) -> HttpResponseBase:
+        # The map page's query object: one validation for the page and the API, except that
+        # the API refuses a bad filter (400 naming it) where the page drops it.
+        form = MapFilterForm(request.query_params)
+        if not form.is_valid():
+            raise serializers.ValidationError(
+                {
+                    field: [e["message"] for e in errors]
+                    for field, errors in form.errors.get_json_data().items()
+                }
+            )
+        asked = form.filters()
+        f = MapFilters(view=asked.view, team=asked.team, objective=asked.objective, kind=asked.kind)
+        state, marker = impact_state(), change_marker()
+        # Owners, teams and policies change what the map says without a new version: the
+        # audit marker in the one ETag covers them.
+        etag = map_etag(f, state, marker, shape="map")
+        unchanged = not_modified(request, etag)
+        if unchanged is not None:
+            return unchanged
+        body = cached(
+            ("api", f),
+            lambda: map_payload(view=f.view, team=f.team, objective=f.objective, kind=f.kind),
+            state=state,
+            marker=marker,
+        )
+        return Response(body, headers={"ETag": etag})
+
+
+class WhatIfRequest(serializers.Serializer):
+    block = serializers.ListField(child=serializers.SlugField(), required=False, default=list)
+    unblock = serializers.ListField(child=serializers.SlugField(), required=False, default=list)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        problems = whatif_problems(attrs["block"], attrs["unblock"])
+        if problems:
+            raise serializers.ValidationError(problems)
+        return attrs
+
+
+def _change(change: impact.StateChange, name: str) -> dict[str, str]:
+    return {name: change.item, "from": change.from_state.label, "to": change.to_state.label}
+
+
+class WhatIfView(APIView):
+    """What would change if these nodes failed (`block`) or were fixed (`unblock`)."""
+
+    policy_model = Node
+    read_only_post = True  # computes a scenario, changes nothing
+
+    @extend_schema(
+        request=WhatIfRequest,
+        responses=inline_serializer(
+            "WhatIfResponse",
+            {
+                "nodes": serializers.ListField(child=serializers.DictField()),
+                "objectives": serializers.ListField(child=serializers.DictField()),
+                "value_at_risk_delta": serializers.DecimalField(max_digits=16, decimal_places=2),
+            },
+        ),
+    )
+    def post(self, request: Request) -> Response:
+        body = WhatIfRequest(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            result = impact.what_if(
+                current_result(),
+                block=body.validated_data["block"],
+                unblock=body.validated_data["unblock"],
+            )
+        except impact.ImpactError as exc:  # a node added since the last recompute
+            raise serializers.ValidationError({"block": str(exc)}) from exc
+        return Response(
+            {
+                "nodes": [_change(c, "slug") for c in result.nodes],
+                "capabilities": [c.item for c in result.capabilities],
+                "objectives": [_change(c, "key") for c in result.objectives],
+                "value_at_risk_delta": str(result.value_at_risk_delta),
+            }
+        )
+
+
+class SinglePointsOfFailureView(APIView):
+    """Nodes whose failure alone would block an objective that is not blocked now."""
+
+    policy_model = Node
+
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request) -> Response:
+        version = impact_state().version
+        results = [
+            {
+                "node": p.node,
+                "objectives": list(p.objectives),
+                "value_at_risk": str(p.value_at_risk),
+            }
+            for p in single_points_of_failure()
+        ]
+        return Response({"version": version, "results": results})

@@ -1,0 +1,133 @@
+"""Reads of the stored impact results: the map (API, command and pages share it)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from cataligent.modeling import GAP_FIELDS, row_gaps
+from dependencies.choices import State
+from dependencies.map.shapes import api_node, api_objective, reach
+from dependencies.models import Edge, Node
+from dependencies.recompute.loader import impact_state
+from objectives.models import Objective, Requirement
+
+MAP_VIEWS = ("affected", "all")
+
+
+def _downstream(start: Iterable[int]) -> set[int]:
+    """Node ids reachable from `start` along depends-on edges (what those nodes rest on)."""
+    adjacency: dict[int, list[int]] = {}
+    for source, target in Edge.objects.values_list("source_id", "target_id").iterator(
+        chunk_size=20000
+    ):
+        adjacency.setdefault(source, []).append(target)
+    return reach(start, adjacency)
+
+
+def map_payload(
+    *,
+    view: str = "affected",
+    team: str | None = None,
+    objective: str | None = None,
+    kind: str | None = None,
+) -> dict[str, Any]:
+    """The graph with states and root causes (DESIGN §3 `map`), in a bounded number of queries.
+
+    `affected` keeps what is not operational: affected capabilities and objectives,
+    their root causes and every node on the paths between them (all of which are
+    affected too, since state flows only through carrying edges).
+    """
+    state = impact_state()
+    nodes = Node.objects.all()
+    objectives = Objective.objects.all()
+    if view == "affected":
+        nodes = nodes.exclude(state=State.OPERATIONAL)
+        objectives = objectives.exclude(state=State.OPERATIONAL)
+    if team:
+        nodes = nodes.filter(team__slug=team)
+        objectives = objectives.filter(team__slug=team)
+    if kind:
+        nodes = nodes.filter(kind=kind)
+    if objective:
+        objectives = objectives.filter(key=objective)
+        required = Requirement.objects.filter(objective__key=objective).values_list(
+            "node_id", flat=True
+        )
+        nodes = nodes.filter(id__in=_downstream(required))
+
+    node_rows = list(
+        nodes.order_by("slug").values(
+            "id",
+            "slug",
+            "name",
+            "kind",
+            "state",
+            "intrinsic_state",
+            "root_causes",
+            "blocked_since",
+            "manual_state",
+            "manual_reason",
+            "owner__username",
+            "team__slug",
+            "escalation_policy__name",
+            *GAP_FIELDS,
+        )
+    )
+    ids = {row["id"] for row in node_rows}
+    slugs = {row["id"]: row["slug"] for row in node_rows}
+    edge_rows = [
+        {
+            "source": slugs[source],
+            "target": slugs[target],
+            "criticality": criticality,
+            "redundancy_group": group,
+            "min_operational": minimum,
+        }
+        for source, target, criticality, group, minimum in Edge.objects.filter(
+            source_id__in=ids, target_id__in=ids
+        )
+        .order_by("source__slug", "target__slug")
+        .values_list("source_id", "target_id", "criticality", "redundancy_group", "min_operational")
+    ]
+    objective_rows = list(
+        objectives.order_by("key").values(
+            "id",
+            "key",
+            "title",
+            "state",
+            "declared_status",
+            "root_causes",
+            "blocked_since",
+            "value_at_stake",
+            "owner__username",
+            "team__slug",
+            "escalation_policy__name",
+            *GAP_FIELDS,
+        )
+    )
+    requires: dict[int, list[dict[str, str]]] = {}
+    for objective_id, slug, criticality in (
+        Requirement.objects.filter(objective_id__in=[o["id"] for o in objective_rows])
+        .order_by("node__slug")
+        .values_list("objective_id", "node__slug", "criticality")
+    ):
+        requires.setdefault(objective_id, []).append({"node": slug, "criticality": criticality})
+
+    bottlenecks = state.bottlenecks
+    if team or objective or kind:
+        included = {row["slug"] for row in node_rows}
+        bottlenecks = [b for b in bottlenecks if b["node"] in included]
+    return {
+        "version": state.version,
+        "computed_at": state.computed_at,
+        "view": view,
+        "value_at_risk": state.value_at_risk,
+        "cycles": state.cycles,
+        "nodes": [api_node(row, row_gaps(row)) for row in node_rows],
+        "edges": edge_rows,
+        "objectives": [
+            api_objective(row, requires.get(row["id"], []), row_gaps(row)) for row in objective_rows
+        ],
+        "bottlenecks": bottlenecks,
+    }

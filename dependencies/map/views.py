@@ -1,0 +1,502 @@
+"""Leadership pages: the live blocked-capability map, its side panel, bottlenecks, the
+dashboard, what-if and single points of failure (issue 5).
+
+Views stay thin: they ask the permission policy (through `PolicyPageMixin` or `check`),
+read through `dependencies.map.selectors` and write through `dependencies.graph.services`.
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import View
+from django.views.generic import DetailView, TemplateView
+
+from cataligent.conditional import not_modified
+from cataligent.csv_cells import quote_cell
+from cataligent.models import Team
+from cataligent.pages import PolicyPageMixin
+from cataligent.permissions import Action, can, can_assign_team, can_edit, check
+from cataligent.roles import Role, user_roles
+from dependencies.choices import State
+from dependencies.graph.services import node_update
+from dependencies.map.dashboard import dashboard_summary
+from dependencies.map.drawing import cached, change_marker, map_etag, map_graph
+from dependencies.map.forms import ManualStateForm, TeamAssignForm, map_filters
+from dependencies.map.panels import node_panel, objective_panel
+from dependencies.map.query import MAX_DRAWN
+from dependencies.map.scenarios import (
+    filter_choices,
+)
+from dependencies.map.tables import blocked_rows, bottleneck_rows
+from dependencies.models import Node
+from dependencies.recompute.loader import impact_state
+from integrations.models import Ticket
+from objectives.models import Objective
+
+TABLE_PAGE_SIZE = 100
+POLL_SECONDS = 3
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    return bool(getattr(request, "htmx", False))
+
+
+def csv_response(
+    filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    writer = csv.writer(response)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([quote_cell(value) for value in row])
+    return response
+
+
+def iso_cell(value: Any) -> str:
+    return value.isoformat() if value else ""
+
+
+def _time_bucket(seconds: int = 30) -> int:
+    """Reads that age with the clock (value lost so far, connector freshness, overdue
+    updates) are cached for at most this long."""
+    return int(time.time() // seconds)
+
+
+class LeadershipPage(PolicyPageMixin, TemplateView):
+    """A page that reads the graph: every signed-in user may (DESIGN §1, "not siloed")."""
+
+    model = Node
+
+
+# --- The map -----------------------------------------------------------------------------
+
+
+def blocked_table_html(
+    request: HttpRequest, filters: Any, state: Any, marker: int
+) -> tuple[str, list[Any]]:
+    """The rendered table, cached like the rows it shows: a busy map page renders it once
+    per change, not once per visitor. It holds nothing that depends on who asks."""
+    rows = blocked_rows(filters, state=state, marker=marker)
+
+    def render_table() -> str:
+        page = Paginator(rows, TABLE_PAGE_SIZE).get_page(request.GET.get("page"))
+        context = {
+            "rows": page.object_list,
+            "page_obj": page,
+            "filters": filters,
+        }
+        return render_to_string("map/_blocked_table.html", context, request=request)
+
+    key = ("table-html", request.GET.urlencode())
+    return cached(key, render_table, state=state, marker=marker), rows
+
+
+class MapPage(LeadershipPage):
+    template_name = "map/map.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        filters, form = map_filters(self.request.GET)
+        state, marker = impact_state(), change_marker()
+        graph = map_graph(filters, state=state, marker=marker)
+        table_html, rows = blocked_table_html(self.request, filters, state, marker)
+        context.update(
+            filters=filters,
+            form=form,
+            choices=filter_choices(),
+            state=state,
+            graph=graph.as_json(),
+            etag=map_etag(filters, state, marker),
+            table_html=table_html,
+            blocked_objectives=sum(
+                1 for r in rows if r.state == State.BLOCKED and r.type == "objective"
+            ),
+            blocked_capabilities=sum(
+                1 for r in rows if r.state == State.BLOCKED and r.type == "capability"
+            ),
+            poll_seconds=POLL_SECONDS,
+            max_drawn=MAX_DRAWN,
+        )
+        return context
+
+
+class MapGraphJson(PolicyPageMixin, View):
+    """The map's elements for Cytoscape.js; answers 304 when nothing changed since the ETag
+    the page sent back, which costs one read of the impact version."""
+
+    model = Node
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        filters, _form = map_filters(request.GET)
+        state, marker = impact_state(), change_marker()
+        etag = map_etag(filters, state, marker)
+        headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
+        unchanged = not_modified(request, etag)
+        if unchanged is not None:
+            unchanged["Cache-Control"] = headers["Cache-Control"]
+            return unchanged
+        graph = map_graph(filters, state=state, marker=marker)
+        return JsonResponse(graph.as_json(), headers=headers)
+
+
+class BlockedTable(LeadershipPage):
+    """The map as a plain table: item → blocked by → owner → since → value at risk."""
+
+    template_name = "map/_blocked_table.html"
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        filters, _form = map_filters(request.GET)
+        state, marker = impact_state(), change_marker()
+        if request.GET.get("format") != "csv":
+            return HttpResponse(blocked_table_html(request, filters, state, marker)[0])
+        rows = blocked_rows(filters, state=state, marker=marker)
+        return csv_response(
+            "blocked-items.csv",
+            [
+                "type",
+                "item",
+                "name",
+                "state",
+                "blocked_since",
+                "value_at_risk_per_week",
+                "blocked_by",
+                "blocked_by_name",
+                "blocked_by_owner",
+                "blocked_by_team",
+            ],
+            (
+                [
+                    row.type_label,
+                    row.key,
+                    row.name,
+                    row.state,
+                    iso_cell(row.blocked_since),
+                    row.value_at_risk,
+                    cause["slug"],
+                    cause["name"],
+                    cause["owner"] or "NO OWNER",
+                    cause["team"] or "",
+                ]
+                for row in rows
+                for cause in (row.causes or [{"slug": "", "name": "", "owner": "", "team": ""}])
+            ),
+        )
+
+
+# --- The side panel (also a page of its own without JavaScript) ----------------------------
+
+
+class _PanelPage(PolicyPageMixin, DetailView):
+    panel_template = ""
+    explain_template = "map/_explain.html"
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        if request.user.is_authenticated:
+            check(request.user, Action.VIEW, model=Ticket)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_template_names(self) -> list[str]:
+        if self.request.GET.get("part") == "explain":
+            return [self.explain_template]
+        if is_htmx(self.request):
+            return [self.panel_template]
+        return ["map/item.html"]
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["panel_template"] = self.panel_template
+        context["can_edit"] = can_edit(self.request.user, self.object)
+        return context
+
+
+class NodePanel(_PanelPage):
+    model = Node
+    slug_field = "slug"
+    panel_template = "map/_node_panel.html"
+
+    def get_queryset(self) -> Any:
+        return Node.objects.select_related("owner", "team", "escalation_policy", "manual_set_by")
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        node = self.object
+        context.update(node_panel(node))
+        context.update(node_edit_context(self.request.user, node))
+        return context
+
+
+class ObjectivePanel(_PanelPage):
+    model = Objective
+    slug_field = "key"
+    slug_url_kwarg = "key"
+    panel_template = "map/_objective_panel.html"
+
+    def get_queryset(self) -> Any:
+        return Objective.objects.select_related("owner", "team", "period", "escalation_policy")
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.update(objective_panel(self.object))
+        return context
+
+
+def node_edit_context(user: Any, node: Node, form: ManualStateForm | None = None) -> dict[str, Any]:
+    """Which edit controls to offer on a node: a state override to those who may change it,
+    a team assignment where the node has no owning team and the user may claim or assign it."""
+    may_edit = can_edit(user, node)
+    may_set_state = may_edit and can(
+        user, Action.CHANGE, model=Node, obj=node, data={"manual_state": node.manual_state}
+    )
+    return {
+        "can_edit": may_edit,
+        "can_set_state": may_set_state,
+        "can_assign_team": can_assign_team(user, node),
+        "state_form": form
+        or ManualStateForm(
+            initial={"manual_state": node.manual_state, "manual_reason": node.manual_reason}
+        ),
+    }
+
+
+def _next_url(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+class NodeStateChange(PolicyPageMixin, View):
+    """Set or clear a node's manual state override (team leads of the owning team, admins)."""
+
+    model = Node
+
+    def post(self, request: HttpRequest, slug: str) -> HttpResponse:
+        node = get_object_or_404(
+            Node.objects.select_related("owner", "team", "escalation_policy", "manual_set_by"),
+            slug=slug,
+        )
+        form = ManualStateForm(request.POST)
+        if not form.is_valid():
+            check(request.user, Action.CHANGE, model=Node, obj=node, data={})
+            return self._answer(request, node, form, ok=False)
+        changes = {
+            field: form.cleaned_data[field]
+            for field in ("manual_state", "manual_reason")
+            if form.cleaned_data[field] != getattr(node, field)
+        }
+        check(request.user, Action.CHANGE, model=Node, obj=node, data=changes)
+        if changes:
+            node_update(node=node, changes=changes, actor=request.user)
+            label = State(node.manual_state).label if node.manual_state else "no override"
+            messages.success(
+                request,
+                f"Manual state of {node.name} set to {label}. The map follows within seconds.",
+            )
+        else:
+            messages.info(request, "Nothing changed.")
+        return self._answer(request, node, None, ok=True)
+
+    def _answer(
+        self, request: HttpRequest, node: Node, form: ManualStateForm | None, *, ok: bool
+    ) -> HttpResponse:
+        if is_htmx(request):
+            node.refresh_from_db()
+            context = {
+                "object": node,
+                "node": node,
+                "panel_template": "map/_node_panel.html",
+                **node_panel(node),
+                **node_edit_context(request.user, node, form),
+            }
+            response = render(request, "map/_node_panel.html", context)
+            if ok:
+                response["HX-Trigger"] = "map-changed"
+            return response
+        if not ok:
+            assert form is not None
+            for field, errors in form.errors.items():
+                messages.error(request, f"{field.replace('_', ' ').capitalize()}: {errors[0]}")
+        return HttpResponseRedirect(_next_url(request, reverse("node-detail", args=[node.slug])))
+
+
+class NodeTeamAssign(PolicyPageMixin, DetailView):
+    """Give a node an owning team: a team lead claims an unowned one for a team they lead,
+    leadership assigns or changes any node's team, admins always (DESIGN §2). The chosen
+    team is named on a confirmation step before anything is written."""
+
+    model = Node
+    slug_field = "slug"
+    template_name = "map/assign_team.html"
+
+    def get_queryset(self) -> Any:
+        return Node.objects.select_related("owner", "team", "escalation_policy")
+
+    def _teams(self) -> Any:
+        roles = user_roles(self.request.user)
+        if Role.ADMIN in roles or Role.LEADERSHIP in roles:
+            return Team.objects.order_by("name")
+        return Team.objects.filter(lead=self.request.user).order_by("name")
+
+    def _refuse_unless_offered(self, node: Node) -> None:
+        # The lead of its team may open it too (offered only the teams they lead).
+        if not can_edit(self.request.user, node):
+            raise PermissionDenied("Your account may not assign an owning team to this item.")
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.setdefault("form", TeamAssignForm(teams=self._teams()))
+        context.setdefault("next", _next_url(self.request, ""))
+        return context
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.object = self.get_object()
+        self._refuse_unless_offered(self.object)
+        return self.render_to_response(self.get_context_data())
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.object = node = self.get_object()
+        form = TeamAssignForm(request.POST, teams=self._teams())
+        if not form.is_valid():
+            self._refuse_unless_offered(node)
+            return self.render_to_response(self.get_context_data(form=form))
+        team = form.cleaned_data["team"]
+        back = _next_url(request, reverse("node-detail", args=[node.slug]))
+        if team.pk == node.team_id:
+            messages.info(request, f"{node.name} is already owned by {team.name}.")
+            return HttpResponseRedirect(back)
+        check(request.user, Action.CHANGE, model=Node, obj=node, data={"team": team})
+        if not form.cleaned_data["confirmed"]:
+            return self.render_to_response(
+                self.get_context_data(form=form, confirm_team=team, next=back)
+            )
+        before = node.team.name if node.team else None
+        node_update(node=node, changes={"team": team}, actor=request.user)
+        moved = f" (was {before})" if before else ""
+        messages.success(request, f"{node.name} is now owned by {team.name}{moved}.")
+        return HttpResponseRedirect(back)
+
+
+# --- Bottlenecks, dashboard, what-if, single points of failure ------------------------------
+
+
+class BottlenecksPage(LeadershipPage):
+    template_name = "map/bottlenecks.html"
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        team = (request.GET.get("team") or "").strip()
+        q = (request.GET.get("q") or "").strip()
+        state, marker = impact_state(), change_marker()
+        rows = cached(
+            ("bottlenecks", team, q, _time_bucket()),
+            lambda: bottleneck_rows(team=team, q=q),
+            state=state,
+            marker=marker,
+        )
+        if request.GET.get("format") == "csv":
+            return csv_response(
+                "bottlenecks.csv",
+                [
+                    "rank",
+                    "root_cause",
+                    "name",
+                    "kind",
+                    "owner",
+                    "team",
+                    "escalation_policy",
+                    "blocked_since",
+                    "objectives_blocked",
+                    "capabilities_blocked",
+                    "value_at_risk_per_week",
+                    "value_lost_so_far",
+                    "open_tickets",
+                    "blocking_tickets",
+                ],
+                (
+                    [
+                        r.rank,
+                        r.node["slug"],
+                        r.node["name"],
+                        r.node["kind"],
+                        r.owner or "NO OWNER",
+                        r.node["team__name"] or "",
+                        r.escalation["policy_name"],
+                        iso_cell(r.node["blocked_since"]),
+                        " ".join(o["key"] for o in r.objectives),
+                        " ".join(c["slug"] for c in r.capabilities),
+                        r.value_at_risk,
+                        r.accumulated,
+                        r.open_tickets,
+                        r.blocking_tickets,
+                    ]
+                    for r in rows
+                ),
+            )
+
+        def render_table() -> str:
+            page = Paginator(rows, 50).get_page(request.GET.get("page"))
+            context = {
+                "rows": page.object_list,
+                "page_obj": page,
+                "team": team,
+                "q": q,
+                "whatif_url": reverse("whatif"),
+            }
+            return render_to_string("map/_bottleneck_table.html", context, request=request)
+
+        table_html = cached(
+            ("bottleneck-table", request.GET.urlencode(), _time_bucket()),
+            render_table,
+            state=state,
+            marker=marker,
+        )
+        context = self.get_context_data(
+            table_html=table_html,
+            team=team,
+            q=q,
+            teams=filter_choices()["teams"],
+            state=state,
+        )
+        return self.render_to_response(context)
+
+
+def _url_if_routed(name: str) -> str:
+    """The URL of a page another part of the product may or may not provide yet."""
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return ""
+
+
+class DashboardPage(LeadershipPage):
+    template_name = "map/dashboard.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["links"] = {
+            name.replace("-", "_"): _url_if_routed(name)
+            for name in ("escalation-inbox", "ownership-gaps", "connector-list")
+        }
+        context.update(
+            cached(
+                ("dashboard", _time_bucket()),
+                dashboard_summary,
+                state=impact_state(),
+                marker=change_marker(),
+            )
+        )
+        return context

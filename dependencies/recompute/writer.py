@@ -1,0 +1,226 @@
+"""The impact engine's writer: store the results, the state history and the summary.
+
+It touches only the rows whose results changed, in one statement per table on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+
+from dependencies import impact
+from dependencies.models import ImpactState, Node, StateTransition
+from dependencies.recompute.loader import StoredRow
+from objectives.models import Objective
+
+
+@dataclass
+class StoreOutcome:
+    nodes_written: int = 0
+    objectives_written: int = 0
+    transitions: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.nodes_written or self.objectives_written)
+
+
+def store_results(
+    result: impact.ImpactResult,
+    *,
+    stored_nodes: Mapping[str, StoredRow],
+    stored_objectives: Mapping[str, StoredRow],
+    only_nodes: Iterable[str] | None = None,
+    only_objectives: Iterable[str] | None = None,
+    version: int,
+    reason: str,
+) -> StoreOutcome:
+    """Write the results that differ from what is stored; record state transitions.
+
+    `only_*` limit the comparison to items an incremental update reported as changed.
+    Call inside a transaction.
+    """
+    outcome = StoreOutcome()
+    now = result.computed_at
+    node_rows: list[tuple[int, str, str, list[str], datetime | None]] = []
+    transitions: list[StateTransition] = []
+    for slug in result.nodes if only_nodes is None else only_nodes:
+        new = result.nodes[slug]
+        old = stored_nodes[slug]
+        if (new.intrinsic_state, new.state, new.root_causes, new.blocked_since) == (
+            old.intrinsic_state,
+            old.state,
+            old.root_causes,
+            old.blocked_since,
+        ):
+            continue
+        node_rows.append(
+            (
+                old.pk,
+                new.intrinsic_state.label,
+                new.state.label,
+                list(new.root_causes),
+                new.blocked_since,
+            )
+        )
+        if new.state != old.state:
+            transitions.append(
+                StateTransition(
+                    node_id=old.pk,
+                    from_state=old.state.label,
+                    to_state=new.state.label,
+                    at=now,
+                    root_causes=list(new.root_causes),
+                    reason=reason[:300],
+                    version=version,
+                )
+            )
+    objective_rows: list[tuple[int, str, list[str], datetime | None]] = []
+    for key in result.objectives if only_objectives is None else only_objectives:
+        new_o = result.objectives[key]
+        old = stored_objectives[key]
+        if (new_o.state, new_o.root_causes, new_o.blocked_since) == (
+            old.state,
+            old.root_causes,
+            old.blocked_since,
+        ):
+            continue
+        objective_rows.append(
+            (old.pk, new_o.state.label, list(new_o.root_causes), new_o.blocked_since)
+        )
+        if new_o.state != old.state:
+            transitions.append(
+                StateTransition(
+                    objective_id=old.pk,
+                    from_state=old.state.label,
+                    to_state=new_o.state.label,
+                    at=now,
+                    root_causes=list(new_o.root_causes),
+                    reason=reason[:300],
+                    version=version,
+                )
+            )
+    _update_nodes(node_rows)
+    _update_objectives(objective_rows)
+    StateTransition.objects.bulk_create(transitions, batch_size=2000)
+    outcome.nodes_written = len(node_rows)
+    outcome.objectives_written = len(objective_rows)
+    outcome.transitions = len(transitions)
+    return outcome
+
+
+def _update_nodes(rows: list[tuple[int, str, str, list[str], datetime | None]]) -> None:
+    if not rows:
+        return
+    if connection.vendor == "postgresql":
+        table = Node._meta.db_table
+        with connection.cursor() as cursor:
+            for chunk in _chunks(rows, 10000):
+                ids, intrinsic, states, causes, since = zip(*chunk, strict=True)
+                cursor.execute(
+                    f"""
+                    UPDATE {table} AS n
+                       SET intrinsic_state = v.intrinsic, state = v.state,
+                           root_causes = v.causes, blocked_since = v.since
+                      FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::jsonb[],
+                                  %s::timestamptz[]) AS v(id, intrinsic, state, causes, since)
+                     WHERE n.id = v.id
+                    """,
+                    [
+                        list(ids),
+                        list(intrinsic),
+                        list(states),
+                        [json.dumps(c) for c in causes],
+                        list(since),
+                    ],
+                )
+        return
+    objs = [
+        Node(id=pk, intrinsic_state=intrinsic, state=state, root_causes=causes, blocked_since=since)
+        for pk, intrinsic, state, causes, since in rows
+    ]
+    Node.objects.bulk_update(
+        objs, ["intrinsic_state", "state", "root_causes", "blocked_since"], batch_size=500
+    )
+
+
+def _update_objectives(rows: list[tuple[int, str, list[str], datetime | None]]) -> None:
+    if not rows:
+        return
+    if connection.vendor == "postgresql":
+        table = Objective._meta.db_table
+        with connection.cursor() as cursor:
+            for chunk in _chunks(rows, 10000):
+                ids, states, causes, since = zip(*chunk, strict=True)
+                cursor.execute(
+                    f"""
+                    UPDATE {table} AS o
+                       SET state = v.state, root_causes = v.causes, blocked_since = v.since
+                      FROM unnest(%s::bigint[], %s::text[], %s::jsonb[], %s::timestamptz[])
+                           AS v(id, state, causes, since)
+                     WHERE o.id = v.id
+                    """,
+                    [list(ids), list(states), [json.dumps(c) for c in causes], list(since)],
+                )
+        return
+    objs = [
+        Objective(id=pk, state=state, root_causes=causes, blocked_since=since)
+        for pk, state, causes, since in rows
+    ]
+    Objective.objects.bulk_update(objs, ["state", "root_causes", "blocked_since"], batch_size=500)
+
+
+def _chunks(rows: list[Any], size: int) -> Iterable[list[Any]]:
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+def bottlenecks_payload(result: impact.ImpactResult) -> list[dict[str, Any]]:
+    return [
+        {
+            "node": b.node,
+            "capabilities": list(b.capabilities),
+            "objectives": list(b.objectives),
+            "value_at_risk": str(b.value_at_risk),
+        }
+        for b in result.bottlenecks
+    ]
+
+
+def save_summary(
+    state: ImpactState,
+    result: impact.ImpactResult,
+    *,
+    computed: int,
+    changed: bool,
+    duration_ms: int,
+) -> None:
+    """Record on the ImpactState row what the stored results now reflect."""
+    bottlenecks = bottlenecks_payload(result)
+    cycles = [list(cycle) for cycle in result.cycles]
+    value = Decimal(result.value_at_risk)
+    if changed or bottlenecks != state.bottlenecks or cycles != state.cycles:
+        state.version += 1
+    state.computed = computed
+    state.computed_at = result.computed_at
+    state.duration_ms = duration_ms
+    state.bottlenecks = bottlenecks
+    state.cycles = cycles
+    state.value_at_risk = value
+    state.save(
+        update_fields=[
+            "version",
+            "computed",
+            "computed_at",
+            "duration_ms",
+            "bottlenecks",
+            "cycles",
+            "value_at_risk",
+        ]
+    )
