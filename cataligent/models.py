@@ -21,6 +21,13 @@ class Team(models.Model):
         related_name="led_teams",
     )
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="teams")
+    # The source tools' assignment-group names that are this team (any connector): the
+    # reports tell a ticket resolved by the owning team from one that went elsewhere.
+    assignment_groups = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Assignment-group names in the ITSM tools that belong to this team.",
+    )
     default_escalation_policy = models.ForeignKey(
         "dependencies.EscalationPolicy",
         null=True,

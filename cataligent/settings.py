@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "dependencies",
     "objectives",
     "integrations",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -381,6 +382,28 @@ if not -1 <= SYNC_RECONCILE_HOUR <= 23:
 CURRENCY = (env_str("CURRENCY", "USD") or "USD").upper()
 if len(CURRENCY) != 3 or not CURRENCY.isalpha():
     raise ImproperlyConfigured(f"CURRENCY must be an ISO 4217 code such as USD, not {CURRENCY!r}.")
+
+# --- Execution reports (DESIGN §2) -------------------------------------------------
+# The window when none is asked for.
+REPORT_WINDOW_DAYS = env_int("REPORT_WINDOW_DAYS", 30)
+# green-red: a disconnect is at least this share of resolved supporting tickets meeting SLA ...
+REPORT_SLA_MET_PCT = env_int("REPORT_SLA_MET_PCT", 90)
+# ... while the item was blocked at least this many hours of the window; also how long a node
+# must stay blocked after a ticket's resolution for "resolved but still blocked".
+REPORT_MIN_BLOCKED_HOURS = env_int("REPORT_MIN_BLOCKED_HOURS", 24)
+# shadow-ops: a blocked or degraded item with no ticket activity and no status update this long.
+REPORT_STALE_DAYS = env_int("REPORT_STALE_DAYS", 14)
+# shadow-ops: reassigned this often is ping-pong; a P1/P2 opened and resolved this fast is
+# retro-logged.
+REPORT_PING_PONG_REASSIGNMENTS = env_int("REPORT_PING_PONG_REASSIGNMENTS", 3)
+REPORT_RETRO_LOGGED_MINUTES = env_int("REPORT_RETRO_LOGGED_MINUTES", 5)
+# The weekly leadership digest: ISO weekday (1 = Monday) and hour, in TIME_ZONE.
+DIGEST_WEEKDAY = env_int("DIGEST_WEEKDAY", 1)
+DIGEST_HOUR = env_int("DIGEST_HOUR", 8)
+if not 1 <= DIGEST_WEEKDAY <= 7 or not 0 <= DIGEST_HOUR <= 23:
+    raise ImproperlyConfigured("DIGEST_WEEKDAY must be 1-7 (Monday = 1) and DIGEST_HOUR 0-23.")
+if not 0 <= REPORT_SLA_MET_PCT <= 100:
+    raise ImproperlyConfigured("REPORT_SLA_MET_PCT must be a percentage 0-100.")
 
 # --- Escalations -----------------------------------------------------------------
 # An item blocked with no escalation policy goes to leadership after this long.

@@ -178,6 +178,12 @@ class Ticket(models.Model):
     assignee = models.CharField(max_length=200, blank=True)
     assignment_group = models.CharField(max_length=200, blank=True)
     reassignment_count = models.PositiveIntegerField(null=True, blank=True)
+    # How many times the source reopened it; null when the source does not say.
+    reopen_count = models.PositiveIntegerField(null=True, blank=True)
+    # The SLA result: True breached, False met, None unknown (no SLA data from the source).
+    sla_breached = models.BooleanField(null=True, blank=True)
+    # The SLA or due deadline, when the source has one.
+    due_at = models.DateTimeField(null=True, blank=True)
     ci = models.CharField(max_length=300, blank=True)
     components = models.JSONField(default=list, blank=True)
     labels = models.JSONField(default=list, blank=True)

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class ReportsConfig(AppConfig):
+    """The leadership read side: execution reports over every other app (DESIGN §2)."""
+
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "reports"
+    verbose_name = "Execution reports"
