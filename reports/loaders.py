@@ -1,0 +1,66 @@
+"""Bounded reads the reports share: each a fixed number of queries, whatever the size.
+
+The reports combine the graph, the links and the state history in Python (pure modules
+`support` and `history`); these functions are the only place they touch the database for
+that, so a query-count test of one report covers them all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from django.db.models import QuerySet
+
+from dependencies.models import Edge, StateTransition
+from integrations.models import Ticket, TicketLink
+from objectives.models import Requirement
+from reports.support import SupportGraph
+
+# ("node", id) or ("objective", id)
+ItemRef = tuple[str, int]
+Transition = tuple[dt.datetime, str, str]
+
+
+def support_graph() -> SupportGraph:
+    """The whole graph read upwards: two queries of two integer columns each."""
+    return SupportGraph.build(
+        Edge.objects.values_list("source_id", "target_id").iterator(chunk_size=10_000),
+        Requirement.objects.values_list("objective_id", "node_id").iterator(chunk_size=10_000),
+    )
+
+
+def ticket_links(
+    tickets: QuerySet[Ticket] | None = None,
+) -> tuple[dict[int, set[int]], dict[int, set[int]]]:
+    """ticket id -> linked node ids, ticket id -> linked objective ids (one query).
+
+    `tickets` narrows the read to those tickets (as a subquery, never a list of ids).
+    """
+    links = TicketLink.objects.all()
+    if tickets is not None:
+        links = links.filter(ticket__in=tickets.values("pk"))
+    to_nodes: dict[int, set[int]] = defaultdict(set)
+    to_objectives: dict[int, set[int]] = defaultdict(set)
+    for ticket_id, node_id, objective_id in links.values_list(
+        "ticket_id", "node_id", "objective_id"
+    ).iterator(chunk_size=10_000):
+        if node_id is not None:
+            to_nodes[ticket_id].add(node_id)
+        if objective_id is not None:
+            to_objectives[ticket_id].add(objective_id)
+    return to_nodes, to_objectives
+
+
+def transitions_until(end: dt.datetime) -> dict[ItemRef, list[Transition]]:
+    """Every item's state history up to `end`, oldest first (one query)."""
+    history: dict[ItemRef, list[Transition]] = defaultdict(list)
+    rows = (
+        StateTransition.objects.filter(at__lt=end)
+        .order_by("at", "id")
+        .values_list("node_id", "objective_id", "at", "from_state", "to_state")
+    )
+    for node_id, objective_id, at, from_state, to_state in rows.iterator(chunk_size=10_000):
+        ref: ItemRef = ("node", node_id) if node_id is not None else ("objective", objective_id)
+        history[ref].append((at, from_state, to_state))
+    return history
