@@ -22,7 +22,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from cataligent.api_tokens import api_token_create
-from cataligent.models import ApiToken
+from cataligent.models import ApiToken, Team
 from dependencies.models import Escalation, EscalationPolicy, Node
 from integrations.models import Connector, LinkRule, SyncRun, Ticket
 from objectives.models import Objective, StatusUpdate
@@ -205,7 +205,8 @@ ROUTES: dict[str, Route] = {
         _none,
         {
             "anonymous": LOGIN,
-            **dict.fromkeys(SIGNED_IN, 302),  # to the map (leadership) or the objectives
+            # To the map (leadership), a team lead's team page, or the objectives.
+            **dict.fromkeys(SIGNED_IN, 302),
         },
         no_writes="a redirect",
     ),
@@ -446,6 +447,22 @@ ROUTES: dict[str, Route] = {
                 allowed={"lead_a", "admin"},
                 snapshot=_node_a,
                 htmx=True,
+            ),
+        },
+    ),
+    # Teams: everyone reads; a team's assignment groups are its lead's and admins'.
+    "team-list": Route(_none, everyone(), no_writes="read-only"),
+    "team-detail": Route(lambda w: {"slug": "team-a"}, everyone(), no_writes="read-only"),
+    "team-assignment-groups": Route(
+        lambda w: {"slug": "team-a"},
+        POST_ONLY,
+        writes={
+            "team A's groups": Write(
+                data=lambda w: {"assignment_groups": "Ledger Ops\nCore Banking"},
+                allowed={"lead_a", "admin"},
+                snapshot=lambda w: list(
+                    Team.objects.filter(slug="team-a").values_list("assignment_groups")
+                ),
             ),
         },
     ),
