@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -18,6 +19,30 @@ from dependencies.models import Edge, EscalationLevel, EscalationPolicy, Node
 
 # Fields whose history governance needs (DESIGN §2; issue: who, when, old, new).
 NODE_AUDITED_FIELDS = ("owner", "team", "escalation_policy", "manual_state", "manual_reason")
+
+
+# The edge rules' words, the same in the API, the pages and the admin.
+EDGE_SELF_LOOP = "A node cannot depend on itself."
+EDGE_EXISTS = "This edge already exists: source already depends on target."
+EDGE_MIN_OPERATIONAL = "Must be at least 1."
+
+
+def edge_problems(
+    *, source: Node, target: Node, min_operational: int = 1, edge: Edge | None = None
+) -> dict[str, str]:
+    """What is wrong with `source` depending on `target`, by field ({} when nothing is)."""
+    problems = {}
+    if source.pk == target.pk:
+        problems["target"] = EDGE_SELF_LOOP
+    elif (
+        Edge.objects.filter(source=source, target=target)
+        .exclude(pk=edge.pk if edge is not None else None)
+        .exists()
+    ):
+        problems["target"] = EDGE_EXISTS
+    if min_operational < 1:
+        problems["min_operational"] = EDGE_MIN_OPERATIONAL
+    return problems
 
 
 def _edge_summary(edge: Edge) -> dict[str, Any]:
@@ -92,6 +117,9 @@ def edge_create(
     redundancy_group: str = "",
     min_operational: int = 1,
 ) -> Edge:
+    problems = edge_problems(source=source, target=target, min_operational=min_operational)
+    if problems:
+        raise ValidationError(problems)
     edge = Edge(
         source=source,
         target=target,
@@ -120,6 +148,11 @@ def edge_update(
     old_source = edge.source
     for field, value in changes.items():
         setattr(edge, field, value)
+    problems = edge_problems(
+        source=edge.source, target=edge.target, min_operational=edge.min_operational, edge=edge
+    )
+    if problems:
+        raise ValidationError(problems)
     edge.full_clean()
     edge.save()
     impact_changed(structure=True, reason=f"edge {edge} changed")

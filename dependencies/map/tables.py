@@ -15,6 +15,7 @@ from django.utils import timezone
 from cataligent.modeling import GAP_FIELDS, effective_policy_id
 from dependencies.choices import NodeKind, State
 from dependencies.graph.escalation_paths import LevelSpec, paths_by_policy
+from dependencies.map.blocked_since import blocked_at_least_since, causes_started
 from dependencies.map.drawing import result_cache, state_key
 from dependencies.map.query import (
     KIND_LABEL,
@@ -226,6 +227,7 @@ def bottleneck_rows(
             and (not needle or needle in row["name"].lower() or needle in slug)
         }
     ranking = [b for b in ranking if b["node"] in nodes]
+    started = causes_started(nodes)
     objective_keys = {k for b in ranking for k in b["objectives"]}
     objectives = {
         row["key"]: row
@@ -258,7 +260,12 @@ def bottleneck_rows(
     panel_url = url_maker("map-node-panel")
     rows = []
     for rank, b in enumerate(ranking, start=1):
-        node = nodes[b["node"]] | {"panel_url": panel_url(b["node"])}
+        node = nodes[b["node"]] | {
+            "panel_url": panel_url(b["node"]),
+            "blocked_at_least": blocked_at_least_since(
+                nodes[b["node"]]["blocked_since"], [b["node"]], started
+            ),
+        }
         blocked = [objectives[k] for k in b["objectives"] if k in objectives]
         accumulated = sum(
             (o["value_at_stake"] * weeks_since(o["blocked_since"], now) for o in blocked),

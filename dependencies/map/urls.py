@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from dependencies.map import scenario_views, team_views
+from dependencies.map import node_page, scenario_views, team_views
 from dependencies.map import views as map_views
 
 urlpatterns = [
@@ -15,6 +15,7 @@ urlpatterns = [
         map_views.NodeStateChange.as_view(),
         name="map-node-state",
     ),
+    path("map/nodes/<slug:slug>/tickets/", node_page.node_tickets, name="map-node-tickets"),
     path("map/nodes/<slug:slug>/team/", map_views.NodeTeamAssign.as_view(), name="map-node-team"),
     path(
         "map/objectives/<str:key>/",

@@ -127,6 +127,10 @@ NOT_PAGES: dict[str, str] = {
     "escalation-acknowledge": "a form's target (POST)",
     "objective-post-update": "a form's target (POST)",
     "team-assignment-groups": "a form's target (POST)",
+    "node-governance": "a form's target (POST)",
+    "node-dependency-add": "a form's target (POST)",
+    "node-dependency-remove": "a form's target (POST)",
+    "map-node-tickets": "a fragment of the node page and panel (audited there)",
 }
 
 # The leadership pages a reviewer looks at, at a desktop and a phone width.
