@@ -1,15 +1,17 @@
-"""`{{ user|person }}`: a person as people know them, their full name, else their username.
+"""`{{ user|person }}` and `{{ row|owner_name }}`: people by their names (full name, else
+username), from a user or from a `.values()` row read with `person_fields`.
 
 Registered as a template builtin (settings.TEMPLATES), so no `{% load %}` is needed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django import template
 
-from cataligent.audit import display_name
+from cataligent.people import display_name, name_of_row
 
 register = template.Library()
 
@@ -19,5 +21,10 @@ def person(user: Any) -> str:
     if user is None or user == "":
         return ""
     if isinstance(user, str):
-        return user  # already a name (rows read with .values())
+        return user  # already a name
     return display_name(user)
+
+
+@register.filter
+def owner_name(row: Mapping[str, Any], prefix: str = "owner") -> str:
+    return name_of_row(row, prefix) if isinstance(row, Mapping) else ""

@@ -182,6 +182,11 @@ def edge_delete(*, edge: Edge, actor: Any, actor_label: str = "") -> None:
     impact_changed(structure=True, reason="edge deleted")
 
 
+# What a policy's history records besides its levels: who it belongs to and what it is called.
+POLICY_AUDITED_FIELDS = ("name", "team")
+POLICY_FIELDS = ("name", "team", "description")
+
+
 @transaction.atomic
 def escalation_policy_save(
     *,
@@ -189,22 +194,53 @@ def escalation_policy_save(
     levels: list[Mapping[str, Any]] | None,
     actor: Any,
     actor_label: str = "",
+    changes: Mapping[str, Any] | None = None,
 ) -> EscalationPolicy:
-    """Create or update a policy; `levels` (if given) replaces its levels, in order."""
-    creating = policy.pk is None
-    before = None if creating else _levels_summary(policy)
-    policy.full_clean()
-    policy.save()
+    """Create or update a policy; `levels` (if given) replaces its levels, in order.
+
+    An update goes through `audited_update` like every other service's: `changes` are the
+    new values, and values already set on `policy` (a form's instance) count as changes too,
+    judged against what the database holds."""
+    changes = dict(changes or {})
+    if policy.pk is None:
+        for field, value in changes.items():
+            setattr(policy, field, value)
+        policy.full_clean()
+        policy.save()
+        audit_created(policy, actor=actor, actor_label=actor_label)
+        audit_changes(
+            policy,
+            {f: (None, getattr(policy, f)) for f in POLICY_AUDITED_FIELDS},
+            actor=actor,
+            actor_label=actor_label,
+        )
+        before_levels = None
+    else:
+        stored = EscalationPolicy.objects.select_related("team").get(pk=policy.pk)
+        pending = {
+            f: getattr(policy, f) for f in POLICY_FIELDS if getattr(policy, f) != getattr(stored, f)
+        }
+        before_levels = _levels_summary(stored)
+        audited_update(
+            stored,
+            pending | changes,
+            fields=POLICY_AUDITED_FIELDS,
+            actor=actor,
+            actor_label=actor_label,
+        )
+        for field in POLICY_FIELDS:
+            setattr(policy, field, getattr(stored, field))
     if levels is not None:
         policy.levels.all().delete()
         for position, level in enumerate(levels, start=1):
             row = EscalationLevel(policy=policy, position=position, **level)
             row.full_clean()
             row.save()
-    if creating:
-        audit_created(policy, actor=actor, actor_label=actor_label)
     audit_changes(
-        policy, {"levels": (before, _levels_summary(policy))}, actor=actor, actor_label=actor_label
+        policy,
+        {"levels": (before_levels, _levels_summary(policy))},
+        actor=actor,
+        actor_label=actor_label,
     )
     return policy
 

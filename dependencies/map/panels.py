@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from cataligent.audit import history_lines
 from cataligent.modeling import GAP_FIELDS, row_gaps
+from cataligent.people import person_fields
 from dependencies.choices import State
 from dependencies.graph.escalation_paths import escalation_path
 from dependencies.map.blocked_since import blocked_at_least_since_of
@@ -63,7 +64,7 @@ def _named(slugs: Iterable[str]) -> list[dict[str, Any]]:
             "manual_state",
             "manual_reason",
             "blocked_since",
-            "owner__username",
+            *person_fields("owner"),
             "team__name",
             *GAP_FIELDS,
         )

@@ -13,6 +13,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from cataligent.modeling import GAP_FIELDS, effective_policy_id
+from cataligent.people import name_of_row, person_fields
 from dependencies.choices import NodeKind, State
 from dependencies.graph.escalation_paths import LevelSpec, paths_by_policy
 from dependencies.map.blocked_since import blocked_at_least_since, causes_started
@@ -94,7 +95,12 @@ def _blocked_rows(f: MapFilters) -> list[BlockedRow]:
     causes = {
         row["slug"]: row
         for row in Node.objects.filter(slug__in=cause_slugs).values(
-            "slug", "name", "kind", "intrinsic_state", "owner__username", "team__name"
+            "slug",
+            "name",
+            "kind",
+            "intrinsic_state",
+            "team__name",
+            *person_fields("owner"),
         )
     }
 
@@ -106,6 +112,7 @@ def _blocked_rows(f: MapFilters) -> list[BlockedRow]:
             "kind": KIND_LABEL.get(causes.get(slug, {}).get("kind", ""), ""),
             "state": causes[slug]["intrinsic_state"] if slug in causes else "",
             "owner": causes[slug]["owner__username"] if slug in causes else None,
+            "owner_name": name_of_row(causes[slug]) if slug in causes else None,
             "team": causes[slug]["team__name"] if slug in causes else None,
             "panel_url": node_panel_url(slug),
             "detail_url": node_detail_url(slug),
@@ -175,6 +182,10 @@ class BottleneckRow:
     def owner(self) -> str | None:
         return self.node["owner__username"]
 
+    @property
+    def owner_name(self) -> str:
+        return name_of_row(self.node)
+
 
 def escalation_due(
     levels: list[LevelSpec], since: dt.datetime | None, now: dt.datetime
@@ -212,7 +223,7 @@ def bottleneck_rows(
             "manual_state",
             "manual_reason",
             "blocked_since",
-            "owner__username",
+            *person_fields("owner"),
             "team__slug",
             "team__name",
             *GAP_FIELDS,

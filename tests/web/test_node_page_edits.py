@@ -20,7 +20,6 @@ from tests.factories import (
     EdgeFactory,
     EscalationPolicyFactory,
     NodeFactory,
-    TicketFactory,
     UserFactory,
     link_ticket,
 )
@@ -206,7 +205,7 @@ def test_blocked_since_at_least_the_ticket_opened_before_the_first_recompute(
     stamp = timezone.localtime(opened).strftime("%Y-%m-%d %H:%M")
     for url in ("/nodes/card-processor/", "/map/nodes/card-processor/", "/nodes/lending-app/"):
         body = client.get(url).content.decode()
-        assert f'at least since <time datetime="' in body and stamp in body, url
+        assert 'at least since <time datetime="' in body and stamp in body, url
     bottlenecks = client.get("/bottlenecks/").content.decode()
     assert "at least since" in bottlenecks and stamp in bottlenecks
 
