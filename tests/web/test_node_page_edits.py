@@ -14,8 +14,9 @@ from django.test import Client
 from django.utils import timezone
 
 from cataligent.models import AuditEntry
+from dependencies.map.drawing import forget_map_cache
 from dependencies.models import Edge
-from dependencies.recompute.runner import impact_recompute
+from dependencies.recompute.runner import forget_cache, impact_recompute
 from tests.factories import (
     EdgeFactory,
     EscalationPolicyFactory,
@@ -25,6 +26,18 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_engine_cache(monkeypatch: pytest.MonkeyPatch) -> Any:
+    # Each test has its own database; a result cached by an earlier test is not its, nor
+    # is one this test caches the next test's.
+    monkeypatch.setattr("dependencies.escalations.gaps._exposure_cache", None)
+    forget_cache()
+    forget_map_cache()
+    yield
+    forget_cache()
+    forget_map_cache()
 
 
 def _client(user: Any) -> Client:

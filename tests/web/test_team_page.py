@@ -15,10 +15,24 @@ from django.utils import timezone
 
 from cataligent.audit import history_lines
 from cataligent.models import AuditEntry
+from dependencies.map.drawing import forget_map_cache
 from dependencies.models import Escalation
+from dependencies.recompute.runner import forget_cache
 from tests.factories import EscalationPolicyFactory, NodeFactory, ObjectiveFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_engine_cache(monkeypatch: pytest.MonkeyPatch) -> Any:
+    # Each test has its own database; a result cached by an earlier test is not its, nor
+    # is one this test caches the next test's.
+    monkeypatch.setattr("dependencies.escalations.gaps._exposure_cache", None)
+    forget_cache()
+    forget_map_cache()
+    yield
+    forget_cache()
+    forget_map_cache()
 
 
 def _client(user: Any) -> Client:
