@@ -99,6 +99,7 @@ def test_the_page_reads_in_a_fixed_number_of_queries(people: dict[str, Any]) -> 
 
     NodeFactory(team=team, owner=UserFactory())
     ObjectiveFactory(team=team, owner=UserFactory())
+    count()  # the first read loads the graph for the gaps' value at stake, then caches it
     few = count()
     for _ in range(5):
         NodeFactory(team=team, owner=UserFactory(), escalation_policy=None)
