@@ -3,5 +3,5 @@
 One plain import per report: adding one is adding a line.
 """
 
-import reports.alignment
-import reports.shadow_ops
+from reports import alignment  # noqa: F401
+from reports import shadow_ops  # noqa: F401
