@@ -3,5 +3,7 @@
 One plain import per report: adding one is adding a line.
 """
 
-from reports import alignment  # noqa: F401
-from reports import shadow_ops  # noqa: F401
+from reports import (
+    alignment,  # noqa: F401
+    shadow_ops,  # noqa: F401
+)
