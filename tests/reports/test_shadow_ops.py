@@ -105,10 +105,10 @@ def test_stale_items(org: Org) -> None:
         objective=fresh, from_state="operational", to_state="blocked", at=at(10), version=1
     )
     signal = _signals(org)["stale"]
-    assert _refs(signal) == ["OBJ-1", "island"]
+    assert _refs(signal) == ["OBJ-3", "island"]
     assert {i["ref"]: i["kind"] for i in signal["items"]} == {
         "island": "node",
-        "OBJ-1": "objective",
+        "OBJ-3": "objective",
     }
 
 
