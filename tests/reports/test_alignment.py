@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -110,6 +112,7 @@ def test_it_is_registered_with_tables_and_charts(org: Org) -> None:
     report = get("alignment")
     assert report is not None
     result = report.build(org.window())
+    assert json.loads(json.dumps(result)) == result  # the API serves it as is
     tables = {t.name: t for t in report.tables(result)}
     assert list(tables) == ["by_team", "by_connector", "by_week", "orphans"]
     assert tables["orphans"].rows[0]["suggested"] == "node core-ledger (ci “core-ledger”)"

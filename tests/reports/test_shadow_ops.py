@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import pytest
@@ -172,6 +173,7 @@ def test_registered_with_a_summary_table_one_per_signal_and_a_chart(org: Org) ->
     report = get("shadow-ops")
     assert report is not None
     result = report.build(org.window())
+    assert json.loads(json.dumps(result)) == result  # the API serves it as is
     tables = report.tables(result)
     assert [t.name for t in tables] == ["signals", *shadow_ops.SIGNALS]
     assert {row["name"]: row["count"] for row in tables[0].rows}["ping-pong"] == 1
