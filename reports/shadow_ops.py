@@ -3,8 +3,11 @@
 Each signal is a count and a list of readable items, per team (reports.teams: a ticket
 counts for the team of its assignment group, a node or objective for its owning team):
 
-- `blocked-without-ticket`: a node blocked now that no active ticket supports (none is
-  linked to it nor to anything it depends on): someone knows it is blocked, no ticket says so.
+- `blocked-without-ticket`: a node blocked now in its own right (its intrinsic state: an
+  override by hand, since a blocking ticket is always active) that no active ticket supports
+  (none is linked to it nor to anything it depends on): someone knows it is blocked, no
+  ticket says so. The nodes blocked only through it are not listed again: it is their root
+  cause, counted once.
 - `unknown-ci`: a ticket of the window naming a configuration item or component that is no
   node's slug, name or external reference (compared as words, reports.suggestions) and no
   CI or component link rule's pattern.
@@ -240,12 +243,20 @@ def _item_signals(window: Window, directory: TeamDirectory) -> dict[str, list[It
         Node.objects.filter(state__in=bad)
         .order_by("name", "id")
         .values(
-            "id", "slug", "name", "team_id", "state", "blocked_since", "manual_set_at", "created_at"
+            "id",
+            "slug",
+            "name",
+            "team_id",
+            "state",
+            "intrinsic_state",
+            "blocked_since",
+            "manual_set_at",
+            "created_at",
         )
     ):
         team = directory.of_id(node["team_id"])
         supporting = by_node.get(node["id"], set())
-        if node["state"] == State.BLOCKED and not any(
+        if node["intrinsic_state"] == State.BLOCKED and not any(
             tickets[t][0] for t in supporting if t in tickets
         ):
             found["blocked-without-ticket"].append(

@@ -43,13 +43,16 @@ def test_every_signal_is_there_and_empty_on_a_quiet_organisation(org: Org) -> No
 
 
 def test_blocked_node_with_no_active_ticket(org: Org) -> None:
+    blocked = {"state": "blocked", "intrinsic_state": "blocked"}
     # Blocked by hand, no ticket at all.
-    _set_state(org.island, "blocked", blocked_since=at(1))
-    # Blocked through the ledger, which has an active ticket: a ticket says so.
-    _set_state(org.api, "blocked")
+    _set_state(org.island, "blocked", intrinsic_state="blocked", blocked_since=at(1))
+    # Blocked by hand, but its dependency (the ledger) has an active ticket: a ticket says so.
+    _set_state(org.api, "blocked", intrinsic_state="blocked")
     org.ticket(linked=(org.ledger,), status_category="open")
-    # Blocked with only a resolved ticket.
-    orphaned = NodeFactory(slug="vendor-kyc", team=org.people["team_b"], state="blocked")
+    # Blocked only through the api: the api is its root cause, listed once.
+    _set_state(org.lending, "blocked")
+    # Blocked by hand with only a resolved ticket.
+    orphaned = NodeFactory(slug="vendor-kyc", team=org.people["team_b"], **blocked)
     org.ticket(linked=(orphaned,), status_category="resolved")
     signal = _signals(org)["blocked-without-ticket"]
     assert _refs(signal) == ["island", "vendor-kyc"]
