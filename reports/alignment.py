@@ -25,7 +25,7 @@ from objectives.models import Objective
 from reports import loaders
 from reports.activity import moments_in, pct, tickets_active_in, week_of, weeks_of
 from reports.registry import Chart, Column, Report, Result, Table, register
-from reports.suggestions import SuggestionIndex
+from reports.suggestions import Suggestion, SuggestionIndex
 from reports.support import supported_by_ticket
 from reports.teams import TeamDirectory, TeamRef, sort_key
 from reports.window import Window
@@ -99,7 +99,7 @@ def suggestion_index() -> tuple[SuggestionIndex, dict[int, str]]:
     return index, dict(Team.objects.values_list("id", "slug"))
 
 
-def suggest(row: dict[str, Any], index: SuggestionIndex) -> list[Any]:
+def suggest(row: dict[str, Any], index: SuggestionIndex) -> list[Suggestion]:
     return index.suggest(
         ci=row["ci"] or "",
         components=row["components"] if isinstance(row["components"], list) else [],
@@ -113,7 +113,9 @@ def _last_activity(row: dict[str, Any]) -> dt.datetime | None:
     return max(row["moments"], default=None)
 
 
-def orphan_json(row: dict[str, Any], suggestions: Iterable[Any], teams: dict[int, str]) -> dict:
+def orphan_json(
+    row: dict[str, Any], suggestions: Iterable[Suggestion], teams: dict[int, str]
+) -> dict[str, Any]:
     last = _last_activity(row)
     return {
         "ticket": row["key"],
