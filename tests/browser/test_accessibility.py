@@ -102,6 +102,7 @@ AUDITED: dict[str, Audited] = {
     "objective-detail": Audited(_objective),
     "team-list": Audited(),
     "team-detail": Audited(_team),  # the admin sees the assignment-groups form
+    "reports:orphans": Audited(),
 }
 
 NOT_PAGES: dict[str, str] = {
@@ -131,6 +132,7 @@ NOT_PAGES: dict[str, str] = {
     "node-dependency-add": "a form's target (POST)",
     "node-dependency-remove": "a form's target (POST)",
     "map-node-tickets": "a fragment of the node page and panel (audited there)",
+    "reports:orphans-accept": "a form's target (POST)",
 }
 
 # The leadership pages a reviewer looks at, at a desktop and a phone width.
