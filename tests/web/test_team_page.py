@@ -162,3 +162,22 @@ def test_the_form_is_offered_to_the_lead_only(people: dict[str, Any]) -> None:
     assert "Save the assignment groups" not in (
         _client(people["lead_b"]).get("/teams/team-a/").content.decode()
     )
+
+
+def test_the_api_carries_assignment_groups_with_the_same_rules(
+    people: dict[str, Any], client_as: Any
+) -> None:
+    people["team_b"].assignment_groups = ["Payments Ops"]
+    people["team_b"].save()
+    admin = client_as("admin")
+    ok = admin.patch(
+        "/api/v1/teams/team-a/",
+        {"assignment_groups": [" Ledger Ops ", "ledger ops"]},
+        format="json",
+    )
+    assert ok.status_code == 200 and ok.json()["assignment_groups"] == ["Ledger Ops"]
+    taken = admin.patch(
+        "/api/v1/teams/team-a/", {"assignment_groups": ["PAYMENTS OPS"]}, format="json"
+    )
+    assert taken.status_code == 400
+    assert "Team B" in str(taken.json()["assignment_groups"])
