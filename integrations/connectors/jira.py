@@ -25,6 +25,7 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
+from . import sla
 from .base import (
     Connector,
     NormalizedTicket,
@@ -88,6 +89,7 @@ BASE_FIELDS = (
     "components",
     "issuetype",
     "project",
+    "duedate",
 )
 # §2: "Practical page cap is about 100 with full fields"; Atlassian says not to assume a
 # fixed maximum, and both pagers cope with shorter pages.
@@ -131,6 +133,19 @@ def _timestamp(fields: Mapping[str, Any], name: str) -> datetime | None:
         raise RecordRejected(f"{name!r} is not a timestamp with an offset: {value!r}") from exc
 
 
+def _due_date(fields: Mapping[str, Any]) -> datetime | None:
+    """Jira's own ``duedate`` ("yyyy-MM-dd", a day without a time) as the end of that day
+    in UTC, when requested; an unreadable one is no due date, not a rejected issue."""
+    value = fields.get("duedate")
+    if not isinstance(value, str):
+        return None
+    try:
+        day = datetime.strptime(value.strip(), "%Y-%m-%d")
+    except ValueError:
+        return None
+    return day.replace(hour=23, minute=59, second=59, tzinfo=UTC)
+
+
 def _field_text(value: object) -> str | None:
     """A custom field's value as text: string, option ``{"value"}``, user or named object."""
     if isinstance(value, list):
@@ -172,6 +187,9 @@ class JiraConnector(Connector):
         "custom field)",
         "ci_field": "a field whose value is the configuration item",
         "default_priority": "priority (1-5) for issues without one (default 3)",
+        "sla_fields": 'Jira Service Management SLA field ids, e.g. ["customfield_10030"]: '
+        "breached if any cycle breached, met if cycles completed within goal; the ongoing "
+        "cycle's breach time is the due date",
         "overlap_seconds": "seconds re-read at the start of each run (default 120)",
     }
 
@@ -188,7 +206,8 @@ class JiraConnector(Connector):
         self.default_priority = self.option_int("default_priority", 3, minimum=1)
         if self.default_priority > 5:
             raise ConfigurationError("option 'default_priority' must be between 1 and 5")
-        extra = (self.flagged_field, self.group_field, self.ci_field)
+        self.sla_fields = self.option_list("sla_fields")
+        extra = (self.flagged_field, self.group_field, self.ci_field, *self.sla_fields)
         self.fields = tuple(dict.fromkeys((*BASE_FIELDS, *(f for f in extra if f))))
 
     def scope_parts(self) -> tuple[object, ...]:
@@ -348,6 +367,7 @@ class JiraConnector(Connector):
             )
         assignee = fields.get("assignee")
         summary = fields.get("summary")
+        breached, due = sla.jira_sla(fields, self.sla_fields)
         return NormalizedTicket(
             external_id=issue_id,
             key=key,
@@ -369,6 +389,8 @@ class JiraConnector(Connector):
             updated_at=updated,
             resolved_at=_timestamp(fields, "resolutiondate"),
             raw=dict(issue),
+            sla_breached=breached,
+            due_at=due or _due_date(fields),
         )
 
     # --- connection check ------------------------------------------------------------
