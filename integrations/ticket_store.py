@@ -131,7 +131,7 @@ def _latest_per_id(
 
 # What a fingerprint covers besides the ticket: the mirrored columns, and the version of
 # ticket_values() below. Bump it when ticket_values() derives a column differently.
-_FINGERPRINT_BASIS = orjson.dumps({"version": 1, "columns": COLUMNS})
+_FINGERPRINT_BASIS = orjson.dumps({"version": 2, "columns": COLUMNS})
 
 
 def fingerprinted(
