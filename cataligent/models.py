@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
@@ -42,6 +43,47 @@ class Team(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        self.assignment_groups = clean_assignment_groups(self.assignment_groups, team=self)
+
+
+MAX_GROUP_NAME = 200
+
+
+def clean_assignment_groups(value: object, *, team: Team | None) -> list[str]:
+    """Trimmed, non-empty names of at most 200 characters, each once, and none that already
+    belongs to another team (a ticket's resolving group must name one team). Raises a
+    ValidationError keyed ``assignment_groups`` that names the other team."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValidationError({"assignment_groups": "Give a list of group names."})
+    names: list[str] = []
+    for position, raw in enumerate(value):
+        name = raw.strip()
+        if not name:
+            raise ValidationError({"assignment_groups": f"Item {position} is empty."})
+        if len(name) > MAX_GROUP_NAME:
+            raise ValidationError(
+                {
+                    "assignment_groups": f"Item {position} is longer than "
+                    f"{MAX_GROUP_NAME} characters."
+                }
+            )
+        if name in names:
+            raise ValidationError({"assignment_groups": f"{name!r} is listed twice."})
+        names.append(name)
+    others = Team.objects.exclude(pk=team.pk) if team and team.pk else Team.objects.all()
+    for other in others.only("name", "assignment_groups"):
+        taken = set(names) & set(other.assignment_groups or [])
+        if taken:
+            raise ValidationError(
+                {
+                    "assignment_groups": f"{sorted(taken)[0]!r} already belongs to the team "
+                    f"{other.name!r}."
+                }
+            )
+    return names
 
 
 class AuditEntry(models.Model):

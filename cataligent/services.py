@@ -10,7 +10,7 @@ from django.db import transaction
 from cataligent.audit import audit_changes, audit_created, audit_deleted
 from cataligent.models import Team
 
-TEAM_AUDITED_FIELDS = ("lead", "default_escalation_policy")
+TEAM_AUDITED_FIELDS = ("lead", "default_escalation_policy", "assignment_groups")
 
 
 @transaction.atomic

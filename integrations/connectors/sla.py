@@ -60,7 +60,7 @@ def jira_sla(
     """Jira Service Management SLA fields (each ``{"id", "name", "ongoingCycle",
     "completedCycles": [...]}``; a cycle has ``breached`` and ``breachTime`` with
     ``epochMillis``): breached if any cycle of any field breached; met if some cycle
-    completed and none breached; unknown when no field has a cycle. The deadline is the
+    completed or runs and none breached; unknown when no field has a cycle. The deadline is the
     earliest ``breachTime`` of the ongoing cycles."""
     breached: bool | None = None
     deadlines: list[datetime] = []
@@ -79,8 +79,8 @@ def jira_sla(
                 breached = bool(breached) or flag
         ongoing = value.get("ongoingCycle")
         if ongoing is not None:
-            if _cycle_breached(ongoing, field_id):
-                breached = True
+            # Running within its goal so far counts as met, as ServiceNow's made_sla does.
+            breached = bool(breached) or bool(_cycle_breached(ongoing, field_id))
             deadline = _epoch_millis(ongoing.get("breachTime"), field_id)
             if deadline is not None:
                 deadlines.append(deadline)
