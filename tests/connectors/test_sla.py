@@ -12,8 +12,8 @@ from integrations.connectors import (
     ConnectorConfig,
     JiraConnector,
     NormalizedTicket,
-    RequestTrackerConnector,
     Rejected,
+    RequestTrackerConnector,
     ServiceNowConnector,
 )
 from integrations.connectors.generic import parse_generic
