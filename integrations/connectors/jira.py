@@ -16,6 +16,13 @@ minute, and the run re-reads an overlap window; the watermark drops what it alre
 ``(id, updated)``. Like the ServiceNow pager, the query restarts at the newest minute
 received whenever a page moves past it, so a changing result set cannot shift records past
 the paging position across minutes.
+
+SLA (Jira Service Management): the SLA custom fields are site-specific, so their ids are the
+option ``{"sla_fields": ["customfield_10030", ...]}``, and they are requested with the other
+fields. A value is ``{"id", "name", "ongoingCycle", "completedCycles": [...]}``; any cycle
+``breached`` makes the ticket breached, cycles without a breach (completed or running) make it
+met, no cycle in any field leaves it unknown. The ongoing cycle's ``breachTime.epochMillis``
+is the deadline, else Jira's own ``duedate`` (the end of that day, UTC).
 """
 
 from __future__ import annotations

@@ -15,6 +15,14 @@ the offset moves to the end and shifts the rest down; §1 "Offset paging over a 
 can skip or duplicate rows"). Restarting at the newest timestamp re-reads only that second's
 ties, which the watermark drops by ``(sys_id, sys_updated_on)``. Only when a whole page
 shares one timestamp does the offset advance, inside that second.
+
+SLA (DESIGN §2): ``made_sla`` "false" is breached, "true" met, absent unknown; ``sla_due``
+(else ``due_date``) is the deadline; ``reopen_count`` is read as is. The option
+``{"sla_source": "task_sla"}`` also reads the ``task_sla`` table (``has_breached``,
+``planned_end_time``, ``stage``) for each page's records in one more request per page
+(``taskIN<sys_ids>``): any breached row makes the ticket breached, rows without a breach make
+it met, and the earliest running row's planned end is the deadline; a record without rows
+keeps what ``made_sla`` says.
 """
 
 from __future__ import annotations
@@ -378,42 +386,23 @@ class ServiceNowConnector(Connector):
         return records
 
     def _with_task_sla(self, records: list[object]) -> list[object]:
-        """With ``sla_source: task_sla``: each record gets its ``task_sla`` rows under the
-        key ``task_sla`` (one request for the page; the rows' ``task`` is the sys_id)."""
+        """With ``sla_source: task_sla``, each record with its task_sla rows (one request)."""
         if self.sla_source != "task_sla":
             return records
-        ids = [
-            sys_id
-            for r in records
-            if isinstance(r, dict)
-            and (sys_id := r.get("sys_id"))
-            and isinstance(sys_id, str)
-            and "," not in sys_id
-        ]
-        if not ids:
-            return records
-        rows, _ = self._list(
-            {
-                "sysparm_query": f"taskIN{','.join(ids)}",
-                "sysparm_fields": "task,has_breached,planned_end_time,stage",
-                "sysparm_limit": 20 * len(ids),
-                "sysparm_exclude_reference_link": "true",
-            },
-            table="task_sla",
-        )
-        by_task: dict[str, list[object]] = {}
-        for row in rows:
-            if isinstance(row, dict):
-                task = row.get("task")
-                task = task.get("value") if isinstance(task, Mapping) else task
-                if isinstance(task, str):
-                    by_task.setdefault(task, []).append(row)
-        return [
-            {**r, "task_sla": by_task.get(r["sys_id"], [])}
-            if isinstance(r, dict) and r.get("sys_id") in ids
-            else r
-            for r in records
-        ]
+
+        def read(ids: list[str]) -> list[object]:
+            rows, _ = self._list(
+                {
+                    "sysparm_query": f"taskIN{','.join(ids)}",
+                    "sysparm_fields": "task,has_breached,planned_end_time,stage",
+                    "sysparm_limit": 20 * len(ids),
+                    "sysparm_exclude_reference_link": "true",
+                },
+                table="task_sla",
+            )
+            return rows
+
+        return sla.with_task_sla(records, read)
 
     # --- webhooks ---------------------------------------------------------------------
 
@@ -493,13 +482,9 @@ class ServiceNowConnector(Connector):
         made = sla.servicenow_flag(record.get("made_sla"), "made_sla")
         breached = None if made is None else not made
         due = _timestamp(record, "sla_due") or _timestamp(record, "due_date")
-        rows = record.get("task_sla")
-        if self.sla_source == "task_sla" and isinstance(rows, list) and rows:
-            from_rows, planned_end = sla.servicenow_task_sla(
-                r for r in rows if isinstance(r, Mapping)
-            )
-            if from_rows is not None:
-                breached = from_rows
+        if self.sla_source == "task_sla":
+            from_rows, planned_end = sla.servicenow_task_sla(record.get("task_sla"))
+            breached = breached if from_rows is None else from_rows
             if planned_end:
                 due = _timestamp({"planned_end_time": planned_end}, "planned_end_time") or due
         return breached, due

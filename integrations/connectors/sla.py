@@ -7,7 +7,7 @@ tickets with a result.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,14 +31,45 @@ def servicenow_flag(value: object, name: str) -> bool | None:
     return _SN_BOOLEANS[value.strip().lower()]
 
 
-def servicenow_task_sla(rows: Iterable[Mapping[str, Any]]) -> tuple[bool | None, str]:
+def with_task_sla(records: list[object], read: Callable[[list[str]], list[object]]) -> list[object]:
+    """Each record with its ``task_sla`` rows under the key ``task_sla``: ``read`` asks the
+    task_sla table for the page's sys_ids at once (the rows' ``task`` is the sys_id)."""
+    ids = [
+        sys_id
+        for r in records
+        if isinstance(r, dict)
+        and isinstance(sys_id := r.get("sys_id"), str)
+        and sys_id
+        and "," not in sys_id
+    ]
+    if not ids:
+        return records
+    by_task: dict[str, list[object]] = {}
+    for row in read(ids):
+        if isinstance(row, Mapping):
+            task = row.get("task")
+            task = task.get("value") if isinstance(task, Mapping) else task
+            if isinstance(task, str):
+                by_task.setdefault(task, []).append(row)
+    wanted = set(ids)
+    return [
+        {**r, "task_sla": by_task.get(r["sys_id"], [])}
+        if isinstance(r, dict) and r.get("sys_id") in wanted
+        else r
+        for r in records
+    ]
+
+
+def servicenow_task_sla(rows: object) -> tuple[bool | None, str]:
     """The result of one incident's ``task_sla`` rows: breached if any breached, met if
-    there are rows and none breached; and the earliest ``planned_end_time`` of those still
-    running (or of all, when none runs), as the raw text."""
+    there are rows and none breached (None without rows); and the earliest
+    ``planned_end_time`` of those still running (or of all, when none runs), as text."""
     breached: bool | None = None
     running_ends: list[str] = []
     ends: list[str] = []
-    for row in rows:
+    for row in rows if isinstance(rows, list) else []:
+        if not isinstance(row, Mapping):
+            continue
         flag = servicenow_flag(row.get("has_breached"), "task_sla.has_breached")
         if flag is not None:
             breached = bool(breached) or flag
