@@ -291,3 +291,10 @@ def test_generic_shape_quarantines_bad_sla_values_with_the_reason() -> None:
         push = parse_push({**GENERIC, field: value}, connector=None)
         assert isinstance(push.ticket, Rejected), (field, value)
         assert field in push.ticket.reason and push.ticket.external_id == "77"
+
+
+def test_jira_duedate_is_the_deadline_without_an_sla_clock() -> None:
+    dated = normalized(jira(), jira_issue(duedate="2026-03-10"))
+    assert dated.due_at == datetime(2026, 3, 10, 23, 59, 59, tzinfo=UTC)
+    assert dated.sla_breached is None  # a due date alone is no SLA result
+    assert normalized(jira(), jira_issue(duedate="soon")).due_at is None
