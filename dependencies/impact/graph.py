@@ -16,9 +16,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from itertools import compress
 from operator import add, and_, attrgetter, gt, not_
-from typing import NamedTuple, NoReturn
-
-import networkx as nx
+from typing import NamedTuple
 
 from dependencies.impact.gc_pause import garbage_collector_paused
 from dependencies.impact.model import (
@@ -31,16 +29,17 @@ from dependencies.impact.model import (
     State,
     UnknownNodeError,
 )
+from dependencies.impact.ordering import evaluation_order
+from dependencies.impact.validation import (
+    CRITICALITIES,
+    STATE_VALUES,
+    refuse_criticalities,
+    refuse_duplicate_nodes,
+    refuse_intrinsic_states,
+    refuse_unknown_nodes,
+)
 
 __all__ = ["DependencyGraph", "RedundancyGroup", "build_graph"]
-
-_CRITICALITIES = frozenset(c.value for c in Criticality)
-# A State, or its label as the database stores it, to its int value: one dict lookup per
-# node instead of an Enum call.
-_STATE_VALUES: dict[State | str, int] = {
-    **{state: int(state) for state in State},
-    **{state.label: int(state) for state in State},
-}
 
 
 class RedundancyGroup(NamedTuple):
@@ -209,7 +208,7 @@ class _InputTable:
 
     def _add_group_member(self, source: int, target: int, edge: Edge) -> None:
         label = edge.redundancy_group or ""
-        if edge.criticality not in _CRITICALITIES:
+        if edge.criticality not in CRITICALITIES:
             raise InvalidGraphError(
                 f"edge {edge.source}→{edge.target}: criticality {edge.criticality!r}"
             )
@@ -295,12 +294,12 @@ def _build_graph(
     slugs: list[str] = list(map(_SLUG, nodes))
     node_index = dict(zip(slugs, range(len(slugs)), strict=True))
     if len(node_index) != len(slugs):
-        _refuse_duplicate_nodes(slugs)
+        refuse_duplicate_nodes(slugs)
     kinds: list[str] = list(map(_KIND, nodes))
     try:
-        intrinsic = list(map(_STATE_VALUES.__getitem__, map(_INTRINSIC, nodes)))
+        intrinsic = list(map(STATE_VALUES.__getitem__, map(_INTRINSIC, nodes)))
     except (KeyError, TypeError):
-        _refuse_intrinsic_states(nodes)
+        refuse_intrinsic_states(nodes)
         raise
     node_count = len(slugs)
 
@@ -308,15 +307,15 @@ def _build_graph(
         sources = list(map(node_index.__getitem__, map(_SOURCE, edges)))
         targets = list(map(node_index.__getitem__, map(_TARGET, edges)))
     except (KeyError, TypeError):
-        _refuse_unknown_nodes(edges, node_index)
+        refuse_unknown_nodes(edges, node_index)
         raise
     criticalities = list(map(_CRITICALITY, edges))
     try:
-        unknown_criticality = not _CRITICALITIES.issuperset(criticalities)
+        unknown_criticality = not CRITICALITIES.issuperset(criticalities)
     except TypeError:  # something unhashable
         unknown_criticality = True
     if unknown_criticality:
-        _refuse_criticalities(edges)
+        refuse_criticalities(edges)
     labels = list(map(_GROUP, edges))
 
     objective_index: dict[str, int] = {}
@@ -446,49 +445,6 @@ def _groups(
     return groups
 
 
-def _refuse_duplicate_nodes(slugs: list[str]) -> NoReturn:
-    seen: set[str] = set()
-    for slug in slugs:
-        if slug in seen:
-            raise InvalidGraphError(f"duplicate node {slug!r}")
-        seen.add(slug)
-    raise AssertionError("no duplicate found")  # pragma: no cover
-
-
-def _refuse_intrinsic_states(nodes: Sequence[Node]) -> None:
-    for node in nodes:
-        try:
-            _STATE_VALUES[node.intrinsic_state]
-        except (KeyError, TypeError):
-            raise InvalidGraphError(
-                f"node {node.slug!r}: intrinsic state {node.intrinsic_state!r}"
-            ) from None
-
-
-def _refuse_unknown_nodes(edges: Sequence[Edge], node_index: dict[str, int]) -> None:
-    for edge in edges:
-        for slug in (edge.source, edge.target):
-            try:
-                node_index[slug]
-            except (KeyError, TypeError):
-                raise UnknownNodeError(
-                    f"edge {edge.source}→{edge.target}: unknown node {slug!r}"
-                ) from None
-
-
-def _refuse_criticalities(edges: Sequence[Edge]) -> NoReturn:
-    for edge in edges:
-        try:
-            known = edge.criticality in _CRITICALITIES
-        except TypeError:
-            known = False
-        if not known:
-            raise InvalidGraphError(
-                f"edge {edge.source}→{edge.target}: criticality {edge.criticality!r}"
-            )
-    raise AssertionError("no unknown criticality found")  # pragma: no cover
-
-
 def _money(value: Decimal | float) -> Decimal:
     # str() first so that 0.1 becomes Decimal("0.1"), not its binary approximation.
     return value if isinstance(value, Decimal) else Decimal(str(value))
@@ -497,7 +453,7 @@ def _money(value: Decimal | float) -> Decimal:
 def _with_evaluation_order(
     graph: DependencyGraph, missing: list[int] | None = None
 ) -> DependencyGraph:
-    components, cycle_components = _evaluation_order(graph, missing)
+    components, cycle_components = evaluation_order(graph, missing)
     component_of = [0] * graph.vertex_count
     for position, members in enumerate(components):
         for vertex in members:
@@ -508,70 +464,3 @@ def _with_evaluation_order(
         component_of=component_of,
         cycle_components=cycle_components,
     )
-
-
-def _evaluation_order(
-    graph: DependencyGraph, missing: list[int] | None = None
-) -> tuple[list[tuple[int, ...]], frozenset[int]]:
-    """The SCCs of the graph, every dependency before its dependents, and which are cycles.
-
-    networkx finds the SCCs and orders them, but only for the *core*: the vertices that lie on
-    a cycle or between two cycles. Everything else is peeled off first in two plain passes
-    (Kahn's algorithm from the leaves, then from the top), because handing all 250,000 edges
-    of a large organisation to networkx costs about 1.3 s and the peeling about 0.1 s. In a
-    graph without cycles the core is empty.
-
-    `missing[v]`, if given, counts v's entries in the dependents lists (the builder knows it).
-    """
-    count = graph.vertex_count
-    dependents = graph.dependents
-
-    # Pass 1, from the leaves: a vertex is ready once all its dependencies are placed.
-    if missing is None:
-        missing = [0] * count
-        for vertex_dependents in dependents:
-            for dependent in vertex_dependents:
-                missing[dependent] += 1
-    else:
-        missing = list(missing)
-    first = [v for v in range(count) if missing[v] == 0]
-    for vertex in first:  # grows while we walk it
-        for dependent in dependents[vertex]:
-            missing[dependent] -= 1
-            if missing[dependent] == 0:
-                first.append(dependent)
-
-    # Pass 2, from the top, over what is left (cycles and whatever depends on them): a vertex
-    # can go last once everything that depends on it has gone.
-    left = {v for v in range(count) if missing[v] > 0}
-    dependencies = {v: graph.dependencies(v) & left for v in left}
-    waiting = dict.fromkeys(left, 0)
-    for vertex in left:
-        for target in dependencies[vertex]:
-            waiting[target] += 1
-    last = [v for v in left if waiting[v] == 0]
-    for vertex in last:
-        for target in dependencies[vertex]:
-            waiting[target] -= 1
-            if waiting[target] == 0:
-                last.append(target)
-
-    # The core: cycles and the vertices between them, left to networkx.
-    core = left.difference(last)
-    core_graph: nx.DiGraph[int] = nx.DiGraph()
-    core_graph.add_nodes_from(sorted(core))
-    core_graph.add_edges_from((v, t) for v in sorted(core) for t in dependencies[v] if t in core)
-    condensation = nx.condensation(core_graph)
-    # Edges point from dependent to dependency, so a topological sort lists dependents
-    # first; evaluation needs the reverse.
-    core_order = list(reversed(list(nx.topological_sort(condensation))))
-
-    components: list[tuple[int, ...]] = [(v,) for v in first]
-    cycle_components: set[int] = set()
-    for scc in core_order:
-        members = tuple(sorted(condensation.nodes[scc]["members"]))
-        if len(members) > 1 or core_graph.has_edge(members[0], members[0]):
-            cycle_components.add(len(components))
-        components.append(members)
-    components.extend((v,) for v in reversed(last))
-    return components, frozenset(cycle_components)

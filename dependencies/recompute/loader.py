@@ -6,12 +6,13 @@ It reads everything in five queries, whatever the size of the graph (the writer 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from dependencies import impact
 from dependencies.impact import State
-from dependencies.models import Edge, ImpactState, Node
+from dependencies.models import Edge, ImpactState, IntrinsicChange, Node
 from integrations.models import TicketLink
 from objectives.models import Objective, Requirement
 
@@ -34,22 +35,36 @@ class LoadedGraph:
     objectives: dict[str, StoredRow] = field(default_factory=dict)
 
 
-def blocking_node_ids() -> set[int]:
-    """Nodes with at least one blocking linked ticket (one query)."""
+def blocking_node_ids(among: Collection[int] | None = None) -> set[int]:
+    """Nodes with at least one blocking linked ticket (one query), of `among` if given."""
+    links = TicketLink.objects.filter(node__isnull=False, ticket__is_blocking=True)
+    if among is not None:
+        links = links.filter(node_id__in=list(among))
+    return set(links.values_list("node_id", flat=True).distinct())
+
+
+def load_intrinsic_states(among: Collection[int] | None = None) -> dict[str, State]:
+    """Nodes' intrinsic states: the manual override, else the blocking tickets (2 queries).
+
+    Every node's, or only those whose ids are `among` (the incremental recompute's case).
+    """
+    if among is not None and not among:
+        return {}
+    blocking = blocking_node_ids(among)
+    nodes = Node.objects.all() if among is None else Node.objects.filter(pk__in=list(among))
+    return {
+        slug: impact.intrinsic_state(manual, pk in blocking)
+        for pk, slug, manual in nodes.values_list("id", "slug", "manual_state")
+    }
+
+
+def noted_changes(after: int, upto: int) -> set[int]:
+    """The nodes noted as changed by the requests in (after, upto] (one query)."""
     return set(
-        TicketLink.objects.filter(node__isnull=False, ticket__is_blocking=True)
+        IntrinsicChange.objects.filter(requested__gt=after, requested__lte=upto)
         .values_list("node_id", flat=True)
         .distinct()
     )
-
-
-def load_intrinsic_states() -> dict[str, State]:
-    """Every node's intrinsic state: its manual override, else its blocking tickets (2 queries)."""
-    blocking = blocking_node_ids()
-    return {
-        slug: impact.intrinsic_state(manual, pk in blocking)
-        for pk, slug, manual in Node.objects.values_list("id", "slug", "manual_state")
-    }
 
 
 def load_graph() -> LoadedGraph:
