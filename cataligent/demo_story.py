@@ -615,20 +615,18 @@ OVERRIDES = {
         "five groups; INC0010002 was resolved by Mobile Apps within SLA while the fault "
         "remains (also LEND-1).",
     ),
-    # Blocked with no ticket anywhere: worked by e-mail with the regulator.
-    "regulator-portal": (
+    # Blocked with no ticket anywhere, and no status update: worked by e-mail.
+    "market-data-feed": (
         "blocked",
-        "The filing portal rejects our upload certificate; handled by e-mail with the "
-        "regulator, no ticket raised.",
+        "The vendor's feed has delivered stale prices for over two weeks; chased by e-mail "
+        "with the vendor, no ticket raised.",
     ),
-    "market-data-feed": ("degraded", "Vendor reports delayed prices; chased by e-mail."),
 }
 
 # When each root cause began (days before the seed): the items it blocks or degrades were
 # blocked or degraded from then on, in blocked-since and in the state history alike.
 ROOT_CAUSE_SINCE_DAYS = {
     "core-banking-lending-api": 18,
-    "regulator-portal": 20,
     "market-data-feed": 16,
 }
 

@@ -114,22 +114,23 @@ def test_the_integration_went_to_the_wrong_department(demo: SimulatorServer) -> 
 
 def test_the_shadow_ops_signals(demo: SimulatorServer) -> None:
     now = timezone.now()
-    # A blocked node with no active linked ticket (no ticket at all).
-    portal = Node.objects.get(slug="regulator-portal")
-    assert portal.state == "blocked"
-    assert not TicketLink.objects.filter(node=portal).exists()
-    assert Objective.objects.get(key="OBJ-5").state == "blocked"
+    # A blocked node with no active linked ticket (no ticket at all), and stale: blocked
+    # for 16 days with no ticket activity and no status update.
+    feed = Node.objects.get(slug="market-data-feed")
+    assert feed.state == "blocked" and not TicketLink.objects.filter(node=feed).exists()
+    assert feed.transitions.filter(to_state="blocked").latest("at").at <= now - dt.timedelta(
+        days=14
+    )
+    assert feed.blocked_since <= now - dt.timedelta(days=14)
+    wealth = Objective.objects.get(key="OBJ-7")
+    assert wealth.state == "blocked" and not wealth.status_updates.exists()
+    assert wealth.blocked_since == feed.blocked_since
     # A ticket naming a CI that matches no node, linked to nothing (an orphan).
     legacy = Ticket.objects.get(key="INC0010007")
     assert legacy.ci == "docgen-legacy"
     assert not Node.objects.filter(slug=legacy.ci).exists() and not legacy.links.exists()
     orphans = Ticket.objects.filter(links__isnull=True)
     assert orphans.count() > 10
-    # A stale degraded item: degraded for 16 days, no ticket, no status update.
-    feed = Node.objects.get(slug="market-data-feed")
-    assert feed.state == "degraded" and not TicketLink.objects.filter(node=feed).exists()
-    degraded = feed.transitions.filter(to_state="degraded").latest("at")
-    assert degraded.at <= now - dt.timedelta(days=14)
     # Ping-pong: reassigned three times and reopened twice.
     ping = Ticket.objects.get(key="INC0010005")
     assert ping.reassignment_count == 3 and ping.reopen_count == 2 and ping.sla_breached
