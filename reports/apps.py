@@ -7,3 +7,6 @@ class ReportsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "reports"
     verbose_name = "Execution reports"
+
+    def ready(self) -> None:
+        import reports.catalog  # noqa: F401  (each report registers itself)

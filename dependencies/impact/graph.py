@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from functools import cached_property
 from itertools import compress
 from operator import add, and_, attrgetter, gt, not_
 from typing import NamedTuple
@@ -101,6 +102,13 @@ class DependencyGraph:
             tuple(sorted(self.slugs[v] for v in self.components[c])) for c in self.cycle_components
         ]
         return tuple(sorted(cycles))
+
+    @cached_property
+    def capability_vertices(self) -> tuple[int, ...]:
+        """The vertices of kind `capability`: the bottleneck ranking reads only these and the
+        objectives, not all 250,000 nodes, on every incremental update."""
+        kinds = self.kinds
+        return tuple(v for v in range(self.node_count) if kinds[v] == "capability")
 
     def is_objective(self, vertex: int) -> bool:
         return vertex >= self.node_count
@@ -266,12 +274,54 @@ class _InputTable:
         )
 
 
+class GraphColumns(NamedTuple):
+    """The nodes and edges as parallel lists: the form a bulk reader produces.
+
+    `build_graph_from_columns` takes it without making an object per edge, which at a
+    million edges is most of the cost of building the graph (dependencies.recompute.loader).
+    """
+
+    slugs: list[str]
+    kinds: list[str]
+    intrinsic: list[State | str]  # a State or its label ("blocked")
+    sources: list[int]  # positions in `slugs`: source depends on target
+    targets: list[int]
+    criticalities: list[str]  # Criticality values ("hard", "soft")
+    groups: list[str | None]  # redundancy-group labels; None or "" for none
+    min_operational: list[int]
+
+    def edge(self, position: int) -> Edge:
+        """One edge as the engine's input type, to name it in an error."""
+        return Edge(
+            self.slugs[self.sources[position]],
+            self.slugs[self.targets[position]],
+            self.criticalities[position],  # type: ignore[arg-type]
+            self.groups[position],
+            self.min_operational[position],
+        )
+
+
 def build_graph(
     nodes: Iterable[Node], edges: Iterable[Edge], objectives: Iterable[Objective]
 ) -> DependencyGraph:
     """Index and order the graph. Raises InvalidGraphError / UnknownNodeError on bad input."""
     with garbage_collector_paused():
-        return _build_graph(nodes, edges, objectives)
+        return _compile(*_columns(nodes, edges), objectives)
+
+
+def build_graph_from_columns(
+    columns: GraphColumns, objectives: Iterable[Objective]
+) -> DependencyGraph:
+    """`build_graph` for input already in columns, with the same checks."""
+    with garbage_collector_paused():
+        node_index = dict(zip(columns.slugs, range(len(columns.slugs)), strict=True))
+        if len(node_index) != len(columns.slugs):
+            refuse_duplicate_nodes(columns.slugs)
+        count = len(columns.slugs)
+        for positions in (columns.sources, columns.targets):
+            if positions and (min(positions) < 0 or max(positions) >= count):
+                raise UnknownNodeError("an edge names a node position outside the node list")
+        return _compile(columns, node_index, objectives)
 
 
 # Bulk reads of the input: `map` over these runs the loop in C, which at 1.25 million edges
@@ -286,37 +336,53 @@ _GROUP = attrgetter("redundancy_group")
 _MIN_OPERATIONAL = attrgetter("min_operational")
 
 
-def _build_graph(
-    nodes: Iterable[Node], edges: Iterable[Edge], objectives: Iterable[Objective]
-) -> DependencyGraph:
+def _columns(nodes: Iterable[Node], edges: Iterable[Edge]) -> tuple[GraphColumns, dict[str, int]]:
     nodes = nodes if isinstance(nodes, list | tuple) else list(nodes)
     edges = edges if isinstance(edges, list | tuple) else list(edges)
     slugs: list[str] = list(map(_SLUG, nodes))
     node_index = dict(zip(slugs, range(len(slugs)), strict=True))
     if len(node_index) != len(slugs):
         refuse_duplicate_nodes(slugs)
-    kinds: list[str] = list(map(_KIND, nodes))
-    try:
-        intrinsic = list(map(STATE_VALUES.__getitem__, map(_INTRINSIC, nodes)))
-    except (KeyError, TypeError):
-        refuse_intrinsic_states(nodes)
-        raise
-    node_count = len(slugs)
-
     try:
         sources = list(map(node_index.__getitem__, map(_SOURCE, edges)))
         targets = list(map(node_index.__getitem__, map(_TARGET, edges)))
     except (KeyError, TypeError):
         refuse_unknown_nodes(edges, node_index)
         raise
-    criticalities = list(map(_CRITICALITY, edges))
+    columns = GraphColumns(
+        slugs=slugs,
+        kinds=list(map(_KIND, nodes)),
+        intrinsic=list(map(_INTRINSIC, nodes)),
+        sources=sources,
+        targets=targets,
+        criticalities=list(map(_CRITICALITY, edges)),
+        groups=list(map(_GROUP, edges)),
+        min_operational=list(map(_MIN_OPERATIONAL, edges)),
+    )
+    return columns, node_index
+
+
+def _compile(
+    columns: GraphColumns, node_index: dict[str, int], objectives: Iterable[Objective]
+) -> DependencyGraph:
+    slugs = list(columns.slugs)
+    kinds = list(columns.kinds)
+    try:
+        intrinsic = list(map(STATE_VALUES.__getitem__, columns.intrinsic))
+    except (KeyError, TypeError):
+        named = zip(slugs, kinds, columns.intrinsic, strict=True)
+        refuse_intrinsic_states([Node(slug, kind, state) for slug, kind, state in named])  # type: ignore[arg-type]
+        raise
+    node_count = len(slugs)
+    sources, targets = columns.sources, columns.targets
+    criticalities = columns.criticalities
     try:
         unknown_criticality = not CRITICALITIES.issuperset(criticalities)
     except TypeError:  # something unhashable
         unknown_criticality = True
     if unknown_criticality:
-        refuse_criticalities(edges)
-    labels = list(map(_GROUP, edges))
+        refuse_criticalities([columns.edge(i) for i in range(len(sources))])
+    labels = columns.groups
 
     objective_index: dict[str, int] = {}
     values: list[Decimal] = []
@@ -348,7 +414,7 @@ def _build_graph(
     for source, target in compress(pairs, map(gt, plain, is_hard)):
         soft_lists[source].append(target)
         dependent_lists[target].append(source)
-    groups = _groups(edges, sources, targets, is_hard, labels, dependent_lists)
+    groups = _groups(columns, is_hard, dependent_lists)
     for objective in objective_list:
         vertex = objective_index[objective.key]
         for requirement in objective.requires:
@@ -392,22 +458,19 @@ def _build_graph(
 
 
 def _groups(
-    edges: Sequence[Edge],
-    sources: list[int],
-    targets: list[int],
-    is_hard: list[bool],
-    labels: list[str | None],
-    dependent_lists: list[list[int]],
+    columns: GraphColumns, is_hard: list[bool], dependent_lists: list[list[int]]
 ) -> list[tuple[RedundancyGroup, ...]]:
     """The redundancy groups of every vertex, from the edges that have a group label."""
-    grouped_edges = list(compress(edges, labels))
-    minimums = list(map(_MIN_OPERATIONAL, grouped_edges))
+    labels = columns.groups
+    sources, targets = columns.sources, columns.targets
+    minimums = list(compress(columns.min_operational, labels))
     try:
         valid = not minimums or min(minimums) >= 1
     except TypeError:
         valid = False
     if not valid:
-        for edge in grouped_edges:
+        for position in compress(range(len(labels)), labels):
+            edge = columns.edge(position)
             if not isinstance(edge.min_operational, int) or edge.min_operational < 1:
                 raise InvalidGraphError(
                     f"edge {edge.source}→{edge.target}: min_operational must be at least 1"
