@@ -630,6 +630,9 @@ ROOT_CAUSE_SINCE_DAYS = {
     "market-data-feed": 16,
 }
 
+# The graph and the objectives were modelled this many days before the seed.
+MODELLED_DAYS_AGO = 90
+
 # (objective key, author, rag, summary, days ago): a green update over a blocked objective.
 STATUS_UPDATES = [
     (

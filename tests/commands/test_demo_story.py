@@ -122,9 +122,12 @@ def test_the_shadow_ops_signals(demo: SimulatorServer) -> None:
         days=14
     )
     assert feed.blocked_since <= now - dt.timedelta(days=14)
+    assert feed.manual_set_at <= now - dt.timedelta(days=14)
+    assert feed.created_at <= now - dt.timedelta(days=14)  # modelled months ago
     wealth = Objective.objects.get(key="OBJ-7")
     assert wealth.state == "blocked" and not wealth.status_updates.exists()
     assert wealth.blocked_since == feed.blocked_since
+    assert wealth.created_at <= now - dt.timedelta(days=14)
     # A ticket naming a CI that matches no node, linked to nothing (an orphan).
     legacy = Ticket.objects.get(key="INC0010007")
     assert legacy.ci == "docgen-legacy"

@@ -64,6 +64,15 @@ class Command(BaseCommand):
         now = timezone.now()
         just_seen = now - dt.timedelta(hours=1)
         default = now - dt.timedelta(days=story.BLOCKED_FOR_DAYS)
+        # The organisation modelled its graph months ago, and each override was set when
+        # its blockage began: "no sign of life for 14 days" reads these dates too.
+        modelled = now - dt.timedelta(days=story.MODELLED_DAYS_AGO)
+        Node.objects.filter(created_at__gt=just_seen).update(created_at=modelled)
+        Objective.objects.filter(created_at__gt=just_seen).update(created_at=modelled)
+        for slug, days in story.ROOT_CAUSE_SINCE_DAYS.items():
+            Node.objects.filter(slug=slug, manual_set_at__gt=just_seen).update(
+                manual_set_at=now - dt.timedelta(days=days)
+            )
         for model, item in ((Node, "node"), (Objective, "objective")):
             just_changed = model.objects.filter(
                 state__in=("blocked", "degraded"),
