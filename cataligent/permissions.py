@@ -58,8 +58,10 @@ class Governance:
     team_of_new: Callable[[Mapping[str, Any]], int | None]
     # Name of the field that sets the owning team directly (claims, gap assignment).
     team_field: str | None = None
-    # Only admins may change it (teams, periods, connectors).
+    # Only admins may change it (teams, connectors).
     admin_only_write: bool = False
+    # Leadership changes it as admins do (periods: the planning calendar it sets).
+    leadership_writes: bool = False
     # Only admins may read it (connectors and their secrets).
     admin_only_view: bool = False
     # Someone beyond team leads may create it, e.g. an objective's owner posts its
@@ -145,6 +147,13 @@ def owned_through(parent: str) -> Governance:
 ADMIN_ONLY = Governance(
     team_of=lambda obj: None, team_of_new=lambda data: None, admin_only_write=True
 )
+# Periods (quarters and the like): leadership and admins write, everyone signed in reads.
+LEADERSHIP_AND_ADMIN = Governance(
+    team_of=lambda obj: None,
+    team_of_new=lambda data: None,
+    admin_only_write=True,
+    leadership_writes=True,
+)
 ADMIN_ONLY_VIEW = Governance(
     team_of=lambda obj: None,
     team_of_new=lambda data: None,
@@ -177,8 +186,11 @@ def check(
         return
     if Role.ADMIN in roles:
         return
+    if governance.leadership_writes and Role.LEADERSHIP in roles:
+        return
     if governance.admin_only_write:
-        raise PermissionDenied(f"Only admins may {action} a {name}.")
+        who = "leadership and admins" if governance.leadership_writes else "admins"
+        raise PermissionDenied(f"Only {who} may {action} a {name}.")
 
     data = data or {}
     led = led_team_ids(user)
@@ -267,8 +279,11 @@ def check_may_attempt(user: Any, action: Action, *, model: type[models.Model]) -
         return
     governance = governance_for(model) or ADMIN_ONLY
     name = model._meta.verbose_name
+    if governance.leadership_writes and Role.LEADERSHIP in roles:
+        return
     if governance.admin_only_write:
-        raise PermissionDenied(f"Only admins may {action} a {name}.")
+        who = "leadership and admins" if governance.leadership_writes else "admins"
+        raise PermissionDenied(f"Only {who} may {action} a {name}.")
     may_claim = action is Action.CHANGE and governance.team_field is not None
     if led_team_ids(user) or (may_claim and Role.LEADERSHIP in roles):
         return

@@ -21,7 +21,7 @@ from integrations.api.views import (
     TicketViewSet,
 )
 from objectives.api.status_updates import StatusUpdateViewSet
-from objectives.api.views import ObjectiveViewSet
+from objectives.api.views import ObjectiveViewSet, PeriodViewSet
 
 # Basenames start with "api-" so that API route names (api-node-detail) never shadow
 # the pages' (node-detail).
@@ -38,6 +38,7 @@ router.register("link-rules", LinkRuleViewSet, basename="api-link-rule")
 router.register("sync-runs", SyncRunViewSet, basename="api-sync-run")
 router.register("escalations", EscalationViewSet, basename="api-escalation")
 router.register("status-updates", StatusUpdateViewSet, basename="api-status-update")
+router.register("periods", PeriodViewSet, basename="api-period")
 
 
 @extend_schema(exclude=True)
