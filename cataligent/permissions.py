@@ -310,3 +310,10 @@ def can_assign_team(user: Any, obj: models.Model) -> bool:
     led = led_team_ids(user)
     current = governance.team_of(obj)
     return bool(led) if current is None else current in led and len(led) > 1
+
+
+def check_read_reports(user: Any) -> None:
+    """Every signed-in user reads the execution reports: performance data is shared, not
+    siloed (DESIGN §1). Pages and the API ask here."""
+    if user is None or not user.is_authenticated:
+        raise PermissionDenied("Sign in first.")
