@@ -7,6 +7,7 @@ history from the window's start. The definitions are in the report modules; this
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -101,6 +102,16 @@ class ReportData:
         return groups
 
 
+def _ticket_row(*values: Any) -> TicketRow:
+    """A resolved ticket whose source gave no resolution time was resolved when it was
+    last updated (the sync saw it resolved then)."""
+    *fields, updated_at = values
+    row = TicketRow(*fields)
+    if row.category in RESOLVED_CATEGORIES and row.resolved_at is None:
+        row = dataclasses.replace(row, resolved_at=updated_at)
+    return row
+
+
 def tickets_in(window: Window) -> Any:
     """Tickets alive during the window: opened before it ends, and resolved (or still active,
     or last touched) no earlier than its start."""
@@ -142,7 +153,7 @@ def load(window: Window, *, now: dt.datetime | None = None) -> ReportData:
 
     window_tickets = tickets_in(window)
     tickets = {
-        row[0]: TicketRow(*row)
+        row[0]: _ticket_row(*row)
         for row in window_tickets.values_list(
             "id",
             "key",
@@ -154,6 +165,7 @@ def load(window: Window, *, now: dt.datetime | None = None) -> ReportData:
             "assignment_group",
             "reassignment_count",
             "reopen_count",
+            "updated_at",
         ).iterator(chunk_size=10_000)
     }
     node_links, objective_links = loaders.ticket_links(window_tickets)
