@@ -150,10 +150,10 @@ def outcomes(data: ReportData, extra: dict[str, Any], bottlenecks: list[dict[str
                 if durations
                 else None,
                 "unblocked": unblocked.get(team_id, 0),
-                "value_unblocked": str(
+                "value_unblocked": _cents(
                     sum((value_of(i) for i in unblocked_items.get(team_id, ())), Decimal(0))
                 ),
-                "value_at_risk": str(
+                "value_at_risk": _cents(
                     sum(
                         (objective_value.get(k, Decimal(0)) for k in at_risk.get(team_id, ())),
                         Decimal(0),
@@ -163,6 +163,10 @@ def outcomes(data: ReportData, extra: dict[str, Any], bottlenecks: list[dict[str
             }
         )
     return {"teams": rows}
+
+
+def _cents(amount: Decimal) -> str:
+    return str(amount.quantize(Decimal("0.01")))
 
 
 def _blocked_others_hours(data: ReportData, extra: dict[str, Any]) -> dict[int, float]:
@@ -194,6 +198,7 @@ def _blocked_others_hours(data: ReportData, extra: dict[str, Any]) -> dict[int, 
 
 COLUMNS = [
     Column("name", "Team"),
+    Column("team", "Slug"),
     Column("resolved", "Tickets resolved", "int"),
     Column("sla_met_pct", "SLA met", "pct"),
     Column("median_hours_to_resolve", "Median time to resolve", "hours"),

@@ -32,7 +32,9 @@ def depends(source: Node, target: Node) -> None:
     Edge.objects.create(source=source, target=target)
 
 
-def objective(*, team: Any, needs: list[Node], value: int = 16800, state: str = "operational") -> Any:
+def objective(
+    *, team: Any, needs: list[Node], value: int = 16800, state: str = "operational"
+) -> Any:
     """16,800 a week is 100 an hour: value lost reads as 100 x blocked hours."""
     o = ObjectiveFactory(team=team, value_at_stake=Decimal(value), state=state)
     for n in needs:
