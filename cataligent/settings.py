@@ -391,9 +391,6 @@ REPORT_SLA_MET_PCT = env_int("REPORT_SLA_MET_PCT", 90)
 # ... while the item was blocked at least this many hours of the window; also how long a node
 # must stay blocked after a ticket's resolution for "resolved but still blocked".
 REPORT_MIN_BLOCKED_HOURS = env_int("REPORT_MIN_BLOCKED_HOURS", 24)
-# The default window ("the last N days up to now") ends at the last multiple of this many
-# seconds, so that a report asked for within the same few minutes is read once.
-REPORT_CACHE_BUCKET_SECONDS = env_int("REPORT_CACHE_BUCKET_SECONDS", 300)
 # shadow-ops: a blocked or degraded item with no ticket activity and no status update this long.
 REPORT_STALE_DAYS = env_int("REPORT_STALE_DAYS", 14)
 # shadow-ops: reassigned this often is ping-pong; a P1/P2 opened and resolved this fast is

@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 
 from cataligent.permissions import check_read_reports
 from reports import registry
-from reports.results import report_result, report_window
+from reports.results import report_for
 from reports.tables import UnknownTable, pick, write_csv
 from reports.window import WindowError
 
@@ -69,13 +69,12 @@ class ReportView(APIView):
         if wanted not in FORMATS:
             raise serializers.ValidationError({"format": f"Use one of: {', '.join(FORMATS)}."})
         try:
-            window = report_window(params)
+            window, result = report_for(report, params)
         except WindowError as exc:
             raise serializers.ValidationError(exc.errors) from exc
         if wanted == "json":
-            result = report_result(report, window)
             return Response(result | {"window": window_json(window)})
-        tables = report.tables(report_result(report, window))
+        tables = report.tables(result)
         try:
             table = pick(tables, params.get("table", "").strip())
         except UnknownTable as exc:

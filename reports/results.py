@@ -1,20 +1,20 @@
-"""A report's result for a window, read the same way by the page, the API, CSV and the command.
+"""A report's result for the filters asked, read the same way by the page, the API and the
+fragments (the command always computes afresh).
 
 A report that sets `cache_seconds` is kept in the map's result cache while nothing it reads
 has changed: the key follows the stored impact results and the audit marker (as the map's
-reads do), plus the newest ticket change, link and state transition, and, for the default
-window that ends "now", the clock to REPORT_CACHE_BUCKET_SECONDS.
+reads do), plus the newest ticket change, link and state transition, and the clock in steps
+of `cache_seconds`. The default window ("the last N days up to now") is keyed by that step
+rather than by its end, so people asking within the same few minutes share one result.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from collections.abc import Mapping
+from typing import Any
 
-from django.conf import settings
 from django.db.models import Max
-from django.utils import timezone
 
 from dependencies.map.drawing import cached, change_marker
 from dependencies.models import StateTransition
@@ -23,28 +23,26 @@ from integrations.models import Ticket, TicketLink
 from reports.registry import Report, Result
 from reports.window import Window, parse_window
 
-
-def report_window(params: Mapping[str, str], *, now: dt.datetime | None = None) -> Window:
-    """`parse_window`, with the default window ending at the last clock bucket, so that
-    people asking within the same few minutes share one result."""
-    bucket = settings.REPORT_CACHE_BUCKET_SECONDS
-    if now is None and bucket > 0:
-        now = dt.datetime.fromtimestamp(time.time() // bucket * bucket, tz=dt.UTC)
-    return parse_window(params, now=now or timezone.now())
+DATED = ("from", "to", "period")
 
 
-def report_result(report: Report, window: Window) -> Result:
+def report_for(report: Report, params: Mapping[str, str]) -> tuple[Window, Result]:
+    """Parse the filters (`WindowError` names a bad one) and build, or reuse, the result."""
+    window = parse_window(params)
     if report.cache_seconds <= 0:
-        return report.build(window)
+        return window, report.build(window)
+    step = int(time.time() // report.cache_seconds)
+    dated = any((params.get(name) or "").strip() for name in DATED)
+    span: tuple[Any, ...] = (window.start, window.end) if dated else ("default", step)
     key = (
         "report",
         report.name,
-        window.start,
-        window.end,
+        *span,
         window.team.pk if window.team else None,
         Ticket.objects.aggregate(Max("updated_at"))["updated_at__max"],
         TicketLink.objects.order_by("-id").values_list("id", flat=True).first(),
         StateTransition.objects.order_by("-id").values_list("id", flat=True).first(),
-        int(time.time() // report.cache_seconds),
+        step,
     )
-    return cached(key, lambda: report.build(window), state=impact_state(), marker=change_marker())
+    result = cached(key, lambda: report.build(window), state=impact_state(), marker=change_marker())
+    return window, result

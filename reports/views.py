@@ -18,7 +18,7 @@ from cataligent.models import Team
 from cataligent.permissions import check_read_reports
 from objectives.models import Period
 from reports import registry
-from reports.results import report_result, report_window
+from reports.results import report_for
 from reports.window import WindowError
 
 TABLE_PAGE_SIZE = 50
@@ -64,11 +64,10 @@ class ReportDetail(ReportPage):
         asked = {f: request.GET.get(f, "").strip() for f in FILTERS}
         context: dict[str, Any] = {"report": report, "asked": asked, **_filter_choices()}
         try:
-            window = report_window(request.GET)
+            window, result = report_for(report, request.GET)
         except WindowError as exc:
             context["errors"] = exc.errors
             return render(request, "reports/detail.html", context, status=400)
-        result = report_result(report, window)
         filters = window.as_filters()
         api = reverse("api-report", args=[report.name])
         tables = []
@@ -102,8 +101,7 @@ class ReportDetail(ReportPage):
 
 
 def _green_red() -> dict[str, Any]:
-    report = registry.REPORTS["green-red"]
-    return report_result(report, report_window({}))
+    return report_for(registry.REPORTS["green-red"], {})[1]
 
 
 class GreenRedItem(ReportPage):

@@ -350,6 +350,13 @@ ROUTES: dict[str, Route] = {
     "map-objective-panel": Route(
         lambda w: {"key": w.objective_a.key}, everyone(), no_writes="read-only"
     ),
+    # The execution reports: every signed-in user (DESIGN §1, "not siloed").
+    "reports:index": Route(_none, everyone(), no_writes="read-only"),
+    "reports:detail": Route(lambda w: {"name": "green-red"}, everyone(), no_writes="read-only"),
+    "reports:green-red-disconnects": Route(_none, everyone(), no_writes="read-only"),
+    "reports:green-red-item": Route(
+        lambda w: {"kind": "objective", "ref": w.objective_a.key}, everyone(), no_writes="read-only"
+    ),
     "map-node-state": Route(
         lambda w: {"slug": w.node_a.slug},
         POST_ONLY,
@@ -499,15 +506,19 @@ ROUTES: dict[str, Route] = {
 # --- The URLconf walk ----------------------------------------------------------------------
 
 
-def _page_patterns(patterns: Any = None, prefix: str = "") -> Iterator[tuple[str, str | None]]:
+def _page_patterns(
+    patterns: Any = None, prefix: str = "", namespace: str = ""
+) -> Iterator[tuple[str, str | None]]:
+    """(route, name) of every page; a name in a namespaced URLconf as `reports:index`."""
     for pattern in get_resolver().url_patterns if patterns is None else patterns:
         route = prefix + str(pattern.pattern)
         if route.startswith(("api/", "admin/", "static/")):
             continue
         if isinstance(pattern, URLResolver):
-            yield from _page_patterns(pattern.url_patterns, route)
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from _page_patterns(pattern.url_patterns, route, inner)
         elif isinstance(pattern, URLPattern):
-            yield route, pattern.name
+            yield route, f"{namespace}{pattern.name}" if pattern.name else None
 
 
 def test_every_page_is_in_the_matrix() -> None:

@@ -10,9 +10,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 
 from reports import registry
 from reports.api import window_json
-from reports.results import report_window
 from reports.tables import UnknownTable, pick, plain_text, write_csv
-from reports.window import WindowError
+from reports.window import WindowError, parse_window
 
 
 class Command(BaseCommand):
@@ -37,7 +36,7 @@ class Command(BaseCommand):
             )
         params = {k: options[k] for k in ("from", "to", "period", "team") if options.get(k)}
         try:
-            window = report_window(params)
+            window = parse_window(params)
         except WindowError as exc:
             raise CommandError(
                 "; ".join(f"--{field}: {message}" for field, message in exc.errors.items())
