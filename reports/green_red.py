@@ -27,7 +27,6 @@ The `team` filter keeps the items the team owns and the rows whose node it owns.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
@@ -35,7 +34,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from reports import history
-from reports.reach import Item
+from reports.reach import BitCounter
 from reports.reads import ReportData, load
 from reports.registry import Chart, Column, Report, Result, Table, register
 from reports.window import Window
@@ -52,33 +51,28 @@ def green_red(data: ReportData) -> Result:
     min_pct = settings.REPORT_SLA_MET_PCT
     min_hours = settings.REPORT_MIN_BLOCKED_HOURS
 
-    # Tickets grouped by the set of items they support: one expansion per distinct set.
-    counts: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    # Per item: supporting tickets, resolved, resolved with an SLA result, of which met.
+    counters = [BitCounter() for _ in range(4)]
     for ticket in data.tickets.values():
         mask = data.reach.of_ticket(
             data.node_links.get(ticket.id, ()), data.objective_links.get(ticket.id, ())
         )
         if not mask:
             continue
-        c = counts[mask]
-        c[0] += 1
+        counters[0].add(mask)
         if ticket.resolved_in(data.window):
-            c[1] += 1
+            counters[1].add(mask)
             if ticket.sla_breached is not None:
-                c[2] += 1
-                c[3] += not ticket.sla_breached
-    per_item: dict[Item, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    for mask, c in counts.items():
-        for item in data.reach.items_of(mask):
-            totals = per_item[item]
-            for i in range(4):
-                totals[i] += c[i]
+                counters[2].add(mask)
+                if not ticket.sla_breached:
+                    counters[3].add(mask)
+    bit_of = {item: bit for bit, item in enumerate(data.reach.items)}
 
     items = []
     for ref, row in data.items.items():
         if team_id is not None and row.team_id != team_id:
             continue
-        tickets, resolved, with_sla, met = per_item.get(ref, (0, 0, 0, 0))
+        tickets, resolved, with_sla, met = (c.count(bit_of[ref]) for c in counters)
         hours = data.blocked_hours_in_window(ref, row.state)
         if not tickets and hours <= 0:
             continue

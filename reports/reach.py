@@ -46,6 +46,32 @@ class ItemReach:
             mask ^= low
 
 
+class BitCounter:
+    """Counts, for every bit position at once, how many added masks had it set.
+
+    A "vertical" binary counter: `levels[j]` holds bit j of every position's count, so
+    adding a mask is a ripple-carry of a few big-int operations (two on average), however
+    many bits it has. Counting tickets per item this way costs per ticket, not per
+    (ticket, item) pair.
+    """
+
+    def __init__(self) -> None:
+        self.levels: list[int] = []
+
+    def add(self, mask: int) -> None:
+        carry, j = mask, 0
+        while carry:
+            if j == len(self.levels):
+                self.levels.append(0)
+            level = self.levels[j]
+            self.levels[j] = level ^ carry
+            carry &= level
+            j += 1
+
+    def count(self, bit: int) -> int:
+        return sum(((level >> bit) & 1) << j for j, level in enumerate(self.levels))
+
+
 def item_reach(
     graph: SupportGraph, *, capability_ids: Iterable[int], objective_ids: Iterable[int]
 ) -> ItemReach:
