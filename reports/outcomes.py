@@ -34,7 +34,7 @@ from reports.window import Window
 
 
 def build(window: Window) -> Result:
-    data = load(window)
+    data = load(window, opened=True)
     return outcomes(data, root_cause_history(data), impact_state().bottlenecks or [])
 
 

@@ -7,22 +7,23 @@ history from the window's start. The definitions are in the report modules; this
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Case, DateTimeField, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from cataligent.models import Team
 from dependencies.choices import NodeKind
-from dependencies.models import Node, StateTransition
+from dependencies.map.drawing import change_marker, result_cache
+from dependencies.models import Edge, Node, StateTransition
+from dependencies.recompute.loader import impact_state
 from integrations.models import ACTIVE_CATEGORIES, StatusCategory, Ticket, TicketLink
-from objectives.models import Objective
+from objectives.models import Objective, Requirement
 from reports import history, loaders
 from reports.reach import Item, ItemReach, item_reach
 from reports.window import Window
@@ -102,16 +103,6 @@ class ReportData:
         return groups
 
 
-def _ticket_row(*values: Any) -> TicketRow:
-    """A resolved ticket whose source gave no resolution time was resolved when it was
-    last updated (the sync saw it resolved then)."""
-    *fields, updated_at = values
-    row = TicketRow(*fields)
-    if row.category in RESOLVED_CATEGORIES and row.resolved_at is None:
-        row = dataclasses.replace(row, resolved_at=updated_at)
-    return row
-
-
 def tickets_in(window: Window) -> Any:
     """Tickets alive during the window: opened before it ends, and resolved (or still active,
     or last touched) no earlier than its start."""
@@ -126,7 +117,8 @@ def tickets_in(window: Window) -> Any:
     )
 
 
-def load(window: Window, *, now: dt.datetime | None = None) -> ReportData:
+def load(window: Window, *, now: dt.datetime | None = None, opened: bool = False) -> ReportData:
+    """`opened`: read when each ticket was opened (the median time to resolve needs it)."""
     now = max(now or timezone.now(), window.end)
     teams = {t.pk: t for t in Team.objects.only("id", "slug", "name", "assignment_groups")}
     capabilities = [
@@ -141,10 +133,8 @@ def load(window: Window, *, now: dt.datetime | None = None) -> ReportData:
             "id", "key", "title", "team_id", "state", "value_at_stake"
         )
     ]
-    reach = item_reach(
-        loaders.support_graph(),
-        capability_ids=[c.id for c in capabilities],
-        objective_ids=[o.id for o in objectives],
+    reach = _item_reach(
+        capability_ids=[c.id for c in capabilities], objective_ids=[o.id for o in objectives]
     )
     items: dict[Item, ItemRow] = {("node", c.id): c for c in capabilities}
     items.update({("objective", o.id): o for o in objectives})
@@ -152,21 +142,28 @@ def load(window: Window, *, now: dt.datetime | None = None) -> ReportData:
         capability.value_at_stake = node_value_at_stake(reach, items, capability.id)
 
     window_tickets = tickets_in(window)
+    # A resolved ticket whose source gave no resolution time was resolved when it was last
+    # updated (the sync saw it resolved then).
+    resolved = Case(
+        When(status_category__in=RESOLVED_CATEGORIES, then=Coalesce("resolved_at", "updated_at")),
+        default="resolved_at",
+    )
     tickets = {
-        row[0]: _ticket_row(*row)
-        for row in window_tickets.values_list(
+        row[0]: TicketRow(*row)
+        for row in window_tickets.annotate(resolved=resolved)
+        .values_list(
             "id",
             "key",
             "url",
             "status_category",
-            "opened_at",
-            "resolved_at",
+            "opened_at" if opened else Value(None, output_field=DateTimeField()),
+            "resolved",
             "sla_breached",
             "assignment_group",
             "reassignment_count",
             "reopen_count",
-            "updated_at",
-        ).iterator(chunk_size=10_000)
+        )
+        .iterator(chunk_size=10_000)
     }
     node_links, objective_links = loaders.ticket_links(window_tickets)
     linked = TicketLink.objects.filter(ticket__in=window_tickets.values("pk"), node__isnull=False)
@@ -187,6 +184,25 @@ def load(window: Window, *, now: dt.datetime | None = None) -> ReportData:
         linked_nodes=linked_nodes,
         reach=reach,
         history=history_since(window.start),
+    )
+
+
+def _item_reach(*, capability_ids: list[int], objective_ids: list[int]) -> ItemReach:
+    """The items above every node, kept while the graph's structure holds: reading 250,000
+    edges and walking them is most of a report's cost, and the structure changes far less
+    often than tickets do. The key follows the impact structure counter, the audit marker
+    and the newest edge, requirement, node and objective."""
+    state = impact_state()
+    newest = tuple(
+        model.objects.order_by("-id").values_list("id", flat=True).first()
+        for model in (Edge, Requirement, Node, Objective)
+    )
+    key = ("report-reach", state.structure, state.computed_at, change_marker(), *newest)
+    return result_cache.get_or_make(
+        key,
+        lambda: item_reach(
+            loaders.support_graph(), capability_ids=capability_ids, objective_ids=objective_ids
+        ),
     )
 
 
