@@ -10,6 +10,7 @@ rather than by its end, so people asking within the same few minutes share one r
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -44,5 +45,18 @@ def report_for(report: Report, params: Mapping[str, str]) -> tuple[Window, Resul
         StateTransition.objects.order_by("-id").values_list("id", flat=True).first(),
         step,
     )
-    result = cached(key, lambda: report.build(window), state=impact_state(), marker=change_marker())
+    state, marker = impact_state(), change_marker()
+    # One build of a report at a time in this process: people arriving while it runs wait
+    # and then read its result, rather than each building the same thing at once.
+    with _lock_of(report.name):
+        result = cached(key, lambda: report.build(window), state=state, marker=marker)
     return window, result
+
+
+_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def _lock_of(name: str) -> threading.Lock:
+    with _locks_guard:
+        return _locks.setdefault(name, threading.Lock())
