@@ -27,6 +27,7 @@ The `team` filter keeps the items the team owns and the rows whose node it owns.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -192,18 +193,19 @@ DRILL_COLUMNS = [
 ]
 
 
-def item_url(item: dict[str, Any]) -> str:
-    if item["kind"] == "node":
-        return reverse("node-detail", args=[item["slug"]])
-    return reverse("objective-detail", args=[item["key"]])
+def _url_of(name: str) -> Callable[[str], str]:
+    """The page of an item, by slug or key: one reverse() for all the rows."""
+    template = reverse(name, args=["__ref__"])
+    return lambda ref: template.replace("__ref__", ref)
 
 
 def _item_rows(result: Result) -> list[dict[str, Any]]:
+    node_url, objective_url = _url_of("node-detail"), _url_of("objective-detail")
     return [
         i
         | {
             "item": i["name"],
-            "item_url": item_url(i),
+            "item_url": node_url(i["slug"]) if i["kind"] == "node" else objective_url(i["key"]),
             "kind": "objective" if i["kind"] == "objective" else "capability",
         }
         for i in result["items"]
@@ -211,10 +213,8 @@ def _item_rows(result: Result) -> list[dict[str, Any]]:
 
 
 def _drill_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [
-        r | {"node_url": reverse("node-detail", args=[r["node"]]), "ticket_url": r["ticket_url"]}
-        for r in rows
-    ]
+    node_url = _url_of("node-detail")
+    return [r | {"node_url": node_url(r["node"])} for r in rows]
 
 
 def tables(result: Result) -> list[Table]:

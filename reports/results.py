@@ -10,28 +10,66 @@ rather than by its end, so people asking within the same few minutes share one r
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Mapping
+from functools import cached_property
 from typing import Any
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Max
 
 from dependencies.map.drawing import cached, change_marker
 from dependencies.models import StateTransition
 from dependencies.recompute.loader import impact_state
 from integrations.models import Ticket, TicketLink
-from reports.registry import Report, Result
+from reports.registry import Chart, Report, Result, Table
 from reports.window import Window, parse_window
 
 DATED = ("from", "to", "period")
 
 
-def report_for(report: Report, params: Mapping[str, str]) -> tuple[Window, Result]:
-    """Parse the filters (`WindowError` names a bad one) and build, or reuse, the result."""
+class Built:
+    """A report built for a window: the result, and what the surfaces make of it, each made
+    once however many people read it (the tables and the JSON of a large organisation take
+    longer to make than to send)."""
+
+    def __init__(self, report: Report, window: Window, result: Result) -> None:
+        self.report = report
+        self.window = window  # the window the result is for (a cached default one ended earlier)
+        self.result = result
+
+    @cached_property
+    def tables(self) -> list[Table]:
+        return self.report.tables(self.result)
+
+    @cached_property
+    def charts(self) -> list[Chart]:
+        return self.report.charts(self.result)
+
+    @cached_property
+    def json(self) -> bytes:
+        body = self.result | {"window": window_json(self.window)}
+        return json.dumps(body, cls=DjangoJSONEncoder, separators=(",", ":")).encode()
+
+
+def window_json(window: Window) -> dict[str, Any]:
+    return {
+        "from": window.first_day.isoformat(),
+        "to": window.last_day.isoformat(),
+        "start": window.start.isoformat(),
+        "end": window.end.isoformat(),
+        "period": window.period.name if window.period else None,
+        "team": window.team.slug if window.team else None,
+    }
+
+
+def report_for(report: Report, params: Mapping[str, str]) -> Built:
+    """Parse the filters (`WindowError` names a bad one) and build, or reuse, the report."""
     window = parse_window(params)
     if report.cache_seconds <= 0:
-        return window, report.build(window)
+        return Built(report, window, report.build(window))
     step = int(time.time() // report.cache_seconds)
     dated = any((params.get(name) or "").strip() for name in DATED)
     span: tuple[Any, ...] = (window.start, window.end) if dated else ("default", step)
@@ -49,8 +87,9 @@ def report_for(report: Report, params: Mapping[str, str]) -> tuple[Window, Resul
     # One build of a report at a time in this process: people arriving while it runs wait
     # and then read its result, rather than each building the same thing at once.
     with _lock_of(report.name):
-        result = cached(key, lambda: report.build(window), state=state, marker=marker)
-    return window, result
+        return cached(
+            key, lambda: Built(report, window, report.build(window)), state=state, marker=marker
+        )
 
 
 _locks: dict[str, threading.Lock] = {}

@@ -64,14 +64,15 @@ class ReportDetail(ReportPage):
         asked = {f: request.GET.get(f, "").strip() for f in FILTERS}
         context: dict[str, Any] = {"report": report, "asked": asked, **_filter_choices()}
         try:
-            window, result = report_for(report, request.GET)
+            built = report_for(report, request.GET)
         except WindowError as exc:
             context["errors"] = exc.errors
             return render(request, "reports/detail.html", context, status=400)
+        window, result = built.window, built.result
         filters = window.as_filters()
         api = reverse("api-report", args=[report.name])
         tables = []
-        for table in report.tables(result):
+        for table in built.tables:
             param = f"{table.name}-page"
             page = Paginator(table.rows, TABLE_PAGE_SIZE).get_page(request.GET.get(param))
             tables.append(
@@ -90,7 +91,7 @@ class ReportDetail(ReportPage):
         context.update(
             window=window,
             result=result,
-            charts=report.charts(result),
+            charts=built.charts,
             tables=tables,
             json_url=f"{api}?{urlencode(filters)}",
         )
@@ -101,7 +102,7 @@ class ReportDetail(ReportPage):
 
 
 def _green_red() -> dict[str, Any]:
-    return report_for(registry.REPORTS["green-red"], {})[1]
+    return report_for(registry.REPORTS["green-red"], {}).result
 
 
 class GreenRedItem(ReportPage):

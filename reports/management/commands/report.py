@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.core.serializers.json import DjangoJSONEncoder
 
 from reports import registry
-from reports.api import window_json
+from reports.results import window_json
 from reports.tables import UnknownTable, pick, plain_text, write_csv
 from reports.window import WindowError, parse_window
 
