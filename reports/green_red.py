@@ -132,24 +132,37 @@ def _drill_downs(
     intervals: dict[int, list[history.Interval]] = {}
     still_blocked: list[dict[str, Any]] = []
     elsewhere: list[dict[str, Any]] = []
-    for ticket in sorted(data.tickets.values(), key=lambda t: (t.resolved_at or data.now, t.key)):
-        if not ticket.resolved_in(data.window):
-            continue
+    resolved = [t for t in data.tickets.values() if t.resolved_in(data.window)]
+    resolved.sort(key=lambda t: (t.resolved_at, t.key))
+    for ticket in resolved:
+        assert ticket.resolved_at is not None
         nodes = [
             data.linked_nodes[n]
             for n in data.node_links.get(ticket.id, ())
             if n in data.linked_nodes
         ]
+        if not nodes:
+            continue
         nodes.sort(key=lambda n: n.ref)
         group = ticket.group.strip()
-        owners = {n.team_id for n in nodes if n.team_id is not None}
         reasons = []
-        if groups and group and not (groups.get(group.casefold(), set()) & owners):
-            reasons.append("resolved by a group of no owning team")
+        if groups and group:
+            owners = {n.team_id for n in nodes}
+            if not groups.get(group.casefold(), set()) & owners:
+                reasons.append("resolved by a group of no owning team")
         if (ticket.reassignments or 0) >= BOUNCED_REASSIGNMENTS:
             reasons.append(f"bounced ({ticket.reassignments} reassignments)")
         for node in nodes:
             if team_id is not None and node.team_id != team_id:
+                continue
+            if node.id not in intervals:
+                intervals[node.id] = data.blocked_intervals(("node", node.id), node.state)
+            after = (
+                history.blocked_hours_after(intervals[node.id], ticket.resolved_at)
+                if intervals[node.id]
+                else 0.0
+            )
+            if not reasons and after < min_hours:
                 continue
             row = {
                 "ticket": ticket.key,
@@ -158,14 +171,10 @@ def _drill_downs(
                 "node_name": node.name,
                 "team": _team_slug(data, node.team_id),
                 "resolving_group": group,
-                "resolved_at": ticket.resolved_at.isoformat() if ticket.resolved_at else None,
+                "resolved_at": ticket.resolved_at.isoformat(),
             }
             if reasons:
                 elsewhere.append(row | {"reasons": reasons})
-            if node.id not in intervals:
-                intervals[node.id] = data.blocked_intervals(("node", node.id), node.state)
-            assert ticket.resolved_at is not None
-            after = history.blocked_hours_after(intervals[node.id], ticket.resolved_at)
             if after >= min_hours:
                 still_blocked.append(row | {"blocked_hours_after": round(after, 1)})
     return still_blocked, elsewhere

@@ -150,8 +150,7 @@ def load(window: Window, *, now: dt.datetime | None = None, opened: bool = False
     )
     tickets = {
         row[0]: TicketRow(*row)
-        for row in window_tickets.annotate(resolved=resolved)
-        .values_list(
+        for row in window_tickets.annotate(resolved=resolved).values_list(
             "id",
             "key",
             "url",
@@ -163,7 +162,6 @@ def load(window: Window, *, now: dt.datetime | None = None, opened: bool = False
             "reassignment_count",
             "reopen_count",
         )
-        .iterator(chunk_size=10_000)
     }
     node_links, objective_links = loaders.ticket_links(window_tickets)
     linked = TicketLink.objects.filter(ticket__in=window_tickets.values("pk"), node__isnull=False)
@@ -228,7 +226,7 @@ def history_since(start: dt.datetime) -> dict[Item, list[Transition]]:
         .order_by("at", "id")
         .values_list("node_id", "objective_id", "at", "from_state", "to_state")
     )
-    for node_id, objective_id, at, from_state, to_state in rows.iterator(chunk_size=10_000):
+    for node_id, objective_id, at, from_state, to_state in rows:
         item: Item = ("node", node_id) if node_id is not None else ("objective", objective_id)
         found[item].append((at, from_state, to_state))
     return found
