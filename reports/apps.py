@@ -1,11 +1,5 @@
 from django.apps import AppConfig
 
-# The modules that register a report (reports.registry.register); one line each.
-REPORT_MODULES = [
-    "reports.green_red",
-    "reports.outcomes",
-]
-
 
 class ReportsConfig(AppConfig):
     """The leadership read side: execution reports over every other app (DESIGN §2)."""
@@ -15,7 +9,4 @@ class ReportsConfig(AppConfig):
     verbose_name = "Execution reports"
 
     def ready(self) -> None:
-        from importlib import import_module
-
-        for module in REPORT_MODULES:
-            import_module(module)
+        import reports.catalog  # noqa: F401  (each report registers itself)

@@ -19,8 +19,12 @@ def report_cell(row: dict[str, Any], column: Column) -> str:
 
 @register.filter
 def report_url(row: dict[str, Any], column: Column) -> str:
-    """A "link" column's address: the row's `<key>_url`."""
-    return str(row.get(f"{column.key}_url") or "")
+    """A "link" column's address: the row's `<key>_url`, or the value itself when it is one."""
+    url = row.get(f"{column.key}_url")
+    if url:
+        return str(url)
+    value = str(row.get(column.key) or "")
+    return value if value.startswith(("https://", "http://", "/")) else ""
 
 
 @register.filter

@@ -96,6 +96,7 @@ AUDITED: dict[str, Audited] = {
     "objective-detail": Audited(_objective),
     "reports:index": Audited(),
     "reports:detail": Audited(lambda: {"name": "green-red"}),
+    "reports:orphans": Audited(),
 }
 
 NOT_PAGES: dict[str, str] = {
@@ -122,6 +123,7 @@ NOT_PAGES: dict[str, str] = {
     "objective-post-update": "a form's target (POST)",
     "reports:green-red-disconnects": "a fragment of the dashboard (audited there)",
     "reports:green-red-item": "a fragment of the objective page and map panel (audited there)",
+    "reports:orphans-accept": "a form's target (POST)",
 }
 
 # The leadership pages a reviewer looks at, at a desktop and a phone width.

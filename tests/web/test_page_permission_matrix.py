@@ -24,7 +24,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from cataligent.api_tokens import api_token_create
 from cataligent.models import ApiToken
 from dependencies.models import Escalation, EscalationPolicy, Node
-from integrations.models import Connector, LinkRule, SyncRun, Ticket
+from integrations.models import Connector, LinkRule, SyncRun, Ticket, TicketLink
 from objectives.models import Objective, StatusUpdate
 from tests.factories import (
     ConnectorFactory,
@@ -165,6 +165,18 @@ def _policy_row(policy: Callable[[World], EscalationPolicy]) -> Callable[[World]
         return (p.name, p.team_id, list(p.levels.values_list("after_minutes", "notify_role")))
 
     return snapshot
+
+
+def _orphan(w: World) -> Ticket:
+    return Ticket.objects.create(
+        connector=w.connector,
+        external_id="orphan",
+        key="INC9",
+        status_category="open",
+        priority=3,
+        ci="ledger",
+        updated_at=dt.datetime.now(dt.UTC),
+    )
 
 
 def _levels(after_minutes: int = 15) -> dict[str, Any]:
@@ -456,6 +468,33 @@ ROUTES: dict[str, Route] = {
             ),
         },
     ),
+    # The orphan queue: everyone reads it; accepting a suggested link is making a link by
+    # hand, allowed to the lead of the target's team and to admins.
+    "reports:orphans": Route(_none, everyone(), no_writes="read-only; accepts post elsewhere"),
+    "reports:orphans-accept": Route(
+        _none,
+        POST_ONLY,
+        writes={
+            "link an orphan to team A's node": Write(
+                data=lambda w: {"ticket": _orphan(w).pk, "node": w.node_a.slug},
+                allowed={"lead_a", "admin"},
+                snapshot=lambda w: list(TicketLink.objects.values_list("ticket_id", "node_id")),
+                htmx=True,
+            ),
+            "link an orphan to team B's node": Write(
+                data=lambda w: {"ticket": _orphan(w).pk, "node": w.node_b.slug},
+                allowed={"lead_b", "admin"},
+                snapshot=lambda w: list(TicketLink.objects.values_list("ticket_id", "node_id")),
+            ),
+            "link an orphan to team A's objective": Write(
+                data=lambda w: {"ticket": _orphan(w).pk, "objective": w.objective_a.key},
+                allowed={"lead_a", "admin"},
+                snapshot=lambda w: list(
+                    TicketLink.objects.values_list("ticket_id", "objective_id")
+                ),
+            ),
+        },
+    ),
     "escalation-policies": Route(_none, everyone(), no_writes="read-only"),
     "escalation-level-row": Route(_none, everyone(), no_writes="an empty form row"),
     "escalation-policy-new": Route(
@@ -509,7 +548,7 @@ ROUTES: dict[str, Route] = {
 def _page_patterns(
     patterns: Any = None, prefix: str = "", namespace: str = ""
 ) -> Iterator[tuple[str, str | None]]:
-    """(route, name) of every page; a name in a namespaced URLconf as `reports:index`."""
+    """(route, name) of every page; a namespaced name as `reverse` takes it (`reports:orphans`)."""
     for pattern in get_resolver().url_patterns if patterns is None else patterns:
         route = prefix + str(pattern.pattern)
         if route.startswith(("api/", "admin/", "static/")):
