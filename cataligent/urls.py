@@ -31,5 +31,4 @@ urlpatterns = [
     path("", include("dependencies.map.urls")),
     path("", include("dependencies.urls")),
     path("", include("objectives.urls")),
-    path("reports/", include("reports.urls")),
 ]
