@@ -84,17 +84,19 @@ def outcomes(data: ReportData, extra: dict[str, Any], bottlenecks: list[dict[str
 
     # Output: what each team resolved.
     resolved_by: dict[int, list[Any]] = defaultdict(list)
+    groupless = {pk for pk, team in data.teams.items() if not team.assignment_groups}
     for ticket in data.tickets.values():
         if not ticket.resolved_in(window):
             continue
         teams = set(groups.get(ticket.group.strip().casefold(), ()))
-        linked_owners = {item_owner.get(("node", n)) for n in data.node_links.get(ticket.id, ())}
-        linked_owners |= {
-            item_owner.get(("objective", o)) for o in data.objective_links.get(ticket.id, ())
-        }
-        for team_id, team in data.teams.items():
-            if team_id in teams or (not team.assignment_groups and team_id in linked_owners):
-                resolved_by[team_id].append(ticket)
+        if groupless:
+            owners = {item_owner.get(("node", n)) for n in data.node_links.get(ticket.id, ())}
+            owners |= {
+                item_owner.get(("objective", o)) for o in data.objective_links.get(ticket.id, ())
+            }
+            teams |= owners & groupless
+        for team_id in teams:
+            resolved_by[team_id].append(ticket)
 
     # Outcome: unblocked items and their value.
     unblocked: dict[int, int] = defaultdict(int)
