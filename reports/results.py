@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cached_property
 from typing import Any
 
@@ -39,6 +39,20 @@ class Built:
         self.report = report
         self.window = window  # the window the result is for (a cached default one ended earlier)
         self.result = result
+        self._fragments: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def fragment(self, key: str, render: Callable[[], str]) -> str:
+        """A rendered part of the page for this report, by the page's query (a few kept)."""
+        with self._lock:
+            if key in self._fragments:
+                return self._fragments[key]
+        html = render()  # render_to_string's str: shown as it is
+        with self._lock:
+            if len(self._fragments) >= 32:
+                self._fragments.pop(next(iter(self._fragments)))
+            self._fragments[key] = html
+        return html
 
     @cached_property
     def tables(self) -> list[Table]:

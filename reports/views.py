@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views import View
@@ -18,7 +19,7 @@ from cataligent.models import Team
 from cataligent.permissions import check_read_reports
 from objectives.models import Period
 from reports import registry
-from reports.results import report_for
+from reports.results import Built, report_for
 from reports.window import WindowError
 
 TABLE_PAGE_SIZE = 50
@@ -68,34 +69,43 @@ class ReportDetail(ReportPage):
         except WindowError as exc:
             context["errors"] = exc.errors
             return render(request, "reports/detail.html", context, status=400)
-        window, result = built.window, built.result
+        window = built.window
         filters = window.as_filters()
         api = reverse("api-report", args=[report.name])
-        tables = []
-        for table in built.tables:
-            param = f"{table.name}-page"
-            page = Paginator(table.rows, TABLE_PAGE_SIZE).get_page(request.GET.get(param))
-            tables.append(
-                {
-                    "table": table,
-                    "page": page,
-                    "prev": _page_link(request, param, page.previous_page_number())
-                    if page.has_previous()
-                    else "",
-                    "next": _page_link(request, param, page.next_page_number())
-                    if page.has_next()
-                    else "",
-                    "csv": f"{api}?{urlencode({**filters, 'format': 'csv', 'table': table.name})}",
-                }
-            )
-        context.update(
-            window=window,
-            result=result,
-            charts=built.charts,
-            tables=tables,
-            json_url=f"{api}?{urlencode(filters)}",
+        context.update(window=window, json_url=f"{api}?{urlencode(filters)}")
+        # The charts and tables are the same for everyone asking the same page of the same
+        # built report: rendered once (a large organisation's tables take a while).
+        context["body"] = built.fragment(
+            request.GET.urlencode(), lambda: _body(request, built, api, filters)
         )
         return render(request, "reports/detail.html", context)
+
+
+def _body(request: HttpRequest, built: Built, api: str, filters: dict[str, str]) -> str:
+    tables = []
+    for table in built.tables:
+        param = f"{table.name}-page"
+        page = Paginator(table.rows, TABLE_PAGE_SIZE).get_page(request.GET.get(param))
+        tables.append(
+            {
+                "table": table,
+                "page": page,
+                "prev": _page_link(request, param, page.previous_page_number())
+                if page.has_previous()
+                else "",
+                "next": _page_link(request, param, page.next_page_number())
+                if page.has_next()
+                else "",
+                "csv": f"{api}?{urlencode({**filters, 'format': 'csv', 'table': table.name})}",
+            }
+        )
+    context = {
+        "report": built.report,
+        "result": built.result,
+        "charts": built.charts,
+        "tables": tables,
+    }
+    return render_to_string("reports/_body.html", context)
 
 
 # --- Green-red where leadership meets it ---------------------------------------------------
