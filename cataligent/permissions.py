@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import copy
 from collections import ChainMap
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -310,6 +310,35 @@ def can_assign_team(user: Any, obj: models.Model) -> bool:
     led = led_team_ids(user)
     current = governance.team_of(obj)
     return bool(led) if current is None else current in led and len(led) > 1
+
+
+# The fields of a team its own lead may change; the rest of a team (name, lead, members)
+# is for admins. The assignment groups say which tickets the team resolved; the default
+# policy is how its items escalate.
+TEAM_FIELDS_FOR_ITS_LEAD = frozenset({"assignment_groups", "default_escalation_policy"})
+
+
+def check_team_change(user: Any, team: Any, fields: Iterable[str]) -> None:
+    """Raise PermissionDenied unless `user` may change these `fields` of `team`: admins
+    any, the team's lead (as a team lead) the ones above, nobody else any."""
+    if user is None or not user.is_authenticated:
+        raise PermissionDenied("Sign in first.")
+    if Role.ADMIN in user_roles(user):
+        return
+    fields = set(fields)
+    if team.pk in led_team_ids(user) and fields <= TEAM_FIELDS_FOR_ITS_LEAD:
+        return
+    if team.pk in led_team_ids(user):
+        raise PermissionDenied("Only an admin may change a team's name, lead or members.")
+    raise PermissionDenied(f"Only the lead of {team.name} or an admin may change it.")
+
+
+def can_change_team(user: Any, team: Any, fields: Iterable[str]) -> bool:
+    try:
+        check_team_change(user, team, fields)
+    except PermissionDenied:
+        return False
+    return True
 
 
 def check_read_reports(user: Any) -> None:

@@ -23,9 +23,23 @@ class TeamSerializer(serializers.ModelSerializer):
         required=False,
     )
 
+    # The source tools' group names that are this team; trimmed, each once, and refused
+    # (400 naming the field and the other team) when another team holds one.
+    assignment_groups = serializers.ListField(
+        child=serializers.CharField(max_length=200, allow_blank=True), required=False
+    )
+
     class Meta:
         model = Team
-        fields = ["slug", "name", "description", "lead", "members", "default_escalation_policy"]
+        fields = [
+            "slug",
+            "name",
+            "description",
+            "lead",
+            "members",
+            "default_escalation_policy",
+            "assignment_groups",
+        ]
 
 
 class TeamViewSet(GovernedViewSet):

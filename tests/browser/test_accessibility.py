@@ -67,6 +67,12 @@ def _policy() -> dict[str, Any]:
     return {"pk": EscalationPolicy.objects.order_by("pk").first().pk}  # type: ignore[union-attr]
 
 
+def _team() -> dict[str, Any]:
+    from cataligent.models import Team
+
+    return {"slug": Team.objects.get(lead__username="lead").slug}  # the demo's team lead
+
+
 ADMIN_ONLY = ("admin",)
 
 AUDITED: dict[str, Audited] = {
@@ -96,11 +102,13 @@ AUDITED: dict[str, Audited] = {
     "objective-detail": Audited(_objective),
     "reports:index": Audited(),
     "reports:detail": Audited(lambda: {"name": "green-red"}),
+    "team-list": Audited(),
+    "team-detail": Audited(_team),  # the admin sees the assignment-groups form
     "reports:orphans": Audited(),
 }
 
 NOT_PAGES: dict[str, str] = {
-    "home": "a redirect to the map or the objectives",
+    "home": "a redirect to the map, a team lead's team page or the objectives",
     "logout": "a form's target (POST)",
     "sso-login": "a redirect to the identity provider",
     "sso-callback": "a redirect back from the identity provider",
@@ -123,6 +131,11 @@ NOT_PAGES: dict[str, str] = {
     "objective-post-update": "a form's target (POST)",
     "reports:green-red-disconnects": "a fragment of the dashboard (audited there)",
     "reports:green-red-item": "a fragment of the objective page and map panel (audited there)",
+    "team-assignment-groups": "a form's target (POST)",
+    "node-governance": "a form's target (POST)",
+    "node-dependency-add": "a form's target (POST)",
+    "node-dependency-remove": "a form's target (POST)",
+    "map-node-tickets": "a fragment of the node page and panel (audited there)",
     "reports:orphans-accept": "a form's target (POST)",
 }
 
