@@ -43,13 +43,13 @@ class Built:
         self._lock = threading.Lock()
 
     def fragment(self, key: str, render: Callable[[], str]) -> str:
-        """A rendered part of the page for this report, by the page's query (a few kept)."""
+        """A rendered part of the page for this report, by the page's query (eight kept)."""
         with self._lock:
             if key in self._fragments:
                 return self._fragments[key]
         html = render()  # render_to_string's str: shown as it is
         with self._lock:
-            if len(self._fragments) >= 32:
+            if len(self._fragments) >= 8:
                 self._fragments.pop(next(iter(self._fragments)))
             self._fragments[key] = html
         return html
