@@ -41,8 +41,9 @@ lock: | $(BIN)/python
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-## assets: the map's drawing library (Cytoscape.js + dagre layout), installed from the
-## committed package-lock.json and served from static/vendor/ (never from a CDN). `npm ci`
+## assets: the map's drawing library (Cytoscape.js + dagre layout) and the reports' charts
+## (Chart.js), installed from the committed package-lock.json and served from static/vendor/
+## (never from a CDN). `npm ci`
 ## also puts the browser tests' axe-core in node_modules/; it is not copied to static/.
 assets: $(VENDOR)/.installed
 
@@ -59,6 +60,9 @@ $(VENDOR)/.installed: package.json package-lock.json Makefile
 	cp node_modules/cytoscape-dagre/dist/cytoscape-dagre.min.js.map $(VENDOR)/
 	cp node_modules/cytoscape/LICENSE $(VENDOR)/cytoscape.LICENSE
 	cp node_modules/cytoscape-dagre/LICENSE $(VENDOR)/cytoscape-dagre.LICENSE
+	# The reports' charts (Chart.js), with the source map its last line names.
+	cp node_modules/chart.js/dist/chart.umd.min.js node_modules/chart.js/dist/chart.umd.min.js.map $(VENDOR)/
+	cp node_modules/chart.js/LICENSE.md $(VENDOR)/chart.js.LICENSE
 	touch $@
 
 ## demo: install, migrate, seed the demo story and run the app with a worker and beat.

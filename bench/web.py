@@ -5,7 +5,12 @@ database that already has nodes):
 
     DATABASE_URL=sqlite:////tmp/bench.sqlite3 python manage.py migrate
     DATABASE_URL=sqlite:////tmp/bench.sqlite3 python -m bench.web load --nodes 50000
+    DATABASE_URL=sqlite:////tmp/bench.sqlite3 python -m bench.web tickets --count 100000
     DATABASE_URL=sqlite:////tmp/bench.sqlite3 python -m bench.web time --users 20
+
+`tickets` (issue 11, the execution reports) adds tickets over the last 90 days linked to the
+technical nodes, the teams' assignment groups, and 30 days of state history; `time` then
+also times the report pages, their API and the dashboard's green-red card (500 ms target).
 
 `time` runs the pages in this process through Django's test client (no network, no
 static files), `--users` threads at once, each waiting about `--think` seconds between its
@@ -37,6 +42,11 @@ PAGES = [
     ("/dashboard/", 0.200),
     ("/objectives/", 0.200),
     ("/nodes/", 0.200),
+    ("/reports/green-red/", 0.500),
+    ("/reports/outcomes/", 0.500),
+    ("/api/v1/reports/green-red/", 0.500),
+    ("/api/v1/reports/outcomes/", 0.500),
+    ("/reports/green-red/disconnects/", 0.500),
 ]
 
 
@@ -136,7 +146,115 @@ def load(technical: int, teams: int, seed: int) -> None:
     )
 
 
-def time_pages(users: int, rounds: int, think: float) -> None:
+def load_tickets(count: int, seed: int) -> None:
+    """Tickets for the reports: opened over the last 90 days, 70 % resolved (SLA met 85 %,
+    breached 10 %, unknown 5 %), mostly by the owning team's group, each linked to one
+    technical node (one in ten to two); and 30 days of blocked episodes for one capability
+    and one objective in ten."""
+    import datetime as dt
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from cataligent.models import Team
+    from dependencies.choices import NodeKind
+    from dependencies.models import Node, StateTransition
+    from integrations.models import Connector, Ticket, TicketLink
+    from objectives.models import Objective
+
+    started = time.monotonic()
+    rng = random.Random(seed)
+    now = timezone.now()
+    teams = list(Team.objects.order_by("slug"))
+    for team in teams:
+        team.assignment_groups = [f"{team.name} Ops"]
+    Team.objects.bulk_update(teams, ["assignment_groups"])
+    group_of = {t.pk: t.assignment_groups[0] for t in teams}
+    groups = list(group_of.values())
+    technical = list(Node.objects.exclude(kind=NodeKind.CAPABILITY).values_list("id", "team_id"))
+    connector, _ = Connector.objects.get_or_create(
+        slug="bench-snow",
+        defaults={
+            "name": "Bench ServiceNow",
+            "kind": "servicenow",
+            "base_url": "https://x.example/",
+        },
+    )
+    with transaction.atomic():
+        rows = []
+        links: list[tuple[int, list[int]]] = []
+        for i in range(count):
+            opened = now - dt.timedelta(hours=rng.uniform(0, 90 * 24))
+            resolved = opened + dt.timedelta(hours=rng.expovariate(1 / 30))
+            done = rng.random() < 0.7 and resolved < now
+            picked = [rng.choice(technical) for _ in range(2 if rng.random() < 0.1 else 1)]
+            owner = picked[0][1]
+            roll = rng.random()
+            rows.append(
+                Ticket(
+                    connector=connector,
+                    external_id=f"bench-{i}",
+                    key=f"INC{i:07d}",
+                    title="Benchmark incident",
+                    status_category="resolved" if done else "open",
+                    priority=rng.randint(1, 5),
+                    is_blocking=False,
+                    assignment_group=group_of.get(owner, "")
+                    if rng.random() < 0.8
+                    else rng.choice(groups),
+                    reassignment_count=rng.choice((0, 0, 0, 1, 2, 3)),
+                    sla_breached=None if roll < 0.05 else roll > 0.9,
+                    opened_at=opened,
+                    resolved_at=resolved if done else None,
+                    updated_at=resolved if done else opened,
+                )
+            )
+            links.append((i, [node for node, _team in picked]))
+        tickets = Ticket.objects.bulk_create(rows, batch_size=5000)
+        TicketLink.objects.bulk_create(
+            (
+                TicketLink(ticket_id=tickets[i].pk, node_id=node, via="rule")
+                for i, nodes in links
+                for node in set(nodes)
+            ),
+            batch_size=10_000,
+        )
+        history = []
+        capabilities = list(
+            Node.objects.filter(kind=NodeKind.CAPABILITY).values_list("id", flat=True)
+        )
+        objectives = list(Objective.objects.values_list("id", flat=True))
+        for field, ids in (("node_id", capabilities), ("objective_id", objectives)):
+            for pk in ids[::10]:
+                begin = now - dt.timedelta(hours=rng.uniform(24, 30 * 24))
+                end = begin + dt.timedelta(hours=rng.uniform(1, 200))
+                history.append(
+                    StateTransition(
+                        **{field: pk},
+                        from_state="operational",
+                        to_state="blocked",
+                        at=begin,
+                        version=1,
+                    )
+                )
+                if end < now:
+                    history.append(
+                        StateTransition(
+                            **{field: pk},
+                            from_state="blocked",
+                            to_state="operational",
+                            at=end,
+                            version=1,
+                        )
+                    )
+        StateTransition.objects.bulk_create(history, batch_size=5000)
+    print(
+        f"Loaded {count} tickets, {TicketLink.objects.count()} links, {len(history)} state "
+        f"transitions in {time.monotonic() - started:.1f} s."
+    )
+
+
+def time_pages(users: int, rounds: int, think: float, only: str = "") -> None:
     from django.contrib.auth import get_user_model
     from django.db import connection
     from django.test import Client
@@ -179,6 +297,8 @@ def time_pages(users: int, rounds: int, think: float) -> None:
     )
     with ThreadPoolExecutor(max_workers=users) as pool:
         for path, target in PAGES:
+            if only not in path:
+                continue
             first = cold(path)
             samples = sorted(t for ts in pool.map(one, [path] * users) for t in ts)
             p95 = samples[max(0, int(len(samples) * 0.95) - 1)]
@@ -196,7 +316,11 @@ def main() -> None:
     loader.add_argument("--nodes", type=int, default=50_000, help="technical nodes (50,000)")
     loader.add_argument("--teams", type=int, default=40)
     loader.add_argument("--seed", type=int, default=20_260_501)
+    tickets = sub.add_parser("tickets", help="add tickets and state history for the reports")
+    tickets.add_argument("--count", type=int, default=100_000, help="tickets (100,000)")
+    tickets.add_argument("--seed", type=int, default=20_261_107)
     timer = sub.add_parser("time", help="time the pages")
+    timer.add_argument("--only", default="", help="time only the pages containing this")
     timer.add_argument("--users", type=int, default=20, help="concurrent users (20)")
     timer.add_argument("--rounds", type=int, default=5, help="requests per user and page (5)")
     timer.add_argument(
@@ -206,8 +330,10 @@ def main() -> None:
     _setup()
     if args.command == "load":
         load(args.nodes, args.teams, args.seed)
+    elif args.command == "tickets":
+        load_tickets(args.count, args.seed)
     else:
-        time_pages(args.users, args.rounds, args.think)
+        time_pages(args.users, args.rounds, args.think, args.only)
 
 
 if __name__ == "__main__":

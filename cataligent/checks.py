@@ -46,10 +46,15 @@ def site_url(app_configs: Any, **kwargs: Any) -> list[checks.CheckMessage]:
     return []
 
 
-# What `make assets` lays in static/vendor/ (the map's drawing library, from package-lock.json).
+# What `make assets` lays in static/vendor/ (the map's drawing library and the reports' charts,
+# from package-lock.json).
 # Without them collectstatic succeeds, and then every page naming them answers 500 under the
 # manifest storage; the staticfiles tag makes collectstatic itself stop with this message.
-VENDOR_FILES = ("vendor/cytoscape.min.js", "vendor/cytoscape-dagre.min.js")
+VENDOR_FILES = (
+    "vendor/cytoscape.min.js",
+    "vendor/cytoscape-dagre.min.js",
+    "vendor/chart.umd.min.js",
+)
 
 
 @checks.register(checks.Tags.staticfiles)

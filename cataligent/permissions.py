@@ -354,3 +354,10 @@ def can_change_team(user: Any, team: Any, fields: Iterable[str]) -> bool:
     except PermissionDenied:
         return False
     return True
+
+
+def check_read_reports(user: Any) -> None:
+    """Every signed-in user reads the execution reports: performance data is shared, not
+    siloed (DESIGN §1). Pages and the API ask here."""
+    if user is None or not user.is_authenticated:
+        raise PermissionDenied("Sign in first.")

@@ -27,8 +27,8 @@ urlpatterns = [
     # marked with Deprecation and Link headers (cataligent.middleware.ApiVersionMiddleware).
     path("api/", include(("cataligent.api.urls", "api"), namespace="unversioned-api")),
     path("admin/", admin.site.urls),
+    path("reports/", include("reports.urls")),
     path("", include("dependencies.map.urls")),
     path("", include("dependencies.urls")),
     path("", include("objectives.urls")),
-    path("reports/", include("reports.urls")),
 ]

@@ -55,6 +55,9 @@ class Report:
     build: Callable[[Window], Result]
     tables: Callable[[Result], list[Table]]
     charts: Callable[[Result], list[Chart]] = lambda result: []
+    # Keep a result this long (reports.results): only for a report whose inputs are tickets,
+    # links, the stored impact results and audited changes, which the cache key follows.
+    cache_seconds: int = 0
 
 
 REPORTS: dict[str, Report] = {}

@@ -22,6 +22,7 @@ from integrations.api.views import (
 )
 from objectives.api.status_updates import StatusUpdateViewSet
 from objectives.api.views import ObjectiveViewSet, PeriodViewSet
+from reports.api import ReportView
 
 # Basenames start with "api-" so that API route names (api-node-detail) never shadow
 # the pages' (node-detail).
@@ -59,6 +60,7 @@ urlpatterns = [
         SinglePointsOfFailureView.as_view(),
         name="api-single-points-of-failure",
     ),
+    path("reports/<slug:name>/", ReportView.as_view(), name="api-report"),
     path("auth/token/", obtain_token, name="api-token"),
     # Not on the router: a user's own tokens are outside the team permission matrix.
     path(

@@ -100,6 +100,8 @@ AUDITED: dict[str, Audited] = {
     "escalation-inbox": Audited(),
     "objective-list": Audited(),
     "objective-detail": Audited(_objective),
+    "reports:index": Audited(),
+    "reports:detail": Audited(lambda: {"name": "green-red"}),
     "team-list": Audited(),
     "team-detail": Audited(_team),  # the admin sees the assignment-groups form
     "reports:orphans": Audited(),
@@ -127,6 +129,8 @@ NOT_PAGES: dict[str, str] = {
     "escalation-level-row": "a fragment of the policy editor (audited there)",
     "escalation-acknowledge": "a form's target (POST)",
     "objective-post-update": "a form's target (POST)",
+    "reports:green-red-disconnects": "a fragment of the dashboard (audited there)",
+    "reports:green-red-item": "a fragment of the objective page and map panel (audited there)",
     "team-assignment-groups": "a form's target (POST)",
     "node-governance": "a form's target (POST)",
     "node-dependency-add": "a form's target (POST)",
@@ -137,7 +141,7 @@ NOT_PAGES: dict[str, str] = {
 
 # The leadership pages a reviewer looks at, at a desktop and a phone width.
 MAIN_PAGES = ["/map/", "/bottlenecks/", "/dashboard/", "/escalations/", "/objectives/"]
-MAIN_PAGES += ["/ownership-gaps/"]
+MAIN_PAGES += ["/ownership-gaps/", "/reports/green-red/"]
 WIDTHS = {1440: 900, 390: 844}
 
 

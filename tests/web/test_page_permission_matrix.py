@@ -369,6 +369,13 @@ ROUTES: dict[str, Route] = {
     "map-objective-panel": Route(
         lambda w: {"key": w.objective_a.key}, everyone(), no_writes="read-only"
     ),
+    # The execution reports: every signed-in user (DESIGN §1, "not siloed").
+    "reports:index": Route(_none, everyone(), no_writes="read-only"),
+    "reports:detail": Route(lambda w: {"name": "green-red"}, everyone(), no_writes="read-only"),
+    "reports:green-red-disconnects": Route(_none, everyone(), no_writes="read-only"),
+    "reports:green-red-item": Route(
+        lambda w: {"kind": "objective", "ref": w.objective_a.key}, everyone(), no_writes="read-only"
+    ),
     "map-node-state": Route(
         lambda w: {"slug": w.node_a.slug},
         POST_ONLY,

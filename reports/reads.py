@@ -1,0 +1,232 @@
+"""The reads green-red and outcomes share, each a fixed number of queries (no per-row reads).
+
+`ReportData` holds the items (capabilities and objectives), their owning teams, the tickets
+active in the window with their links, the items above every node (`reach`), and the state
+history from the window's start. The definitions are in the report modules; this is I/O.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Case, DateTimeField, Q, Value, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from cataligent.models import Team
+from dependencies.choices import NodeKind
+from dependencies.map.drawing import change_marker, result_cache
+from dependencies.models import Edge, Node, StateTransition
+from dependencies.recompute.loader import impact_state
+from integrations.models import ACTIVE_CATEGORIES, StatusCategory, Ticket, TicketLink
+from objectives.models import Objective, Requirement
+from reports import history, loaders
+from reports.reach import Item, ItemReach, item_reach
+from reports.window import Window
+
+RESOLVED_CATEGORIES = (StatusCategory.RESOLVED, StatusCategory.CLOSED)
+
+Transition = tuple[dt.datetime, str, str]
+
+
+@dataclass(frozen=True)
+class TicketRow:
+    id: int
+    key: str
+    url: str
+    category: str
+    opened_at: dt.datetime | None
+    resolved_at: dt.datetime | None
+    sla_breached: bool | None
+    group: str
+    reassignments: int | None
+    reopens: int | None
+
+    def resolved_in(self, window: Window) -> bool:
+        return (
+            self.category in RESOLVED_CATEGORIES
+            and self.resolved_at is not None
+            and window.start <= self.resolved_at < window.end
+        )
+
+
+@dataclass
+class ItemRow:
+    """A capability (or any node) or an objective, as the reports name it."""
+
+    kind: str  # "node" | "objective"
+    id: int
+    ref: str  # slug or key
+    name: str
+    team_id: int | None
+    state: str
+    value_at_stake: Decimal = Decimal(0)  # per week
+
+
+@dataclass
+class ReportData:
+    window: Window
+    now: dt.datetime
+    items: dict[Item, ItemRow]
+    teams: dict[int, Team]
+    tickets: dict[int, TicketRow]
+    node_links: dict[int, set[int]]
+    objective_links: dict[int, set[int]]
+    linked_nodes: dict[int, ItemRow]
+    reach: ItemReach
+    history: dict[Item, list[Transition]] = field(default_factory=dict)
+
+    def blocked_intervals(self, item: Item, state: str) -> list[history.Interval]:
+        """When `item` was blocked from the window's start until now."""
+        return history.blocked_intervals(
+            self.history.get(item, []), self.window.start, self.now, current_state=state
+        )
+
+    def blocked_hours_in_window(self, item: Item, state: str) -> float:
+        clipped = [
+            (max(a, self.window.start), min(b, self.window.end))
+            for a, b in self.blocked_intervals(item, state)
+        ]
+        return history.hours((a, b) for a, b in clipped if b > a)
+
+    def group_teams(self) -> dict[str, set[int]]:
+        """Assignment-group name (case-folded) -> ids of the teams it belongs to."""
+        groups: dict[str, set[int]] = defaultdict(set)
+        for team in self.teams.values():
+            for name in team.assignment_groups or ():
+                if isinstance(name, str) and name.strip():
+                    groups[name.strip().casefold()].add(team.pk)
+        return groups
+
+
+def tickets_in(window: Window) -> Any:
+    """Tickets alive during the window: opened before it ends, and resolved (or still active,
+    or last touched) no earlier than its start."""
+    opened = Coalesce("opened_at", "first_seen_at")
+    return Ticket.objects.alias(opened=opened).filter(
+        Q(opened__lt=window.end)
+        & (
+            Q(resolved_at__gte=window.start)
+            | Q(resolved_at__isnull=True, status_category__in=ACTIVE_CATEGORIES)
+            | Q(resolved_at__isnull=True, updated_at__gte=window.start)
+        )
+    )
+
+
+def load(window: Window, *, now: dt.datetime | None = None, opened: bool = False) -> ReportData:
+    """`opened`: read when each ticket was opened (the median time to resolve needs it)."""
+    now = max(now or timezone.now(), window.end)
+    teams = {t.pk: t for t in Team.objects.only("id", "slug", "name", "assignment_groups")}
+    capabilities = [
+        ItemRow("node", pk, slug, name, team_id, state)
+        for pk, slug, name, team_id, state in Node.objects.filter(
+            kind=NodeKind.CAPABILITY
+        ).values_list("id", "slug", "name", "team_id", "state")
+    ]
+    objectives = [
+        ItemRow("objective", pk, key, title, team_id, state, value)
+        for pk, key, title, team_id, state, value in Objective.objects.values_list(
+            "id", "key", "title", "team_id", "state", "value_at_stake"
+        )
+    ]
+    reach = _item_reach(
+        capability_ids=[c.id for c in capabilities], objective_ids=[o.id for o in objectives]
+    )
+    items: dict[Item, ItemRow] = {("node", c.id): c for c in capabilities}
+    items.update({("objective", o.id): o for o in objectives})
+    for capability in capabilities:
+        capability.value_at_stake = node_value_at_stake(reach, items, capability.id)
+
+    window_tickets = tickets_in(window)
+    # A resolved ticket whose source gave no resolution time was resolved when it was last
+    # updated (the sync saw it resolved then).
+    resolved = Case(
+        When(status_category__in=RESOLVED_CATEGORIES, then=Coalesce("resolved_at", "updated_at")),
+        default="resolved_at",
+    )
+    tickets = {
+        row[0]: TicketRow(*row)
+        for row in window_tickets.annotate(resolved=resolved).values_list(
+            "id",
+            "key",
+            "url",
+            "status_category",
+            "opened_at" if opened else Value(None, output_field=DateTimeField()),
+            "resolved",
+            "sla_breached",
+            "assignment_group",
+            "reassignment_count",
+            "reopen_count",
+        )
+    }
+    node_links, objective_links = loaders.ticket_links(window_tickets)
+    linked = TicketLink.objects.filter(ticket__in=window_tickets.values("pk"), node__isnull=False)
+    linked_nodes = {
+        pk: ItemRow("node", pk, slug, name, team_id, state)
+        for pk, slug, name, team_id, state in Node.objects.filter(
+            pk__in=linked.values("node_id")
+        ).values_list("id", "slug", "name", "team_id", "state")
+    }
+    return ReportData(
+        window=window,
+        now=now,
+        items=items,
+        teams=teams,
+        tickets=tickets,
+        node_links=node_links,
+        objective_links=objective_links,
+        linked_nodes=linked_nodes,
+        reach=reach,
+        history=history_since(window.start),
+    )
+
+
+def _item_reach(*, capability_ids: list[int], objective_ids: list[int]) -> ItemReach:
+    """The items above every node, kept while the graph's structure holds: reading 250,000
+    edges and walking them is most of a report's cost, and the structure changes far less
+    often than tickets do. The key follows the impact structure counter, the audit marker
+    and the newest edge, requirement, node and objective."""
+    state = impact_state()
+    newest = tuple(
+        model.objects.order_by("-id").values_list("id", flat=True).first()
+        for model in (Edge, Requirement, Node, Objective)
+    )
+    key = ("report-reach", state.structure, state.computed_at, change_marker(), *newest)
+    return result_cache.get_or_make(
+        key,
+        lambda: item_reach(
+            loaders.support_graph(), capability_ids=capability_ids, objective_ids=objective_ids
+        ),
+    )
+
+
+def node_value_at_stake(reach: ItemReach, items: dict[Item, ItemRow], node: int) -> Decimal:
+    """A node's value at stake per week: that of the objectives that need it, directly or
+    through the nodes above it, each once (the map's bottleneck ranking sums the same)."""
+    total = Decimal(0)
+    for item in reach.items_of(reach.above.get(node, 0)):
+        if item[0] == "objective":
+            total += items[item].value_at_stake
+    return total
+
+
+def history_since(start: dt.datetime) -> dict[Item, list[Transition]]:
+    """Every item's transitions from `start` on, oldest first (one query).
+
+    An item's state at `start` is the `from_state` of its first transition after it, or
+    its current state when it has none since (see `history.blocked_intervals`).
+    """
+    found: dict[Item, list[Transition]] = defaultdict(list)
+    rows = (
+        StateTransition.objects.filter(at__gte=start)
+        .order_by("at", "id")
+        .values_list("node_id", "objective_id", "at", "from_state", "to_state")
+    )
+    for node_id, objective_id, at, from_state, to_state in rows:
+        item: Item = ("node", node_id) if node_id is not None else ("objective", objective_id)
+        found[item].append((at, from_state, to_state))
+    return found
