@@ -7,3 +7,10 @@ class ReportsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "reports"
     verbose_name = "Execution reports"
+
+    def ready(self) -> None:
+        from reports import (
+            catalog,  # noqa: F401  (registers the reports)
+            governance,  # noqa: F401  (registers permission rules)
+            tasks,  # noqa: F401  (the weekly digest)
+        )

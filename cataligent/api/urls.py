@@ -22,6 +22,7 @@ from integrations.api.views import (
 )
 from objectives.api.status_updates import StatusUpdateViewSet
 from objectives.api.views import ObjectiveViewSet
+from reports.api import CostLineViewSet
 
 # Basenames start with "api-" so that API route names (api-node-detail) never shadow
 # the pages' (node-detail).
@@ -38,6 +39,7 @@ router.register("link-rules", LinkRuleViewSet, basename="api-link-rule")
 router.register("sync-runs", SyncRunViewSet, basename="api-sync-run")
 router.register("escalations", EscalationViewSet, basename="api-escalation")
 router.register("status-updates", StatusUpdateViewSet, basename="api-status-update")
+router.register("costs", CostLineViewSet, basename="api-cost")
 
 
 @extend_schema(exclude=True)

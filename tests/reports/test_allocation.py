@@ -61,7 +61,9 @@ def test_a_capability_no_objective_requires_keeps_what_it_carries():
 
 def test_a_cycle_pools_its_cost_and_passes_it_on_once():
     # 2 and 3 depend on each other; capability 1 depends on 2; database 4 under 3.
-    result = allocate({2: D(10), 3: D(20), 4: D(30)}, graph((2, 3), (3, 2), (1, 2), (3, 4)), {1: [9]})
+    result = allocate(
+        {2: D(10), 3: D(20), 4: D(30)}, graph((2, 3), (3, 2), (1, 2), (3, 4)), {1: [9]}
+    )
     assert result.cycles == [frozenset({2, 3})]
     assert result.spend[2] == result.spend[3] == D(60)
     assert result.objectives == {9: D(60)}
