@@ -125,7 +125,7 @@ def build(window: Window) -> Result:
     objective_rows = [i for i in items if i["kind"] == "objective"]
     top = sorted(
         (i for i in items if Decimal(i["friction"]) > 0),
-        key=lambda i: -Decimal(i["friction"]),
+        key=lambda i: (-Decimal(i["friction"]), i["kind"] != "objective"),
     )[:TOP]
     unallocated = sorted(allocation.unallocated.items(), key=lambda kv: -kv[1])
     slugs = dict(

@@ -85,8 +85,12 @@ def test_who_writes_costs(client_as: Any, nodes: Any, role: str, node: str, stat
 def test_a_lead_changes_and_deletes_only_their_teams_lines(client_as: Any, nodes: Any) -> None:
     own, other = line(nodes["a"]), line(nodes["b"])
     lead = client_as("lead_a")
-    assert lead.patch(f"/api/v1/costs/{own.pk}/", {"amount": "90"}, format="json").status_code == 200
-    assert lead.patch(f"/api/v1/costs/{other.pk}/", {"amount": "1"}, format="json").status_code == 403
+    assert (
+        lead.patch(f"/api/v1/costs/{own.pk}/", {"amount": "90"}, format="json").status_code == 200
+    )
+    assert (
+        lead.patch(f"/api/v1/costs/{other.pk}/", {"amount": "1"}, format="json").status_code == 403
+    )
     # Nor may a lead move their line onto another team's node.
     moved = lead.patch(
         f"/api/v1/costs/{own.pk}/", {"node": "lending-app", "month": "2026-07"}, format="json"

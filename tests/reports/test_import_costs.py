@@ -46,7 +46,7 @@ def test_imports_rows_and_says_what_it_did(tmp_path: Path, nodes: None) -> None:
     out = run(
         tmp_path,
         HEADER + "core-banking,2026-01,1000,USD,compute\n"
-        "lending-app,2026-01,\"2,500.75\",,application\n",
+        'lending-app,2026-01,"2,500.75",,application\n',
     )
     assert amounts() == {
         ("core-banking", "2026-01", "compute"): Decimal("1000.00"),
