@@ -24,7 +24,7 @@ from cataligent.audit import audit_created, audit_deleted, audited_update
 from cataligent.csv_cells import quote_cell, unquote_cell
 from dependencies.models import Node
 from reports.models import CostLine
-from reports.prorata import month_weights
+from reports.prorata import month_weights_between
 
 COLUMNS = ("node", "month", "amount", "currency", "category")
 REQUIRED_COLUMNS = ("node", "month", "amount")
@@ -258,13 +258,13 @@ def cost_rows_for_export(lines: QuerySet[CostLine]) -> Iterator[list[Any]]:
         yield [quote_cell(slug), format_month(month), amount, currency, quote_cell(category)]
 
 
-def costs_in_window(first_day: dt.date, last_day: dt.date) -> dict[int, Decimal]:
-    """Each node's cost over [first_day, last_day], a cut month counted pro rata by days.
+def costs_in_window(start: dt.datetime, end: dt.datetime) -> dict[int, Decimal]:
+    """Each node's cost over [start, end), a cut month counted pro rata by days.
 
     One grouped query: the weighting happens in the database, so a year of monthly lines for
     every node comes back as one row per node.
     """
-    weights = month_weights(first_day, last_day)
+    weights = month_weights_between(timezone.localtime(start), timezone.localtime(end))
     money = DecimalField(max_digits=30, decimal_places=10)
     weighted = Case(
         *(

@@ -53,7 +53,7 @@ def _transitions(window: Window) -> dict[loaders.ItemRef, list[loaders.Transitio
 
 
 def build(window: Window) -> Result:
-    costs = costs_in_window(window.first_day, window.last_day)
+    costs = costs_in_window(window.start, window.end)
     graph = loaders.support_graph()
     allocation = allocate(costs, graph.dependents, graph.required_by)
     transitions = _transitions(window)

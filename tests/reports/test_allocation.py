@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal as D
 
 from reports.allocation import allocate
-from reports.prorata import month_weights
+from reports.prorata import month_weights, month_weights_between
 
 
 def graph(*edges: tuple[int, int]) -> dict[int, list[int]]:
@@ -110,4 +110,13 @@ def test_a_window_across_months_counts_each_months_share():
 def test_a_leap_february_has_29_days():
     assert month_weights(dt.date(2028, 2, 1), dt.date(2028, 2, 15)) == {
         dt.date(2028, 2, 1): D(15) / D(29)
+    }
+
+
+def test_a_window_cutting_days_counts_parts_of_days():
+    start = dt.datetime(2026, 6, 29, 12)
+    weights = month_weights_between(start, start + dt.timedelta(days=7))
+    assert weights == {
+        dt.date(2026, 6, 1): D("1.5") / D(30),
+        dt.date(2026, 7, 1): D("5.5") / D(31),
     }
