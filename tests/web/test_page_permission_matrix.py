@@ -344,6 +344,7 @@ ROUTES: dict[str, Route] = {
     "map-table": Route(_none, everyone(), no_writes="read-only"),
     "bottlenecks": Route(_none, everyone(), no_writes="read-only"),
     "dashboard": Route(_none, everyone(), no_writes="read-only"),
+    "reports:digest": Route(_none, everyone(), no_writes="read-only"),
     "whatif": Route(_none, everyone(), no_writes="computes a scenario, writes nothing"),
     "single-points-of-failure": Route(_none, everyone(), no_writes="read-only"),
     "map-node-panel": Route(lambda w: {"slug": w.node_a.slug}, everyone(), no_writes="read-only"),
@@ -499,15 +500,20 @@ ROUTES: dict[str, Route] = {
 # --- The URLconf walk ----------------------------------------------------------------------
 
 
-def _page_patterns(patterns: Any = None, prefix: str = "") -> Iterator[tuple[str, str | None]]:
+def _page_patterns(
+    patterns: Any = None, prefix: str = "", namespace: str = ""
+) -> Iterator[tuple[str, str | None]]:
+    """(route, name) of every page; a namespaced page's name as `reverse` takes it."""
     for pattern in get_resolver().url_patterns if patterns is None else patterns:
         route = prefix + str(pattern.pattern)
         if route.startswith(("api/", "admin/", "static/")):
             continue
         if isinstance(pattern, URLResolver):
-            yield from _page_patterns(pattern.url_patterns, route)
+            inner = ":".join(filter(None, [namespace, pattern.namespace or ""]))
+            yield from _page_patterns(pattern.url_patterns, route, inner)
         elif isinstance(pattern, URLPattern):
-            yield route, pattern.name
+            name = pattern.name
+            yield route, f"{namespace}:{name}" if namespace and name else name
 
 
 def test_every_page_is_in_the_matrix() -> None:
