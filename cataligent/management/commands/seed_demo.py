@@ -30,6 +30,7 @@ from integrations.models import Connector, LinkRule
 from integrations.services import connector_save
 from objectives.models import KeyResult, Objective, Period
 from objectives.services import objective_create, objective_set_requirements, objective_update
+from reports.demo import seed_demo_costs
 
 ACTOR = "command seed_demo"
 
@@ -41,6 +42,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             teams, nodes = self._build()
         self._backdate_blockage()
+        seed_demo_costs()  # reports/demo.py: a year of monthly run costs
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo story ready: {len(teams)} teams, {len(nodes)} nodes, "
