@@ -17,14 +17,16 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, DecimalField, F, QuerySet, Sum, Value, When
+from django.db.models import QuerySet
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 
 from cataligent.audit import audit_created, audit_deleted, audited_update
 from cataligent.csv_cells import quote_cell, unquote_cell
 from dependencies.models import Node
 from reports.models import CostLine
-from reports.prorata import month_weights_between
+from reports.spend_allocation import costs_changed
 
 COLUMNS = ("node", "month", "amount", "currency", "category")
 REQUIRED_COLUMNS = ("node", "month", "amount")
@@ -225,7 +227,16 @@ def costs_import(
             )
             if progress is not None:
                 progress(start + len(batch), len(changed))
+        if changed:
+            transaction.on_commit(costs_changed)
     return summary
+
+
+@receiver(post_save, sender=CostLine)
+@receiver(post_delete, sender=CostLine)
+def _cost_line_written(**kwargs: Any) -> None:
+    """One line saved or deleted (API, admin): the spend report's cached months are stale."""
+    transaction.on_commit(costs_changed)
 
 
 def cost_line_create(*, actor: Any, **values: Any) -> CostLine:
@@ -256,28 +267,3 @@ def cost_rows_for_export(lines: QuerySet[CostLine]) -> Iterator[list[Any]]:
         "node__slug", "month", "category"
     ).values_list("node__slug", "month", "amount", "currency", "category"):
         yield [quote_cell(slug), format_month(month), amount, currency, quote_cell(category)]
-
-
-def costs_in_window(start: dt.datetime, end: dt.datetime) -> dict[int, Decimal]:
-    """Each node's cost over [start, end), a cut month counted pro rata by days.
-
-    One grouped query: the weighting happens in the database, so a year of monthly lines for
-    every node comes back as one row per node.
-    """
-    weights = month_weights_between(timezone.localtime(start), timezone.localtime(end))
-    money = DecimalField(max_digits=30, decimal_places=10)
-    weighted = Case(
-        *(
-            When(month=month, then=F("amount") * Value(weight, output_field=money))
-            for month, weight in weights.items()
-        ),
-        default=Value(Decimal(0), output_field=money),
-        output_field=money,
-    )
-    rows = (
-        CostLine.objects.filter(month__in=list(weights))
-        .values("node_id")
-        .annotate(total=Sum(weighted))
-        .values_list("node_id", "total")
-    )
-    return {node_id: total for node_id, total in rows if total}

@@ -67,23 +67,6 @@ def open_at(
     return counts
 
 
-def unblock_durations(transitions: Sequence[Transition]) -> list[tuple[dt.datetime, float]]:
-    """(unblocked at, hours blocked) for each blockage of one item that ended.
-
-    A blockage already under way when the history begins has no known start and is left out.
-    """
-    found = []
-    since: dt.datetime | None = None
-    for at, from_state, to_state in transitions:
-        if to_state == BLOCKED and from_state != BLOCKED:
-            since = at
-        elif from_state == BLOCKED and to_state != BLOCKED:
-            if since is not None:
-                found.append((at, (at - since).total_seconds() / 3600))
-            since = None
-    return found
-
-
 def percentile(values: Sequence[float], pct: float) -> float:
     """Nearest-rank percentile: the smallest value with at least `pct` % at or below it."""
     ordered = sorted(values)

@@ -18,14 +18,15 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q
+from django.utils import timezone
 
-from dependencies.models import Node, StateTransition
+from dependencies.models import Node
 from objectives.models import Objective
 from reports import history, loaders
-from reports.allocation import allocate
-from reports.costs import costs_in_window
+from reports.prorata import month_weights_between
 from reports.registry import Chart, Column, Report, Result, Table, register
+from reports.spend_allocation import window_allocation
+from reports.state_reads import CAPABILITIES_AND_OBJECTIVES, transitions_since
 from reports.window import Window
 
 CENT = Decimal("0.01")
@@ -37,34 +38,21 @@ def _money(value: Decimal) -> str:
     return str(value.quantize(CENT))
 
 
-def _transitions(window: Window) -> dict[loaders.ItemRef, list[loaders.Transition]]:
-    """The history of capabilities and objectives up to the window's end (one query)."""
-    rows = (
-        StateTransition.objects.filter(at__lt=window.end)
-        .filter(Q(objective__isnull=False) | Q(node__kind="capability"))
-        .order_by("at", "id")
-        .values_list("node_id", "objective_id", "at", "from_state", "to_state")
-    )
-    found: dict[loaders.ItemRef, list[loaders.Transition]] = {}
-    for node_id, objective_id, at, from_state, to_state in rows.iterator(chunk_size=10_000):
-        ref = ("node", node_id) if node_id is not None else ("objective", objective_id)
-        found.setdefault(ref, []).append((at, from_state, to_state))
-    return found
-
-
 def build(window: Window) -> Result:
-    costs = costs_in_window(window.start, window.end)
-    graph = loaders.support_graph()
-    allocation = allocate(costs, graph.dependents, graph.required_by)
-    transitions = _transitions(window)
     team_id = window.team.pk if window.team is not None else None
-
     objectives = Objective.objects.values_list(
         "id", "key", "title", "team__slug", "team_id", "value_at_stake", "state"
     )
-    capabilities = Node.objects.filter(kind="capability").values_list(
-        "id", "slug", "name", "team__slug", "team_id", "state"
+    capabilities = list(
+        Node.objects.filter(kind="capability").values_list(
+            "id", "slug", "name", "team__slug", "team_id", "state"
+        )
     )
+    weights = month_weights_between(
+        timezone.localtime(window.start), timezone.localtime(window.end)
+    )
+    allocation = window_allocation(weights, [row[0] for row in capabilities])
+    transitions = transitions_since(window.start, CAPABILITIES_AND_OBJECTIVES)
     value_of = {row[0]: row[5] for row in objectives}
     items: list[dict[str, Any]] = []
 
@@ -114,9 +102,9 @@ def build(window: Window) -> Result:
     for pk, slug, name, team, row_team, state in capabilities:
         if team_id is not None and row_team != team_id:
             continue
-        resting = graph.objectives_of(graph.upstream(pk))
+        resting = allocation.resting.get(pk, ())
         value = sum((value_of.get(o, Decimal(0)) for o in resting), Decimal(0))
-        spend = allocation.spend.get(pk, Decimal(0))
+        spend = allocation.capabilities.get(pk, Decimal(0))
         items.append(
             item("node", ("node", pk), {"slug": slug, "name": name}, team, value, state, spend)
         )
@@ -133,7 +121,7 @@ def build(window: Window) -> Result:
             "pk", "slug"
         )
     )
-    total_cost = sum(costs.values(), Decimal(0))
+    total_cost = allocation.total
     return {
         "window": window.as_filters(),
         "currency": settings.CURRENCY,
@@ -160,8 +148,8 @@ def build(window: Window) -> Result:
         "unallocated_count": len(unallocated),
         "totals": {
             "cost": _money(total_cost),
-            "allocated_to_objectives": _money(allocation.total_allocated),
-            "unallocated": _money(allocation.total_unallocated),
+            "allocated_to_objectives": _money(sum(allocation.objectives.values(), Decimal(0))),
+            "unallocated": _money(sum(allocation.unallocated.values(), Decimal(0))),
             "value_at_stake": _money(
                 sum((Decimal(i["value_at_stake"]) for i in objective_rows), Decimal(0))
             ),
@@ -172,7 +160,7 @@ def build(window: Window) -> Result:
                 sum((Decimal(i["spend_on_blocked"]) for i in objective_rows), Decimal(0))
             ),
         },
-        "cycles": [sorted(c) for c in allocation.cycles],
+        "cycles": allocation.cycles,
     }
 
 

@@ -24,8 +24,13 @@ from django.utils import timezone
 from cataligent.modeling import OWNERSHIP_GAP
 from dependencies.models import Escalation, Node, StateTransition
 from objectives.models import Objective
-from reports import loaders, series
+from reports import series
 from reports.registry import Chart, Column, Report, Result, Table, register
+from reports.state_reads import (
+    CAPABILITIES_AND_OBJECTIVES,
+    transitions_since,
+    unblock_episodes,
+)
 from reports.window import Window
 
 SERIES = (
@@ -65,7 +70,10 @@ def build(window: Window, *, now: dt.datetime | None = None) -> Result:
         escalations = escalations.filter(Q(node__team=team) | Q(objective__team=team))
 
     first_recorded = StateTransition.objects.aggregate(first=Min("at"))["first"]
-    history = loaders.transitions_until(end) if first_recorded is not None else {}
+    items = CAPABILITIES_AND_OBJECTIVES
+    if team is not None:
+        items &= Q(node__team=team) | Q(objective__team=team)
+    history = transitions_since(window.start, items) if first_recorded is not None else {}
     days = _day_ends(window.first_day, min(window.last_day, timezone.localtime(end).date()), end)
     if first_recorded is None:
         notes.append("No state history is recorded yet: the state series show today's point only.")
@@ -86,9 +94,9 @@ def build(window: Window, *, now: dt.datetime | None = None) -> Result:
         series.Tracked(("node", pk), state)
         for pk, state in nodes.filter(kind="capability").values_list("pk", "state")
     ]
-    objective_rows = list(objectives.values_list("pk", "state", "value_at_stake", "team__slug"))
+    objective_rows = list(objectives.values_list("pk", "state", "value_at_stake"))
     objective_items = [
-        series.Tracked(("objective", pk), state, value) for pk, state, value, _ in objective_rows
+        series.Tracked(("objective", pk), state, value) for pk, state, value in objective_rows
     ]
     capabilities = series.blocked_series(capability_items, history, moments)
     blocked_objectives = series.blocked_series(objective_items, history, moments)
@@ -141,30 +149,16 @@ def build(window: Window, *, now: dt.datetime | None = None) -> Result:
         "starts_at": starts_at,
         "notes": notes,
         "series": result_series,
-        "time_to_unblock": _time_to_unblock(window, history, nodes, objective_rows),
+        "time_to_unblock": _time_to_unblock(window, team),
     }
 
 
-def _time_to_unblock(
-    window: Window,
-    history: dict[loaders.ItemRef, list[loaders.Transition]],
-    nodes: Any,
-    objective_rows: list[tuple[Any, ...]],
-) -> list[dict[str, object]]:
-    team_of: dict[loaders.ItemRef, str] = {
-        ("node", pk): slug
-        for pk, slug in nodes.filter(team__isnull=False).values_list("pk", "team__slug")
-    }
-    team_of.update({("objective", pk): slug for pk, _, _, slug in objective_rows if slug})
-    durations = []
-    for ref, transitions in history.items():
-        team = team_of.get(ref)
-        if team is None:
-            continue
-        for at, hours in series.unblock_durations(transitions):
-            if window.start <= at < window.end:
-                durations.append((team, timezone.localtime(at).date().replace(day=1), hours))
-    return series.time_to_unblock(durations)
+def _time_to_unblock(window: Window, team: Any) -> list[dict[str, object]]:
+    where = Q() if team is None else Q(node__team=team) | Q(objective__team=team)
+    return series.time_to_unblock(
+        (slug, timezone.localtime(at).date().replace(day=1), hours)
+        for slug, at, hours in unblock_episodes(window.start, window.end, where)
+    )
 
 
 def tables(result: Result) -> list[Table]:

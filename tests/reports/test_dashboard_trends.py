@@ -7,7 +7,6 @@ import json
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 
 from dependencies.models import StateTransition
@@ -17,7 +16,6 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_dashboard_shows_the_trend_of_blocked_items(client: Any, people: Any) -> None:
-    cache.clear()
     capability = NodeFactory(kind="capability")
     StateTransition.objects.create(
         node=capability,
@@ -42,7 +40,6 @@ def test_the_dashboard_shows_the_trend_of_blocked_items(client: Any, people: Any
 
 
 def test_without_history_the_dashboard_says_so(client: Any, people: Any) -> None:
-    cache.clear()
     client.force_login(people["leadership"])
     page = client.get("/dashboard/").content.decode()
     assert "chart-blocked-data" in page  # today's point only

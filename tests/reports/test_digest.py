@@ -51,17 +51,10 @@ def story(people: dict[str, Any], settings: Any) -> dict[str, Any]:
         )
         Requirement.objects.create(objective=objective, node=cap)
     Node.objects.filter(pk=api.pk).update(manual_state="blocked")
-    impact_recompute(force=True)
-    # Blocked for the whole week before MONDAY: the history says so.
-    for item in (cap, objective):
-        field = "objective" if item is objective else "node"
-        StateTransition.objects.create(
-            **{field: item},
-            at=MONDAY - dt.timedelta(days=20),
-            from_state="operational",
-            to_state="blocked",
-            version=1,
-        )
+    # Blocked since 20 days before MONDAY: the recompute then records the history.
+    with time_machine.travel(MONDAY - dt.timedelta(days=20), tick=False):
+        impact_recompute(force=True)
+    assert StateTransition.objects.filter(objective=objective, to_state="blocked").exists()
     Escalation.objects.create(
         node=api,
         episode_started_at=MONDAY - dt.timedelta(days=20),

@@ -12,10 +12,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from dependencies.graph.services import edge_create
 from dependencies.models import Escalation, StateTransition
 from objectives.models import Requirement
 from reports import registry
 from reports.models import CostLine
+from reports.spend_allocation import costs_changed
 from reports.window import parse_window
 from tests.factories import EdgeFactory, NodeFactory, ObjectiveFactory, TeamFactory
 
@@ -120,9 +122,15 @@ def test_spend_reads_a_fixed_number_of_queries(org: dict[str, Any]) -> None:
         cost(node, 6, "10")
         transition(node, at(2), "operational", "blocked")
         Requirement.objects.create(objective=ObjectiveFactory(key=f"OBJ-{i + 10}"), node=node)
+    costs_changed()  # the writes above bypassed the services: read everything again
     with CaptureQueriesContext(connection) as many:
         spend(JUNE)
     assert len(many) == len(few)
+    # Warm, the month's allocation comes from the cache: no read of the graph or the costs.
+    with CaptureQueriesContext(connection) as warm:
+        spend(JUNE)
+    assert len(warm) < len(many)
+    assert not [q for q in warm.captured_queries if "dependencies_edge" in q["sql"]]
 
 
 def trends(params: dict[str, str], now: dt.datetime = NOW) -> dict[str, Any]:
@@ -204,6 +212,7 @@ def test_open_escalations_are_rebuilt_from_fired_and_resolved(org: dict[str, Any
 
 def test_trends_read_a_fixed_number_of_queries(org: dict[str, Any]) -> None:
     transition(org["cap"], at(5), "operational", "blocked")
+    transition(org["cap"], at(6), "blocked", "operational")
     with CaptureQueriesContext(connection) as few:
         trends(JUNE)
     for _ in range(10):
@@ -213,3 +222,22 @@ def test_trends_read_a_fixed_number_of_queries(org: dict[str, Any]) -> None:
     with CaptureQueriesContext(connection) as many:
         trends(JUNE)
     assert len(many) == len(few)
+
+
+def test_spend_follows_a_changed_cost_and_a_changed_graph(
+    org: dict[str, Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    """The month's allocation is cached; any change to its lines or to the graph is read."""
+    cost(org["db"], 6, "3000")
+    assert by_name(spend(JUNE))["OBJ-1"]["spend"] == "500.00"
+    line = CostLine.objects.get(node=org["db"])
+    line.amount = Decimal(6000)
+    with django_capture_on_commit_callbacks(execute=True):
+        line.save()
+    assert by_name(spend(JUNE))["OBJ-1"]["spend"] == "1000.00"
+    # reporting now rests on loan-api too: loan-api's share is split between two capabilities.
+    with django_capture_on_commit_callbacks(execute=True):
+        edge_create(source=org["reporting"], target=org["svc"], actor=None)
+    items = by_name(spend(JUNE))
+    assert items["OBJ-1"]["spend"] == "500.00"
+    assert items["reporting"]["spend"] == "1500.00"
