@@ -224,8 +224,8 @@ def render_digest(digest: Digest) -> tuple[str, str, str]:
     subject = f"[Cataligent] Leadership digest, week {digest.week}"
     return (
         subject,
-        render_to_string("reports/digest_email.txt", context),
-        render_to_string("reports/digest_email.html", context),
+        render_to_string("notifications/leadership_digest.txt", context),
+        render_to_string("notifications/leadership_digest.html", context),
     )
 
 
