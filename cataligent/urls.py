@@ -30,5 +30,5 @@ urlpatterns = [
     path("", include("dependencies.map.urls")),
     path("", include("dependencies.urls")),
     path("", include("objectives.urls")),
-    path("reports/", include("reports.urls", namespace="reports")),
+    path("reports/", include("reports.urls")),
 ]

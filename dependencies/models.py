@@ -222,6 +222,9 @@ class ImpactState(Leased):
     cycles = models.JSONField(default=list, blank=True)
     bottlenecks = models.JSONField(default=list, blank=True)
     value_at_risk = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    # The `requested` value of the last change that did not say which nodes it touched
+    # (link rules edited, a connector deleted): the next pass re-reads every intrinsic state.
+    unscoped = models.PositiveBigIntegerField(default=0)
     # Its lease (cataligent/leases.py): at most one recompute runs at a time.
 
     class Meta:
@@ -229,6 +232,22 @@ class ImpactState(Leased):
 
     def __str__(self) -> str:
         return f"impact version {self.version} (computed {self.computed}/{self.requested})"
+
+
+class IntrinsicChange(models.Model):
+    """A node whose intrinsic state may have changed, noted by the change that moved it.
+
+    The incremental recompute re-reads only these nodes instead of every node's intrinsic
+    state; `requested` is the ImpactState counter value of the change, so a pass takes
+    exactly the changes up to the value it computes and the writer drops them after.
+    Not a foreign key: a deleted node is a structural change, which recomputes in full.
+    """
+
+    node_id = models.BigIntegerField()
+    requested = models.PositiveBigIntegerField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"node {self.node_id} at request {self.requested}"
 
 
 class StateTransition(models.Model):

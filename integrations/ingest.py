@@ -69,7 +69,7 @@ def tickets_ingest(
         created=stored.created_ids,
     )
     if links.linked_to_nodes:
-        impact_changed(reason=reason)
+        impact_changed(nodes=links.affected_node_ids, reason=reason)
     return Ingested(
         fetched=len(tickets) + len(rejected),
         created=stored.created,
@@ -124,8 +124,12 @@ def _quarantine_resolve(connector: Connector, external_ids: list[str]) -> int:
 
 def tickets_mark_missing(*, connector: Connector, tickets: QuerySet[Ticket], reason: str) -> int:
     """Tickets the source no longer has: kept, flagged, and no longer blocking."""
-    linked = TicketLink.objects.filter(ticket__in=tickets, node__isnull=False).exists()
+    linked = set(
+        TicketLink.objects.filter(ticket__in=tickets, node__isnull=False)
+        .values_list("node_id", flat=True)
+        .distinct()
+    )
     count = tickets.update(missing_from_source=True, is_blocking=False)
     if count and linked:
-        impact_changed(reason=reason)
+        impact_changed(nodes=linked, reason=reason)
     return count

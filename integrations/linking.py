@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import Q, QuerySet
 
@@ -92,6 +92,8 @@ class LinkChanges:
     node_ids: set[int] | None = None  # nodes whose linked tickets changed
     # Some of the tickets are linked to a node (before or after): their change moves it.
     linked_to_nodes: bool = False
+    # Those nodes: linked to the tickets before or after (their intrinsic state may move).
+    affected_node_ids: set[int] = field(default_factory=set)
 
     @property
     def nodes_touched(self) -> bool:
@@ -146,7 +148,8 @@ def link_tickets(
         if may_have_links
         else {}
     )
-    changes.linked_to_nodes = any(target[1] is not None for target in existing)
+    changes.affected_node_ids = {target[1] for target in existing if target[1] is not None}
+    changes.linked_to_nodes = bool(changes.affected_node_ids)
     stale = [
         (pk, target)
         for target, (pk, via) in existing.items()
@@ -164,6 +167,7 @@ def link_tickets(
     TicketLink.objects.bulk_create(new, batch_size=2000)
     changes.added = len(new)
     changes.node_ids.update(link.node_id for link in new if link.node_id is not None)
+    changes.affected_node_ids |= changes.node_ids
     changes.linked_to_nodes = changes.linked_to_nodes or changes.nodes_touched
     return changes
 

@@ -86,7 +86,7 @@ def _relink(*scopes: Connector | None) -> None:
         for start in range(0, len(ids), 5000):
             changes = link_tickets(ids[start : start + 5000], connector=connector, rules=rules)
             if changes.nodes_touched:
-                impact_changed(reason="link rules changed")
+                impact_changed(nodes=changes.node_ids, reason="link rules changed")
 
 
 @transaction.atomic
@@ -127,7 +127,7 @@ def ticket_link_create(
     target = node or objective
     audit_changes(target, {"tickets": (None, ticket.key)}, actor=actor, actor_label="")
     if node is not None:
-        impact_changed(reason=f"ticket {ticket.key} linked to {node.slug}")
+        impact_changed(nodes=[node.pk], reason=f"ticket {ticket.key} linked to {node.slug}")
     return link
 
 
@@ -138,4 +138,6 @@ def ticket_link_delete(*, link: TicketLink, actor: Any) -> None:
     node = link.node
     link.delete()
     if node is not None:
-        impact_changed(reason=f"ticket {link.ticket.key} unlinked from {node.slug}")
+        impact_changed(
+            nodes=[node.pk], reason=f"ticket {link.ticket.key} unlinked from {node.slug}"
+        )

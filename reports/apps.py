@@ -9,8 +9,6 @@ class ReportsConfig(AppConfig):
     verbose_name = "Execution reports"
 
     def ready(self) -> None:
-        from reports import (
-            catalog,  # noqa: F401  (registers the reports)
-            governance,  # noqa: F401  (registers permission rules)
-            tasks,  # noqa: F401  (the weekly digest)
-        )
+        import reports.catalog  # noqa: F401  (each report registers itself)
+        import reports.governance  # noqa: F401  (permission rules of the run costs)
+        import reports.tasks  # noqa: F401  (the weekly leadership digest)

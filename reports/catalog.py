@@ -1,9 +1,11 @@
-"""Every report definition, imported once at start-up so that it registers itself.
+"""Every report definition, imported once when the app loads so that each registers itself.
 
-A plain list of imports, one a line: add yours.
+One plain import per report: adding one is adding a line.
 """
 
 from reports import (
+    alignment,  # noqa: F401
+    shadow_ops,  # noqa: F401
     spend,  # noqa: F401
     trends,  # noqa: F401
 )

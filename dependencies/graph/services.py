@@ -70,7 +70,10 @@ def node_update(
     if "kind" in changes or "slug" in changes:
         impact_changed(structure=True, reason=f"node {node.slug} changed")
     elif node.manual_state != before["manual_state"]:
-        impact_changed(reason=f"manual state of {node.slug} set to {node.manual_state or 'none'}")
+        impact_changed(
+            nodes=[node.pk],
+            reason=f"manual state of {node.slug} set to {node.manual_state or 'none'}",
+        )
     return node
 
 

@@ -20,7 +20,12 @@ from dependencies.impact.engine import (
     update_impact,
 )
 from dependencies.impact.exposure import value_exposed
-from dependencies.impact.graph import DependencyGraph, build_graph
+from dependencies.impact.graph import (
+    DependencyGraph,
+    GraphColumns,
+    build_graph,
+    build_graph_from_columns,
+)
 from dependencies.impact.model import (
     Bottleneck,
     Criticality,
@@ -48,6 +53,7 @@ __all__ = [
     "Criticality",
     "DependencyGraph",
     "Edge",
+    "GraphColumns",
     "ImpactError",
     "ImpactResult",
     "ImpactUpdate",
@@ -65,6 +71,7 @@ __all__ = [
     "UnknownNodeError",
     "WhatIfResult",
     "build_graph",
+    "build_graph_from_columns",
     "compute_impact",
     "intrinsic_state",
     "next_blocked_since",

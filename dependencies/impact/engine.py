@@ -126,12 +126,12 @@ class ImpactResult:
         graph, propagation = self.graph, self.propagation
         states, causes = propagation.states, propagation.causes
         decode = propagation.cause_index.decode
-        slugs, kinds, node_count = graph.slugs, graph.kinds, graph.node_count
+        slugs, node_count = graph.slugs, graph.node_count
         capabilities: defaultdict[str, list[str]] = defaultdict(list)
         objectives: defaultdict[str, list[str]] = defaultdict(list)
         value: defaultdict[str, Decimal] = defaultdict(Decimal)
-        for vertex in range(node_count):
-            if states[vertex] == BLOCKED and kinds[vertex] == "capability":
+        for vertex in graph.capability_vertices:
+            if states[vertex] == BLOCKED:
                 for cause in decode(causes[vertex]):
                     capabilities[cause].append(slugs[vertex])
         for vertex in range(node_count, graph.vertex_count):

@@ -14,11 +14,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from functools import cached_property
 from itertools import compress
 from operator import add, and_, attrgetter, gt, not_
-from typing import NamedTuple, NoReturn
-
-import networkx as nx
+from typing import NamedTuple
 
 from dependencies.impact.gc_pause import garbage_collector_paused
 from dependencies.impact.model import (
@@ -31,16 +30,17 @@ from dependencies.impact.model import (
     State,
     UnknownNodeError,
 )
+from dependencies.impact.ordering import evaluation_order
+from dependencies.impact.validation import (
+    CRITICALITIES,
+    STATE_VALUES,
+    refuse_criticalities,
+    refuse_duplicate_nodes,
+    refuse_intrinsic_states,
+    refuse_unknown_nodes,
+)
 
 __all__ = ["DependencyGraph", "RedundancyGroup", "build_graph"]
-
-_CRITICALITIES = frozenset(c.value for c in Criticality)
-# A State, or its label as the database stores it, to its int value: one dict lookup per
-# node instead of an Enum call.
-_STATE_VALUES: dict[State | str, int] = {
-    **{state: int(state) for state in State},
-    **{state.label: int(state) for state in State},
-}
 
 
 class RedundancyGroup(NamedTuple):
@@ -102,6 +102,13 @@ class DependencyGraph:
             tuple(sorted(self.slugs[v] for v in self.components[c])) for c in self.cycle_components
         ]
         return tuple(sorted(cycles))
+
+    @cached_property
+    def capability_vertices(self) -> tuple[int, ...]:
+        """The vertices of kind `capability`: the bottleneck ranking reads only these and the
+        objectives, not all 250,000 nodes, on every incremental update."""
+        kinds = self.kinds
+        return tuple(v for v in range(self.node_count) if kinds[v] == "capability")
 
     def is_objective(self, vertex: int) -> bool:
         return vertex >= self.node_count
@@ -209,7 +216,7 @@ class _InputTable:
 
     def _add_group_member(self, source: int, target: int, edge: Edge) -> None:
         label = edge.redundancy_group or ""
-        if edge.criticality not in _CRITICALITIES:
+        if edge.criticality not in CRITICALITIES:
             raise InvalidGraphError(
                 f"edge {edge.source}→{edge.target}: criticality {edge.criticality!r}"
             )
@@ -267,12 +274,54 @@ class _InputTable:
         )
 
 
+class GraphColumns(NamedTuple):
+    """The nodes and edges as parallel lists: the form a bulk reader produces.
+
+    `build_graph_from_columns` takes it without making an object per edge, which at a
+    million edges is most of the cost of building the graph (dependencies.recompute.loader).
+    """
+
+    slugs: list[str]
+    kinds: list[str]
+    intrinsic: list[State | str]  # a State or its label ("blocked")
+    sources: list[int]  # positions in `slugs`: source depends on target
+    targets: list[int]
+    criticalities: list[str]  # Criticality values ("hard", "soft")
+    groups: list[str | None]  # redundancy-group labels; None or "" for none
+    min_operational: list[int]
+
+    def edge(self, position: int) -> Edge:
+        """One edge as the engine's input type, to name it in an error."""
+        return Edge(
+            self.slugs[self.sources[position]],
+            self.slugs[self.targets[position]],
+            self.criticalities[position],  # type: ignore[arg-type]
+            self.groups[position],
+            self.min_operational[position],
+        )
+
+
 def build_graph(
     nodes: Iterable[Node], edges: Iterable[Edge], objectives: Iterable[Objective]
 ) -> DependencyGraph:
     """Index and order the graph. Raises InvalidGraphError / UnknownNodeError on bad input."""
     with garbage_collector_paused():
-        return _build_graph(nodes, edges, objectives)
+        return _compile(*_columns(nodes, edges), objectives)
+
+
+def build_graph_from_columns(
+    columns: GraphColumns, objectives: Iterable[Objective]
+) -> DependencyGraph:
+    """`build_graph` for input already in columns, with the same checks."""
+    with garbage_collector_paused():
+        node_index = dict(zip(columns.slugs, range(len(columns.slugs)), strict=True))
+        if len(node_index) != len(columns.slugs):
+            refuse_duplicate_nodes(columns.slugs)
+        count = len(columns.slugs)
+        for positions in (columns.sources, columns.targets):
+            if positions and (min(positions) < 0 or max(positions) >= count):
+                raise UnknownNodeError("an edge names a node position outside the node list")
+        return _compile(columns, node_index, objectives)
 
 
 # Bulk reads of the input: `map` over these runs the loop in C, which at 1.25 million edges
@@ -287,37 +336,53 @@ _GROUP = attrgetter("redundancy_group")
 _MIN_OPERATIONAL = attrgetter("min_operational")
 
 
-def _build_graph(
-    nodes: Iterable[Node], edges: Iterable[Edge], objectives: Iterable[Objective]
-) -> DependencyGraph:
+def _columns(nodes: Iterable[Node], edges: Iterable[Edge]) -> tuple[GraphColumns, dict[str, int]]:
     nodes = nodes if isinstance(nodes, list | tuple) else list(nodes)
     edges = edges if isinstance(edges, list | tuple) else list(edges)
     slugs: list[str] = list(map(_SLUG, nodes))
     node_index = dict(zip(slugs, range(len(slugs)), strict=True))
     if len(node_index) != len(slugs):
-        _refuse_duplicate_nodes(slugs)
-    kinds: list[str] = list(map(_KIND, nodes))
-    try:
-        intrinsic = list(map(_STATE_VALUES.__getitem__, map(_INTRINSIC, nodes)))
-    except (KeyError, TypeError):
-        _refuse_intrinsic_states(nodes)
-        raise
-    node_count = len(slugs)
-
+        refuse_duplicate_nodes(slugs)
     try:
         sources = list(map(node_index.__getitem__, map(_SOURCE, edges)))
         targets = list(map(node_index.__getitem__, map(_TARGET, edges)))
     except (KeyError, TypeError):
-        _refuse_unknown_nodes(edges, node_index)
+        refuse_unknown_nodes(edges, node_index)
         raise
-    criticalities = list(map(_CRITICALITY, edges))
+    columns = GraphColumns(
+        slugs=slugs,
+        kinds=list(map(_KIND, nodes)),
+        intrinsic=list(map(_INTRINSIC, nodes)),
+        sources=sources,
+        targets=targets,
+        criticalities=list(map(_CRITICALITY, edges)),
+        groups=list(map(_GROUP, edges)),
+        min_operational=list(map(_MIN_OPERATIONAL, edges)),
+    )
+    return columns, node_index
+
+
+def _compile(
+    columns: GraphColumns, node_index: dict[str, int], objectives: Iterable[Objective]
+) -> DependencyGraph:
+    slugs = list(columns.slugs)
+    kinds = list(columns.kinds)
     try:
-        unknown_criticality = not _CRITICALITIES.issuperset(criticalities)
+        intrinsic = list(map(STATE_VALUES.__getitem__, columns.intrinsic))
+    except (KeyError, TypeError):
+        named = zip(slugs, kinds, columns.intrinsic, strict=True)
+        refuse_intrinsic_states([Node(slug, kind, state) for slug, kind, state in named])  # type: ignore[arg-type]
+        raise
+    node_count = len(slugs)
+    sources, targets = columns.sources, columns.targets
+    criticalities = columns.criticalities
+    try:
+        unknown_criticality = not CRITICALITIES.issuperset(criticalities)
     except TypeError:  # something unhashable
         unknown_criticality = True
     if unknown_criticality:
-        _refuse_criticalities(edges)
-    labels = list(map(_GROUP, edges))
+        refuse_criticalities([columns.edge(i) for i in range(len(sources))])
+    labels = columns.groups
 
     objective_index: dict[str, int] = {}
     values: list[Decimal] = []
@@ -349,7 +414,7 @@ def _build_graph(
     for source, target in compress(pairs, map(gt, plain, is_hard)):
         soft_lists[source].append(target)
         dependent_lists[target].append(source)
-    groups = _groups(edges, sources, targets, is_hard, labels, dependent_lists)
+    groups = _groups(columns, is_hard, dependent_lists)
     for objective in objective_list:
         vertex = objective_index[objective.key]
         for requirement in objective.requires:
@@ -393,22 +458,19 @@ def _build_graph(
 
 
 def _groups(
-    edges: Sequence[Edge],
-    sources: list[int],
-    targets: list[int],
-    is_hard: list[bool],
-    labels: list[str | None],
-    dependent_lists: list[list[int]],
+    columns: GraphColumns, is_hard: list[bool], dependent_lists: list[list[int]]
 ) -> list[tuple[RedundancyGroup, ...]]:
     """The redundancy groups of every vertex, from the edges that have a group label."""
-    grouped_edges = list(compress(edges, labels))
-    minimums = list(map(_MIN_OPERATIONAL, grouped_edges))
+    labels = columns.groups
+    sources, targets = columns.sources, columns.targets
+    minimums = list(compress(columns.min_operational, labels))
     try:
         valid = not minimums or min(minimums) >= 1
     except TypeError:
         valid = False
     if not valid:
-        for edge in grouped_edges:
+        for position in compress(range(len(labels)), labels):
+            edge = columns.edge(position)
             if not isinstance(edge.min_operational, int) or edge.min_operational < 1:
                 raise InvalidGraphError(
                     f"edge {edge.source}→{edge.target}: min_operational must be at least 1"
@@ -446,49 +508,6 @@ def _groups(
     return groups
 
 
-def _refuse_duplicate_nodes(slugs: list[str]) -> NoReturn:
-    seen: set[str] = set()
-    for slug in slugs:
-        if slug in seen:
-            raise InvalidGraphError(f"duplicate node {slug!r}")
-        seen.add(slug)
-    raise AssertionError("no duplicate found")  # pragma: no cover
-
-
-def _refuse_intrinsic_states(nodes: Sequence[Node]) -> None:
-    for node in nodes:
-        try:
-            _STATE_VALUES[node.intrinsic_state]
-        except (KeyError, TypeError):
-            raise InvalidGraphError(
-                f"node {node.slug!r}: intrinsic state {node.intrinsic_state!r}"
-            ) from None
-
-
-def _refuse_unknown_nodes(edges: Sequence[Edge], node_index: dict[str, int]) -> None:
-    for edge in edges:
-        for slug in (edge.source, edge.target):
-            try:
-                node_index[slug]
-            except (KeyError, TypeError):
-                raise UnknownNodeError(
-                    f"edge {edge.source}→{edge.target}: unknown node {slug!r}"
-                ) from None
-
-
-def _refuse_criticalities(edges: Sequence[Edge]) -> NoReturn:
-    for edge in edges:
-        try:
-            known = edge.criticality in _CRITICALITIES
-        except TypeError:
-            known = False
-        if not known:
-            raise InvalidGraphError(
-                f"edge {edge.source}→{edge.target}: criticality {edge.criticality!r}"
-            )
-    raise AssertionError("no unknown criticality found")  # pragma: no cover
-
-
 def _money(value: Decimal | float) -> Decimal:
     # str() first so that 0.1 becomes Decimal("0.1"), not its binary approximation.
     return value if isinstance(value, Decimal) else Decimal(str(value))
@@ -497,7 +516,7 @@ def _money(value: Decimal | float) -> Decimal:
 def _with_evaluation_order(
     graph: DependencyGraph, missing: list[int] | None = None
 ) -> DependencyGraph:
-    components, cycle_components = _evaluation_order(graph, missing)
+    components, cycle_components = evaluation_order(graph, missing)
     component_of = [0] * graph.vertex_count
     for position, members in enumerate(components):
         for vertex in members:
@@ -508,70 +527,3 @@ def _with_evaluation_order(
         component_of=component_of,
         cycle_components=cycle_components,
     )
-
-
-def _evaluation_order(
-    graph: DependencyGraph, missing: list[int] | None = None
-) -> tuple[list[tuple[int, ...]], frozenset[int]]:
-    """The SCCs of the graph, every dependency before its dependents, and which are cycles.
-
-    networkx finds the SCCs and orders them, but only for the *core*: the vertices that lie on
-    a cycle or between two cycles. Everything else is peeled off first in two plain passes
-    (Kahn's algorithm from the leaves, then from the top), because handing all 250,000 edges
-    of a large organisation to networkx costs about 1.3 s and the peeling about 0.1 s. In a
-    graph without cycles the core is empty.
-
-    `missing[v]`, if given, counts v's entries in the dependents lists (the builder knows it).
-    """
-    count = graph.vertex_count
-    dependents = graph.dependents
-
-    # Pass 1, from the leaves: a vertex is ready once all its dependencies are placed.
-    if missing is None:
-        missing = [0] * count
-        for vertex_dependents in dependents:
-            for dependent in vertex_dependents:
-                missing[dependent] += 1
-    else:
-        missing = list(missing)
-    first = [v for v in range(count) if missing[v] == 0]
-    for vertex in first:  # grows while we walk it
-        for dependent in dependents[vertex]:
-            missing[dependent] -= 1
-            if missing[dependent] == 0:
-                first.append(dependent)
-
-    # Pass 2, from the top, over what is left (cycles and whatever depends on them): a vertex
-    # can go last once everything that depends on it has gone.
-    left = {v for v in range(count) if missing[v] > 0}
-    dependencies = {v: graph.dependencies(v) & left for v in left}
-    waiting = dict.fromkeys(left, 0)
-    for vertex in left:
-        for target in dependencies[vertex]:
-            waiting[target] += 1
-    last = [v for v in left if waiting[v] == 0]
-    for vertex in last:
-        for target in dependencies[vertex]:
-            waiting[target] -= 1
-            if waiting[target] == 0:
-                last.append(target)
-
-    # The core: cycles and the vertices between them, left to networkx.
-    core = left.difference(last)
-    core_graph: nx.DiGraph[int] = nx.DiGraph()
-    core_graph.add_nodes_from(sorted(core))
-    core_graph.add_edges_from((v, t) for v in sorted(core) for t in dependencies[v] if t in core)
-    condensation = nx.condensation(core_graph)
-    # Edges point from dependent to dependency, so a topological sort lists dependents
-    # first; evaluation needs the reverse.
-    core_order = list(reversed(list(nx.topological_sort(condensation))))
-
-    components: list[tuple[int, ...]] = [(v,) for v in first]
-    cycle_components: set[int] = set()
-    for scc in core_order:
-        members = tuple(sorted(condensation.nodes[scc]["members"]))
-        if len(members) > 1 or core_graph.has_edge(members[0], members[0]):
-            cycle_components.add(len(components))
-        components.append(members)
-    components.extend((v,) for v in reversed(last))
-    return components, frozenset(cycle_components)

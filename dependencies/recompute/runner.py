@@ -10,7 +10,9 @@ the lease, so no change that finished is left out.
 
 A worker keeps its last result in memory: when only intrinsic states changed
 (tickets, manual overrides) and the stored results are still the ones it wrote,
-it updates just the affected part of the graph instead of the whole.
+it updates just the affected part of the graph instead of the whole. It re-reads the
+intrinsic state of just the nodes the changes named (`IntrinsicChange`, noted by
+`impact_changed(nodes=...)`), unless a change named none or the pass is forced.
 """
 
 from __future__ import annotations
@@ -27,12 +29,13 @@ from django.utils import timezone
 
 from cataligent.leases import Lease, LeaseLost
 from dependencies import impact
-from dependencies.models import ImpactState
+from dependencies.models import ImpactState, IntrinsicChange
 from dependencies.recompute.loader import (
     LoadedGraph,
     StoredRow,
     load_graph,
     load_intrinsic_states,
+    noted_changes,
 )
 from dependencies.recompute.writer import save_summary, store_results
 
@@ -45,6 +48,7 @@ class _Cached:
 
     version: int
     structure: int
+    computed: int  # the `requested` value this result reflects
     result: impact.ImpactResult
     node_pks: dict[str, int]
     objective_pks: dict[str, int]
@@ -94,8 +98,10 @@ def impact_recompute(*, force: bool = False, reason: str = "recompute") -> Recom
                     state = ImpactState.objects.get(pk=1)
                     if state.computed >= state.requested and state.computed_at and not force:
                         break
+                    # A forced pass (commands, the periodic safety net) re-reads every
+                    # intrinsic state rather than trusting the noted changes.
+                    _one_pass(state, outcome, reason, lease, thorough=force)
                     force = False
-                    _one_pass(state, outcome, reason, lease)
         except LeaseLost:
             # Too slow (or paused) and another recompute took over: it computes what was asked.
             log.warning("recompute stopped: its lease was taken over by another run")
@@ -107,7 +113,9 @@ def impact_recompute(*, force: bool = False, reason: str = "recompute") -> Recom
             return outcome
 
 
-def _one_pass(state: ImpactState, outcome: RecomputeOutcome, reason: str, lease: Lease) -> None:
+def _one_pass(
+    state: ImpactState, outcome: RecomputeOutcome, reason: str, lease: Lease, *, thorough: bool
+) -> None:
     global _cache
     started = time.monotonic()
     target = state.requested
@@ -120,8 +128,14 @@ def _one_pass(state: ImpactState, outcome: RecomputeOutcome, reason: str, lease:
         and cached.version == state.version
         and cached.structure == state.structure
     ):
-        intrinsic = load_intrinsic_states()
-        if intrinsic.keys() == cached.result.nodes.keys():
+        if thorough or state.unscoped > cached.computed:
+            intrinsic = load_intrinsic_states()
+            complete = intrinsic.keys() == cached.result.nodes.keys()
+        else:
+            # Only the nodes the changes named since the cached result (ingest, overrides).
+            intrinsic = load_intrinsic_states(noted_changes(cached.computed, target))
+            complete = intrinsic.keys() <= cached.result.nodes.keys()
+        if complete:
             changes = {
                 slug: value
                 for slug, value in intrinsic.items()
@@ -149,9 +163,11 @@ def _one_pass(state: ImpactState, outcome: RecomputeOutcome, reason: str, lease:
                     changed=written.changed,
                     duration_ms=int((time.monotonic() - started) * 1000),
                 )
+                forget_noted_changes(target)
             _cache = _Cached(
                 locked.version,
                 state.structure,
+                target,
                 update.result,
                 cached.node_pks,
                 cached.objective_pks,
@@ -183,9 +199,11 @@ def _one_pass(state: ImpactState, outcome: RecomputeOutcome, reason: str, lease:
             changed=written.changed,
             duration_ms=int((time.monotonic() - started) * 1000),
         )
+        forget_noted_changes(target)
     _cache = _Cached(
         locked.version,
         state.structure,
+        target,
         result,
         {slug: row.pk for slug, row in loaded.nodes.items()},
         {key: row.pk for key, row in loaded.objectives.items()},
@@ -194,6 +212,11 @@ def _one_pass(state: ImpactState, outcome: RecomputeOutcome, reason: str, lease:
     outcome.version = locked.version
     outcome.nodes_written += written.nodes_written
     outcome.objectives_written += written.objectives_written
+
+
+def forget_noted_changes(upto: int) -> None:
+    """The stored results now reflect every change up to `upto`: its notes are spent."""
+    IntrinsicChange.objects.filter(requested__lte=upto).delete()
 
 
 class _LazyRows(dict):  # type: ignore[type-arg]

@@ -95,6 +95,7 @@ AUDITED: dict[str, Audited] = {
     "escalation-inbox": Audited(),
     "objective-list": Audited(),
     "objective-detail": Audited(_objective),
+    "reports:orphans": Audited(),
 }
 
 NOT_PAGES: dict[str, str] = {
@@ -119,6 +120,7 @@ NOT_PAGES: dict[str, str] = {
     "escalation-level-row": "a fragment of the policy editor (audited there)",
     "escalation-acknowledge": "a form's target (POST)",
     "objective-post-update": "a form's target (POST)",
+    "reports:orphans-accept": "a form's target (POST)",
 }
 
 # The leadership pages a reviewer looks at, at a desktop and a phone width.

@@ -92,3 +92,39 @@ def test_a_long_chain_does_not_recurse() -> None:
     result = compute_impact(build_graph(nodes, edges, []), now=T0)
     assert result.nodes["n0"].root_causes == (f"n{count - 1}",)
     assert len(result.cycles[0]) == count
+
+
+def test_the_column_input_refuses_what_the_object_input_refuses() -> None:
+    import pytest
+
+    from dependencies.impact import (
+        GraphColumns,
+        InvalidGraphError,
+        UnknownNodeError,
+        build_graph_from_columns,
+    )
+
+    def columns(**changes: object) -> GraphColumns:
+        base = {
+            "slugs": ["a", "b"],
+            "kinds": ["service", "service"],
+            "intrinsic": ["operational", "blocked"],
+            "sources": [0],
+            "targets": [1],
+            "criticalities": ["hard"],
+            "groups": [""],
+            "min_operational": [1],
+        }
+        return GraphColumns(**{**base, **changes})  # type: ignore[arg-type]
+
+    assert build_graph_from_columns(columns(), []).vertex_count == 2
+    with pytest.raises(InvalidGraphError, match="duplicate node 'a'"):
+        build_graph_from_columns(columns(slugs=["a", "a"]), [])
+    with pytest.raises(InvalidGraphError, match="edge a→b: criticality 'sideways'"):
+        build_graph_from_columns(columns(criticalities=["sideways"]), [])
+    with pytest.raises(InvalidGraphError, match="node 'b': intrinsic state 'purple'"):
+        build_graph_from_columns(columns(intrinsic=["operational", "purple"]), [])
+    with pytest.raises(InvalidGraphError, match="min_operational must be at least 1"):
+        build_graph_from_columns(columns(groups=["pair"], min_operational=[0]), [])
+    with pytest.raises(UnknownNodeError, match="outside the node list"):
+        build_graph_from_columns(columns(targets=[5]), [])

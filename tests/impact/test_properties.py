@@ -250,3 +250,27 @@ def test_input_order_does_not_matter(org: Organisation, rng: random.Random) -> N
     assert left.cycles == right.cycles
     assert left.bottlenecks == right.bottlenecks
     assert single_points_of_failure(left) == single_points_of_failure(right)
+
+
+@examples
+@given(organisations())
+def test_the_column_input_builds_the_same_graph(org: Organisation) -> None:
+    """The loader's column form (no object per edge) gives what the object form gives,
+    with states as labels and criticalities as text, as the database holds them."""
+    from dependencies.impact import GraphColumns, build_graph_from_columns
+
+    position = {node.slug: index for index, node in enumerate(org.nodes)}
+    columns = GraphColumns(
+        slugs=[n.slug for n in org.nodes],
+        kinds=[n.kind for n in org.nodes],
+        intrinsic=[n.intrinsic_state.label for n in org.nodes],
+        sources=[position[e.source] for e in org.edges],
+        targets=[position[e.target] for e in org.edges],
+        criticalities=[str(e.criticality) for e in org.edges],
+        groups=[e.redundancy_group or "" for e in org.edges],
+        min_operational=[e.min_operational for e in org.edges],
+    )
+    by_objects = compute_impact(build_graph(org.nodes, org.edges, org.objectives), now=T0)
+    by_columns = compute_impact(build_graph_from_columns(columns, org.objectives), now=T0)
+    assert states_and_causes(by_columns) == states_and_causes(by_objects)
+    assert by_columns.bottlenecks == by_objects.bottlenecks

@@ -181,3 +181,34 @@ def test_a_held_lease_makes_a_second_run_step_aside(lending: Any) -> None:
     assert not impact_recompute(force=True).ran
     ImpactState.objects.update(claimed_until=timezone.now() - datetime.timedelta(seconds=1))
     assert impact_recompute(force=True).ran  # an expired lease is taken over
+
+
+def test_large_writes_go_by_copy_and_store_the_same(lending: Any, monkeypatch: Any) -> None:
+    """Past COPY_THRESHOLD rows the writer COPYs into a temporary table (PostgreSQL); the
+    stored results and the history are the same as by the small-write path."""
+    from dependencies.recompute import writer
+
+    _block("ledger")
+    impact_recompute(force=True)
+    by_arrays = (
+        list(Node.objects.order_by("slug").values_list("slug", "state", "root_causes")),
+        sorted(
+            (t.node.slug if t.node else t.objective.key, t.to_state)
+            for t in StateTransition.objects.select_related("node", "objective")
+        ),
+    )
+    StateTransition.objects.all().delete()
+    Node.objects.update(state="operational", intrinsic_state="operational", root_causes=[])
+    Objective.objects.update(state="operational", root_causes=[])
+    forget_cache()
+    monkeypatch.setattr(writer, "COPY_THRESHOLD", 0)
+    impact_recompute(force=True)
+    by_copy = (
+        list(Node.objects.order_by("slug").values_list("slug", "state", "root_causes")),
+        sorted(
+            (t.node.slug if t.node else t.objective.key, t.to_state)
+            for t in StateTransition.objects.select_related("node", "objective")
+        ),
+    )
+    assert by_copy == by_arrays
+    assert ("cap", "blocked", ["ledger"]) in by_copy[0]

@@ -24,7 +24,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from cataligent.api_tokens import api_token_create
 from cataligent.models import ApiToken
 from dependencies.models import Escalation, EscalationPolicy, Node
-from integrations.models import Connector, LinkRule, SyncRun, Ticket
+from integrations.models import Connector, LinkRule, SyncRun, Ticket, TicketLink
 from objectives.models import Objective, StatusUpdate
 from tests.factories import (
     ConnectorFactory,
@@ -165,6 +165,18 @@ def _policy_row(policy: Callable[[World], EscalationPolicy]) -> Callable[[World]
         return (p.name, p.team_id, list(p.levels.values_list("after_minutes", "notify_role")))
 
     return snapshot
+
+
+def _orphan(w: World) -> Ticket:
+    return Ticket.objects.create(
+        connector=w.connector,
+        external_id="orphan",
+        key="INC9",
+        status_category="open",
+        priority=3,
+        ci="ledger",
+        updated_at=dt.datetime.now(dt.UTC),
+    )
 
 
 def _levels(after_minutes: int = 15) -> dict[str, Any]:
@@ -344,7 +356,6 @@ ROUTES: dict[str, Route] = {
     "map-table": Route(_none, everyone(), no_writes="read-only"),
     "bottlenecks": Route(_none, everyone(), no_writes="read-only"),
     "dashboard": Route(_none, everyone(), no_writes="read-only"),
-    "reports:digest": Route(_none, everyone(), no_writes="read-only"),
     "whatif": Route(_none, everyone(), no_writes="computes a scenario, writes nothing"),
     "single-points-of-failure": Route(_none, everyone(), no_writes="read-only"),
     "map-node-panel": Route(lambda w: {"slug": w.node_a.slug}, everyone(), no_writes="read-only"),
@@ -450,6 +461,34 @@ ROUTES: dict[str, Route] = {
             ),
         },
     ),
+    # The orphan queue: everyone reads it; accepting a suggested link is making a link by
+    # hand, allowed to the lead of the target's team and to admins.
+    "reports:digest": Route(_none, everyone(), no_writes="read-only"),
+    "reports:orphans": Route(_none, everyone(), no_writes="read-only; accepts post elsewhere"),
+    "reports:orphans-accept": Route(
+        _none,
+        POST_ONLY,
+        writes={
+            "link an orphan to team A's node": Write(
+                data=lambda w: {"ticket": _orphan(w).pk, "node": w.node_a.slug},
+                allowed={"lead_a", "admin"},
+                snapshot=lambda w: list(TicketLink.objects.values_list("ticket_id", "node_id")),
+                htmx=True,
+            ),
+            "link an orphan to team B's node": Write(
+                data=lambda w: {"ticket": _orphan(w).pk, "node": w.node_b.slug},
+                allowed={"lead_b", "admin"},
+                snapshot=lambda w: list(TicketLink.objects.values_list("ticket_id", "node_id")),
+            ),
+            "link an orphan to team A's objective": Write(
+                data=lambda w: {"ticket": _orphan(w).pk, "objective": w.objective_a.key},
+                allowed={"lead_a", "admin"},
+                snapshot=lambda w: list(
+                    TicketLink.objects.values_list("ticket_id", "objective_id")
+                ),
+            ),
+        },
+    ),
     "escalation-policies": Route(_none, everyone(), no_writes="read-only"),
     "escalation-level-row": Route(_none, everyone(), no_writes="an empty form row"),
     "escalation-policy-new": Route(
@@ -503,17 +542,16 @@ ROUTES: dict[str, Route] = {
 def _page_patterns(
     patterns: Any = None, prefix: str = "", namespace: str = ""
 ) -> Iterator[tuple[str, str | None]]:
-    """(route, name) of every page; a namespaced page's name as `reverse` takes it."""
+    """(route, name) of every page; a namespaced name as `reverse` takes it (`reports:orphans`)."""
     for pattern in get_resolver().url_patterns if patterns is None else patterns:
         route = prefix + str(pattern.pattern)
         if route.startswith(("api/", "admin/", "static/")):
             continue
         if isinstance(pattern, URLResolver):
-            inner = ":".join(filter(None, [namespace, pattern.namespace or ""]))
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
             yield from _page_patterns(pattern.url_patterns, route, inner)
         elif isinstance(pattern, URLPattern):
-            name = pattern.name
-            yield route, f"{namespace}:{name}" if namespace and name else name
+            yield route, f"{namespace}{pattern.name}" if pattern.name else None
 
 
 def test_every_page_is_in_the_matrix() -> None:
