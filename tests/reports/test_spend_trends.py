@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -89,6 +90,7 @@ def test_spend_on_blocked_is_spend_pro_rated_over_blocked_hours(org: dict[str, A
         transition(item, at(3), "operational", "blocked")
         transition(item, at(4), "blocked", "operational")
     result = spend(JUNE)
+    assert json.loads(json.dumps(result)) == result  # the API serves it as is
     objective = by_name(result)["OBJ-1"]
     assert objective["blocked_hours"] == 24.0
     assert objective["spend_on_blocked"] == "50.00"  # 500 x 24 / 240
@@ -148,6 +150,7 @@ def test_trends_start_where_the_history_does_and_say_so(org: dict[str, Any]) -> 
     transition(org["cap"], at(8, 9), "blocked", "operational")
     transition(org["objective"], at(8, 9), "blocked", "operational")
     result = trends(JUNE)
+    assert json.loads(json.dumps(result)) == result  # the API serves it as is
     assert result["starts_at"] == "2026-06-05"
     assert any("begins on 2026-06-05" in note for note in result["notes"])
     assert series(result, "blocked_capabilities") == [

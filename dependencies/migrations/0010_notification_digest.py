@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("dependencies", "0008_impact_state_lease_fields"),
+        ("dependencies", "0009_intrinsic_changes_by_node"),
     ]
 
     operations = [
