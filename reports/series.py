@@ -33,15 +33,16 @@ def blocked_series(
     moments: Sequence[dt.datetime],
 ) -> list[tuple[int, Decimal]]:
     """At each moment (ascending): how many of `items` were blocked, and their summed weight."""
+    # Items that did not change are blocked (or not) at every moment alike: counted once.
+    steady_count, steady_weight = 0, Decimal(0)
     count = [0] * len(moments)
     weight = [Decimal(0)] * len(moments)
     for item in items:
         transitions = history.get(item.ref, ())
         if not transitions:
             if item.current_state == BLOCKED:
-                for i in range(len(moments)):
-                    count[i] += 1
-                    weight[i] += item.weight
+                steady_count += 1
+                steady_weight += item.weight
             continue
         state = transitions[0][1]
         t = 0
@@ -52,7 +53,7 @@ def blocked_series(
             if state == BLOCKED:
                 count[i] += 1
                 weight[i] += item.weight
-    return list(zip(count, weight, strict=True))
+    return [(c + steady_count, w + steady_weight) for c, w in zip(count, weight, strict=True)]
 
 
 def open_at(

@@ -7,6 +7,7 @@ from decimal import Decimal as D
 
 from reports.allocation import allocate
 from reports.prorata import month_weights, month_weights_between
+from reports.series import percentile, time_to_unblock
 
 
 def graph(*edges: tuple[int, int]) -> dict[int, list[int]]:
@@ -120,3 +121,12 @@ def test_a_window_cutting_days_counts_parts_of_days():
         dt.date(2026, 6, 1): D("1.5") / D(30),
         dt.date(2026, 7, 1): D("5.5") / D(31),
     }
+
+
+def test_percentiles_are_nearest_rank():
+    assert percentile([1.0, 2.0, 3.0, 4.0, 10.0], 90) == 10.0
+    assert percentile([5.0], 90) == 5.0
+    rows = time_to_unblock([("a", dt.date(2026, 6, 1), 1.0), ("a", dt.date(2026, 6, 1), 3.0)])
+    assert rows == [
+        {"team": "a", "month": "2026-06", "unblocked": 2, "median_hours": 2.0, "p90_hours": 3.0}
+    ]

@@ -244,3 +244,26 @@ def test_spend_follows_a_changed_cost_and_a_changed_graph(
     items = by_name(spend(JUNE))
     assert items["OBJ-1"]["spend"] == "500.00"
     assert items["reporting"]["spend"] == "1500.00"
+
+
+def test_time_to_unblock_reaches_back_before_the_window_and_skips_unknown_starts(
+    org: dict[str, Any],
+) -> None:
+    # Blocked on 20 May, unblocked on 2 June: 13 days, counted in June.
+    transition(org["cap"], at(20, month=5), "operational", "blocked")
+    transition(org["cap"], at(2), "blocked", "operational")
+    # Unblocked on 3 June, but when it became blocked is not in the history: left out.
+    transition(org["objective"], at(3), "blocked", "operational")
+    # Blocked twice in the window: 1 h and 3 h.
+    transition(org["svc"], at(4), "operational", "blocked")
+    transition(org["svc"], at(4, 1), "blocked", "operational")
+    transition(org["svc"], at(5), "degraded", "blocked")
+    transition(org["svc"], at(5, 3), "blocked", "degraded")
+    [row] = trends(JUNE)["time_to_unblock"]
+    assert row == {
+        "team": "lending",
+        "month": "2026-06",
+        "unblocked": 3,
+        "median_hours": 3.0,
+        "p90_hours": 312.0,
+    }
