@@ -7,6 +7,7 @@ transition, that transition's `from_state`; with no transition at all, its curre
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import math
 import statistics
@@ -32,28 +33,33 @@ def blocked_series(
     history: Mapping[Ref, Sequence[Transition]],
     moments: Sequence[dt.datetime],
 ) -> list[tuple[int, Decimal]]:
-    """At each moment (ascending): how many of `items` were blocked, and their summed weight."""
-    # Items that did not change are blocked (or not) at every moment alike: counted once.
-    steady_count, steady_weight = 0, Decimal(0)
-    count = [0] * len(moments)
-    weight = [Decimal(0)] * len(moments)
+    """At each moment (ascending): how many of `items` were blocked, and their summed weight.
+
+    Each change is a step at the first moment at or after it (a difference array), so the cost
+    follows the transitions, not items x days."""
+    count = [0] * (len(moments) + 1)
+    weight = [Decimal(0)] * (len(moments) + 1)
     for item in items:
         transitions = history.get(item.ref, ())
-        if not transitions:
-            if item.current_state == BLOCKED:
-                steady_count += 1
-                steady_weight += item.weight
-            continue
-        state = transitions[0][1]
-        t = 0
-        for i, moment in enumerate(moments):
-            while t < len(transitions) and transitions[t][0] <= moment:
-                state = transitions[t][2]
-                t += 1
-            if state == BLOCKED:
-                count[i] += 1
-                weight[i] += item.weight
-    return [(c + steady_count, w + steady_weight) for c, w in zip(count, weight, strict=True)]
+        blocked = (transitions[0][1] if transitions else item.current_state) == BLOCKED
+        if blocked:
+            count[0] += 1
+            weight[0] += item.weight
+        for at, _from, to in transitions:
+            now_blocked = to == BLOCKED
+            if now_blocked != blocked:
+                step = 1 if now_blocked else -1
+                index = bisect.bisect_left(moments, at)
+                count[index] += step
+                weight[index] += step * item.weight
+                blocked = now_blocked
+    series = []
+    running_count, running_weight = 0, Decimal(0)
+    for i in range(len(moments)):
+        running_count += count[i]
+        running_weight += weight[i]
+        series.append((running_count, running_weight))
+    return series
 
 
 def open_at(

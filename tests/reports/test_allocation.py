@@ -7,7 +7,7 @@ from decimal import Decimal as D
 
 from reports.allocation import allocate
 from reports.prorata import month_weights, month_weights_between
-from reports.series import percentile, time_to_unblock
+from reports.series import Tracked, blocked_series, percentile, time_to_unblock
 
 
 def graph(*edges: tuple[int, int]) -> dict[int, list[int]]:
@@ -129,4 +129,26 @@ def test_percentiles_are_nearest_rank():
     rows = time_to_unblock([("a", dt.date(2026, 6, 1), 1.0), ("a", dt.date(2026, 6, 1), 3.0)])
     assert rows == [
         {"team": "a", "month": "2026-06", "unblocked": 2, "median_hours": 2.0, "p90_hours": 3.0}
+    ]
+
+
+def test_blocked_series_steps_at_the_first_moment_after_a_change():
+    moments = [dt.datetime(2026, 6, day, 23, 59) for day in (1, 2, 3, 4)]
+    history = {
+        "a": [
+            (dt.datetime(2026, 6, 2, 10), "operational", "blocked"),
+            (dt.datetime(2026, 6, 4, 23, 59), "blocked", "operational"),
+        ],
+        "b": [(dt.datetime(2026, 5, 1), "blocked", "degraded")],  # before the window
+    }
+    items = [
+        Tracked("a", "operational", D(100)),
+        Tracked("b", "degraded", D(10)),
+        Tracked("c", "blocked", D(1)),  # no change: blocked throughout
+    ]
+    assert blocked_series(items, history, moments) == [
+        (1, D(1)),
+        (2, D(101)),
+        (2, D(101)),
+        (1, D(1)),
     ]
