@@ -173,3 +173,24 @@ def test_the_digest_page(story: dict[str, Any], client: Any, people: dict[str, A
     page = response.content.decode()
     assert "Leadership digest, week 2026-W50" in page
     assert f"{SITE}/nodes/core-lending-api/" in page
+
+
+def test_beat_runs_the_digest_task_hourly_on_the_notifications_queue(settings: Any) -> None:
+    from cataligent.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["leadership-digest"]
+    assert entry["task"] in app.tasks
+    assert entry["schedule"] == 3600.0
+    assert settings.CELERY_TASK_ROUTES[entry["task"]] == {"queue": "notifications"}
+
+
+@pytest.mark.django_db
+def test_the_task_sends_through_the_outbox(
+    story: dict[str, Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    from reports.tasks import send_leadership_digest
+
+    with time_machine.travel(MONDAY, tick=False), django_capture_on_commit_callbacks(execute=True):
+        assert send_leadership_digest.delay().get() == 2
+        assert send_leadership_digest.delay().get() == 0
+    assert len(mail.outbox) == 2
