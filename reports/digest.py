@@ -2,8 +2,9 @@
 and the same content at /reports/digest/.
 
 It lists the top bottlenecks by value (with owner and escalation level), the disconnects new
-this week (not one the week before), the ownership gaps on items created or changed this
-week, open escalations, overdue status updates, and the spend on blocked items.
+this week (not one the week before), the ownership gaps new this week (items created, or whose
+owner, team or escalation policy changed, this week; the audit log says when), open
+escalations, overdue status updates, and the spend on blocked items.
 
 Sent through the notification outbox, which sends each event once per person and channel:
 the event key names the ISO week, so however many workers or beats run the task, each leader
@@ -19,6 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Max, Q
 from django.template.loader import render_to_string
@@ -26,6 +28,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cataligent.modeling import OWNERSHIP_GAP
+from cataligent.models import AuditEntry
 from cataligent.roles import Role
 from dependencies.escalations.notifications import record_notifications
 from dependencies.models import Escalation, Node, Notification
@@ -168,11 +171,25 @@ def _new_disconnects(week: Window, before: Window) -> list[dict[str, Any]]:
 
 
 def _new_gaps(since: dt.datetime) -> list[dict[str, Any]]:
-    """Items that are ownership gaps now and were created or changed this week (no history of
-    gaps is kept, so "new" is read from the item's own timestamps)."""
-    recent = Q(created_at__gte=since) | Q(updated_at__gte=since)
+    """Items that are ownership gaps now and became one this week: created this week, or their
+    owner, team or escalation policy changed this week (the audit log says when)."""
+    ownership = ("owner", "team", "escalation_policy")
+    changed: dict[type, set[str]] = {}
+    for model in (Node, Objective):
+        changed[model] = set(
+            AuditEntry.objects.filter(
+                content_type=ContentType.objects.get_for_model(model),
+                at__gte=since,
+                field__in=ownership,
+            ).values_list("object_id", flat=True)
+        )
+
+    def recent(model: type) -> Q:
+        ids = [int(pk) for pk in changed[model] if pk.isdigit()]
+        return Q(created_at__gte=since) | Q(pk__in=ids)
+
     gaps = []
-    nodes = Node.objects.filter(OWNERSHIP_GAP).filter(recent).select_related("team")
+    nodes = Node.objects.filter(OWNERSHIP_GAP).filter(recent(Node)).select_related("team")
     for node in nodes.order_by("slug")[:TOP]:
         gaps.append(
             {
@@ -182,7 +199,9 @@ def _new_gaps(since: dt.datetime) -> list[dict[str, Any]]:
                 "url": _node_url(node.slug),
             }
         )
-    objectives = Objective.objects.filter(OWNERSHIP_GAP).filter(recent).select_related("team")
+    objectives = (
+        Objective.objects.filter(OWNERSHIP_GAP).filter(recent(Objective)).select_related("team")
+    )
     for objective in objectives.order_by("key")[:TOP]:
         gaps.append(
             {

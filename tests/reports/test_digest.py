@@ -194,3 +194,17 @@ def test_the_task_sends_through_the_outbox(
         assert send_leadership_digest.delay().get() == 2
         assert send_leadership_digest.delay().get() == 0
     assert len(mail.outbox) == 2
+
+
+@pytest.mark.django_db
+def test_a_gap_is_new_when_its_owner_was_taken_away_this_week(
+    story: dict[str, Any], people: dict[str, Any]
+) -> None:
+    from dependencies.graph.services import node_update
+
+    with time_machine.travel(MONDAY - dt.timedelta(days=1), tick=False):
+        node_update(node=story["cap"], changes={"owner": None}, actor=people["admin"])
+        # Renaming an old gap does not make it new.
+        node_update(node=story["api"], changes={"name": "Lending API"}, actor=people["admin"])
+    labels = [g["label"] for g in build_digest(MONDAY).new_gaps]
+    assert labels == ["Fraud scoring", "Mobile loan origination"]
