@@ -87,8 +87,8 @@ class HistoryInline(GenericTabularInline):
 
 @admin.register(Team)
 class TeamAdmin(AuditedAdmin):
-    audited_fields = ("lead", "default_escalation_policy")
-    list_display = ["name", "slug", "lead", "default_escalation_policy"]
+    audited_fields = ("lead", "default_escalation_policy", "assignment_groups")
+    list_display = ["name", "slug", "lead", "default_escalation_policy", "assignment_groups"]
     search_fields = ["name", "slug", "lead__username"]
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["lead", "default_escalation_policy"]

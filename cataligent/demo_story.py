@@ -19,6 +19,21 @@ TEAMS = [
     ("wealth", "Wealth Management", "hugo", ["hugo"]),
 ]
 
+# team slug -> the ITSM assignment groups that belong to it (Team.assignment_groups).
+# "Vendor Management" belongs to no team.
+TEAM_GROUPS = {
+    "digital-lending": ["Lending Platform", "Lending App Support"],
+    "core-banking": ["Core Banking Support", "Database Administration"],
+    "payments": ["Payments Operations"],
+    "mobile": ["Mobile Apps"],
+    "data-platform": ["Data Platform"],
+    "risk-credit": ["Credit Risk Engineering"],
+    "cloud-infra": ["Cloud Infrastructure", "Network Operations"],
+    "security": ["Security Operations", "Identity & Access"],
+    "customer-ops": ["Service Desk"],
+    "wealth": ["Wealth Platform"],
+}
+
 # name -> (team slug, [(after_minutes, kind, target)])
 POLICIES = {
     "Lending standard": (
@@ -592,14 +607,42 @@ OBJECTIVES = [
 
 # Manual overrides that tell the story until tickets arrive from the ITSM tools:
 # slug -> (state, reason)
+# The tickets cited are the simulator's story tickets (integrations/simulator/scenario.py).
 OVERRIDES = {
     "core-banking-lending-api": (
         "blocked",
-        "Loan bookings fail at the core-banking handoff. Incidents INC0010231 and INC0010388 were "
-        "resolved by reassignment (Core Banking → Mobile → Lending) while the fault remains.",
+        "Loan bookings fail at the core-banking handoff. INC0010001 has been bounced through "
+        "five groups; INC0010002 was resolved by Mobile Apps within SLA while the fault "
+        "remains (also LEND-1).",
     ),
-    "market-data-feed": ("degraded", "Vendor reports delayed prices since Monday."),
+    # Blocked with no ticket anywhere, and no status update: worked by e-mail.
+    "market-data-feed": (
+        "blocked",
+        "The vendor's feed has delivered stale prices for over two weeks; chased by e-mail "
+        "with the vendor, no ticket raised.",
+    ),
 }
+
+# When each root cause began (days before the seed): the items it blocks or degrades were
+# blocked or degraded from then on, in blocked-since and in the state history alike.
+ROOT_CAUSE_SINCE_DAYS = {
+    "core-banking-lending-api": 18,
+    "market-data-feed": 16,
+}
+
+# The graph and the objectives were modelled this many days before the seed.
+MODELLED_DAYS_AGO = 90
+
+# (objective key, author, rag, summary, days ago): a green update over a blocked objective.
+STATUS_UPDATES = [
+    (
+        "OBJ-1",
+        "lead",
+        "green",
+        "On track for launch: every lending ticket this month was resolved within SLA.",
+        3,
+    ),
+]
 
 KEY_RESULTS = {
     "OBJ-1": [
@@ -618,7 +661,7 @@ DEMO_USERS = [
 ]
 
 # The ITSM sources of the demo: the local simulator (`manage.py simulate_itsm`).
-# slug -> (name, kind, username, secret, query)
+# slug -> (name, kind, username, secret, query, options)
 CONNECTORS = {
     "servicenow": (
         "ServiceNow (simulated)",
@@ -626,6 +669,7 @@ CONNECTORS = {
         "admin",
         "admin",
         "active=true^ORactive=false",
+        {},
     ),
     "jira": (
         "Jira Service Management (simulated)",
@@ -633,6 +677,8 @@ CONNECTORS = {
         "integration@example.com",
         "jira-api-token",
         "project in (LEND, MOB, PAY)",
+        # The simulated JSM's "Time to resolution" SLA field.
+        {"sla_fields": ["customfield_10030"]},
     ),
 }
 
@@ -649,4 +695,4 @@ LINK_RULES = [
 ]
 
 # The lending integration has been failing since the first P1 incident, 18 days ago.
-BLOCKED_FOR_DAYS = 18
+BLOCKED_FOR_DAYS = ROOT_CAUSE_SINCE_DAYS["core-banking-lending-api"]

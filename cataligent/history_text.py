@@ -135,6 +135,20 @@ def _members(old: Any, new: Any, person: Callable[[Any], str]) -> str:
     return (" and ".join(parts) + " as members") if parts else "changed the members"
 
 
+def _assignment_groups(old: Any, new: Any, person: Callable[[Any], str]) -> str:
+    before, after = list(old or []), list(new or [])
+    parts = []
+    added = [g for g in after if g not in before]
+    removed = [g for g in before if g not in after]
+    if added:
+        parts.append("added " + ", ".join(f"“{g}”" for g in added))
+    if removed:
+        parts.append("removed " + ", ".join(f"“{g}”" for g in removed))
+    if not parts:
+        return "reordered the assignment groups"
+    return " and ".join(parts) + " as assignment groups"
+
+
 def _tickets(old: Any, new: Any, person: Callable[[Any], str]) -> str:
     return f"linked ticket {new}" if new else f"unlinked ticket {old}"
 
@@ -166,6 +180,7 @@ _DESCRIBERS: dict[str, Callable[[Any, Any, Callable[[Any], str]], str]] = {
     "requires": _requires,
     "levels": _levels,
     "members": _members,
+    "assignment_groups": _assignment_groups,
     "tickets": _tickets,
     "rule": _rule,
     "escalation": _escalation,

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
@@ -42,6 +43,47 @@ class Team(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        self.assignment_groups = clean_assignment_groups(self.assignment_groups, team=self)
+
+
+MAX_GROUP_NAME = 200
+
+
+def clean_assignment_groups(value: object, *, team: Team | None) -> list[str]:
+    """The team's assignment-group names as stored: trimmed (inner runs of spaces made one),
+    blank ones dropped, each once whatever its case (the first spelling wins), none longer
+    than 200 characters, and none another team holds, since the reports decide from them
+    which team resolved a ticket. Raises a ValidationError keyed ``assignment_groups`` that
+    names the other team. The API, the admin and the team page all clean through here."""
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise ValidationError({"assignment_groups": "Give a list of group names."})
+    cleaned: dict[str, str] = {}
+    for raw in value:
+        name = " ".join(raw.split())
+        if len(name) > MAX_GROUP_NAME:
+            raise ValidationError(
+                {"assignment_groups": f"“{name[:40]}…” is longer than {MAX_GROUP_NAME} characters."}
+            )
+        if name:
+            cleaned.setdefault(name.casefold(), name)
+    if not cleaned:
+        return []
+    others = Team.objects.exclude(pk=team.pk) if team and team.pk else Team.objects.all()
+    for other in others.exclude(assignment_groups=[]).only("name", "assignment_groups"):
+        for held in other.assignment_groups or []:
+            if isinstance(held, str) and held.casefold() in cleaned:
+                raise ValidationError(
+                    {
+                        "assignment_groups": (
+                            f"“{cleaned[held.casefold()]}” already belongs to the team "
+                            f"{other.name}; a group may belong to one team only."
+                        )
+                    }
+                )
+    return list(cleaned.values())
 
 
 class AuditEntry(models.Model):

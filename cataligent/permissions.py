@@ -22,7 +22,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 from collections import ChainMap
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -59,8 +59,10 @@ class Governance:
     team_of_new: Callable[[Mapping[str, Any]], int | None]
     # Name of the field that sets the owning team directly (claims, gap assignment).
     team_field: str | None = None
-    # Only admins may change it (teams, periods, connectors).
+    # Only admins may change it (teams, connectors).
     admin_only_write: bool = False
+    # Leadership changes it as admins do (periods: the planning calendar it sets).
+    leadership_writes: bool = False
     # Only admins may read it (connectors and their secrets).
     admin_only_view: bool = False
     # Only these roles may read it (run costs: leadership, team leads, admins); None: everyone.
@@ -153,6 +155,13 @@ def readable_by(governance: Governance, *roles: Role) -> Governance:
 ADMIN_ONLY = Governance(
     team_of=lambda obj: None, team_of_new=lambda data: None, admin_only_write=True
 )
+# Periods (quarters and the like): leadership and admins write, everyone signed in reads.
+LEADERSHIP_AND_ADMIN = Governance(
+    team_of=lambda obj: None,
+    team_of_new=lambda data: None,
+    admin_only_write=True,
+    leadership_writes=True,
+)
 ADMIN_ONLY_VIEW = Governance(
     team_of=lambda obj: None,
     team_of_new=lambda data: None,
@@ -188,8 +197,11 @@ def check(
         return
     if Role.ADMIN in roles:
         return
+    if governance.leadership_writes and Role.LEADERSHIP in roles:
+        return
     if governance.admin_only_write:
-        raise PermissionDenied(f"Only admins may {action} a {name}.")
+        who = "leadership and admins" if governance.leadership_writes else "admins"
+        raise PermissionDenied(f"Only {who} may {action} a {name}.")
 
     data = data or {}
     led = led_team_ids(user)
@@ -278,8 +290,11 @@ def check_may_attempt(user: Any, action: Action, *, model: type[models.Model]) -
         return
     governance = governance_for(model) or ADMIN_ONLY
     name = model._meta.verbose_name
+    if governance.leadership_writes and Role.LEADERSHIP in roles:
+        return
     if governance.admin_only_write:
-        raise PermissionDenied(f"Only admins may {action} a {name}.")
+        who = "leadership and admins" if governance.leadership_writes else "admins"
+        raise PermissionDenied(f"Only {who} may {action} a {name}.")
     may_claim = action is Action.CHANGE and governance.team_field is not None
     if led_team_ids(user) or (may_claim and Role.LEADERSHIP in roles):
         return
@@ -321,3 +336,32 @@ def can_assign_team(user: Any, obj: models.Model) -> bool:
     led = led_team_ids(user)
     current = governance.team_of(obj)
     return bool(led) if current is None else current in led and len(led) > 1
+
+
+# The fields of a team its own lead may change; the rest of a team (name, lead, members)
+# is for admins. The assignment groups say which tickets the team resolved; the default
+# policy is how its items escalate.
+TEAM_FIELDS_FOR_ITS_LEAD = frozenset({"assignment_groups", "default_escalation_policy"})
+
+
+def check_team_change(user: Any, team: Any, fields: Iterable[str]) -> None:
+    """Raise PermissionDenied unless `user` may change these `fields` of `team`: admins
+    any, the team's lead (as a team lead) the ones above, nobody else any."""
+    if user is None or not user.is_authenticated:
+        raise PermissionDenied("Sign in first.")
+    if Role.ADMIN in user_roles(user):
+        return
+    fields = set(fields)
+    if team.pk in led_team_ids(user) and fields <= TEAM_FIELDS_FOR_ITS_LEAD:
+        return
+    if team.pk in led_team_ids(user):
+        raise PermissionDenied("Only an admin may change a team's name, lead or members.")
+    raise PermissionDenied(f"Only the lead of {team.name} or an admin may change it.")
+
+
+def can_change_team(user: Any, team: Any, fields: Iterable[str]) -> bool:
+    try:
+        check_team_change(user, team, fields)
+    except PermissionDenied:
+        return False
+    return True

@@ -1,4 +1,5 @@
-"""Writes to teams; the lead and the default escalation policy are audited."""
+"""Writes to teams; the lead, the default escalation policy and the assignment groups are
+audited."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ from typing import Any
 
 from django.db import transaction
 
-from cataligent.audit import audit_changes, audit_created, audit_deleted
-from cataligent.models import Team
+from cataligent.audit import audit_changes, audit_created, audit_deleted, audited_update
+from cataligent.models import Team, clean_assignment_groups
 
-TEAM_AUDITED_FIELDS = ("lead", "default_escalation_policy")
+TEAM_AUDITED_FIELDS = ("lead", "default_escalation_policy", "assignment_groups")
+# What a field holds before a team exists: no entry for a new team without groups.
+_EMPTY: dict[str, Any] = {"assignment_groups": []}
 
 
 @transaction.atomic
@@ -23,11 +26,28 @@ def team_save(
     members: Iterable[Any] | None = None,
 ) -> Team:
     creating = team.pk is None
-    before = {f: None if creating else getattr(team, f) for f in TEAM_AUDITED_FIELDS}
-    for field, value in changes.items():
-        setattr(team, field, value)
-    team.full_clean()
-    team.save()
+    changes = dict(changes)
+    if "assignment_groups" in changes:
+        changes["assignment_groups"] = clean_assignment_groups(
+            changes["assignment_groups"] or [], team=team
+        )
+    if creating:
+        # A new team's fields are recorded from nothing, like every created object's.
+        for field, value in changes.items():
+            setattr(team, field, value)
+        team.full_clean()
+        team.save()
+        audit_created(team, actor=actor, actor_label=actor_label)
+        audit_changes(
+            team,
+            {f: (_EMPTY.get(f), getattr(team, f)) for f in TEAM_AUDITED_FIELDS},
+            actor=actor,
+            actor_label=actor_label,
+        )
+    else:
+        audited_update(
+            team, changes, fields=TEAM_AUDITED_FIELDS, actor=actor, actor_label=actor_label
+        )
     if members is not None:
         old_members = [] if creating else sorted(u.get_username() for u in team.members.all())
         team.members.set(list(members))
@@ -35,14 +55,6 @@ def team_save(
         audit_changes(
             team, {"members": (old_members, new_members)}, actor=actor, actor_label=actor_label
         )
-    if creating:
-        audit_created(team, actor=actor, actor_label=actor_label)
-    audit_changes(
-        team,
-        {f: (before[f], getattr(team, f)) for f in TEAM_AUDITED_FIELDS},
-        actor=actor,
-        actor_label=actor_label,
-    )
     return team
 
 

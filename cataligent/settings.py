@@ -90,7 +90,7 @@ TEMPLATES = [
                 "cataligent.context_processors.roles",
                 "cataligent.context_processors.sign_in",
             ],
-            "builtins": ["cataligent.templatetags.money"],
+            "builtins": ["cataligent.templatetags.money", "cataligent.templatetags.people"],
         },
     },
 ]

@@ -15,17 +15,26 @@ from rest_framework.exceptions import AuthenticationFailed
 from cataligent.api.authentication import token_key
 from cataligent.api_tokens import TokenRefused, api_token_authenticate
 from cataligent.celery import app as celery_app
+from cataligent.models import Team
 from cataligent.permissions import Action, can
-from cataligent.roles import Role, user_roles
+from cataligent.roles import Role, led_team_ids, user_roles
 from integrations.models import Connector
 
 log = logging.getLogger(__name__)
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    """Leadership starts on the blocked-capability map; everyone else on the objectives."""
-    if Role.LEADERSHIP in user_roles(request.user):
+    """Leadership starts on the blocked-capability map, a team lead on the page of the team
+    they lead (its items, gaps, escalations, overdue updates); everyone else (admins too) on
+    the objectives."""
+    roles = user_roles(request.user)
+    if Role.LEADERSHIP in roles:
         return redirect("map")
+    if Role.ADMIN not in roles:
+        led = Team.objects.filter(pk__in=led_team_ids(request.user)).order_by("name")
+        first = led.values_list("slug", flat=True).first()
+        if first is not None:
+            return redirect("team-detail", slug=first)
     return redirect("objective-list")
 
 

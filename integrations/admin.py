@@ -41,9 +41,17 @@ class TicketAdmin(admin.ModelAdmin):
         "status_category",
         "priority",
         "is_blocking",
+        "sla_breached",
         "updated_at",
     ]
-    list_filter = ["connector", "status_category", "priority", "is_blocking", "missing_from_source"]
+    list_filter = [
+        "connector",
+        "status_category",
+        "priority",
+        "is_blocking",
+        "sla_breached",
+        "missing_from_source",
+    ]
     search_fields = ["key", "title", "external_id", "ci", "assignment_group"]
     date_hierarchy = "updated_at"
 

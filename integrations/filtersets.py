@@ -11,6 +11,11 @@ class TicketFilterSet(django_filters.FilterSet):
     node = django_filters.CharFilter(field_name="links__node__slug", distinct=True)
     objective = django_filters.CharFilter(field_name="links__objective__key", distinct=True)
     q = django_filters.CharFilter(field_name="title", lookup_expr="icontains")
+    sla_breached = django_filters.ChoiceFilter(
+        choices=[("true", "breached"), ("false", "met"), ("unknown", "no SLA result")],
+        method="filter_sla_breached",
+        label="SLA",
+    )
 
     class Meta:
         model = Ticket
@@ -24,7 +29,13 @@ class TicketFilterSet(django_filters.FilterSet):
             "node",
             "objective",
             "q",
+            "sla_breached",
         ]
+
+    def filter_sla_breached(self, queryset, name, value):  # type: ignore[no-untyped-def]
+        if value == "unknown":
+            return queryset.filter(sla_breached__isnull=True)
+        return queryset.filter(sla_breached=value == "true")
 
 
 class LinkRuleFilterSet(django_filters.FilterSet):

@@ -75,7 +75,12 @@ class ConnectorForm(ModelForm):
     blocker_labels = JSONTextField(
         kind=list, help_text='Labels that mark a blocker, e.g. ["blocker"].'
     )
-    options = JSONTextField(help_text='Tool options, e.g. {"table": "incident"}.')
+    options = JSONTextField(
+        help_text='Tool options, e.g. {"table": "incident"}. SLA results: ServiceNow reads '
+        'made_sla, or the task_sla table with {"sla_source": "task_sla"}; Jira Service '
+        'Management needs its SLA fields, e.g. {"sla_fields": ["customfield_10030"]}; '
+        "Request Tracker compares Due with Resolved."
+    )
 
     class Meta:
         model = Connector

@@ -46,6 +46,9 @@ COLUMNS = (
     "opened_at",
     "updated_at",
     "resolved_at",
+    "sla_breached",
+    "due_at",
+    "reopen_count",
     "raw",
 )
 _PG_TYPES = {
@@ -66,6 +69,9 @@ _PG_TYPES = {
     "opened_at": "timestamptz",
     "updated_at": "timestamptz",
     "resolved_at": "timestamptz",
+    "sla_breached": "boolean",
+    "due_at": "timestamptz",
+    "reopen_count": "integer",
     "raw": "jsonb",
 }
 _JSON = {"components", "labels", "raw"}
@@ -104,6 +110,9 @@ def ticket_values(ticket: NormalizedTicket, *, blocking_priority: int) -> dict[s
         "opened_at": ticket.opened_at,
         "updated_at": ticket.updated_at,
         "resolved_at": ticket.resolved_at,
+        "sla_breached": ticket.sla_breached,
+        "due_at": ticket.due_at,
+        "reopen_count": ticket.reopen_count,
         "raw": ticket.raw if type(ticket.raw) is dict else dict(ticket.raw),
     }
 
@@ -122,7 +131,7 @@ def _latest_per_id(
 
 # What a fingerprint covers besides the ticket: the mirrored columns, and the version of
 # ticket_values() below. Bump it when ticket_values() derives a column differently.
-_FINGERPRINT_BASIS = orjson.dumps({"version": 1, "columns": COLUMNS})
+_FINGERPRINT_BASIS = orjson.dumps({"version": 2, "columns": COLUMNS})
 
 
 def fingerprinted(

@@ -162,11 +162,13 @@ def link_rule_create(request: HttpRequest, slug: str) -> HttpResponse:
         rule = services.link_rule_save(rule=LinkRule(), changes=values, actor=request.user)
         messages.success(request, f"Rule saved: {rule.links.count()} ticket(s) linked now.")
         return redirect("connector-detail", slug=connector.slug)
-    for field, errors in form.errors.items():
-        for error in errors:
-            messages.error(request, f"{field}: {error}" if field != "__all__" else error)
-    # The page again, not a redirect: the refusal is a 400 that names the field.
-    context = {**_detail_context(connector), "rule_form": form}
+    # The page again, not a redirect: the refusal is a 400 that names the field, with what
+    # was typed kept and each error beside its field.
+    context = {
+        **_detail_context(connector),
+        "rule_form": form,
+        "rule_scope": request.POST.get("scope", "this"),
+    }
     return render(request, "connectors/detail.html", context, status=400)
 
 

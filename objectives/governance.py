@@ -1,8 +1,15 @@
 """Permission rules of this app's models (see cataligent.permissions)."""
 
-from cataligent.permissions import Governance, govern, owned_by_team_field, owned_through
-from objectives.models import KeyResult, Objective, Requirement, StatusUpdate
+from cataligent.permissions import (
+    LEADERSHIP_AND_ADMIN,
+    Governance,
+    govern,
+    owned_by_team_field,
+    owned_through,
+)
+from objectives.models import KeyResult, Objective, Period, Requirement, StatusUpdate
 
+govern(Period, LEADERSHIP_AND_ADMIN)
 govern(Objective, owned_by_team_field("team"))
 govern(Requirement, owned_through("objective"))
 govern(KeyResult, owned_through("objective"))

@@ -10,7 +10,15 @@ from django.db import transaction
 from cataligent.audit import audit_changes, audit_created, audit_deleted, audited_update
 from dependencies.graph.changes import impact_changed
 from dependencies.models import Node
-from objectives.models import DeclaredStatus, Objective, Rag, Requirement, StatusUpdate
+from objectives.models import (
+    DeclaredStatus,
+    KeyResult,
+    Objective,
+    Period,
+    Rag,
+    Requirement,
+    StatusUpdate,
+)
 
 OBJECTIVE_AUDITED_FIELDS = ("owner", "team", "escalation_policy")
 
@@ -39,6 +47,7 @@ def objective_create(
     actor: Any,
     actor_label: str = "",
     requires: Iterable[RequirementSpec] = (),
+    key_results: Iterable[Mapping[str, Any]] | None = None,
     **fields: Any,
 ) -> Objective:
     objective = Objective(**fields)
@@ -57,6 +66,10 @@ def objective_create(
         objective_set_requirements(
             objective=objective, requires=requires, actor=actor, actor_label=actor_label
         )
+    if key_results:
+        objective_set_key_results(
+            objective=objective, key_results=key_results, actor=actor, actor_label=actor_label
+        )
     return objective
 
 
@@ -68,6 +81,7 @@ def objective_update(
     actor: Any,
     actor_label: str = "",
     requires: Iterable[RequirementSpec] | None = None,
+    key_results: Iterable[Mapping[str, Any]] | None = None,
 ) -> Objective:
     value_before = objective.value_at_stake
     audited_update(
@@ -79,6 +93,10 @@ def objective_update(
     if requires is not None:
         objective_set_requirements(
             objective=objective, requires=requires, actor=actor, actor_label=actor_label
+        )
+    if key_results is not None:
+        objective_set_key_results(
+            objective=objective, key_results=key_results, actor=actor, actor_label=actor_label
         )
     return objective
 
@@ -113,6 +131,39 @@ def objective_set_requirements(
     audit_changes(
         objective,
         {"requires": (before, after)},
+        actor=actor,
+        actor_label=actor_label,
+    )
+
+
+KEY_RESULT_FIELDS = ("title", "start_value", "target_value", "current_value", "unit")
+
+
+def _key_results_summary(objective: Objective) -> list[dict[str, str]]:
+    return [
+        {f: str(getattr(kr, f)) for f in KEY_RESULT_FIELDS}
+        for kr in objective.key_results.order_by("id")
+    ]
+
+
+@transaction.atomic
+def objective_set_key_results(
+    *,
+    objective: Objective,
+    key_results: Iterable[Mapping[str, Any]],
+    actor: Any,
+    actor_label: str = "",
+) -> None:
+    """Replace the objective's key results with these (in this order), audited."""
+    before = _key_results_summary(objective)
+    rows = [KeyResult(objective=objective, **dict(item)) for item in key_results]
+    for row in rows:
+        row.full_clean(exclude=["objective"])
+    objective.key_results.all().delete()
+    KeyResult.objects.bulk_create(rows)
+    audit_changes(
+        objective,
+        {"key_results": (before, _key_results_summary(objective))},
         actor=actor,
         actor_label=actor_label,
     )
@@ -181,3 +232,34 @@ def status_update_delete(*, update: StatusUpdate, actor: Any, actor_label: str =
         actor_label=actor_label,
     )
     update.delete()
+
+
+@transaction.atomic
+def period_save(
+    *, period: Period, changes: Mapping[str, Any], actor: Any, actor_label: str = ""
+) -> Period:
+    """Create or change a planning period (audited like other governance changes)."""
+    creating = period.pk is None
+    before = {f: None if creating else str(getattr(period, f)) for f in PERIOD_FIELDS}
+    for field, value in changes.items():
+        setattr(period, field, value)
+    period.full_clean()
+    period.save()
+    if creating:
+        audit_created(period, actor=actor, actor_label=actor_label)
+    audit_changes(
+        period,
+        {f: (before[f], str(getattr(period, f))) for f in PERIOD_FIELDS},
+        actor=actor,
+        actor_label=actor_label,
+    )
+    return period
+
+
+@transaction.atomic
+def period_delete(*, period: Period, actor: Any, actor_label: str = "") -> None:
+    audit_deleted(period, actor=actor, actor_label=actor_label)
+    period.delete()
+
+
+PERIOD_FIELDS = ("name", "start", "end")

@@ -68,6 +68,13 @@ class StatusUpdateForm(ModelForm):
     class Meta:
         model = StatusUpdate
         fields = ["rag", "summary", "blockers", "decisions_needed"]
+        # Labels people read: "RAG" is jargon to half of them.
+        labels = {
+            "rag": "Red / amber / green status",
+            "summary": "Summary",
+            "blockers": "Blockers",
+            "decisions_needed": "Decisions needed",
+        }
         widgets = {
             "summary": forms.Textarea(attrs={"rows": 2}),
             "blockers": forms.Textarea(attrs={"rows": 2}),

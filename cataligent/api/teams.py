@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from cataligent.api.fields import UsernameField
 from cataligent.api.viewsets import GovernedViewSet
-from cataligent.models import Team
+from cataligent.models import Team, clean_assignment_groups
 from cataligent.services import team_delete, team_save
 
 
@@ -23,9 +24,32 @@ class TeamSerializer(serializers.ModelSerializer):
         required=False,
     )
 
+    # The source tools' group names that are this team; trimmed, each once, and refused
+    # (400 naming the field and the other team) when another team holds one.
+    assignment_groups = serializers.ListField(
+        child=serializers.CharField(allow_blank=True, trim_whitespace=False),
+        required=False,
+        help_text="Assignment-group names in the ITSM tools that belong to this team; a name "
+        "belongs to one team only.",
+    )
+
     class Meta:
         model = Team
-        fields = ["slug", "name", "description", "lead", "members", "default_escalation_policy"]
+        fields = [
+            "slug",
+            "name",
+            "description",
+            "lead",
+            "members",
+            "default_escalation_policy",
+            "assignment_groups",
+        ]
+
+    def validate_assignment_groups(self, value: list[str]) -> list[str]:
+        try:
+            return clean_assignment_groups(value, team=self.instance)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict["assignment_groups"]) from exc
 
 
 class TeamViewSet(GovernedViewSet):

@@ -21,7 +21,7 @@ from integrations.api.views import (
     TicketViewSet,
 )
 from objectives.api.status_updates import StatusUpdateViewSet
-from objectives.api.views import ObjectiveViewSet
+from objectives.api.views import ObjectiveViewSet, PeriodViewSet
 from reports.api import CostLineViewSet
 
 # Basenames start with "api-" so that API route names (api-node-detail) never shadow
@@ -39,6 +39,7 @@ router.register("link-rules", LinkRuleViewSet, basename="api-link-rule")
 router.register("sync-runs", SyncRunViewSet, basename="api-sync-run")
 router.register("escalations", EscalationViewSet, basename="api-escalation")
 router.register("status-updates", StatusUpdateViewSet, basename="api-status-update")
+router.register("periods", PeriodViewSet, basename="api-period")
 router.register("costs", CostLineViewSet, basename="api-cost")
 
 

@@ -14,6 +14,7 @@ One pass, the same code for the periodic task and the `escalate` command:
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -197,3 +198,19 @@ def escalation_acknowledge(*, escalation: Escalation, actor: Any, note: str = ""
         actor=actor,
     )
     return escalation
+
+
+@transaction.atomic
+def escalations_acknowledge(
+    *, escalation: Escalation, also: Iterable[Escalation], actor: Any, note: str = ""
+) -> list[Escalation]:
+    """Acknowledge a root cause's row in the inbox: `escalation` as `escalation_acknowledge`
+    does (the same refusals), then every open one of `also` that `actor` may acknowledge,
+    each audited on its item. Returns the ones acknowledged."""
+    done = [escalation_acknowledge(escalation=escalation, actor=actor, note=note)]
+    for other in also:
+        if other.pk == escalation.pk or other.status != EscalationStatus.OPEN:
+            continue
+        if may_acknowledge(actor, other):
+            done.append(escalation_acknowledge(escalation=other, actor=actor, note=note))
+    return done

@@ -6,13 +6,19 @@ import copy
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 
 from cataligent.models import Team
-from cataligent.permissions import Action, can, changed_fields, check, check_may_attempt
+from cataligent.permissions import (
+    Action,
+    can,
+    changed_fields,
+    check,
+    check_may_attempt,
+    check_team_change,
+)
 from cataligent.roles import Role, led_team_ids, user_roles
 from cataligent.services import team_save
 from dependencies.escalations.policy_forms import LevelFormSet, PolicyForm, initial_levels
@@ -97,13 +103,9 @@ def policy_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
                 changes["levels"] = new_levels
             check(request.user, Action.CHANGE, model=EscalationPolicy, obj=before, data=changes)
         default_team = values.get("team") if request.POST.get("default_for_team") else None
-        if (
-            default_team is not None
-            and default_team.pk not in led_team_ids(request.user)
-            and Role.ADMIN not in user_roles(request.user)
-        ):
+        if default_team is not None:
             # Checked before anything is saved: a refusal leaves the policy as it was.
-            raise PermissionDenied("Only the team's lead or an admin sets its default policy.")
+            check_team_change(request.user, default_team, ["default_escalation_policy"])
         saved = form.save(commit=False)
         escalation_policy_save(policy=saved, levels=new_levels, actor=request.user)
         if default_team is not None and saved.team is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -18,6 +19,30 @@ from dependencies.models import Edge, EscalationLevel, EscalationPolicy, Node
 
 # Fields whose history governance needs (DESIGN §2; issue: who, when, old, new).
 NODE_AUDITED_FIELDS = ("owner", "team", "escalation_policy", "manual_state", "manual_reason")
+
+
+# The edge rules' words, the same in the API, the pages and the admin.
+EDGE_SELF_LOOP = "A node cannot depend on itself."
+EDGE_EXISTS = "This edge already exists: source already depends on target."
+EDGE_MIN_OPERATIONAL = "Must be at least 1."
+
+
+def edge_problems(
+    *, source: Node, target: Node, min_operational: int = 1, edge: Edge | None = None
+) -> dict[str, str]:
+    """What is wrong with `source` depending on `target`, by field ({} when nothing is)."""
+    problems = {}
+    if source.pk == target.pk:
+        problems["target"] = EDGE_SELF_LOOP
+    elif (
+        Edge.objects.filter(source=source, target=target)
+        .exclude(pk=edge.pk if edge is not None else None)
+        .exists()
+    ):
+        problems["target"] = EDGE_EXISTS
+    if min_operational < 1:
+        problems["min_operational"] = EDGE_MIN_OPERATIONAL
+    return problems
 
 
 def _edge_summary(edge: Edge) -> dict[str, Any]:
@@ -95,6 +120,9 @@ def edge_create(
     redundancy_group: str = "",
     min_operational: int = 1,
 ) -> Edge:
+    problems = edge_problems(source=source, target=target, min_operational=min_operational)
+    if problems:
+        raise ValidationError(problems)
     edge = Edge(
         source=source,
         target=target,
@@ -123,6 +151,11 @@ def edge_update(
     old_source = edge.source
     for field, value in changes.items():
         setattr(edge, field, value)
+    problems = edge_problems(
+        source=edge.source, target=edge.target, min_operational=edge.min_operational, edge=edge
+    )
+    if problems:
+        raise ValidationError(problems)
     edge.full_clean()
     edge.save()
     impact_changed(structure=True, reason=f"edge {edge} changed")
@@ -152,6 +185,11 @@ def edge_delete(*, edge: Edge, actor: Any, actor_label: str = "") -> None:
     impact_changed(structure=True, reason="edge deleted")
 
 
+# What a policy's history records besides its levels: who it belongs to and what it is called.
+POLICY_AUDITED_FIELDS = ("name", "team")
+POLICY_FIELDS = ("name", "team", "description")
+
+
 @transaction.atomic
 def escalation_policy_save(
     *,
@@ -159,22 +197,53 @@ def escalation_policy_save(
     levels: list[Mapping[str, Any]] | None,
     actor: Any,
     actor_label: str = "",
+    changes: Mapping[str, Any] | None = None,
 ) -> EscalationPolicy:
-    """Create or update a policy; `levels` (if given) replaces its levels, in order."""
-    creating = policy.pk is None
-    before = None if creating else _levels_summary(policy)
-    policy.full_clean()
-    policy.save()
+    """Create or update a policy; `levels` (if given) replaces its levels, in order.
+
+    An update goes through `audited_update` like every other service's: `changes` are the
+    new values, and values already set on `policy` (a form's instance) count as changes too,
+    judged against what the database holds."""
+    changes = dict(changes or {})
+    if policy.pk is None:
+        for field, value in changes.items():
+            setattr(policy, field, value)
+        policy.full_clean()
+        policy.save()
+        audit_created(policy, actor=actor, actor_label=actor_label)
+        audit_changes(
+            policy,
+            {f: (None, getattr(policy, f)) for f in POLICY_AUDITED_FIELDS},
+            actor=actor,
+            actor_label=actor_label,
+        )
+        before_levels = None
+    else:
+        stored = EscalationPolicy.objects.select_related("team").get(pk=policy.pk)
+        pending = {
+            f: getattr(policy, f) for f in POLICY_FIELDS if getattr(policy, f) != getattr(stored, f)
+        }
+        before_levels = _levels_summary(stored)
+        audited_update(
+            stored,
+            pending | changes,
+            fields=POLICY_AUDITED_FIELDS,
+            actor=actor,
+            actor_label=actor_label,
+        )
+        for field in POLICY_FIELDS:
+            setattr(policy, field, getattr(stored, field))
     if levels is not None:
         policy.levels.all().delete()
         for position, level in enumerate(levels, start=1):
             row = EscalationLevel(policy=policy, position=position, **level)
             row.full_clean()
             row.save()
-    if creating:
-        audit_created(policy, actor=actor, actor_label=actor_label)
     audit_changes(
-        policy, {"levels": (before, _levels_summary(policy))}, actor=actor, actor_label=actor_label
+        policy,
+        {"levels": (before_levels, _levels_summary(policy))},
+        actor=actor,
+        actor_label=actor_label,
     )
     return policy
 

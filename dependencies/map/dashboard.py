@@ -12,6 +12,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from cataligent.modeling import OWNERSHIP_GAP
+from cataligent.people import person_fields
 from dependencies.choices import NodeKind, State
 from dependencies.map.shapes import weeks_since
 from dependencies.models import Node
@@ -48,12 +49,12 @@ def dashboard_summary(now: dt.datetime | None = None) -> dict[str, Any]:
     longest_objectives = list(
         Objective.objects.filter(state=State.BLOCKED, blocked_since__isnull=False)
         .order_by("blocked_since")
-        .values("key", "title", "blocked_since", "value_at_stake", "owner__username")[:5]
+        .values("key", "title", "blocked_since", "value_at_stake", *person_fields("owner"))[:5]
     )
     longest_nodes = list(
         Node.objects.filter(state=State.BLOCKED, blocked_since__isnull=False)
         .order_by("blocked_since", "slug")
-        .values("slug", "name", "kind", "blocked_since", "owner__username")[:5]
+        .values("slug", "name", "kind", "blocked_since", *person_fields("owner"))[:5]
     )
     gaps = {
         "nodes": Node.objects.filter(OWNERSHIP_GAP).count(),

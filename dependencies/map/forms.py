@@ -108,9 +108,26 @@ def parse_slugs(values: list[str]) -> list[str]:
 __all__ = [
     "NO_TEAM",
     "VIEW_CHOICES",
+    "AssignmentGroupsForm",
     "ManualStateForm",
     "MapFilterForm",
     "TeamAssignForm",
     "map_filters",
     "parse_slugs",
 ]
+
+
+class AssignmentGroupsForm(Form):
+    """A team's assignment groups in the ITSM tools, one a line (the service trims them,
+    drops repeats and refuses a group another team holds)."""
+
+    assignment_groups = forms.CharField(
+        required=False,
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        label="Assignment groups in the ITSM tools",
+        help_text="One group a line, spelled as the ticketing tools spell it.",
+    )
+
+    def groups(self) -> list[str]:
+        return (self.cleaned_data.get("assignment_groups") or "").splitlines()

@@ -7,13 +7,16 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Case, QuerySet, Value, When
 from django.utils import timezone
 
 from cataligent.audit import history_lines
 from cataligent.modeling import GAP_FIELDS, row_gaps
+from cataligent.people import person_fields
 from dependencies.choices import State
 from dependencies.graph.escalation_paths import escalation_path
+from dependencies.map.blocked_since import blocked_at_least_since_of
 from dependencies.map.query import KIND_LABEL
 from dependencies.map.shapes import weeks_since
 from dependencies.map.tables import escalation_due
@@ -24,20 +27,28 @@ from objectives.models import DeclaredStatus, Objective
 # --- Side panel ----------------------------------------------------------------------------
 
 
-def _tickets(links: QuerySet[TicketLink]) -> list[Ticket]:
-    # Blocking first, then the rest of the active ones, then the latest of the others.
+TICKETS_PER_PAGE = 10
+
+
+def tickets_page(
+    links: QuerySet[TicketLink], page: Any = 1, *, per_page: int = TICKETS_PER_PAGE
+) -> Page:
+    """One page of an item's linked tickets: blocking first, then the rest of the active
+    ones, then the latest of the others (two queries)."""
     active_first = Case(
         When(ticket__status_category__in=ACTIVE_CATEGORIES, then=Value(0)), default=Value(1)
     )
     rows = links.select_related("ticket__connector").order_by(
         "-ticket__is_blocking", active_first, "-ticket__updated_at", "ticket_id"
     )
-    tickets = []
-    for link in rows[:50]:
+    result = Paginator(rows, per_page).get_page(page)
+    tickets: list[Ticket] = []
+    for link in result.object_list:
         ticket = link.ticket
         ticket.link_via = link.get_via_display()  # type: ignore[attr-defined]
         tickets.append(ticket)
-    return tickets
+    result.object_list = tickets
+    return result
 
 
 def _named(slugs: Iterable[str]) -> list[dict[str, Any]]:
@@ -53,7 +64,7 @@ def _named(slugs: Iterable[str]) -> list[dict[str, Any]]:
             "manual_state",
             "manual_reason",
             "blocked_since",
-            "owner__username",
+            *person_fields("owner"),
             "team__name",
             *GAP_FIELDS,
         )
@@ -65,7 +76,9 @@ def _named(slugs: Iterable[str]) -> list[dict[str, Any]]:
     ]
 
 
-def node_panel(node: Node, *, now: dt.datetime | None = None) -> dict[str, Any]:
+def node_panel(
+    node: Node, *, now: dt.datetime | None = None, tickets_page_number: Any = 1
+) -> dict[str, Any]:
     """Everything the side panel says about a node, in a fixed number of queries."""
     now = now or timezone.now()
     depends_on = list(
@@ -91,11 +104,12 @@ def node_panel(node: Node, *, now: dt.datetime | None = None) -> dict[str, Any]:
         "levels": levels,
         "path": path,
         "escalation": escalation_due(levels, node.blocked_since, now),
-        "tickets": _tickets(TicketLink.objects.filter(node=node)),
+        "tickets": tickets_page(TicketLink.objects.filter(node=node), tickets_page_number),
         "blocking_ticket_count": blocking,
         "transitions": list(StateTransition.objects.filter(node=node)[:20]),
         "history": history_lines(node, limit=20),
         "weeks_blocked": weeks_since(node.blocked_since, now),
+        "blocked_at_least": blocked_at_least_since_of(node),
     }
 
 
@@ -117,10 +131,11 @@ def objective_panel(objective: Objective, *, now: dt.datetime | None = None) -> 
         "levels": levels,
         "path": path,
         "escalation": escalation_due(levels, objective.blocked_since, now),
-        "tickets": _tickets(TicketLink.objects.filter(objective=objective)),
+        "tickets": tickets_page(TicketLink.objects.filter(objective=objective), per_page=50),
         "transitions": list(StateTransition.objects.filter(objective=objective)[:20]),
         "history": history_lines(objective, limit=20),
         "weeks_blocked": weeks,
+        "blocked_at_least": blocked_at_least_since_of(objective),
         "value_lost": (objective.value_at_stake * weeks).quantize(Decimal(1)),
         "declared_mismatch": declared_mismatch(objective.declared_status, objective.state),
     }

@@ -7,6 +7,7 @@ from typing import Any
 
 from cataligent.modeling import GAP_FIELDS, row_gaps
 from cataligent.models import Team
+from cataligent.people import person_fields
 from dependencies import impact
 from dependencies.choices import NodeKind, State
 from dependencies.map.drawing import result_cache
@@ -51,14 +52,14 @@ def whatif_summary(*, block: list[str], unblock: list[str]) -> dict[str, Any]:
     named = {
         row["slug"]: row
         for row in Node.objects.filter(slug__in=[*node_changes, *block, *unblock]).values(
-            "slug", "name", "kind", "owner__username", "team__name"
+            "slug", "name", "kind", *person_fields("owner"), "team__name"
         )
     }
     objective_changes = {c.item: c for c in result.objectives}
     objectives = {
         row["key"]: row
         for row in Objective.objects.filter(key__in=list(objective_changes)).values(
-            "key", "title", "value_at_stake", "owner__username"
+            "key", "title", "value_at_stake", *person_fields("owner")
         )
     }
 
@@ -97,7 +98,7 @@ def spof_rows() -> list[dict[str, Any]]:
     nodes = {
         row["slug"]: row
         for row in Node.objects.filter(slug__in=[p.node for p in points]).values(
-            "slug", "name", "kind", "state", "owner__username", "team__name", *GAP_FIELDS
+            "slug", "name", "kind", "state", *person_fields("owner"), "team__name", *GAP_FIELDS
         )
     }
     titles = dict(

@@ -13,8 +13,10 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from cataligent.modeling import GAP_FIELDS, effective_policy_id
+from cataligent.people import name_of_row, person_fields
 from dependencies.choices import NodeKind, State
 from dependencies.graph.escalation_paths import LevelSpec, paths_by_policy
+from dependencies.map.blocked_since import blocked_at_least_since, causes_started
 from dependencies.map.drawing import result_cache, state_key
 from dependencies.map.query import (
     KIND_LABEL,
@@ -93,7 +95,12 @@ def _blocked_rows(f: MapFilters) -> list[BlockedRow]:
     causes = {
         row["slug"]: row
         for row in Node.objects.filter(slug__in=cause_slugs).values(
-            "slug", "name", "kind", "intrinsic_state", "owner__username", "team__name"
+            "slug",
+            "name",
+            "kind",
+            "intrinsic_state",
+            "team__name",
+            *person_fields("owner"),
         )
     }
 
@@ -105,6 +112,7 @@ def _blocked_rows(f: MapFilters) -> list[BlockedRow]:
             "kind": KIND_LABEL.get(causes.get(slug, {}).get("kind", ""), ""),
             "state": causes[slug]["intrinsic_state"] if slug in causes else "",
             "owner": causes[slug]["owner__username"] if slug in causes else None,
+            "owner_name": name_of_row(causes[slug]) if slug in causes else None,
             "team": causes[slug]["team__name"] if slug in causes else None,
             "panel_url": node_panel_url(slug),
             "detail_url": node_detail_url(slug),
@@ -174,6 +182,10 @@ class BottleneckRow:
     def owner(self) -> str | None:
         return self.node["owner__username"]
 
+    @property
+    def owner_name(self) -> str:
+        return name_of_row(self.node)
+
 
 def escalation_due(
     levels: list[LevelSpec], since: dt.datetime | None, now: dt.datetime
@@ -211,7 +223,7 @@ def bottleneck_rows(
             "manual_state",
             "manual_reason",
             "blocked_since",
-            "owner__username",
+            *person_fields("owner"),
             "team__slug",
             "team__name",
             *GAP_FIELDS,
@@ -226,6 +238,7 @@ def bottleneck_rows(
             and (not needle or needle in row["name"].lower() or needle in slug)
         }
     ranking = [b for b in ranking if b["node"] in nodes]
+    started = causes_started(nodes)
     objective_keys = {k for b in ranking for k in b["objectives"]}
     objectives = {
         row["key"]: row
@@ -258,7 +271,12 @@ def bottleneck_rows(
     panel_url = url_maker("map-node-panel")
     rows = []
     for rank, b in enumerate(ranking, start=1):
-        node = nodes[b["node"]] | {"panel_url": panel_url(b["node"])}
+        node = nodes[b["node"]] | {
+            "panel_url": panel_url(b["node"]),
+            "blocked_at_least": blocked_at_least_since(
+                nodes[b["node"]]["blocked_since"], [b["node"]], started
+            ),
+        }
         blocked = [objectives[k] for k in b["objectives"] if k in objectives]
         accumulated = sum(
             (o["value_at_stake"] * weeks_since(o["blocked_since"], now) for o in blocked),

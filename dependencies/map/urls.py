@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from dependencies.map import scenario_views
+from dependencies.map import node_page, scenario_views, team_views
 from dependencies.map import views as map_views
 
 urlpatterns = [
@@ -15,6 +15,7 @@ urlpatterns = [
         map_views.NodeStateChange.as_view(),
         name="map-node-state",
     ),
+    path("map/nodes/<slug:slug>/tickets/", node_page.node_tickets, name="map-node-tickets"),
     path("map/nodes/<slug:slug>/team/", map_views.NodeTeamAssign.as_view(), name="map-node-team"),
     path(
         "map/objectives/<str:key>/",
@@ -28,5 +29,15 @@ urlpatterns = [
         "single-points-of-failure/",
         scenario_views.SinglePointsOfFailurePage.as_view(),
         name="single-points-of-failure",
+    ),
+]
+
+urlpatterns += [
+    path("teams/", team_views.team_list, name="team-list"),
+    path("teams/<slug:slug>/", team_views.team_page, name="team-detail"),
+    path(
+        "teams/<slug:slug>/assignment-groups/",
+        team_views.team_assignment_groups,
+        name="team-assignment-groups",
     ),
 ]

@@ -233,7 +233,9 @@ class NodePanel(_PanelPage):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         node = self.object
-        context.update(node_panel(node))
+        context.update(
+            node_panel(node, tickets_page_number=self.request.GET.get("tickets_page", 1))
+        )
         context.update(node_edit_context(self.request.user, node))
         return context
 

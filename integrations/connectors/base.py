@@ -148,6 +148,11 @@ class NormalizedTicket:
     # Changes with every update even within one second of ``updated_at`` where the tool
     # gives us a way to tell (the cursor's de-duplication reads it); "" where it cannot.
     revision: str = ""
+    # The SLA result (True breached, False met, None: the source gives none), the SLA or
+    # due deadline, and how often the ticket was reopened (None where the tool has no count).
+    sla_breached: bool | None = None
+    due_at: datetime | None = None
+    reopen_count: int | None = None
 
     @property
     def is_active(self) -> bool:
@@ -522,11 +527,15 @@ def within_limits(ticket: NormalizedTicket) -> NormalizedTicket:
         raise RecordRejected(f"the id is longer than {MAX_EXTERNAL_ID} characters")
     if ticket.reassignment_count is not None and not 0 <= ticket.reassignment_count <= MAX_COUNT:
         raise RecordRejected(f"reassignment count {ticket.reassignment_count} is out of range")
+    if ticket.reopen_count is not None and not 0 <= ticket.reopen_count <= MAX_COUNT:
+        raise RecordRejected(f"reopen count {ticket.reopen_count} is out of range")
     try:
         check_in_range(ticket.updated_at, "updated_at")
         check_in_range(ticket.opened_at, "opened_at")
         if ticket.resolved_at is not None:
             check_in_range(ticket.resolved_at, "resolved_at")
+        if ticket.due_at is not None:
+            check_in_range(ticket.due_at, "due_at")
     except TimestampOutOfRange as exc:
         raise RecordRejected(str(exc)) from exc
     if ticket.url and http_url(ticket.url) != ticket.url:

@@ -61,6 +61,14 @@ def parse_generic(data: Mapping[str, Any]) -> NormalizedTicket:
     count = data.get("reassignment_count")
     if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 0):
         raise RecordRejected("'reassignment_count' must be a whole number ≥ 0")
+    reopens = data.get("reopen_count")
+    if reopens is not None and (
+        isinstance(reopens, bool) or not isinstance(reopens, int) or reopens < 0
+    ):
+        raise RecordRejected("'reopen_count' must be a whole number ≥ 0")
+    breached = data.get("sla_breached")
+    if breached is not None and not isinstance(breached, bool):
+        raise RecordRejected("'sla_breached' must be true (breached), false (met) or null")
     updated = when("updated_at", required=True)
     assert updated is not None
     return NormalizedTicket(
@@ -82,6 +90,9 @@ def parse_generic(data: Mapping[str, Any]) -> NormalizedTicket:
         updated_at=updated,
         resolved_at=when("resolved_at"),
         raw=dict(data),
+        sla_breached=breached,
+        due_at=when("due_at"),
+        reopen_count=reopens,
     )
 
 

@@ -16,6 +16,13 @@ minute, and the run re-reads an overlap window; the watermark drops what it alre
 ``(id, updated)``. Like the ServiceNow pager, the query restarts at the newest minute
 received whenever a page moves past it, so a changing result set cannot shift records past
 the paging position across minutes.
+
+SLA (Jira Service Management): the SLA custom fields are site-specific, so their ids are the
+option ``{"sla_fields": ["customfield_10030", ...]}``, and they are requested with the other
+fields. A value is ``{"id", "name", "ongoingCycle", "completedCycles": [...]}``; any cycle
+``breached`` makes the ticket breached, cycles without a breach (completed or running) make it
+met, no cycle in any field leaves it unknown. The ongoing cycle's ``breachTime.epochMillis``
+is the deadline, else Jira's own ``duedate`` (the end of that day, UTC).
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
+from . import sla
 from .base import (
     Connector,
     NormalizedTicket,
@@ -88,6 +96,7 @@ BASE_FIELDS = (
     "components",
     "issuetype",
     "project",
+    "duedate",
 )
 # §2: "Practical page cap is about 100 with full fields"; Atlassian says not to assume a
 # fixed maximum, and both pagers cope with shorter pages.
@@ -131,6 +140,19 @@ def _timestamp(fields: Mapping[str, Any], name: str) -> datetime | None:
         raise RecordRejected(f"{name!r} is not a timestamp with an offset: {value!r}") from exc
 
 
+def _due_date(fields: Mapping[str, Any]) -> datetime | None:
+    """Jira's own ``duedate`` ("yyyy-MM-dd", a day without a time) as the end of that day
+    in UTC, when requested; an unreadable one is no due date, not a rejected issue."""
+    value = fields.get("duedate")
+    if not isinstance(value, str):
+        return None
+    try:
+        day = datetime.strptime(value.strip(), "%Y-%m-%d")
+    except ValueError:
+        return None
+    return day.replace(hour=23, minute=59, second=59, tzinfo=UTC)
+
+
 def _field_text(value: object) -> str | None:
     """A custom field's value as text: string, option ``{"value"}``, user or named object."""
     if isinstance(value, list):
@@ -172,6 +194,9 @@ class JiraConnector(Connector):
         "custom field)",
         "ci_field": "a field whose value is the configuration item",
         "default_priority": "priority (1-5) for issues without one (default 3)",
+        "sla_fields": 'Jira Service Management SLA field ids, e.g. ["customfield_10030"]: '
+        "breached if any cycle breached, met if cycles completed within goal; the ongoing "
+        "cycle's breach time is the due date",
         "overlap_seconds": "seconds re-read at the start of each run (default 120)",
     }
 
@@ -188,7 +213,8 @@ class JiraConnector(Connector):
         self.default_priority = self.option_int("default_priority", 3, minimum=1)
         if self.default_priority > 5:
             raise ConfigurationError("option 'default_priority' must be between 1 and 5")
-        extra = (self.flagged_field, self.group_field, self.ci_field)
+        self.sla_fields = self.option_list("sla_fields")
+        extra = (self.flagged_field, self.group_field, self.ci_field, *self.sla_fields)
         self.fields = tuple(dict.fromkeys((*BASE_FIELDS, *(f for f in extra if f))))
 
     def scope_parts(self) -> tuple[object, ...]:
@@ -348,6 +374,7 @@ class JiraConnector(Connector):
             )
         assignee = fields.get("assignee")
         summary = fields.get("summary")
+        breached, due = sla.jira_sla(fields, self.sla_fields)
         return NormalizedTicket(
             external_id=issue_id,
             key=key,
@@ -369,6 +396,8 @@ class JiraConnector(Connector):
             updated_at=updated,
             resolved_at=_timestamp(fields, "resolutiondate"),
             raw=dict(issue),
+            sla_breached=breached,
+            due_at=due or _due_date(fields),
         )
 
     # --- connection check ------------------------------------------------------------

@@ -34,6 +34,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import quote
 
+from . import sla
 from .base import (
     Connector,
     NormalizedTicket,
@@ -76,7 +77,7 @@ DEFAULT_PRIORITY_MAP: Mapping[str, int] = {
     "Medium": 3,
     "Low": 5,
 }
-FIELDS = "Subject,Status,Queue,Owner,Created,LastUpdated,Resolved,Priority,CustomFields"
+FIELDS = "Subject,Status,Queue,Owner,Created,LastUpdated,Resolved,Due,Priority,CustomFields"
 MAX_PER_PAGE = 100  # §3 "Paging": > 100 is clamped to 100
 NOT_SET = "1970-01-01T00:00:00Z"
 SECOND = timedelta(seconds=1)
@@ -309,6 +310,9 @@ class RequestTrackerConnector(Connector):
         )
         owner = _object_id(ticket.get("Owner"))
         subject = ticket.get("Subject")
+        resolved = _timestamp(ticket, "Resolved")
+        due = _timestamp(ticket, "Due")  # "not set" (1970) is None, as for every RT date
+        active = category in ("open", "in_progress")
         return NormalizedTicket(
             external_id=ticket_id,
             key=f"RT#{ticket_id}",
@@ -326,10 +330,13 @@ class RequestTrackerConnector(Connector):
             labels=labels,
             opened_at=created,
             updated_at=updated,
-            resolved_at=_timestamp(ticket, "Resolved"),
+            resolved_at=resolved,
             raw=dict(ticket),
             # LastUpdated has whole seconds and RT keeps no update counter on a ticket.
             revision=content_revision(ticket),
+            # RT has no SLA flag: Due against Resolved, or against now while active.
+            sla_breached=sla.due_result(due, resolved, active=active, now=self.source_now()),
+            due_at=due,
         )
 
     # --- connection check ------------------------------------------------------------

@@ -15,6 +15,14 @@ the offset moves to the end and shifts the rest down; §1 "Offset paging over a 
 can skip or duplicate rows"). Restarting at the newest timestamp re-reads only that second's
 ties, which the watermark drops by ``(sys_id, sys_updated_on)``. Only when a whole page
 shares one timestamp does the offset advance, inside that second.
+
+SLA (DESIGN §2): ``made_sla`` "false" is breached, "true" met, absent unknown; ``sla_due``
+(else ``due_date``) is the deadline; ``reopen_count`` is read as is. The option
+``{"sla_source": "task_sla"}`` also reads the ``task_sla`` table (``has_breached``,
+``planned_end_time``, ``stage``) for each page's records in one more request per page
+(``taskIN<sys_ids>``): any breached row makes the ticket breached, rows without a breach make
+it met, and the earliest running row's planned end is the deadline; a record without rows
+keeps what ``made_sla`` says.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ from typing import Any, ClassVar
 
 import httpx
 
+from . import sla
 from .base import (
     Connector,
     NormalizedTicket,
@@ -112,6 +121,10 @@ BASE_FIELDS = (
     "urgency",
     "active",
     "reassignment_count",
+    "reopen_count",
+    "made_sla",  # "true"/"false": the SLA result ServiceNow keeps on the task
+    "sla_due",
+    "due_date",
     "opened_at",
     "resolved_at",
     "closed_at",
@@ -264,6 +277,9 @@ class ServiceNowConnector(Connector):
         "label_fields": "fields whose values become labels (default: category, subcategory)",
         "extra_fields": "more fields to fetch into the raw payload",
         "overlap_seconds": "seconds re-read at the start of each run (default 60)",
+        "sla_source": "made_sla (default: the record's made_sla flag) or task_sla (also read "
+        "the task_sla table, has_breached and planned_end_time, for each page's records: one "
+        "more request a page)",
     }
     # A small overlap catches an update whose transaction committed after a later one was
     # read; the reference's recipe (>= plus de-dup) keeps the re-read records out.
@@ -276,6 +292,11 @@ class ServiceNowConnector(Connector):
         self.fields = tuple(
             dict.fromkeys((*BASE_FIELDS, *self.label_fields, *self.option_list("extra_fields")))
         )
+        self.sla_source = self.option_str("sla_source", "made_sla") or "made_sla"
+        if self.sla_source not in ("made_sla", "task_sla"):
+            raise ConfigurationError(
+                f"option 'sla_source' must be made_sla or task_sla, not {self.sla_source!r}"
+            )
 
     def _table(self) -> str:
         table = self.option_str("table", "incident") or "incident"
@@ -303,9 +324,11 @@ class ServiceNowConnector(Connector):
         query = "^NQ".join(a for a in alternatives if a)
         return "^".join(p for p in (query, "ORDERBYsys_updated_on^ORDERBYsys_id") if p)
 
-    def _list(self, params: dict[str, str | int]) -> tuple[list[object], httpx.Response]:
+    def _list(
+        self, params: dict[str, str | int], *, table: str = ""
+    ) -> tuple[list[object], httpx.Response]:
         response = self.http.request(
-            "GET", f"/api/now/table/{self.table}", params=params, accept=(404,)
+            "GET", f"/api/now/table/{table or self.table}", params=params, accept=(404,)
         )
         body = json_body(response)
         if response.status_code == 404:
@@ -336,7 +359,7 @@ class ServiceNowConnector(Connector):
                 }
             )
             more = bool(records) and _has_more(response, offset, len(records), self.page_size)
-            yield RawPage(records=records, is_last=not more)
+            yield RawPage(records=self._with_task_sla(records), is_last=not more)
             if not more:
                 return
             newest = _newest(records)
@@ -359,8 +382,27 @@ class ServiceNowConnector(Connector):
                     "sysparm_exclude_reference_link": "true",
                 }
             )
-            records.extend(found)
+            records.extend(self._with_task_sla(found))
         return records
+
+    def _with_task_sla(self, records: list[object]) -> list[object]:
+        """With ``sla_source: task_sla``, each record with its task_sla rows (one request)."""
+        if self.sla_source != "task_sla":
+            return records
+
+        def read(ids: list[str]) -> list[object]:
+            rows, _ = self._list(
+                {
+                    "sysparm_query": f"taskIN{','.join(ids)}",
+                    "sysparm_fields": "task,has_breached,planned_end_time,stage",
+                    "sysparm_limit": 20 * len(ids),
+                    "sysparm_exclude_reference_link": "true",
+                },
+                table="task_sla",
+            )
+            return rows
+
+        return sla.with_task_sla(records, read)
 
     # --- webhooks ---------------------------------------------------------------------
 
@@ -407,6 +449,8 @@ class ServiceNowConnector(Connector):
         )
         service = _reference_name(record, "business_service")
         components = (service,) if service else ()
+        breached, due = self._sla(record)
+        reopens = _scalar(record, "reopen_count")
         return NormalizedTicket(
             external_id=sys_id,
             key=number,
@@ -427,7 +471,23 @@ class ServiceNowConnector(Connector):
             resolved_at=resolved,
             raw=record if type(record) is dict else dict(record),  # decoded JSON: ours
             revision=_revision(record),
+            sla_breached=breached,
+            due_at=due,
+            reopen_count=int(reopens) if reopens.isdigit() else None,
         )
+
+    def _sla(self, record: Mapping[str, Any]) -> tuple[bool | None, datetime | None]:
+        """``made_sla`` ("true": met) and ``sla_due`` / ``due_date``; with the task_sla
+        option, the task_sla rows read with the page decide where there are any."""
+        made = sla.servicenow_flag(record.get("made_sla"), "made_sla")
+        breached = None if made is None else not made
+        due = _timestamp(record, "sla_due") or _timestamp(record, "due_date")
+        if self.sla_source == "task_sla":
+            from_rows, planned_end = sla.servicenow_task_sla(record.get("task_sla"))
+            breached = breached if from_rows is None else from_rows
+            if planned_end:
+                due = _timestamp({"planned_end_time": planned_end}, "planned_end_time") or due
+        return breached, due
 
     # --- connection check ------------------------------------------------------------
 

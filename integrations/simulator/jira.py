@@ -55,7 +55,13 @@ ALL_FIELDS: Final = (
     "resolution",
     "issuelinks",
     "description",
+    "customfield_10030",  # JIRA_SLA_FIELD
 )
+# Jira Service Management's "Time to resolution" SLA, a custom field whose id differs per
+# site (the connector's ``sla_fields`` option names it).
+JIRA_SLA_FIELD: Final = "customfield_10030"
+# The SLA goal by priority, in hours.
+SLA_GOAL_HOURS: Final = {"Highest": 4, "High": 8, "Medium": 24, "Low": 72, "Lowest": 120}
 UNBOUNDED: Final = (
     "Unbounded JQL queries are not allowed here. Please add a search restriction to your query."
 )
@@ -613,6 +619,7 @@ class JiraApi:
                 else None
             ),
             "issuelinks": [],
+            JIRA_SLA_FIELD: self._sla(issue),
             # v3 descriptions are Atlassian Document Format.
             "description": {
                 "type": "doc",
@@ -635,6 +642,44 @@ class JiraApi:
             rendered["changelog"] = self._changelog(issue, base)
         variant = self.injector.garble(f"jira:{issue.id}:{issue.updated}")
         return _garble(rendered, variant) if variant else rendered
+
+    def _sla(self, issue: JiraIssue) -> dict[str, Any]:
+        """The SLA field as JSM sends it (SlaInformation): a completed cycle once resolved,
+        else the ongoing one; ``breached`` from the story where it says, else the clock."""
+        zone = self.store.jira_zone
+        goal = SLA_GOAL_HOURS.get(issue.priority, 24) * 3_600_000
+        breach_at = issue.created + goal
+        now = int(self.store.now().timestamp() * 1000)
+        stop = issue.resolutiondate
+        breached = issue.sla_breached
+        if breached is None:
+            if issue.project in self.store.scenario.sla_always_met:
+                breached = False
+            else:
+                breached = (stop if stop is not None else now) > breach_at
+        if not breached and stop is None:
+            # Still within (the story says so): the deadline is ahead of the last update.
+            breach_at = max(breach_at, issue.updated + goal)
+
+        def moment(ms: int) -> dict[str, Any]:
+            return {
+                "epochMillis": ms,
+                "iso8601": jira_format(ms, zone),
+                "jira": jira_format(ms, zone),
+            }
+
+        cycle: dict[str, Any] = {
+            "startTime": moment(issue.created),
+            "breachTime": moment(breach_at),
+            "breached": breached,
+            "goalDuration": {"millis": goal, "friendly": f"{goal // 3_600_000}h"},
+        }
+        value: dict[str, Any] = {"id": "1", "name": "Time to resolution", "completedCycles": []}
+        if stop is not None:
+            value["completedCycles"] = [{**cycle, "stopTime": moment(stop)}]
+        else:
+            value["ongoingCycle"] = {**cycle, "paused": False, "withinCalendarHours": False}
+        return value
 
     def _changelog(self, issue: JiraIssue, base: str) -> dict[str, Any]:
         zone = self.store.jira_zone

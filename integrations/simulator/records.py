@@ -101,6 +101,7 @@ _INCIDENT_TEXT: Final = (
     "subcategory",
     "close_code",
     "close_notes",
+    "made_sla",
     "contact_type",
     "hold_reason",
     "sys_created_by",
@@ -114,7 +115,6 @@ _INCIDENT_CONSTANTS: Final = {
     "sys_domain": "global",
     "upon_approval": "proceed",
     "notify": "1",
-    "made_sla": "true",
     "knowledge": "false",
     "u_symptom": "",
     "u_priority_confirmation": "false",
@@ -178,6 +178,7 @@ class Incident:
     closed_at: int = 0
     close_code: str = ""
     close_notes: str = ""
+    made_sla: str = "true"  # "false" once the incident's SLA breached
     contact_type: str = "phone"
     hold_reason: str = ""
     sys_created_by: str = "admin"
@@ -425,6 +426,7 @@ class JiraIssue:
     resolution: str | None = None
     resolutiondate: int | None = None
     history: list[JiraHistory] = field(default_factory=list)
+    sla_breached: bool | None = None  # the story's say; None: the SLA clock decides
     pinned: bool = False
 
     @property

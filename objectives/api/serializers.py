@@ -22,7 +22,32 @@ class KeyResultSerializer(serializers.ModelSerializer):
     class Meta:
         model = KeyResult
         fields = ["title", "start_value", "target_value", "current_value", "unit", "progress"]
-        read_only_fields = fields
+        read_only_fields = ["progress"]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # A key result is always sent whole, even inside a partial update of its objective.
+        missing = [name for name in ("title", "target_value") if name not in attrs]
+        if missing:
+            raise serializers.ValidationError({name: "This field is required." for name in missing})
+        start = attrs.get("start_value", KeyResult._meta.get_field("start_value").default)
+        if attrs.get("target_value") == start:
+            raise serializers.ValidationError(
+                {"target_value": "The target must differ from the start value."}
+            )
+        return attrs
+
+
+class PeriodSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Period
+        fields = ["name", "start", "end"]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        start = attrs.get("start", getattr(self.instance, "start", None))
+        end = attrs.get("end", getattr(self.instance, "end", None))
+        if start is not None and end is not None and end < start:
+            raise serializers.ValidationError({"end": "The end must not be before the start."})
+        return attrs
 
 
 class ObjectiveSerializer(serializers.ModelSerializer):
@@ -44,7 +69,11 @@ class ObjectiveSerializer(serializers.ModelSerializer):
         max_digits=14, decimal_places=2, min_value=0, required=False
     )
     requires = RequirementSerializer(many=True, required=False, source="requirement_specs")
-    key_results = KeyResultSerializer(many=True, read_only=True)
+    key_results = KeyResultSerializer(
+        many=True,
+        required=False,
+        help_text="Replaced as a whole on update: send the full list.",
+    )
     root_causes = serializers.ListField(child=serializers.CharField(), read_only=True)
     ownership_gaps = serializers.ListField(child=serializers.CharField(), read_only=True)
     latest_update = serializers.SerializerMethodField()
@@ -104,6 +133,15 @@ class ObjectiveSerializer(serializers.ModelSerializer):
         duplicates = sorted({slug for slug in slugs if slugs.count(slug) > 1})
         if duplicates:
             raise serializers.ValidationError(f"Listed more than once: {', '.join(duplicates)}.")
+        return value
+
+    def validate_key_results(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        titles = [item["title"].strip() for item in value]
+        for index, title in enumerate(titles):
+            if title in titles[:index]:
+                raise serializers.ValidationError(
+                    f"Item {index}: the title {title!r} is listed twice."
+                )
         return value
 
     def validate_parent(self, value: Objective | None) -> Objective | None:

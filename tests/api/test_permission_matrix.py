@@ -20,6 +20,7 @@ from tests.factories import (
     EscalationPolicyFactory,
     NodeFactory,
     ObjectiveFactory,
+    PeriodFactory,
     TeamFactory,
     TicketFactory,
 )
@@ -38,6 +39,7 @@ class Spec:
     read_only: bool = False  # a mirror: nobody writes through the API
     # Only these signed-in roles read it (run costs); None: every signed-in user.
     view_roles: tuple[str, ...] | None = None
+    leadership_writes: bool = False  # leadership writes it as admins do (periods)
 
 
 def _connector(p: People) -> Any:
@@ -108,6 +110,14 @@ SPECS: dict[str, Spec] = {
         create=lambda p: {"slug": "new-team", "name": "New team"},
         update={"description": "changed"},
         admin_only=True,
+    ),
+    "periods": Spec(
+        make=lambda p: PeriodFactory(name="2027-Q1"),
+        lookup=lambda o: o.name,
+        create=lambda p: {"name": "2027-Q2", "start": "2027-04-01", "end": "2027-06-30"},
+        update={"end": "2027-04-30"},
+        admin_only=True,
+        leadership_writes=True,
     ),
     "objectives": Spec(
         make=lambda p: ObjectiveFactory(team=p["team_a"]),
@@ -222,6 +232,8 @@ def expected(role: str, spec: Spec, ok: int) -> int:
         return 401
     if spec.read_only:
         return 403
+    if spec.leadership_writes and role == "leadership":
+        return ok
     if role == "admin" or (role == "lead_a" and not spec.admin_only):
         return ok
     return 403

@@ -118,7 +118,7 @@ def demo(live_server: Any, settings: Any) -> Any:
         },
     )
     api = Node.objects.get(slug="core-banking-lending-api")
-    for number, key, reassignments in ((1, "INC0010231", 4), (2, "INC0010388", 3)):
+    for number, key, reassignments in ((1, "INC0010001", 5), (2, "INC0010002", 4)):
         ticket, _ = Ticket.objects.update_or_create(
             connector=connector,
             external_id=f"browser-test-{number}",

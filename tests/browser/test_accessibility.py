@@ -67,6 +67,12 @@ def _policy() -> dict[str, Any]:
     return {"pk": EscalationPolicy.objects.order_by("pk").first().pk}  # type: ignore[union-attr]
 
 
+def _team() -> dict[str, Any]:
+    from cataligent.models import Team
+
+    return {"slug": Team.objects.get(lead__username="lead").slug}  # the demo's team lead
+
+
 ADMIN_ONLY = ("admin",)
 
 AUDITED: dict[str, Audited] = {
@@ -95,11 +101,13 @@ AUDITED: dict[str, Audited] = {
     "escalation-inbox": Audited(),
     "objective-list": Audited(),
     "objective-detail": Audited(_objective),
+    "team-list": Audited(),
+    "team-detail": Audited(_team),  # the admin sees the assignment-groups form
     "reports:orphans": Audited(),
 }
 
 NOT_PAGES: dict[str, str] = {
-    "home": "a redirect to the map or the objectives",
+    "home": "a redirect to the map, a team lead's team page or the objectives",
     "logout": "a form's target (POST)",
     "sso-login": "a redirect to the identity provider",
     "sso-callback": "a redirect back from the identity provider",
@@ -120,6 +128,11 @@ NOT_PAGES: dict[str, str] = {
     "escalation-level-row": "a fragment of the policy editor (audited there)",
     "escalation-acknowledge": "a form's target (POST)",
     "objective-post-update": "a form's target (POST)",
+    "team-assignment-groups": "a form's target (POST)",
+    "node-governance": "a form's target (POST)",
+    "node-dependency-add": "a form's target (POST)",
+    "node-dependency-remove": "a form's target (POST)",
+    "map-node-tickets": "a fragment of the node page and panel (audited there)",
     "reports:orphans-accept": "a form's target (POST)",
 }
 

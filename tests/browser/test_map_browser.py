@@ -72,11 +72,11 @@ def test_leadership_sees_the_blocked_lending_objective_and_its_tickets(
     panel.locator(f"[data-item-id='{API}']").wait_for()
     text = panel.inner_text()
     assert "⚑ no owner" in text and "no escalation path" in text
-    link = panel.locator("a", has_text="INC0010231")
+    link = panel.locator("a", has_text="INC0010001")
     assert link.get_attribute("href") == (
         "https://bank.service-now.example/incident.do?sys_id=sys-1"
     )
-    assert panel.locator("a", has_text="INC0010388").count() == 1
+    assert panel.locator("a", has_text="INC0010002").count() == 1
     save_artifact(page, "map-panel.png")
 
     # Keyboard: into the map, move, open the details with Enter.

@@ -11,6 +11,8 @@ from tests.browser.conftest import save_artifact, sign_in
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PAGES = ["/map/", "/bottlenecks/", "/dashboard/", "/escalations/", "/objectives/", "/nodes/"]
+# The teams, and where each lands after signing in (a team lead: their team's page).
+PAGES += ["/teams/", "/"]
 
 # What sticks out past the right edge, for a message that says where to look.
 STICKING_OUT = """() => [...document.querySelectorAll('body *')]
@@ -29,7 +31,7 @@ def test_main_pages_fit_a_phone(demo: Any, page: Any, username: str) -> None:
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, (path, width, page.evaluate(STICKING_OUT))
         if username == "leader":
-            save_artifact(page, f"phone{path.strip('/').replace('/', '-')}.png")
+            save_artifact(page, f"phone{path.strip('/').replace('/', '-') or '-home'}.png")
     # The map shows as its table: the root causes are there to read.
     page.goto(f"{demo.url}/map/")
     assert page.locator(".map-small-note").is_visible()

@@ -198,6 +198,9 @@ class ServiceNowFake(FakeSource):
             elif part.startswith("sys_updated_on>="):
                 bound = part.split(">=", 1)[1]
                 selected = [r for r in selected if _sn_value(r, "sys_updated_on") >= bound]
+            elif match := re.fullmatch(r"(\w+)IN(.*)", part):
+                wanted = set(match.group(2).split(","))
+                selected = [r for r in selected if _sn_value(r, match.group(1)) in wanted]
             elif "=" in part and re.fullmatch(r"[\w.]+=[^=]*", part):
                 name, value = part.split("=", 1)
                 selected = [r for r in selected if _sn_value(r, name) == value]

@@ -48,10 +48,11 @@ def _create_queue(rt: httpx.Client) -> str:
     return name
 
 
-def _create_ticket(rt: httpx.Client, queue: str, subject: str, priority: int) -> str:
+def _create_ticket(rt: httpx.Client, queue: str, subject: str, priority: int, **extra: Any) -> str:
     response = rt.post(
         "/REST/2.0/ticket",
         json={
+            **extra,
             "Queue": queue,
             "Subject": subject,
             "Priority": priority,
@@ -106,7 +107,10 @@ def test_tickets_created_updated_and_resolved_in_rt_arrive_in_the_mirror(
     rule = LinkRule.objects.create(field="title", pattern=r"\blending api\b", node=api)
 
     # Five tickets, so that with a page size of 2 the sync pages.
-    outage = _create_ticket(rt, queue, "Lending API times out for every loan", 90)  # P1
+    # Due in RT's zone (UTC in the test's site config): the SLA deadline of the mirror.
+    outage = _create_ticket(
+        rt, queue, "Lending API times out for every loan", 90, Due="2030-01-01 00:00:00"
+    )  # P1
     printer = _create_ticket(rt, queue, "Printer on fire", 50)  # P3
     docs = _create_ticket(rt, queue, "Lending API docs have a typo", 10)  # P5, linked
     vpn = _create_ticket(rt, queue, "VPN is slow", 30)  # P4
@@ -141,6 +145,10 @@ def test_tickets_created_updated_and_resolved_in_rt_arrive_in_the_mirror(
     assert (ticket.status_raw, ticket.status_category) == ("new", "open")
     assert ticket.assignment_group == queue and ticket.assignee == ""
     assert ticket.resolved_at is None and ticket.opened_at is not None
+    # Due is set and not yet passed: no SLA result yet; RT's "not set" (1970) is no due date.
+    assert ticket.due_at is not None and ticket.due_at.isoformat() == "2030-01-01T00:00:00+00:00"
+    assert ticket.sla_breached is None
+    assert (mirror[docs].due_at, mirror[docs].sla_breached) == (None, None)
     priorities = {external_id: t.priority for external_id, t in mirror.items()}
     assert priorities == {outage: 1, badge: 2, printer: 3, vpn: 4, docs: 5}
     blocking = {external_id for external_id, t in mirror.items() if t.is_blocking}
@@ -187,6 +195,7 @@ def test_tickets_created_updated_and_resolved_in_rt_arrive_in_the_mirror(
     resolved = Ticket.objects.get(connector=connector, external_id=outage)
     assert (resolved.status_raw, resolved.status_category) == ("resolved", "resolved")
     assert resolved.resolved_at is not None and not resolved.is_blocking
+    assert resolved.sla_breached is False  # resolved before its Due
     assert (
         TicketLink.objects.filter(node=api).count() == 2
     )  # the link stays; it just no longer blocks

@@ -332,8 +332,8 @@ def test_the_fingerprint_still_covers_what_ticket_values_derives() -> None:
     ]
     derived = [ticket_values(t, blocking_priority=2) for t in samples]
     digest = hashlib.sha256(orjson.dumps(derived)).hexdigest()[:16]
-    assert orjson.loads(_FINGERPRINT_BASIS)["version"] == 1
-    assert digest == "2e5d1d703b8decb8", digest
+    assert orjson.loads(_FINGERPRINT_BASIS)["version"] == 2
+    assert digest == "6064af65ee684d9d", digest
 
 
 def test_the_sync_connector_command(quiet_simulator: SimulatorServer) -> None:

@@ -285,8 +285,10 @@ def test_tickets_list_the_active_ones_first(people: dict[str, Any], lending: Any
         is_blocking=False,
         updated_at=now - dt.timedelta(days=30),
     )
-    body = _client(people["member"]).get("/map/nodes/api/?part=explain").content.decode()
-    assert body.index("INC0000002") < body.index("INC0000001")  # active before a newer closed
+    # The node page lists them (paged); the panel too.
+    for url in ("/nodes/api/", "/map/nodes/api/"):
+        body = _client(people["member"]).get(url).content.decode()
+        assert body.index("INC0000002") < body.index("INC0000001")  # active before newer closed
 
 
 def test_side_panel_for_an_objective(people: dict[str, Any], lending: Any) -> None:

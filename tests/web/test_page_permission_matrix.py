@@ -22,8 +22,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from cataligent.api_tokens import api_token_create
-from cataligent.models import ApiToken
-from dependencies.models import Escalation, EscalationPolicy, Node
+from cataligent.models import ApiToken, Team
+from dependencies.models import Edge, Escalation, EscalationPolicy, Node
 from integrations.models import Connector, LinkRule, SyncRun, Ticket, TicketLink
 from objectives.models import Objective, StatusUpdate
 from tests.factories import (
@@ -150,6 +150,12 @@ def _admin_token(w: World) -> ApiToken:
     return token
 
 
+def _edge_a(w: World) -> Edge:
+    """Team A's node depends on team B's (made on first use)."""
+    edge, _created = Edge.objects.get_or_create(source=w.node_a, target=w.node_b)
+    return edge
+
+
 def _node_row(node: Callable[[World], Node]) -> Callable[[World], Any]:
     def snapshot(w: World) -> Any:
         return Node.objects.filter(pk=node(w).pk).values_list(
@@ -217,7 +223,8 @@ ROUTES: dict[str, Route] = {
         _none,
         {
             "anonymous": LOGIN,
-            **dict.fromkeys(SIGNED_IN, 302),  # to the map (leadership) or the objectives
+            # To the map (leadership), a team lead's team page, or the objectives.
+            **dict.fromkeys(SIGNED_IN, 302),
         },
         no_writes="a redirect",
     ),
@@ -396,6 +403,55 @@ ROUTES: dict[str, Route] = {
     # Lists and details: every signed-in user reads.
     "node-list": Route(_none, everyone(), no_writes="read-only"),
     "node-detail": Route(lambda w: {"slug": w.node_a.slug}, everyone(), no_writes="read-only"),
+    "map-node-tickets": Route(lambda w: {"slug": w.node_a.slug}, everyone(), no_writes="read-only"),
+    # A node's owner, escalation policy and dependencies: its team's lead and admins.
+    "node-governance": Route(
+        lambda w: {"slug": w.node_a.slug},
+        POST_ONLY,
+        writes={
+            "set the owner of team A's node": Write(
+                data=lambda w: {"owner": "lead_b", "escalation_policy": w.policy_a.pk},
+                allowed={"lead_a", "admin"},
+                snapshot=_node_a,
+            ),
+        },
+    ),
+    "node-dependency-add": Route(
+        lambda w: {"slug": w.node_a.slug},
+        POST_ONLY,
+        writes={
+            "team A's node depends on team B's": Write(
+                data=lambda w: {
+                    "target": w.node_b.slug,
+                    "criticality": "hard",
+                    "min_operational": "1",
+                },
+                allowed={"lead_a", "admin"},
+                snapshot=lambda w: list(Edge.objects.values_list("source_id", "target_id")),
+            ),
+            "team B's node depends on team A's": Write(
+                kwargs=lambda w: {"slug": w.node_b.slug},
+                data=lambda w: {
+                    "target": w.node_a.slug,
+                    "criticality": "soft",
+                    "min_operational": "1",
+                },
+                allowed={"lead_b", "admin"},
+                snapshot=lambda w: list(Edge.objects.values_list("source_id", "target_id")),
+            ),
+        },
+    ),
+    "node-dependency-remove": Route(
+        lambda w: {"slug": w.node_a.slug, "pk": _edge_a(w).pk},
+        POST_ONLY,
+        writes={
+            "remove what team A's node depends on": Write(
+                data=lambda w: {},
+                allowed={"lead_a", "admin"},
+                snapshot=lambda w: Edge.objects.filter(source=w.node_a).count(),
+            ),
+        },
+    ),
     "objective-list": Route(_none, everyone(), no_writes="read-only"),
     "objective-detail": Route(
         lambda w: {"key": w.objective_a.key}, everyone(), no_writes="read-only"
@@ -458,6 +514,22 @@ ROUTES: dict[str, Route] = {
                 allowed={"lead_a", "admin"},
                 snapshot=_node_a,
                 htmx=True,
+            ),
+        },
+    ),
+    # Teams: everyone reads; a team's assignment groups are its lead's and admins'.
+    "team-list": Route(_none, everyone(), no_writes="read-only"),
+    "team-detail": Route(lambda w: {"slug": "team-a"}, everyone(), no_writes="read-only"),
+    "team-assignment-groups": Route(
+        lambda w: {"slug": "team-a"},
+        POST_ONLY,
+        writes={
+            "team A's groups": Write(
+                data=lambda w: {"assignment_groups": "Ledger Ops\nCore Banking"},
+                allowed={"lead_a", "admin"},
+                snapshot=lambda w: list(
+                    Team.objects.filter(slug="team-a").values_list("assignment_groups")
+                ),
             ),
         },
     ),

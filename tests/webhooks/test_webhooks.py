@@ -306,3 +306,30 @@ def test_a_push_to_a_connector_that_cannot_be_built_reads_the_generic_shape_only
     event = {"webhookEvent": "jira:issue_created", "issue": _jira_issue()}
     response = _post("jira-hook", json.dumps(event))
     assert response.status_code == 400 and "misconfigured" in response.json()["detail"]
+
+
+def test_pushed_sla_results_are_mirrored_and_a_bad_one_is_quarantined() -> None:
+    _connector("servicenow", auth_type="basic")
+    record = json.loads((FIXTURES / "servicenow" / "incident_page_1.json").read_text())["result"][0]
+    breached = {**record, "made_sla": "false", "reopen_count": "1"}
+    assert _post("servicenow-hook", json.dumps({"result": breached})).status_code == 200
+    ticket = Ticket.objects.get()
+    assert (ticket.sla_breached, ticket.reopen_count) == (True, 1)
+
+    _connector("rt", auth_type="token")
+    generic = {
+        "external_id": "77",
+        "status_category": "resolved",
+        "priority": 2,
+        "updated_at": "2026-11-26T09:00:00Z",
+        "resolved_at": "2026-11-26T09:00:00Z",
+        "sla_breached": False,
+        "due_at": "2026-11-26T12:00:00Z",
+    }
+    assert _post("rt-hook", json.dumps(generic)).status_code == 200
+    pushed = Ticket.objects.get(connector__slug="rt-hook")
+    assert pushed.sla_breached is False and pushed.due_at.isoformat() == "2026-11-26T12:00:00+00:00"
+
+    response = _post("rt-hook", json.dumps({**generic, "external_id": "78", "sla_breached": "no"}))
+    assert response.status_code == 400 and "sla_breached" in json.dumps(response.json())
+    assert QuarantinedRecord.objects.get(external_id="78").reason.count("sla_breached") == 1

@@ -28,8 +28,13 @@ from dependencies.models import (
 from dependencies.recompute.runner import impact_recompute
 from integrations.models import Connector, LinkRule
 from integrations.services import connector_save
-from objectives.models import KeyResult, Objective, Period
-from objectives.services import objective_create, objective_set_requirements, objective_update
+from objectives.models import KeyResult, Objective, Period, StatusUpdate
+from objectives.services import (
+    objective_create,
+    objective_set_requirements,
+    objective_update,
+    status_update_create,
+)
 from reports.demo import seed_demo_costs
 
 ACTOR = "command seed_demo"
@@ -42,6 +47,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             teams, nodes = self._build()
         self._backdate_blockage()
+        self._status_updates()
         seed_demo_costs()  # reports/demo.py: a year of monthly run costs
         self.stdout.write(
             self.style.SUCCESS(
@@ -52,21 +58,58 @@ class Command(BaseCommand):
         self.stdout.write("Logins (password 'demo'): leader (leadership), lead (team lead), admin.")
 
     def _backdate_blockage(self) -> None:
-        """The story's blockage began weeks before Cataligent looked (the first P1 incident);
-        blocked-since says so, so that value lost and escalations read as they would."""
+        """The story's blockages began weeks before Cataligent looked (the first P1
+        incident; the regulator's certificate); blocked-since says so, so that value lost,
+        blocked hours and escalations read as they would. Each item blocked or degraded just
+        now is dated from its earliest root cause's start (story.ROOT_CAUSE_SINCE_DAYS)."""
         impact_recompute(force=True, reason="command seed_demo")
-        began = timezone.now() - dt.timedelta(days=story.BLOCKED_FOR_DAYS)
-        just_seen = timezone.now() - dt.timedelta(hours=1)
+        now = timezone.now()
+        just_seen = now - dt.timedelta(hours=1)
+        default = now - dt.timedelta(days=story.BLOCKED_FOR_DAYS)
+        # The organisation modelled its graph months ago, and each override was set when
+        # its blockage began: "no sign of life for 14 days" reads these dates too.
+        modelled = now - dt.timedelta(days=story.MODELLED_DAYS_AGO)
+        Node.objects.filter(created_at__gt=just_seen).update(created_at=modelled)
+        Objective.objects.filter(created_at__gt=just_seen).update(created_at=modelled)
+        for slug, days in story.ROOT_CAUSE_SINCE_DAYS.items():
+            Node.objects.filter(slug=slug, manual_set_at__gt=just_seen).update(
+                manual_set_at=now - dt.timedelta(days=days)
+            )
         for model, item in ((Node, "node"), (Objective, "objective")):
-            just_blocked = model.objects.filter(state="blocked", blocked_since__gt=just_seen)
-            # The state history tells the same story as blocked-since: these items
-            # became blocked when the blockage began, not when the seed first looked.
-            StateTransition.objects.filter(
-                **{f"{item}__in": just_blocked.values("pk")}, to_state="blocked", at__gt=just_seen
-            ).update(at=began)
-            just_blocked.update(blocked_since=began)
+            just_changed = model.objects.filter(
+                state__in=("blocked", "degraded"),
+                transitions__to_state=F("state"),
+                transitions__at__gt=just_seen,
+            ).distinct()
+            for found in just_changed:
+                days = [story.ROOT_CAUSE_SINCE_DAYS.get(slug) for slug in found.root_causes]
+                known = [d for d in days if d is not None]
+                began = now - dt.timedelta(days=max(known)) if known else default
+                # The state history tells the same story as blocked-since: the item
+                # changed state when its root cause began, not when the seed first looked.
+                StateTransition.objects.filter(
+                    **{item: found}, to_state=found.state, at__gt=just_seen
+                ).update(at=began)
+                if found.state == "blocked":
+                    model.objects.filter(pk=found.pk).update(blocked_since=began)
         # The next recompute reads blocked-since back from the database.
         ImpactState.objects.filter(pk=1).update(structure=F("structure") + 1)
+
+    def _status_updates(self) -> None:
+        """The story's status updates, dated as the story says (once)."""
+        for key, author, rag, summary, days_ago in story.STATUS_UPDATES:
+            objective = Objective.objects.get(key=key)
+            if objective.status_updates.filter(summary=summary).exists():
+                continue
+            update = status_update_create(
+                objective=objective,
+                actor=get_user_model().objects.get(username=author),
+                rag=rag,
+                summary=summary,
+            )
+            StatusUpdate.objects.filter(pk=update.pk).update(
+                created_at=timezone.now() - dt.timedelta(days=days_ago)
+            )
 
     def _build(self) -> tuple[dict[str, Team], dict[str, Node]]:
         users = self._people()
@@ -122,7 +165,11 @@ class Command(BaseCommand):
         teams = {}
         for slug, name, lead, members in story.TEAMS:
             team = Team.objects.filter(slug=slug).first() or Team(slug=slug)
-            changes = {"name": name, "lead": users[lead]}
+            changes = {
+                "name": name,
+                "lead": users[lead],
+                "assignment_groups": story.TEAM_GROUPS.get(slug, []),
+            }
             if team.pk is None or any(getattr(team, k) != v for k, v in changes.items()):
                 team_save(
                     team=team,
@@ -250,7 +297,7 @@ class Command(BaseCommand):
 
     def _connectors(self, nodes: dict[str, Node]) -> None:
         base_url = os.environ.get("SIMULATOR_URL", "http://127.0.0.1:8765")
-        for slug, (name, kind, username, secret, query) in story.CONNECTORS.items():
+        for slug, (name, kind, username, secret, query, options) in story.CONNECTORS.items():
             connector = Connector.objects.filter(slug=slug).first()
             if connector is None:
                 connector_save(
@@ -263,6 +310,7 @@ class Command(BaseCommand):
                         "query": query,
                         "poll_interval": 30,
                         "page_size": 200,
+                        "options": options,
                     },
                     secret=secret,
                     webhook_secret=f"demo-{slug}-webhook",

@@ -7,6 +7,7 @@ from rest_framework.validators import UniqueTogetherValidator
 
 from cataligent.api.fields import TeamSlugField, UsernameField
 from dependencies.choices import NotifyRole, State
+from dependencies.graph.services import EDGE_EXISTS, EDGE_MIN_OPERATIONAL, EDGE_SELF_LOOP
 from dependencies.models import Edge, EscalationLevel, EscalationPolicy, Node
 
 
@@ -68,20 +69,20 @@ class EdgeSerializer(serializers.ModelSerializer):
             UniqueTogetherValidator(
                 queryset=Edge.objects.all(),
                 fields=["source", "target"],
-                message="This edge already exists: source already depends on target.",
+                message=EDGE_EXISTS,
             )
         ]
 
     def validate_min_operational(self, value: int) -> int:
         if value < 1:
-            raise serializers.ValidationError("Must be at least 1.")
+            raise serializers.ValidationError(EDGE_MIN_OPERATIONAL)
         return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         source = attrs.get("source", getattr(self.instance, "source", None))
         target = attrs.get("target", getattr(self.instance, "target", None))
         if source is not None and source == target:
-            raise serializers.ValidationError({"target": "A node cannot depend on itself."})
+            raise serializers.ValidationError({"target": EDGE_SELF_LOOP})
         return attrs
 
 

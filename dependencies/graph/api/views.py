@@ -83,10 +83,8 @@ class EscalationPolicyViewSet(HistoryMixin, GovernedViewSet):
         self, instance: EscalationPolicy, changes: dict[str, Any]
     ) -> EscalationPolicy:
         levels = changes.pop("levels", None)
-        for field, value in changes.items():
-            setattr(instance, field, value)
         return services.escalation_policy_save(
-            policy=instance, levels=levels, actor=self.request.user
+            policy=instance, changes=changes, levels=levels, actor=self.request.user
         )
 
     def delete_object(self, instance: EscalationPolicy) -> None:
