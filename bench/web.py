@@ -12,6 +12,11 @@ database that already has nodes):
 technical nodes, the teams' assignment groups, and 30 days of state history; `time` then
 also times the report pages, their API and the dashboard's green-red card (500 ms target).
 
+Then, for the reports `spend` and `trends` (issue 12):
+
+    DATABASE_URL=... python -m bench.web costs      # a year of monthly costs and state history
+    DATABASE_URL=... python -m bench.web reports    # their build time against 500 ms p95
+
 `time` runs the pages in this process through Django's test client (no network, no
 static files), `--users` threads at once, each waiting about `--think` seconds between its
 requests, and prints per page the time of a cold request (just after the stored results
@@ -309,6 +314,125 @@ def time_pages(users: int, rounds: int, think: float, only: str = "") -> None:
             )
 
 
+# --- Reports `spend` and `trends` (issue 12) -------------------------------------------------
+# Kept apart from the pages above: `costs` adds a year of monthly costs and of state history to
+# a loaded organisation, `reports` times the two reports' build (what their page, API and CSV
+# run) against the 500 ms p95 target.
+
+REPORTS_TARGET = 0.500
+
+
+def load_costs(months: int, seed: int) -> None:
+    """A year of monthly costs for every technical node, and a year of state history: 5 % of
+    the nodes and objectives blocked now and then (about six episodes of 2 h to 5 days each)."""
+    import datetime as dt
+
+    from django.conf import settings
+    from django.db import transaction
+    from django.utils import timezone
+
+    from dependencies.models import Node, StateTransition
+    from objectives.models import Objective
+    from reports.models import CostLine
+    from reports.prorata import first_of_month
+
+    if CostLine.objects.exists():
+        sys.exit("The database already has costs: `costs` runs once after `load`.")
+    started = time.monotonic()
+    rng = random.Random(seed)
+    now = timezone.now()
+    month = first_of_month(timezone.localtime(now).date())
+    calendar = []
+    for _ in range(months):
+        calendar.append(month)
+        month = first_of_month(month - dt.timedelta(days=1))
+    technical = list(Node.objects.exclude(kind="capability").values_list("pk", flat=True))
+    with transaction.atomic():
+        batch: list[CostLine] = []
+        for node_id in technical:
+            base = rng.lognormvariate(8.5, 1.0)  # a median of about 5,000 a month
+            for first in calendar:
+                amount = Decimal(base * rng.uniform(0.9, 1.1)).quantize(Decimal("0.01"))
+                batch.append(
+                    CostLine(
+                        node_id=node_id,
+                        month=first,
+                        amount=amount,
+                        currency=settings.CURRENCY,
+                        category=rng.choice(("compute", "storage", "application", "network")),
+                    )
+                )
+            if len(batch) >= 20_000:
+                CostLine.objects.bulk_create(batch, batch_size=5000)
+                batch = []
+        CostLine.objects.bulk_create(batch, batch_size=5000)
+        items = [("node", pk) for pk in Node.objects.values_list("pk", flat=True)]
+        items += [("objective", pk) for pk in Objective.objects.values_list("pk", flat=True)]
+        year = dt.timedelta(days=30 * months)
+        history = []
+        for kind, pk in rng.sample(items, len(items) // 20):
+            moments = sorted(now - year * rng.random() for _ in range(6))
+            for began in moments:
+                ended = began + dt.timedelta(hours=rng.uniform(2, 120))
+                for at, before, after in (
+                    (began, "operational", "blocked"),
+                    (ended, "blocked", "operational"),
+                ):
+                    if at < now:
+                        history.append(
+                            StateTransition(
+                                **{kind + "_id": pk},
+                                at=at,
+                                from_state=before,
+                                to_state=after,
+                                version=0,
+                            )
+                        )
+        StateTransition.objects.bulk_create(history, batch_size=5000)
+    print(
+        f"Added {len(technical) * months} cost lines ({len(technical)} nodes x {months} months) "
+        f"and {len(history)} state transitions in {time.monotonic() - started:.1f} s."
+    )
+
+
+def time_reports(rounds: int) -> None:
+    """Each report's build, `rounds` times, for the default window (the last 30 days) and a
+    quarter; prints cold (spend: with its month allocations computed afresh, as after an
+    import), then p50, p95 and max against the target."""
+    from django.db import connection, reset_queries
+
+    from reports import registry
+    from reports.spend_allocation import costs_changed
+    from reports.window import parse_window
+
+    windows = {"30 days": {}, "quarter": {"from": "2026-09-01", "to": "2026-11-30"}}
+    print(f"{'report':22} {'queries':>7} {'cold':>8} {'p50':>7} {'p95':>7} {'max':>7}  target")
+    for name in ("spend", "trends"):
+        report = registry.get(name)
+        assert report is not None
+        for label, params in windows.items():
+            window = parse_window(params)
+            costs_changed()
+            reset_queries()
+            started = time.perf_counter()
+            report.build(window)
+            first = time.perf_counter() - started
+            queries = len(connection.queries)
+            samples = []
+            for _ in range(rounds):
+                started = time.perf_counter()
+                report.tables(report.build(window))
+                samples.append(time.perf_counter() - started)
+            samples.sort()
+            p95 = samples[max(0, int(len(samples) * 0.95) - 1)]
+            verdict = "ok" if p95 <= REPORTS_TARGET else "SLOW"
+            print(
+                f"{name + ' (' + label + ')':22} {queries:7} {first * 1000:6.0f}ms "
+                f"{statistics.median(samples) * 1000:5.0f}ms {p95 * 1000:5.0f}ms "
+                f"{samples[-1] * 1000:5.0f}ms  {REPORTS_TARGET * 1000:.0f} ms {verdict}"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -326,12 +450,21 @@ def main() -> None:
     timer.add_argument(
         "--think", type=float, default=1.0, help="seconds between a user's requests (1.0)"
     )
+    costs = sub.add_parser("costs", help="add a year of costs and state history (after load)")
+    costs.add_argument("--months", type=int, default=12)
+    costs.add_argument("--seed", type=int, default=20_261_207)
+    reports = sub.add_parser("reports", help="time the spend and trends reports")
+    reports.add_argument("--rounds", type=int, default=20)
     args = parser.parse_args()
     _setup()
     if args.command == "load":
         load(args.nodes, args.teams, args.seed)
     elif args.command == "tickets":
         load_tickets(args.count, args.seed)
+    elif args.command == "costs":
+        load_costs(args.months, args.seed)
+    elif args.command == "reports":
+        time_reports(args.rounds)
     else:
         time_pages(args.users, args.rounds, args.think, args.only)
 

@@ -20,6 +20,7 @@ registered can only be changed by admins, so a new model is safe by default.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections import ChainMap
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -64,6 +65,8 @@ class Governance:
     leadership_writes: bool = False
     # Only admins may read it (connectors and their secrets).
     admin_only_view: bool = False
+    # Only these roles may read it (run costs: leadership, team leads, admins); None: everyone.
+    view_roles: frozenset[Role] | None = None
     # Someone beyond team leads may create it, e.g. an objective's owner posts its
     # status updates: (user, new values) -> allowed.
     also_created_by: Callable[[Any, Mapping[str, Any]], bool] | None = None
@@ -144,6 +147,11 @@ def owned_through(parent: str) -> Governance:
     return Governance(team_of=team_of, team_of_new=team_of_new)
 
 
+def readable_by(governance: Governance, *roles: Role) -> Governance:
+    """The same rules, with reads narrowed to these roles (admins always read)."""
+    return dataclasses.replace(governance, view_roles=frozenset({*roles, Role.ADMIN}))
+
+
 ADMIN_ONLY = Governance(
     team_of=lambda obj: None, team_of_new=lambda data: None, admin_only_write=True
 )
@@ -183,6 +191,9 @@ def check(
     if action is Action.VIEW:
         if governance.admin_only_view and Role.ADMIN not in roles:
             raise PermissionDenied(f"Only admins may see {model._meta.verbose_name_plural}.")
+        if governance.view_roles is not None and not (roles & governance.view_roles):
+            allowed = " and ".join(sorted(role.value for role in governance.view_roles))
+            raise PermissionDenied(f"Only {allowed} may see {model._meta.verbose_name_plural}.")
         return
     if Role.ADMIN in roles:
         return

@@ -308,6 +308,7 @@ CELERY_TASK_ROUTES = {
     "dependencies.tasks.send_notifications": {"queue": "notifications"},
     "dependencies.tasks.send_pending_notifications": {"queue": "notifications"},
     "objectives.tasks.remind_overdue_updates_task": {"queue": "notifications"},
+    "reports.tasks.send_leadership_digest": {"queue": "notifications"},
     # Anything else (schedule_syncs: quick, every 15 s) goes to the default queue.
 }
 if REDIS_URL:
@@ -335,6 +336,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
     },
     "escalate": {"task": "dependencies.tasks.escalate_task", "schedule": 60.0},
+    # Hourly; sends once DIGEST_WEEKDAY's DIGEST_HOUR has come, once per ISO week and leader.
+    "leadership-digest": {"task": "reports.tasks.send_leadership_digest", "schedule": 3600.0},
     "send-pending-notifications": {
         "task": "dependencies.tasks.send_pending_notifications",
         "schedule": 60.0,

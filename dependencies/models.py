@@ -386,6 +386,7 @@ class Notification(models.Model):
         ESCALATION_FIRED = "escalation_fired", "Escalation"
         ESCALATION_RESOLVED = "escalation_resolved", "Blocker cleared"
         UPDATE_OVERDUE = "update_overdue", "Status update overdue"
+        LEADERSHIP_DIGEST = "leadership_digest", "Weekly leadership digest"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -408,6 +409,8 @@ class Notification(models.Model):
     )
     subject = models.CharField(max_length=300)
     body = models.TextField()
+    # An e-mail's own HTML (the weekly digest's tables); empty: the body in the standard frame.
+    html = models.TextField(blank=True)
     link = models.CharField(max_length=500, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)

@@ -10,3 +10,7 @@ class ReportsConfig(AppConfig):
 
     def ready(self) -> None:
         import reports.catalog  # noqa: F401  (each report registers itself)
+        from reports import (
+            governance,  # noqa: F401  (permission rules of the run costs)
+            tasks,  # noqa: F401  (the weekly leadership digest)
+        )

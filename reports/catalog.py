@@ -8,4 +8,6 @@ from reports import (
     green_red,  # noqa: F401
     outcomes,  # noqa: F401
     shadow_ops,  # noqa: F401
+    spend,  # noqa: F401
+    trends,  # noqa: F401
 )

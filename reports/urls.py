@@ -3,7 +3,7 @@ registered report (`digest/` is kept for the leadership digest)."""
 
 from django.urls import path
 
-from reports import orphan_views, views
+from reports import digest_views, orphan_views, views
 
 app_name = "reports"
 
@@ -11,6 +11,7 @@ urlpatterns = [
     path("", views.ReportIndex.as_view(), name="index"),
     path("orphans/", orphan_views.orphan_queue, name="orphans"),
     path("orphans/accept/", orphan_views.accept_suggestion, name="orphans-accept"),
+    path("digest/", digest_views.digest_page, name="digest"),
     path(
         "green-red/disconnects/",
         views.GreenRedDisconnects.as_view(),

@@ -23,6 +23,7 @@ from integrations.api.views import (
 from objectives.api.status_updates import StatusUpdateViewSet
 from objectives.api.views import ObjectiveViewSet, PeriodViewSet
 from reports.api import ReportView
+from reports.cost_api import CostLineViewSet
 
 # Basenames start with "api-" so that API route names (api-node-detail) never shadow
 # the pages' (node-detail).
@@ -40,6 +41,7 @@ router.register("sync-runs", SyncRunViewSet, basename="api-sync-run")
 router.register("escalations", EscalationViewSet, basename="api-escalation")
 router.register("status-updates", StatusUpdateViewSet, basename="api-status-update")
 router.register("periods", PeriodViewSet, basename="api-period")
+router.register("costs", CostLineViewSet, basename="api-cost")
 
 
 @extend_schema(exclude=True)

@@ -97,7 +97,7 @@ def send_notification(notification: Notification) -> None:
     notification.attempts += 1
     try:
         if notification.channel == Notification.Channel.EMAIL:
-            html = render_to_string(
+            html = notification.html or render_to_string(
                 "notifications/email.html",
                 {
                     "subject": notification.subject,

@@ -37,6 +37,8 @@ class Spec:
     admin_only: bool = False
     admin_only_view: bool = False
     read_only: bool = False  # a mirror: nobody writes through the API
+    # Only these signed-in roles read it (run costs); None: every signed-in user.
+    view_roles: tuple[str, ...] | None = None
     leadership_writes: bool = False  # leadership writes it as admins do (periods)
 
 
@@ -89,6 +91,16 @@ def _edge_create(p: People) -> dict[str, Any]:
         "source": NodeFactory(team=p["team_a"]).slug,
         "target": NodeFactory(team=p["team_b"]).slug,
     }
+
+
+def _cost_line(p: People) -> Any:
+    import datetime as dt
+
+    from reports.models import CostLine
+
+    return CostLine.objects.create(
+        node=NodeFactory(team=p["team_a"]), month=dt.date(2026, 3, 1), amount=10, currency="USD"
+    )
 
 
 SPECS: dict[str, Spec] = {
@@ -191,6 +203,17 @@ SPECS: dict[str, Spec] = {
         },
         update=None,
     ),
+    "costs": Spec(
+        make=_cost_line,
+        lookup=lambda o: str(o.pk),
+        create=lambda p: {
+            "node": NodeFactory(team=p["team_a"]).slug,
+            "month": "2026-04",
+            "amount": "1200.00",
+        },
+        update={"amount": "1300.00"},
+        view_roles=("lead_a", "lead_b", "leadership", "admin"),
+    ),
     "sync-runs": Spec(
         make=_sync_run,
         lookup=lambda o: str(o.pk),
@@ -259,6 +282,8 @@ def test_read(resource: str, role: str, client_as: Any, people: People) -> None:
     client = client_as(role)
     want = 401 if role == "anonymous" else 200
     if spec.admin_only_view and role not in ("anonymous", "admin"):
+        want = 403
+    if spec.view_roles is not None and role != "anonymous" and role not in spec.view_roles:
         want = 403
     assert client.get(f"/api/{resource}/").status_code == want
     assert client.get(f"/api/{resource}/{spec.lookup(obj)}/").status_code == want

@@ -12,6 +12,7 @@ governed without a case here.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,7 @@ from cataligent.permissions import _REGISTRY, Action, check
 from dependencies.models import Edge, EscalationLevel, EscalationPolicy, Node
 from integrations.models import LinkRule, TicketLink
 from objectives.models import KeyResult, Objective, Requirement, StatusUpdate
+from reports.models import CostLine
 from tests.factories import (
     EdgeFactory,
     EscalationLevelFactory,
@@ -343,6 +345,15 @@ def _move_cases() -> dict[type, tuple[Callable[[People], Any], Callable[[People]
         TicketLink: (
             lambda p: TicketLink.objects.create(
                 ticket=TicketFactory(), node=NodeFactory(team=p["team_a"]), via="manual"
+            ),
+            lambda p: {"node": NodeFactory(team=p["team_b"])},
+        ),
+        CostLine: (
+            lambda p: CostLine.objects.create(
+                node=NodeFactory(team=p["team_a"]),
+                month=dt.date(2026, 3, 1),
+                amount=10,
+                currency="USD",
             ),
             lambda p: {"node": NodeFactory(team=p["team_b"])},
         ),

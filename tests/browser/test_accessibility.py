@@ -89,6 +89,7 @@ AUDITED: dict[str, Audited] = {
     "map-node-team": Audited(_node),
     "bottlenecks": Audited(),
     "dashboard": Audited(),
+    "reports:digest": Audited(),
     "whatif": Audited(query="?block=core-banking-lending-api"),
     "single-points-of-failure": Audited(),
     "node-list": Audited(),

@@ -68,3 +68,19 @@ def test_the_dashboard_and_the_objective_page_load_their_green_red_parts(
     page.goto(f"{green_incidents.url}/objectives/OBJ-1/")
     page.locator(".green-red-row").wait_for()
     assert "Supporting tickets" in page.locator(".green-red-row").inner_text()
+
+
+def test_the_dashboard_draws_its_trend_chart(page: Any, demo: Any) -> None:
+    """The dashboard's trend chart (issue 12): Chart.js draws it from the page's JSON under
+    the strict CSP, with the numbers in a table beside it."""
+    sign_in(page, demo.url, "leader")
+    page.goto(f"{demo.url}/dashboard/")
+    wait_until(
+        page,
+        """() => {
+          const canvas = document.querySelector('.dashboard-trends canvas[data-chart]');
+          const chart = canvas && window.Chart && window.Chart.getChart(canvas);
+          return Boolean(chart && chart.data.datasets.length > 0 && chart.data.labels.length > 0);
+        }""",
+    )
+    assert page.locator(".dashboard-trends details table tbody tr").count() >= 1

@@ -542,6 +542,7 @@ ROUTES: dict[str, Route] = {
     ),
     # The orphan queue: everyone reads it; accepting a suggested link is making a link by
     # hand, allowed to the lead of the target's team and to admins.
+    "reports:digest": Route(_none, everyone(), no_writes="read-only"),
     "reports:orphans": Route(_none, everyone(), no_writes="read-only; accepts post elsewhere"),
     "reports:orphans-accept": Route(
         _none,

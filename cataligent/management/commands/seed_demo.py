@@ -35,6 +35,7 @@ from objectives.services import (
     objective_update,
     status_update_create,
 )
+from reports.demo import seed_demo_costs
 
 ACTOR = "command seed_demo"
 
@@ -47,6 +48,7 @@ class Command(BaseCommand):
             teams, nodes = self._build()
         self._backdate_blockage()
         self._status_updates()
+        seed_demo_costs()  # reports/demo.py: a year of monthly run costs
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo story ready: {len(teams)} teams, {len(nodes)} nodes, "
