@@ -10,8 +10,9 @@ Wire facts (sources below):
   ``statuses[]`` (triggered, acknowledged, resolved), ``time_zone``, ``sort_by=created_at:asc``.
   Classic offset paging: ``limit`` (<= 100), ``offset``, and ``more`` in the answer; a query
   serves at most 10,000 records (``offset + limit`` past it is refused). [1][2]
-- ``GET /log_entries?since=&until=&is_overview=true``: the incident events (trigger,
-  acknowledge, assign, escalate, resolve...), each naming its ``incident.id``;
+- ``GET /log_entries?since=&until=&is_overview=true&include[]=incidents``: the incident
+  events (trigger, acknowledge, assign, escalate, resolve...), each naming its
+  ``incident.id`` (a reference, or the incident itself when included);
   ``GET /incidents/{id}`` answers ``{"incident": {...}}``. [1]
 - Incident fields read: ``id``, ``incident_number``, ``title``, ``status``, ``urgency``,
   ``priority.summary`` (``P1``..``P5`` by default, or null when priorities are off),
@@ -36,7 +37,9 @@ How a sync mirrors exactly although the list filters on creation time only:
    10,000 the window restarts at the newest creation time read (records at that time are
    read again and dropped by the watermark);
 3. on an incremental run, the incidents named by the log entries since the cursor that 1
-   and 2 did not return (resolved since, or changed while resolved), read one by one.
+   and 2 did not return (resolved since, or changed while resolved): as the entries embed
+   them (``include[]=incidents``, an incident object with ``type: incident``), else read
+   one by one with ``GET /incidents/{id}``.
 
 A record's time for the watermark is ``updated_at`` (else the latest of
 ``last_status_change_at``/``created_at``) with a content hash as revision, so an open incident
@@ -49,7 +52,8 @@ Get incident, List log entries); [2] community.pagerduty.com "Incidents don't sh
 REST API" (the 30-day default, 6-month window, ``date_range=all``); [3]
 developer.pagerduty.com/docs/rest-api-rate-limits; [4] github.com/PagerDuty/developer-docs
 docs/webhooks/04-Signatures.md and pkg.go.dev/github.com/PagerDuty/go-pagerduty/webhookv3;
-[5] the incident shape as Datadog's PagerDuty action lists it (docs.datadoghq.com).
+[5] the incident shape as Datadog's PagerDuty action lists it (docs.datadoghq.com);
+[6] PagerDuty's MCP server (``LogEntryInclude``: channels, incidents, services, teams, users).
 """
 
 from __future__ import annotations
@@ -268,16 +272,20 @@ class PagerDutyConnector(Connector):
         since = start if start is not None else now - timedelta(days=self.initial_days)
         for records in self._created_between(since, now):
             yield RawPage(records=seen(records), is_last=False)
-        changed: list[str] = []
         if start is not None:
-            changed = [i for i in self._logged_incidents(start, now) if i not in read]
-        for incident_id in changed:
-            yield RawPage(records=[self._incident(incident_id)], is_last=False)
+            changed = self._logged_incidents(start, now)
+            embedded = [r for i, r in changed.items() if i not in read and r is not None]
+            for chunk in range(0, len(embedded), self.page_size):
+                yield RawPage(records=embedded[chunk : chunk + self.page_size], is_last=False)
+            for incident_id, record in changed.items():
+                if incident_id not in read and record is None:
+                    yield RawPage(records=[self._incident(incident_id)], is_last=False)
         yield RawPage(records=[], is_last=True)
 
-    def _logged_incidents(self, since: datetime, until: datetime) -> list[str]:
-        """Ids of the incidents with log entries in [since, until], in order of first entry."""
-        ids: dict[str, None] = {}
+    def _logged_incidents(self, since: datetime, until: datetime) -> dict[str, object | None]:
+        """The incidents with log entries in [since, until], by id: the whole incident where
+        the entry embeds it (``include[]=incidents``), else None (then read by id)."""
+        found: dict[str, object | None] = {}
         offset = 0
         while True:
             body = self._get(
@@ -287,6 +295,7 @@ class PagerDutyConnector(Connector):
                     "until": _iso(until),
                     "time_zone": "UTC",
                     "is_overview": "true",
+                    "include[]": "incidents",
                     "limit": MAX_LIMIT,
                     "offset": offset,
                 },
@@ -297,10 +306,12 @@ class PagerDutyConnector(Connector):
             for entry in entries:
                 incident = entry.get("incident") if isinstance(entry, Mapping) else None
                 if isinstance(incident, Mapping) and isinstance(incident.get("id"), str):
-                    ids[incident["id"]] = None
+                    whole = incident if incident.get("type") == "incident" else None
+                    if whole is not None or incident["id"] not in found:
+                        found[incident["id"]] = whole
             offset += len(entries)
             if body.get("more") is not True or not entries:
-                return list(ids)
+                return found
             if offset + MAX_LIMIT > self.max_records:
                 # Restart after the newest entry read (its second is read again; ids dedupe).
                 newest = max(

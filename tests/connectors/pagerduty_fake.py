@@ -93,6 +93,8 @@ class PagerDutyFake(FakeSource):
         self.incidents = {i["id"]: i for i in incidents}
         self.token = token
         self.max_records = max_records
+        # ``include[]=incidents`` honoured (False: references only, as an older API might).
+        self.embed_incidents = True
         self._ids = itertools.count(1)
         self.log_entries: list[dict[str, Any]] = []
         for record in incidents:
@@ -145,7 +147,10 @@ class PagerDutyFake(FakeSource):
                 return Reply(404, {"error": {"message": "Not Found", "code": 2100}})
             return Reply(200, {"incident": record})
         if request.path == "/log_entries":
-            return self._list(request, "log_entries", self.log_entries)
+            entries = self.log_entries
+            if "incidents" in request.query.get("include[]", []) and self.embed_incidents:
+                entries = [{**e, "incident": self.incidents[e["incident"]["id"]]} for e in entries]
+            return self._list(request, "log_entries", entries)
         return Reply(404, {"error": {"message": "Not Found", "code": 2100}})
 
     def _invalid(self, message: str) -> Reply:
