@@ -41,9 +41,12 @@ How a sync mirrors exactly although the list filters on creation time only:
    them (``include[]=incidents``, an incident object with ``type: incident``), else read
    one by one with ``GET /incidents/{id}``.
 
-A record's time for the watermark is ``updated_at`` (else the latest of
-``last_status_change_at``/``created_at``) with a content hash as revision, so an open incident
-re-read unchanged is skipped and a changed one is written.
+The cursor's time is when the run's first answer was made (its ``Date``); pages before the
+last keep the stored cursor, as the reads do not come oldest first. Within a run a record
+read twice (open and newly created) is passed on once; every record read goes to the ingest
+step, which writes only those whose values changed, so a reassignment that leaves the
+incident's times as they were is still mirrored. A record's time is ``updated_at`` (else the
+latest of ``last_status_change_at``/``created_at``), its revision a hash of its content.
 
 Key ``PD-<incident_number>``; external id the incident id (``PABC123``).
 
@@ -247,6 +250,12 @@ class PagerDutyConnector(Connector):
     def _raw_pages(self, watermark: Watermark) -> Iterator[RawPage]:
         read: set[str] = set()
         self._run_start = None
+        start = watermark.query_start()
+        # Every record read is offered to the ingest step, which writes only those whose
+        # values changed (its fingerprint): an open incident re-read is not judged by its
+        # times, which a reassignment or a new priority may leave as they were.
+        watermark.run_floor = None
+        watermark.seen.clear()
 
         def seen(records: list[object]) -> list[object]:
             for record in records:
@@ -268,7 +277,6 @@ class PagerDutyConnector(Connector):
             ) from None
         # Date has whole seconds: the end of its second, so that second's records are in.
         now = self.source_now() + DATE_RESOLUTION
-        start = watermark.query_start()
         since = start if start is not None else now - timedelta(days=self.initial_days)
         for records in self._created_between(since, now):
             yield RawPage(records=seen(records), is_last=False)

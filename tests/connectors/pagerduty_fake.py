@@ -129,6 +129,14 @@ class PagerDutyFake(FakeSource):
     def resolve(self, ident: str, at: datetime | None = None) -> dict[str, Any]:
         return self._change(ident, "resolved", at)
 
+    def reassign(self, ident: str, assignee: str, at: datetime | None = None) -> None:
+        """A new assignee; the incident's times stay as they were (only the log says when)."""
+        record = self.incidents[ident]
+        record["assignments"] = [
+            {"at": iso(at or datetime.now(UTC)), "assignee": _ref("user", "PUSR002", assignee)}
+        ]
+        self._log("assign", record, at or datetime.now(UTC))
+
     def trigger(self, record: dict[str, Any]) -> None:
         self.incidents[record["id"]] = record
         self._log("trigger", record, _parse(record["created_at"]))

@@ -124,9 +124,10 @@ def test_two_syncs_mirror_the_source_exactly(fake: PagerDutyFake, embedded: bool
     fake.resolve("Q000001")
     fake.acknowledge("Q000006")
     fake.trigger(incident(7, datetime.now(UTC), priority="P3"))
+    fake.reassign("Q000002", "Grace Hopper")  # its times stay as they were
     second = _sync(connector)
     assert _mirror() == _expected(fake)
-    assert (second.created, second.updated, second.rejected) == (1, 2, 0)
+    assert (second.created, second.updated, second.rejected) == (1, 3, 0)
     resolved = Ticket.objects.get(external_id="Q000001")
     assert resolved.status_category == "resolved" and not resolved.is_blocking
     assert resolved.resolved_at is not None
