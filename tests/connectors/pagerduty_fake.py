@@ -85,6 +85,33 @@ def incident(
     }
 
 
+def service(ident: str, name: str, *, business: bool) -> dict[str, Any]:
+    kind = "business_service" if business else "service"
+    return {
+        "id": ident,
+        "type": kind,
+        "name": name,
+        "summary": name,
+        "description": f"{name} as PagerDuty knows it",
+        "html_url": f"https://acme.pagerduty.com/{kind}s/{ident}",
+    }
+
+
+def depends(dependent: dict[str, Any], supporting: dict[str, Any]) -> dict[str, Any]:
+    """A service_dependency relationship: ``dependent`` relies on ``supporting``."""
+
+    def ref(s: dict[str, Any]) -> dict[str, str]:
+        kind = "business_service" if s["type"] == "business_service" else "technical_service"
+        return {"id": s["id"], "type": kind}
+
+    return {
+        "id": f"D{dependent['id']}{supporting['id']}",
+        "type": "service_dependency",
+        "dependent_service": ref(dependent),
+        "supporting_service": ref(supporting),
+    }
+
+
 class PagerDutyFake(FakeSource):
     def __init__(
         self, incidents: list[dict[str, Any]], *, token: str = TOKEN, max_records: int = 10_000
@@ -93,6 +120,10 @@ class PagerDutyFake(FakeSource):
         self.incidents = {i["id"]: i for i in incidents}
         self.token = token
         self.max_records = max_records
+        # Business and technical services, and service_dependency relationships.
+        self.business_services: list[dict[str, Any]] = []
+        self.services: list[dict[str, Any]] = []
+        self.relationships: list[dict[str, Any]] = []
         # ``include[]=incidents`` honoured (False: references only, as an older API might).
         self.embed_incidents = True
         self._ids = itertools.count(1)
@@ -154,6 +185,21 @@ class PagerDutyFake(FakeSource):
             if record is None:
                 return Reply(404, {"error": {"message": "Not Found", "code": 2100}})
             return Reply(200, {"incident": record})
+        if request.path == "/business_services":
+            return self._list(request, "business_services", self.business_services)
+        if request.path == "/services":
+            return self._list(request, "services", self.services)
+        prefix = "/service_dependencies/business_services/"
+        if request.path.startswith(prefix):
+            ident = request.path.removeprefix(prefix)
+            if ident not in {s["id"] for s in self.business_services}:
+                return Reply(404, {"error": {"message": "Not Found", "code": 2100}})
+            related = [
+                r
+                for r in self.relationships
+                if ident in (r["dependent_service"]["id"], r["supporting_service"]["id"])
+            ]
+            return Reply(200, {"relationships": related})
         if request.path == "/log_entries":
             entries = self.log_entries
             if "incidents" in request.query.get("include[]", []) and self.embed_incidents:
@@ -176,7 +222,7 @@ class PagerDutyFake(FakeSource):
         statuses = request.query.get("statuses[]")
         if statuses:
             rows = [r for r in rows if r["status"] in statuses]
-        if request.param("date_range") != "all":
+        if key in ("incidents", "log_entries") and request.param("date_range") != "all":
             now = datetime.now(UTC)
             since = _parse(request.param("since")) if request.param("since") else None
             until = _parse(request.param("until")) if request.param("until") else now
