@@ -83,7 +83,8 @@ class ConnectorForm(ModelForm):
         "Request Tracker compares Due with Resolved. PagerDuty (base URL "
         "https://api.pagerduty.com, Token auth with a REST API key, no query): "
         '{"high_urgency_priority": 2, "low_urgency_priority": 4} give incidents without a '
-        'priority one by urgency, {"initial_days": 180} how far back a first sync reads.'
+        'priority one by urgency, {"initial_days": 180} limits how far back a first sync '
+        "reads (default: all)."
     )
 
     class Meta:

@@ -32,7 +32,9 @@ How a sync mirrors exactly although the list filters on creation time only:
 
 1. the open incidents (``statuses[]=triggered&statuses[]=acknowledged&date_range=all``),
    every run: acknowledgements, reassignments and priority changes of open incidents;
-2. the incidents created since the cursor (a first sync: the last ``initial_days``), in
+2. the incidents created since the cursor (a first sync or a full one: since the oldest
+   incident, ``date_range=all&sort_by=created_at:asc&limit=1``, or the last ``initial_days``
+   when that option is set), in
    windows of at most 180 days, sorted by creation; when ``offset + limit`` would pass
    10,000 the window restarts at the newest creation time read (records at that time are
    read again and dropped by the watermark);
@@ -156,8 +158,8 @@ class PagerDutyConnector(Connector):
         "priority (default 2)",
         "low_urgency_priority": "priority (1-5) of a low-urgency incident without a priority "
         "(default 4)",
-        "initial_days": "days of incidents (by creation) a first sync reads, besides every "
-        "open one (default 180)",
+        "initial_days": "days of incidents (by creation) a first or full sync reads, besides "
+        "every open one (default: all, from the oldest incident)",
         "overlap_seconds": "seconds re-read at the start of each run (default 60)",
     }
 
@@ -172,7 +174,8 @@ class PagerDutyConnector(Connector):
             "high": self._priority_option("high_urgency_priority", 2),
             "low": self._priority_option("low_urgency_priority", 4),
         }
-        self.initial_days = self.option_int("initial_days", 180, minimum=1)
+        days = self.config.options.get("initial_days")
+        self.initial_days = None if days is None else self.option_int("initial_days", 0, minimum=1)
         self._run_start: datetime | None = None
 
     def _priority_option(self, name: str, default: int) -> int:
@@ -188,7 +191,12 @@ class PagerDutyConnector(Connector):
         return json_body(response)
 
     def _list(self, params: dict[str, Any], start: int = 0) -> tuple[list[object], bool]:
-        body = self._get("/incidents", {**params, "limit": self.page_size, "offset": start})
+        return self._list_page(params, offset=start, limit=self.page_size)
+
+    def _list_page(
+        self, params: dict[str, Any], *, offset: int = 0, limit: int
+    ) -> tuple[list[object], bool]:
+        body = self._get("/incidents", {**params, "limit": limit, "offset": offset})
         if not isinstance(body, Mapping) or not isinstance(body.get("incidents"), list):
             raise ResponseFormatError("PagerDuty answered without an 'incidents' list")
         return list(body["incidents"]), body.get("more") is True
@@ -277,7 +285,7 @@ class PagerDutyConnector(Connector):
             ) from None
         # Date has whole seconds: the end of its second, so that second's records are in.
         now = self.source_now() + DATE_RESOLUTION
-        since = start if start is not None else now - timedelta(days=self.initial_days)
+        since = start if start is not None else self._first_start(now)
         for records in self._created_between(since, now):
             yield RawPage(records=seen(records), is_last=False)
         if start is not None:
@@ -289,6 +297,17 @@ class PagerDutyConnector(Connector):
                 if incident_id not in read and record is None:
                     yield RawPage(records=[self._incident(incident_id)], is_last=False)
         yield RawPage(records=[], is_last=True)
+
+    def _first_start(self, now: datetime) -> datetime:
+        """Where a sync without a cursor starts reading by creation: ``initial_days`` ago,
+        else at the oldest incident (a full sync then sees every incident there is)."""
+        if self.initial_days is not None:
+            return now - timedelta(days=self.initial_days)
+        records, _more = self._list_page(
+            {"date_range": "all", "sort_by": "created_at:asc", "time_zone": "UTC"}, limit=1
+        )
+        oldest = _created(records[0]) if records else None
+        return min(oldest, now) if oldest is not None else now
 
     def _logged_incidents(self, since: datetime, until: datetime) -> dict[str, object | None]:
         """The incidents with log entries in [since, until], by id: the whole incident where

@@ -177,3 +177,16 @@ def test_windows_are_sliced_at_six_months_and_at_the_record_cap(
     assert run.created == 16
     windows = {(r.param("since"), r.param("until")) for r in fake.requests_to("/incidents")}
     assert any(since and since < iso(NOW - timedelta(days=300)) for since, _ in windows)
+
+
+def test_a_full_sync_reads_back_to_the_oldest_incident(fake: PagerDutyFake) -> None:
+    # Older than any one 6-month window: without initial_days every incident is read, so
+    # a full sync flags nothing as gone from the source.
+    fake.trigger(incident(30, NOW - timedelta(days=700), status="resolved"))
+    connector = _connector(fake)
+    _sync(connector)
+    assert _mirror() == _expected(fake)
+    run = sync_connector(connector=connector, full=True, connector_options={"sleep": Sleeps()})
+    assert run is not None and run.outcome == "succeeded", run and run.error
+    assert (run.created, run.updated, run.marked_missing) == (0, 0, 0)
+    assert _mirror() == _expected(fake)
