@@ -34,10 +34,9 @@ How a sync mirrors exactly although the list filters on creation time only:
    every run: acknowledgements, reassignments and priority changes of open incidents;
 2. the incidents created since the cursor (a first sync or a full one: since the oldest
    incident, ``date_range=all&sort_by=created_at:asc&limit=1``, or the last ``initial_days``
-   when that option is set), in
-   windows of at most 180 days, sorted by creation; when ``offset + limit`` would pass
-   10,000 the window restarts at the newest creation time read (records at that time are
-   read again and dropped by the watermark);
+   when that option is set), in windows of at most 180 days, sorted by creation; when
+   ``offset + limit`` would pass 10,000 the window restarts at the newest creation time
+   read (records at that time are read again, and passed on once);
 3. on an incremental run, the incidents named by the log entries since the cursor that 1
    and 2 did not return (resolved since, or changed while resolved): as the entries embed
    them (``include[]=incidents``, an incident object with ``type: incident``), else read
@@ -59,6 +58,9 @@ developer.pagerduty.com/docs/rest-api-rate-limits; [4] github.com/PagerDuty/deve
 docs/webhooks/04-Signatures.md and pkg.go.dev/github.com/PagerDuty/go-pagerduty/webhookv3;
 [5] the incident shape as Datadog's PagerDuty action lists it (docs.datadoghq.com);
 [6] PagerDuty's MCP server (``LogEntryInclude``: channels, incidents, services, teams, users).
+Read again for this module: [2], [4], [6], and [1]'s parameters as New Relic's and Workato's
+PagerDuty actions restate them; the rate limit [3], the 10,000 cap and the EU host are as
+issue 16 states them from PagerDuty's documentation, not re-read here.
 """
 
 from __future__ import annotations
