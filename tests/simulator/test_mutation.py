@@ -151,7 +151,7 @@ def test_an_incremental_sync_across_ticks_ends_up_exact() -> None:
 
 def test_keyset_query_uses_the_index_like_the_generic_path(store: SimulatorStore) -> None:
     """The bisected keyset page equals what the general query evaluator selects."""
-    from integrations.simulator.servicenow import parse_encoded_query
+    from integrations.simulator.encoded_query import parse_encoded_query
 
     middle = list(store.incidents.ordered())[100]
     stamp = middle.value("sys_updated_on")
