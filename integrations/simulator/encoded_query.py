@@ -15,8 +15,6 @@ from .records import Incident, ReferenceRecord, ServiceNowTable
 from .store import SimulatorStore
 from .timestamps import servicenow_parse, servicenow_text
 
-DEFAULT_LIMIT: Final = 10_000  # sysparm_limit's documented default
-
 TIME_FIELDS: Final = frozenset(
     {"sys_updated_on", "sys_created_on", "opened_at", "resolved_at", "closed_at"}
 )
