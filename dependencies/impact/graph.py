@@ -20,6 +20,7 @@ from operator import add, and_, attrgetter, gt, not_
 from typing import NamedTuple
 
 from dependencies.impact.gc_pause import garbage_collector_paused
+from dependencies.impact.groups import NO_GROUPS, RedundancyGroup, redundancy_groups
 from dependencies.impact.model import (
     Criticality,
     Edge,
@@ -43,25 +44,7 @@ from dependencies.impact.validation import (
 __all__ = ["DependencyGraph", "RedundancyGroup", "build_graph"]
 
 
-class RedundancyGroup(NamedTuple):
-    """The edges of one source that share a `redundancy_group` label.
-
-    `min_operational` is the largest value found on the members (the strictest reading when
-    they disagree), clamped to the group's size. A named tuple: a large organisation has
-    tens of thousands, and a tuple is several times cheaper to make than a frozen dataclass.
-    """
-
-    min_operational: int
-    hard: tuple[int, ...]
-    soft: tuple[int, ...]
-
-    @property
-    def members(self) -> tuple[int, ...]:
-        return self.hard + self.soft
-
-
 _NO_VERTICES: tuple[int, ...] = ()
-_NO_GROUPS: tuple[RedundancyGroup, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -262,7 +245,7 @@ class _InputTable:
             )
             for label, members in sorted(self.group_members.get(vertex, {}).items())
         )
-        return groups or _NO_GROUPS
+        return groups or NO_GROUPS
 
     def inputs_of(
         self, vertex: int
@@ -414,7 +397,7 @@ def _compile(
     for source, target in compress(pairs, map(gt, plain, is_hard)):
         soft_lists[source].append(target)
         dependent_lists[target].append(source)
-    groups = _groups(columns, is_hard, dependent_lists)
+    groups = redundancy_groups(columns, is_hard, dependent_lists)
     for objective in objective_list:
         vertex = objective_index[objective.key]
         for requirement in objective.requires:
@@ -455,57 +438,6 @@ def _compile(
         cycle_components=frozenset(),
     )
     return _with_evaluation_order(graph, missing)
-
-
-def _groups(
-    columns: GraphColumns, is_hard: list[bool], dependent_lists: list[list[int]]
-) -> list[tuple[RedundancyGroup, ...]]:
-    """The redundancy groups of every vertex, from the edges that have a group label."""
-    labels = columns.groups
-    sources, targets = columns.sources, columns.targets
-    minimums = list(compress(columns.min_operational, labels))
-    try:
-        valid = not minimums or min(minimums) >= 1
-    except TypeError:
-        valid = False
-    if not valid:
-        for position in compress(range(len(labels)), labels):
-            edge = columns.edge(position)
-            if not isinstance(edge.min_operational, int) or edge.min_operational < 1:
-                raise InvalidGraphError(
-                    f"edge {edge.source}→{edge.target}: min_operational must be at least 1"
-                )
-    # (source, label) -> hard members, soft members, [largest min_operational]
-    members: dict[tuple[int, str], tuple[list[int], list[int], list[int]]] = {}
-    grouped_sources = list(compress(sources, labels))
-    keys = zip(grouped_sources, compress(labels, labels), strict=True)
-    grouped = zip(
-        keys,
-        grouped_sources,
-        compress(targets, labels),
-        compress(is_hard, labels),
-        minimums,
-        strict=True,
-    )
-    for key, source, target, hard, minimum in grouped:
-        entry = members.get(key)  # type: ignore[arg-type]
-        if entry is None:
-            entry = members[key] = ([], [], [minimum])  # type: ignore[index]
-        elif minimum > entry[2][0]:
-            # Members that disagree on min_operational: the largest (the strictest) wins.
-            entry[2][0] = minimum
-        (entry[0] if hard else entry[1]).append(target)
-        dependent_lists[target].append(source)
-    groups: list[tuple[RedundancyGroup, ...]] = [_NO_GROUPS] * len(dependent_lists)
-    for source, label in sorted(members):
-        hard_members, soft_members, (minimum,) = members[(source, label)]
-        group = RedundancyGroup(
-            min_operational=min(minimum, len(hard_members) + len(soft_members)),
-            hard=tuple(hard_members),
-            soft=tuple(soft_members),
-        )
-        groups[source] = (*groups[source], group)
-    return groups
 
 
 def _money(value: Decimal | float) -> Decimal:
