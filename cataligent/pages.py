@@ -11,6 +11,11 @@ from django_filters.views import FilterView
 from cataligent.permissions import Action, can_edit, check
 
 
+def is_htmx(request: Any) -> bool:
+    """The request came from htmx (django-htmx's middleware sets `request.htmx`)."""
+    return bool(getattr(request, "htmx", False))
+
+
 class PolicyPageMixin:
     """Refuses the page unless the policy lets the user read this model."""
 

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from cataligent.pages import is_htmx
 from dependencies import impact
 from dependencies.map.drawing import cached, change_marker
 from dependencies.map.forms import parse_slugs
@@ -18,7 +19,7 @@ from dependencies.map.scenarios import (
     whatif_problems,
     whatif_summary,
 )
-from dependencies.map.views import LeadershipPage, csv_response, is_htmx
+from dependencies.map.views import LeadershipPage, csv_response
 from dependencies.models import Node
 from dependencies.recompute.loader import impact_state
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from dependencies.map import node_page, scenario_views, team_views
+from dependencies.map import node_actions, node_page, scenario_views, team_views
 from dependencies.map import views as map_views
 
 urlpatterns = [
@@ -12,11 +12,13 @@ urlpatterns = [
     path("map/nodes/<slug:slug>/", map_views.NodePanel.as_view(), name="map-node-panel"),
     path(
         "map/nodes/<slug:slug>/state/",
-        map_views.NodeStateChange.as_view(),
+        node_actions.NodeStateChange.as_view(),
         name="map-node-state",
     ),
     path("map/nodes/<slug:slug>/tickets/", node_page.node_tickets, name="map-node-tickets"),
-    path("map/nodes/<slug:slug>/team/", map_views.NodeTeamAssign.as_view(), name="map-node-team"),
+    path(
+        "map/nodes/<slug:slug>/team/", node_actions.NodeTeamAssign.as_view(), name="map-node-team"
+    ),
     path(
         "map/objectives/<str:key>/",
         map_views.ObjectivePanel.as_view(),
