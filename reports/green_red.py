@@ -27,6 +27,7 @@ The `team` filter keeps the items the team owns and the rows whose node it owns.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -34,9 +35,9 @@ from typing import Any
 from django.conf import settings
 from django.urls import reverse
 
-from reports import history
-from reports.reach import BitCounter
-from reports.reads import ReportData, load
+from reports import history, ticket_reads
+from reports.reach import BitCounter, ItemReach
+from reports.reads import ItemRow, ReportData, load
 from reports.registry import Chart, Column, Report, Result, Table, register
 from reports.window import Window
 
@@ -44,36 +45,65 @@ BOUNCED_REASSIGNMENTS = 2  # DESIGN §2: "bounced (reassignment count >= 2)"
 
 
 def build(window: Window) -> Result:
-    return green_red(load(window))
+    data = load(window)
+    return green_red(
+        data,
+        ticket_reads.support_classes(window),
+        ticket_reads.resolved_with_nodes(window),
+    )
 
 
-def green_red(data: ReportData) -> Result:
+def support_counts(
+    reach: ItemReach, links: list[tuple[int, int | None, int | None, int]]
+) -> list[tuple[int, int, int, int]]:
+    """Per item bit: (tickets, resolved, resolved with an SLA result, of which met).
+
+    A ticket supports the items above the nodes it is linked to and the objectives it is
+    linked to, each once however many of its links lead there: its items are the union
+    (`|`) of its links' bitsets. Tickets with the same items and class are counted together
+    (most of them: one link each, to a few thousand nodes), each group once per class in a
+    `BitCounter`, so the cost follows the distinct item sets, not the tickets."""
+    above, objective_bit = reach.above, reach.objective_bit
+    masks: dict[int, int] = {}
+    classes: dict[int, int] = {}
+    for ticket, node, objective, klass in links:
+        mask = masks.get(ticket, 0)
+        if node is not None:
+            mask |= above.get(node, 0)
+        if objective is not None and objective in objective_bit:
+            mask |= 1 << objective_bit[objective]
+        masks[ticket] = mask
+        classes[ticket] = klass
+    counters = [BitCounter() for _ in range(4)]  # by class: open, no SLA, breached, met
+    for (mask, klass), times in Counter(zip(masks.values(), classes.values(), strict=True)).items():
+        if mask:
+            counters[klass].add(mask, times)
+    size = len(reach.items)
+    opened, no_sla, breached, met = (c.counts(size) for c in counters)
+    return [
+        (o + n + b + m, n + b + m, b + m, m)
+        for o, n, b, m in zip(opened, no_sla, breached, met, strict=True)
+    ]
+
+
+def green_red(
+    data: ReportData,
+    links: list[tuple[int, int | None, int | None, int]],
+    resolved: list[tuple[Any, ...]],
+) -> Result:
+    """`links`: `ticket_reads.support_classes`; `resolved`: `ticket_reads.resolved_with_nodes`."""
     team_id = data.window.team.pk if data.window.team else None
     min_pct = settings.REPORT_SLA_MET_PCT
     min_hours = settings.REPORT_MIN_BLOCKED_HOURS
 
-    # Per item: supporting tickets, resolved, resolved with an SLA result, of which met.
-    counters = [BitCounter() for _ in range(4)]
-    for ticket in data.tickets.values():
-        mask = data.reach.of_ticket(
-            data.node_links.get(ticket.id, ()), data.objective_links.get(ticket.id, ())
-        )
-        if not mask:
-            continue
-        counters[0].add(mask)
-        if ticket.resolved_in(data.window):
-            counters[1].add(mask)
-            if ticket.sla_breached is not None:
-                counters[2].add(mask)
-                if not ticket.sla_breached:
-                    counters[3].add(mask)
+    counts = support_counts(data.reach, links)
     bit_of = {item: bit for bit, item in enumerate(data.reach.items)}
 
     items = []
     for ref, row in data.items.items():
         if team_id is not None and row.team_id != team_id:
             continue
-        tickets, resolved, with_sla, met = (c.count(bit_of[ref]) for c in counters)
+        tickets, resolved_count, with_sla, met = counts[bit_of[ref]]
         hours = data.blocked_hours_in_window(ref, row.state)
         if not tickets and hours <= 0:
             continue
@@ -86,7 +116,7 @@ def green_red(data: ReportData) -> Result:
                 "team": _team_slug(data, row.team_id),
                 "state": row.state,
                 "tickets": tickets,
-                "resolved": resolved,
+                "resolved": resolved_count,
                 "sla_met_pct": pct,
                 "blocked_hours": round(hours, 1),
                 "value_at_stake": str(row.value_at_stake),
@@ -103,7 +133,7 @@ def green_red(data: ReportData) -> Result:
             i.get("slug") or i.get("key"),
         )
     )
-    resolved_but_blocked, wrong_department = _drill_downs(data, team_id, min_hours)
+    resolved_but_blocked, wrong_department = _drill_downs(data, resolved, team_id, min_hours)
     return {
         "thresholds": {"sla_met_pct": min_pct, "blocked_hours": min_hours},
         "summary": {
@@ -126,52 +156,57 @@ def _team_slug(data: ReportData, team_id: int | None) -> str | None:
 
 
 def _drill_downs(
-    data: ReportData, team_id: int | None, min_hours: int
+    data: ReportData, links: list[tuple[Any, ...]], team_id: int | None, min_hours: int
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     groups = data.group_teams()
+    # ticket id -> (key, url, resolved at, group, reassignments), and its linked nodes
+    tickets: dict[int, tuple[Any, ...]] = {}
+    nodes_of: dict[int, dict[int, ItemRow]] = {}
+    node_rows: dict[int, ItemRow] = {}
+    for ticket, key, url, done, group, reassignments, node, *about in links:
+        if ticket not in tickets:
+            tickets[ticket] = (key, url, done, group, reassignments)
+            nodes_of[ticket] = {}
+        if node not in node_rows:
+            slug, name, owner, state = about
+            node_rows[node] = ItemRow("node", node, slug, name, owner, state)
+        nodes_of[ticket][node] = node_rows[node]
+    order = sorted(tickets, key=lambda t: (tickets[t][2], tickets[t][0]))
+
     intervals: dict[int, list[history.Interval]] = {}
     still_blocked: list[dict[str, Any]] = []
     elsewhere: list[dict[str, Any]] = []
-    resolved = [t for t in data.tickets.values() if t.resolved_in(data.window)]
-    resolved.sort(key=lambda t: (t.resolved_at, t.key))
-    for ticket in resolved:
-        assert ticket.resolved_at is not None
-        nodes = [
-            data.linked_nodes[n]
-            for n in data.node_links.get(ticket.id, ())
-            if n in data.linked_nodes
-        ]
-        if not nodes:
-            continue
-        nodes.sort(key=lambda n: n.ref)
-        group = ticket.group.strip()
+    for ticket in order:
+        key, url, resolved_at, raw_group, reassignments = tickets[ticket]
+        nodes = sorted(nodes_of[ticket].values(), key=lambda n: n.ref)
+        group = raw_group.strip()
         reasons = []
         if groups and group:
             owners = {n.team_id for n in nodes}
             if not groups.get(group.casefold(), set()) & owners:
                 reasons.append("resolved by a group of no owning team")
-        if (ticket.reassignments or 0) >= BOUNCED_REASSIGNMENTS:
-            reasons.append(f"bounced ({ticket.reassignments} reassignments)")
+        if (reassignments or 0) >= BOUNCED_REASSIGNMENTS:
+            reasons.append(f"bounced ({reassignments} reassignments)")
         for node in nodes:
             if team_id is not None and node.team_id != team_id:
                 continue
             if node.id not in intervals:
                 intervals[node.id] = data.blocked_intervals(("node", node.id), node.state)
             after = (
-                history.blocked_hours_after(intervals[node.id], ticket.resolved_at)
+                history.blocked_hours_after(intervals[node.id], resolved_at)
                 if intervals[node.id]
                 else 0.0
             )
             if not reasons and after < min_hours:
                 continue
             row = {
-                "ticket": ticket.key,
-                "ticket_url": ticket.url,
+                "ticket": key,
+                "ticket_url": url,
                 "node": node.ref,
                 "node_name": node.name,
                 "team": _team_slug(data, node.team_id),
                 "resolving_group": group,
-                "resolved_at": ticket.resolved_at.isoformat(),
+                "resolved_at": resolved_at.isoformat(),
             }
             if reasons:
                 elsewhere.append(row | {"reasons": reasons})
