@@ -94,11 +94,11 @@ def support_classes(window: Window) -> list[tuple[int, int | None, int | None, i
 def resolved_with_nodes(window: Window) -> list[tuple[Any, ...]]:
     """Per link from a ticket resolved in the window to a node: `(ticket id, key, url,
     resolved at, assignment group, reassignments, node id, slug, name, owning team id,
-    state)`, the most recently updated tickets first (one query)."""
+    state)`, the most recently updated tickets first, a ticket's links together (one query)."""
     rows = (
         _links(window)
         .filter(_resolved_in(window, "ticket__"), node__isnull=False)
-        .order_by("-ticket__updated_at")
+        .order_by("-ticket__updated_at", "ticket_id")
         .values_list(
             "ticket_id",
             "ticket__key",
