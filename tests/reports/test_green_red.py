@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from dependencies.models import StateTransition
 from reports import green_red
 from tests.reports.world import at, blocked, depends, node, november, objective, ticket
 
@@ -217,3 +218,37 @@ def test_tickets_outside_the_window_do_not_count(lending: dict[str, Any]) -> Non
     ticket(lending["service"], opened=dt.datetime(2026, 12, 2, tzinfo=dt.UTC))
 
     assert green_red.build(november())["items"] == []
+
+
+def test_blocked_hours_follow_the_whole_history_of_what_was_blocked(people: Any) -> None:
+    # The build reads the history only of items blocked at some time since the window began
+    # (a move into or out of `blocked`, or blocked now); these are the edge cases of that.
+    def capability(slug: str, state: str, *moves: tuple[int, str, str]) -> None:
+        c = node(slug, kind="capability", team=people["team_a"], state=state)
+        for day, before, after in moves:
+            StateTransition.objects.create(
+                node=c, from_state=before, to_state=after, at=at(day), version=day
+            )
+        ticket(c)  # listed even with no blocked hour
+
+    capability("blocked-now-moves-elsewhere", "blocked", (5, "operational", "degraded"))
+    capability("never-blocked", "operational", (3, "degraded", "operational"))
+    capability("blocked-all-along", "blocked")
+    capability("blocked-from-the-10th", "blocked", (10, "degraded", "blocked"))
+    capability(
+        "blocked-then-degraded",
+        "degraded",
+        (4, "operational", "blocked"),
+        (6, "blocked", "degraded"),
+        (8, "degraded", "operational"),
+    )
+
+    hours = {slug: i["blocked_hours"] for slug, i in _items(green_red.build(november())).items()}
+
+    assert hours == {
+        "blocked-now-moves-elsewhere": 0.0,  # its history says it was never blocked
+        "never-blocked": 0.0,
+        "blocked-all-along": 720.0,
+        "blocked-from-the-10th": 504.0,
+        "blocked-then-degraded": 48.0,
+    }
