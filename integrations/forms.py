@@ -68,7 +68,8 @@ class ConnectorForm(ModelForm):
         required=False,
         label="Webhook secret",
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="Signs inbound webhooks (HMAC-SHA256). Leave blank to keep the stored one.",
+        help_text="Signs inbound webhooks (HMAC-SHA256; PagerDuty v3: the subscription's "
+        "secret). Leave blank to keep the stored one.",
     )
     status_map = JSONTextField(help_text='Raw status → category, e.g. {"Waiting": "in_progress"}.')
     priority_map = JSONTextField(help_text='Raw priority → 1..5, e.g. {"Urgent": 1}.')
@@ -79,7 +80,11 @@ class ConnectorForm(ModelForm):
         help_text='Tool options, e.g. {"table": "incident"}. SLA results: ServiceNow reads '
         'made_sla, or the task_sla table with {"sla_source": "task_sla"}; Jira Service '
         'Management needs its SLA fields, e.g. {"sla_fields": ["customfield_10030"]}; '
-        "Request Tracker compares Due with Resolved."
+        "Request Tracker compares Due with Resolved. PagerDuty (base URL "
+        "https://api.pagerduty.com, Token auth with a REST API key, no query): "
+        '{"high_urgency_priority": 2, "low_urgency_priority": 4} give incidents without a '
+        'priority one by urgency, {"initial_days": 180} limits how far back a first sync '
+        "reads (default: all)."
     )
 
     class Meta:

@@ -20,11 +20,12 @@ class ConnectorKind(models.TextChoices):
     SERVICENOW = "servicenow", "ServiceNow"
     JIRA = "jira", "Jira Service Management"
     RT = "rt", "Request Tracker"
+    PAGERDUTY = "pagerduty", "PagerDuty"
 
 
 class AuthType(models.TextChoices):
     BASIC = "basic", "Basic (user and password or API token)"
-    TOKEN = "token", "Token (Request Tracker)"
+    TOKEN = "token", "Token (Request Tracker, PagerDuty REST API key)"
     BEARER = "bearer", "Bearer (a given OAuth token or personal access token)"
     OAUTH = "oauth", "OAuth client credentials (ServiceNow)"
 
@@ -52,7 +53,10 @@ class Connector(Leased):
     secret_encrypted = models.TextField(blank=True, editable=False)
     webhook_secret_encrypted = models.TextField(blank=True, editable=False)
     query = models.TextField(
-        blank=True, help_text="ServiceNow encoded query, JQL or TicketSQL selecting the tickets."
+        blank=True,
+        help_text=(
+            "ServiceNow encoded query, JQL or TicketSQL selecting the tickets (PagerDuty: none)."
+        ),
     )
     poll_interval = models.PositiveIntegerField(
         default=300, help_text="Seconds between scheduled syncs."

@@ -1,12 +1,14 @@
 """Inbound webhooks: `/hooks/<connector-slug>/` upserts the pushed ticket at once.
 
 Authenticated by an HMAC-SHA256 of the raw body with the connector's webhook
-secret (`X-Hub-Signature: sha256=<hex>` as Jira sends it, or
-`X-Cataligent-Signature`), compared in constant time. Retries of one delivery
+secret (`X-Hub-Signature: sha256=<hex>` as Jira sends it, `X-Cataligent-Signature`, or
+PagerDuty v3's `X-PagerDuty-Signature: v1=<hex>[,v1=<hex>...]`, any one matching), compared
+in constant time. Retries of one delivery
 (`X-Atlassian-Webhook-Identifier`, `X-Delivery-Id`) are acknowledged and not
 applied twice. Shapes: Jira `jira:issue_created|updated|deleted`, a ServiceNow
 outbound REST message with the Table API record (bare or under `result`), a
-Request Tracker ticket, or the generic shape documented in the README.
+Request Tracker ticket, a PagerDuty v3 incident event, or the generic shape documented in
+the README.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import hashlib
 import hmac
 import json
 import logging
+from collections.abc import Mapping
 
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import RequestDataTooBig
@@ -37,6 +40,8 @@ from integrations.sync import connector_config
 log = logging.getLogger(__name__)
 
 SIGNATURE_HEADERS = ("X-Hub-Signature", "X-Cataligent-Signature")
+# PagerDuty webhooks v3 (integrations/connectors/pagerduty.py [4]).
+PAGERDUTY_SIGNATURE = "X-PagerDuty-Signature"
 DELIVERY_HEADERS = ("X-Atlassian-Webhook-Identifier", "X-Delivery-Id", "X-Request-Id")
 # A push carries one ticket. Below Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB), so this
 # is the limit that answers (413, with the reason).
@@ -55,6 +60,25 @@ def signature_valid(secret: str, body: bytes, header: str) -> bool:
         return False
     expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
     return hmac.compare_digest(expected, digest)
+
+
+def pagerduty_signature_valid(secret: str, body: bytes, header: str) -> bool:
+    """``v1=<hex>`` signatures, comma-separated while PagerDuty rotates the secret: one
+    matching is enough."""
+    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    for signature in header.split(","):
+        version, _, digest = signature.strip().partition("=")
+        digest = digest.strip().lower()
+        if version == "v1" and digest.isascii() and hmac.compare_digest(expected, digest):
+            return True
+    return False
+
+
+def _signed(secret: str, body: bytes, headers: Mapping[str, str]) -> bool:
+    if PAGERDUTY_SIGNATURE in headers:
+        return pagerduty_signature_valid(secret, body, headers[PAGERDUTY_SIGNATURE])
+    header = next((headers[h] for h in SIGNATURE_HEADERS if h in headers), "")
+    return signature_valid(secret, body, header)
 
 
 def _is_json(content_type: str) -> bool:
@@ -100,10 +124,13 @@ def _receive(request: HttpRequest, slug: str) -> JsonResponse:
         return too_large
     if len(body) > MAX_BODY:
         return too_large
-    header = next((request.headers[h] for h in SIGNATURE_HEADERS if h in request.headers), "")
-    if not signature_valid(secret, body, header):
+    if not _signed(secret, body, request.headers):
         log.warning("webhook for %s refused: missing or wrong signature", slug)
-        return _error(401, "Missing or wrong signature (HMAC-SHA256 of the body, 'sha256=<hex>').")
+        return _error(
+            401,
+            "Missing or wrong signature (HMAC-SHA256 of the body, 'sha256=<hex>', or "
+            "PagerDuty's 'v1=<hex>').",
+        )
     try:
         # UTF-8 only (RFC 8259 §8.1): json.loads would also guess UTF-16 and UTF-32.
         data = json.loads(body.decode("utf-8"))

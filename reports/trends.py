@@ -210,7 +210,12 @@ def charts(result: Result) -> list[Chart]:
             "Blocked items and open escalations",
             "line",
             labels,
-            [{"label": titles[n], "data": data(n)} for n in counts],
+            # Dashes tell apart lines that often lie on each other (an objective is blocked
+            # exactly when the capability it needs is).
+            [
+                {"label": titles[n], "data": data(n), "borderDash": dash, "borderWidth": 2}
+                for n, dash in zip(counts, ([], [8, 4], [2, 3]), strict=True)
+            ],
         ),
         Chart(
             "value_at_risk",

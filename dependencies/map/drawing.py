@@ -14,6 +14,7 @@ from typing import Any
 
 from cataligent.modeling import GAP_FIELDS, row_gaps
 from cataligent.models import AuditEntry, Team
+from cataligent.people import name_of_row, person_fields
 from dependencies.choices import NodeKind, State
 from dependencies.map.query import (
     KIND_LABEL,
@@ -225,7 +226,7 @@ def _node_rows(ids: Iterable[int]) -> list[dict[str, Any]]:
             "root_causes",
             "blocked_since",
             "manual_state",
-            "owner__username",
+            *person_fields("owner"),
             "team__slug",
             "team__name",
             *GAP_FIELDS,
@@ -244,7 +245,7 @@ def _objective_rows(ids: Iterable[int]) -> list[dict[str, Any]]:
             "root_causes",
             "blocked_since",
             "value_at_stake",
-            "owner__username",
+            *person_fields("owner"),
             "team__slug",
             "team__name",
             *GAP_FIELDS,
@@ -312,8 +313,8 @@ def _node_element(row: Mapping[str, Any]) -> dict[str, Any]:
         "name": row["name"],
         "state": s,
         "root": root,
-        "label": f"{first}\n{row['name']}\n{kind} · {owner_line(row)}",
-        "owner": row["owner__username"] or "",
+        "label": f"{first}\n{row['name']}\n{kind} · {owner_line(name_of_row(row))}",
+        "owner": name_of_row(row),
         "team": row["team__name"] or "",
         "gaps": row_gaps(row),
         "since": iso(row["blocked_since"]),
@@ -335,9 +336,9 @@ def _objective_element(row: Mapping[str, Any]) -> dict[str, Any]:
         "root": False,
         "label": (
             f"{STATE_ICON[s]} {State(s).label.upper()} · {row['key']}\n{row['title']}\n"
-            f"{money(row['value_at_stake'])}/wk · {owner_line(row)}"
+            f"{money(row['value_at_stake'])}/wk · {owner_line(name_of_row(row))}"
         ),
-        "owner": row["owner__username"] or "",
+        "owner": name_of_row(row),
         "team": row["team__name"] or "",
         "gaps": row_gaps(row),
         "since": iso(row["blocked_since"]),

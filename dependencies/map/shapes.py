@@ -54,8 +54,9 @@ def iso(value: dt.datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def owner_line(row: Mapping[str, Any]) -> str:
-    return f"owner {row['owner__username']}" if row["owner__username"] else "⚑ NO OWNER"
+def owner_line(owner_name: str) -> str:
+    """The owner as the map's labels say it: by name (cataligent.people), or the flag."""
+    return f"owner {owner_name}" if owner_name else "⚑ NO OWNER"
 
 
 def api_node(row: Mapping[str, Any], gaps: list[str]) -> dict[str, Any]:

@@ -6,7 +6,8 @@ Usage from the sync service::
     for page in connector.fetch_pages(stored_cursor):
         upsert(page.tickets); quarantine(page.rejected); store(page.cursor)
 
-Each tool is one module: :mod:`.servicenow`, :mod:`.jira`, :mod:`.rt`. All outbound HTTP
+Each tool is one module: :mod:`.servicenow`, :mod:`.jira`, :mod:`.rt`,
+:mod:`.pagerduty`. All outbound HTTP
 goes through :mod:`.http`.
 """
 
@@ -40,6 +41,7 @@ from .errors import (
     UnsafeDestinationError,
 )
 from .jira import JiraConnector
+from .pagerduty import PagerDutyConnector
 from .rt import RequestTrackerConnector
 from .servicenow import ServiceNowConnector
 from .watermark import Cursor
@@ -60,6 +62,7 @@ __all__ = [
     "NetworkError",
     "NormalizedTicket",
     "Page",
+    "PagerDutyConnector",
     "RateLimitedError",
     "Rejected",
     "RequestRejectedError",
@@ -79,6 +82,7 @@ CONNECTORS: Mapping[str, type[Connector]] = {
     ServiceNowConnector.kind: ServiceNowConnector,
     JiraConnector.kind: JiraConnector,
     RequestTrackerConnector.kind: RequestTrackerConnector,
+    PagerDutyConnector.kind: PagerDutyConnector,
 }
 
 

@@ -232,6 +232,8 @@ class Connector(ABC):
     oauth_token_path: ClassVar[str | None] = None
     # option name -> what it does; any other key in ``options`` is a configuration error.
     option_help: ClassVar[Mapping[str, str]] = {}
+    # The Authorization header of the "token" auth type (RT REST2's scheme by default).
+    token_header: ClassVar[str] = "token {secret}"
 
     def __init__(
         self,
@@ -287,8 +289,8 @@ class Connector(ABC):
                 config.secret,
             )
         else:
-            # RT REST2's token scheme (itsm-apis.md §3 "Auth").
-            headers["Authorization"] = f"token {config.secret}"
+            # RT REST2's token scheme (itsm-apis.md §3 "Auth"), or the tool's own.
+            headers["Authorization"] = self.token_header.format(secret=config.secret)
         self.http = HttpClient(
             base_url=config.base_url.rstrip("/"),
             auth=auth,
@@ -335,7 +337,7 @@ class Connector(ABC):
             yield Page(
                 tickets=tuple(tickets),
                 rejected=tuple(rejected),
-                cursor=watermark.to_cursor(),
+                cursor=self.page_cursor(watermark, cursor, is_last=raw_page.is_last),
                 is_last=raw_page.is_last,
                 received=len(raw_page.records),
                 skipped=skipped,
@@ -343,6 +345,11 @@ class Connector(ABC):
             )
             if raw_page.is_last:
                 return
+
+    def page_cursor(self, watermark: Watermark, stored: Cursor | None, *, is_last: bool) -> Cursor:
+        """The cursor to store after a page: where the watermark got to. (A tool whose
+        reads do not come oldest first overrides this; see .pagerduty.)"""
+        return watermark.to_cursor()
 
     def source_now(self) -> datetime:
         """The source's own clock (the Date of its latest answer), else ours."""

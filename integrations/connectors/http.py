@@ -525,7 +525,9 @@ class HttpClient:
             return None
         retry_after = None
         if status in (429, 503):
-            retry_after = parse_retry_after(response.headers.get("Retry-After"), now=self._clock())
+            # PagerDuty answers 429 with ``ratelimit-reset`` (seconds) rather than Retry-After.
+            header = response.headers.get("Retry-After") or response.headers.get("ratelimit-reset")
+            retry_after = parse_retry_after(header, now=self._clock())
             error.retry_after = retry_after
         if not idempotent and retry_after is None and status != 429:
             return None

@@ -13,9 +13,13 @@
 
   function prepare(config) {
     var datasets = (config.data && config.data.datasets) || [];
+    var bases = [];  // each dataset's own colour, for its legend swatch
+    var highlighted = false;
     datasets.forEach(function (dataset, i) {
       var colour = dataset.color || PALETTE[i % PALETTE.length];
+      bases[i] = colour;
       if (dataset.highlight) {
+        highlighted = highlighted || dataset.highlight.some(Boolean);
         dataset.backgroundColor = dataset.highlight.map(function (on) {
           return on ? HIGHLIGHT : colour;
         });
@@ -26,6 +30,28 @@
       dataset.borderColor = dataset.borderColor || dataset.backgroundColor;
     });
     var options = config.options || {};
+    // The legend shows each dataset in its own colour (a highlighted first bar would paint
+    // its swatch red) and, when bars are highlighted, what the red means.
+    options.plugins = options.plugins || {};
+    var legend = (options.plugins.legend = options.plugins.legend || {});
+    var defaults = window.Chart.defaults.plugins.legend;
+    legend.labels = Object.assign({}, legend.labels, {
+      generateLabels: function (chart) {
+        var items = defaults.labels.generateLabels(chart);
+        items.forEach(function (item) {
+          var colour = bases[item.datasetIndex];
+          if (colour) { item.fillStyle = colour; item.strokeStyle = colour; }
+        });
+        if (highlighted) {
+          items.push({ text: "Disconnect", fillStyle: HIGHLIGHT, strokeStyle: HIGHLIGHT,
+                       lineWidth: 0, hidden: false, datasetIndex: -1 });
+        }
+        return items;
+      }
+    });
+    legend.onClick = function (event, item, chartLegend) {
+      if (item.datasetIndex >= 0) defaults.onClick.call(this, event, item, chartLegend);
+    };
     Object.keys(options.scales || {}).forEach(function (name) {
       var title = options.scales[name].title;
       if (title && title.text) title.display = true;

@@ -13,6 +13,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PAGES = ["/map/", "/bottlenecks/", "/dashboard/", "/escalations/", "/objectives/", "/nodes/"]
 # The teams, and where each lands after signing in (a team lead: their team's page).
 PAGES += ["/teams/", "/"]
+# The execution reports: wide tables and charts scroll or shrink inside the page.
+PAGES += [f"/reports/{name}/" for name in ("green-red", "outcomes", "alignment", "shadow-ops")]
+PAGES += ["/reports/spend/", "/reports/trends/", "/reports/digest/", "/reports/orphans/"]
 
 # What sticks out past the right edge, for a message that says where to look.
 STICKING_OUT = """() => [...document.querySelectorAll('body *')]

@@ -48,8 +48,8 @@ def test_blocked_weeks() -> None:
 
 def test_small_labels() -> None:
     assert iso(None) is None and iso(T0) == "2026-11-02T09:00:00+00:00"
-    assert owner_line({"owner__username": "ann"}) == "owner ann"
-    assert owner_line({"owner__username": None}) == "⚑ NO OWNER"
+    assert owner_line("Ann Lee") == "owner Ann Lee"
+    assert owner_line("") == "⚑ NO OWNER"
 
 
 def test_api_shapes_keep_the_public_fields() -> None:

@@ -14,6 +14,7 @@ ROUTED = {
     "dependencies.tasks.send_notifications": "notifications",
     "dependencies.tasks.send_pending_notifications": "notifications",
     "objectives.tasks.remind_overdue_updates_task": "notifications",
+    "reports.tasks.send_leadership_digest": "notifications",
 }
 
 

@@ -99,7 +99,11 @@ def test_the_rule_form_and_page_preview_refuse_a_backreference(people: Any) -> N
         "/connectors/snow/rules/", {"field": "title", "pattern": r"(a)\1", "node": "core-db"}
     )
     assert refused.status_code == 400
-    assert "pattern: Not a valid regular expression" in refused.content.decode()
+    # Said next to the pattern field, which keeps what was typed (issue 18, item 8).
+    page = refused.content.decode()
+    error_at = page.index('id="id_pattern_error"')
+    assert "Not a valid regular expression" in page[error_at : error_at + 400]
+    assert 'value="(a)\\1"' in page
     assert not LinkRule.objects.exists()
 
 

@@ -333,3 +333,56 @@ def test_pushed_sla_results_are_mirrored_and_a_bad_one_is_quarantined() -> None:
     response = _post("rt-hook", json.dumps({**generic, "external_id": "78", "sla_breached": "no"}))
     assert response.status_code == 400 and "sla_breached" in json.dumps(response.json())
     assert QuarantinedRecord.objects.get(external_id="78").reason.count("sla_breached") == 1
+
+
+# --- PagerDuty v3: X-PagerDuty-Signature ---------------------------------------------------
+
+
+def _pagerduty_event() -> bytes:
+    incident = {
+        "id": "Q000042",
+        "type": "incident",
+        "html_url": "https://acme.pagerduty.com/incidents/Q000042",
+        "number": 42,
+        "status": "triggered",
+        "title": "Checkout fails",
+        "created_at": "2026-12-01T10:00:00Z",
+        "service": {"id": "PSVC001", "type": "service_reference", "summary": "Payments API"},
+        "assignees": [],
+        "teams": [{"id": "PTEAM01", "type": "team_reference", "summary": "Payments"}],
+        "priority": None,
+        "urgency": "high",
+    }
+    event = {
+        "event_type": "incident.triggered",
+        "occurred_at": "2026-12-01T10:00:01Z",
+        "data": incident,
+    }
+    return json.dumps({"event": event}).encode()
+
+
+def _pd_post(body: bytes, signature: str | None) -> Any:
+    headers = {} if signature is None else {"X-PagerDuty-Signature": signature}
+    return Client().post(
+        "/hooks/pagerduty-hook/", data=body, content_type="application/json", headers=headers
+    )
+
+
+def _v1(body: bytes, secret: str = SECRET) -> str:
+    return "v1=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def test_pagerduty_signature_valid_wrong_and_missing() -> None:
+    _connector("pagerduty", auth_type="token")
+    body = _pagerduty_event()
+    assert _pd_post(body, _v1(body, "wrong")).status_code == 401
+    assert _pd_post(body, None).status_code == 401
+    assert _pd_post(body, "sha256=" + _v1(body)[3:]).status_code == 401  # not v1
+    assert not Ticket.objects.exists()
+
+    # During a secret rotation PagerDuty sends several; one matching is enough.
+    response = _pd_post(body, f"{_v1(body, 'old-secret')},{_v1(body)}")
+    assert response.status_code == 200, response.json()
+    ticket = Ticket.objects.get()
+    assert (ticket.key, ticket.status_category, ticket.priority) == ("PD-42", "open", 2)
+    assert ticket.assignment_group == "Payments"
