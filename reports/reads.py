@@ -143,7 +143,9 @@ def _item_reach(*, capability_ids: list[int], objective_ids: list[int]) -> ItemR
         model.objects.order_by("-id").values_list("id", flat=True).first()
         for model in (Edge, Requirement, Node, Objective)
     )
-    key = ("report-reach", impact_state().structure, *newest)
+    # The items are part of it: they are read anyway, and the bits are theirs, in this order.
+    items = (tuple(capability_ids), tuple(objective_ids))
+    key = ("report-reach", impact_state().structure, *newest, items)
     return result_cache.get_or_make(
         key,
         lambda: item_reach(
