@@ -26,34 +26,72 @@ from dependencies.choices import State
 from dependencies.models import Node, StateTransition
 from dependencies.recompute.loader import impact_state
 from objectives.models import Objective
-from reports import history
+from reports import history, loaders, ticket_reads
 from reports.reach import Item
 from reports.reads import ReportData, load, node_value_at_stake
 from reports.registry import Chart, Column, Report, Result, Table, register
+from reports.state_reads import CAPABILITIES_AND_OBJECTIVES
 from reports.window import Window
 
 
 def build(window: Window) -> Result:
-    data = load(window, opened=True)
+    data = load(window, history=False)
     return outcomes(data, root_cause_history(data), impact_state().bottlenecks or [])
 
 
+def resolved_tickets(data: ReportData) -> dict[int, list[tuple[Any, ...]]]:
+    """Team id -> `(id, group, sla_breached, time to resolve)` of the tickets it resolved in
+    the window (`ticket_reads.resolved_for_teams`; one query, two while a team has no
+    assignment groups: the links that credit it)."""
+    groups = data.group_teams()
+    groupless = {pk for pk, team in data.teams.items() if not team.assignment_groups}
+    owners_of: dict[int, set[int | None]] = defaultdict(set)
+    if groupless:
+        objective_team = {
+            row.id: row.team_id for row in data.items.values() if row.kind == "objective"
+        }
+        for ticket, node, objective, node_owner in ticket_reads.links_of_resolved(data.window):
+            if node is not None:
+                owners_of[ticket].add(node_owner)
+            if objective is not None:
+                owners_of[ticket].add(objective_team.get(objective))
+    resolved_by: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+    for row in ticket_reads.resolved_for_teams(data.window):
+        teams = set(groups.get(row[1].strip().casefold(), ()))
+        if groupless:
+            teams |= owners_of.get(row[0], set()) & groupless
+        for team_id in teams:
+            resolved_by[team_id].append(row)
+    return resolved_by
+
+
 def root_cause_history(data: ReportData) -> dict[str, Any]:
-    """The reads beyond `ReportData`: transitions with root causes, the owners of nodes and
-    objectives, and the current root causes of the blocked items (three queries)."""
+    """The reads beyond `ReportData`: the unblocking moves in the window, the transitions of
+    capabilities and objectives with their root causes, the owners of nodes, and the current
+    root causes of the blocked items (five queries)."""
+    in_window = StateTransition.objects.filter(at__gte=data.window.start, at__lt=data.window.end)
+    unblocks: list[Item] = [
+        ("node", node_id) if node_id is not None else ("objective", objective_id)
+        for node_id, objective_id in loaders.fetch(
+            in_window.filter(from_state=State.BLOCKED)
+            .exclude(to_state=State.BLOCKED)
+            .order_by()
+            .values_list("node_id", "objective_id")
+        )
+    ]
     rows = (
-        StateTransition.objects.filter(at__gte=data.window.start, at__lt=data.window.end)
+        in_window.filter(CAPABILITIES_AND_OBJECTIVES)
         .order_by("at", "id")
         .values_list("node_id", "objective_id", "at", "from_state", "to_state", "root_causes")
     )
     transitions: dict[Item, list[tuple[Any, ...]]] = defaultdict(list)
-    for node_id, objective_id, at, from_state, to_state, causes in rows.iterator(chunk_size=10_000):
+    for node_id, objective_id, at, from_state, to_state, causes in rows:
         item: Item = ("node", node_id) if node_id is not None else ("objective", objective_id)
         transitions[item].append((at, from_state, to_state, causes or []))
     node_owner: dict[str, int | None] = {}
     node_team: dict[int, int | None] = {}
-    for pk, slug, team_id in Node.objects.values_list("id", "slug", "team_id").iterator(
-        chunk_size=10_000
+    for pk, slug, team_id in loaders.fetch(
+        Node.objects.order_by().values_list("id", "slug", "team_id")
     ):
         node_owner[slug] = team_id
         node_team[pk] = team_id
@@ -69,6 +107,7 @@ def root_cause_history(data: ReportData) -> dict[str, Any]:
         )
     }
     return {
+        "unblocks": unblocks,
         "transitions": transitions,
         "node_owner": node_owner,
         "current": current,
@@ -78,37 +117,20 @@ def root_cause_history(data: ReportData) -> dict[str, Any]:
 
 def outcomes(data: ReportData, extra: dict[str, Any], bottlenecks: list[dict[str, Any]]) -> Result:
     window = data.window
-    groups = data.group_teams()
     item_owner = {ref: row.team_id for ref, row in data.items.items()}
     item_owner.update({("node", n): t for n, t in extra["node_team"].items()})
 
     # Output: what each team resolved.
-    resolved_by: dict[int, list[Any]] = defaultdict(list)
-    groupless = {pk for pk, team in data.teams.items() if not team.assignment_groups}
-    for ticket in data.tickets.values():
-        if not ticket.resolved_in(window):
-            continue
-        teams = set(groups.get(ticket.group.strip().casefold(), ()))
-        if groupless:
-            owners = {item_owner.get(("node", n)) for n in data.node_links.get(ticket.id, ())}
-            owners |= {
-                item_owner.get(("objective", o)) for o in data.objective_links.get(ticket.id, ())
-            }
-            teams |= owners & groupless
-        for team_id in teams:
-            resolved_by[team_id].append(ticket)
+    resolved_by = resolved_tickets(data)
 
     # Outcome: unblocked items and their value.
     unblocked: dict[int, int] = defaultdict(int)
     unblocked_items: dict[int, set[Item]] = defaultdict(set)
-    for item, moves in extra["transitions"].items():
+    for item in extra["unblocks"]:
         team_id = item_owner.get(item)
-        if team_id is None:
-            continue
-        for _at, from_state, to_state, _causes in moves:
-            if from_state == State.BLOCKED and to_state != State.BLOCKED:
-                unblocked[team_id] += 1
-                unblocked_items[team_id].add(item)
+        if team_id is not None:
+            unblocked[team_id] += 1
+            unblocked_items[team_id].add(item)
 
     def value_of(item: Item) -> Decimal:
         if item in data.items and item[0] == "objective":
@@ -132,19 +154,15 @@ def outcomes(data: ReportData, extra: dict[str, Any], bottlenecks: list[dict[str
         if window.team is not None and team_id != window.team.pk:
             continue
         tickets = resolved_by.get(team_id, [])
-        with_sla = [t for t in tickets if t.sla_breached is not None]
-        durations = [
-            (t.resolved_at - t.opened_at).total_seconds() / 3600
-            for t in tickets
-            if t.opened_at is not None and t.resolved_at is not None
-        ]
+        with_sla = [sla for _id, _group, sla, _took in tickets if sla is not None]
+        durations = [took.total_seconds() / 3600 for *_, took in tickets if took is not None]
         rows.append(
             {
                 "team": team.slug,
                 "name": team.name,
                 "resolved": len(tickets),
                 "sla_met_pct": round(
-                    100 * sum(not t.sla_breached for t in with_sla) / len(with_sla), 1
+                    100 * sum(not breached for breached in with_sla) / len(with_sla), 1
                 )
                 if with_sla
                 else None,

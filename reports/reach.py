@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import reduce
+from operator import or_
 
 from reports.support import SupportGraph
 
@@ -58,18 +60,34 @@ class BitCounter:
     def __init__(self) -> None:
         self.levels: list[int] = []
 
-    def add(self, mask: int) -> None:
-        carry, j = mask, 0
-        while carry:
-            if j == len(self.levels):
-                self.levels.append(0)
-            level = self.levels[j]
-            self.levels[j] = level ^ carry
-            carry &= level
-            j += 1
+    def add(self, mask: int, times: int = 1) -> None:
+        """Count `mask` `times` times: one ripple-carry per set bit of `times`."""
+        start = 0
+        while times:
+            if times & 1:
+                carry, j = mask, start
+                while carry:
+                    if j >= len(self.levels):
+                        self.levels.extend([0] * (j + 1 - len(self.levels)))
+                    level = self.levels[j]
+                    self.levels[j] = level ^ carry
+                    carry &= level
+                    j += 1
+            times >>= 1
+            start += 1
 
     def count(self, bit: int) -> int:
         return sum(((level >> bit) & 1) << j for j, level in enumerate(self.levels))
+
+    def counts(self, size: int) -> list[int]:
+        """Every position's count, for positions 0 .. size - 1."""
+        found = [0] * size
+        for j, level in enumerate(self.levels):
+            weight = 1 << j
+            for bit, digit in enumerate(reversed(bin(level)[2:])):
+                if digit == "1" and bit < size:
+                    found[bit] += weight
+        return found
 
 
 def item_reach(
@@ -87,43 +105,50 @@ def item_reach(
             if objective in objective_bit:
                 own[node] = own.get(node, 0) | 1 << objective_bit[objective]
 
-    nodes = set(own) | set(graph.dependents)
-    for dependents in list(graph.dependents.values()):
-        nodes.update(dependents)
-    above = {node: own.get(node, 0) for node in nodes}
-    order = _top_down(graph, nodes)
+    # Nodes by position; dependents[i]: the positions of the nodes that depend on node i.
+    nodes = list(set(own).union(graph.dependents, *graph.dependents.values()))
+    position = {node: i for i, node in enumerate(nodes)}
+    dependents = [
+        [position[d] for d in graph.dependents.get(node, ())] if node in graph.dependents else []
+        for node in nodes
+    ]
+    masks = [own.get(node, 0) for node in nodes]
+    placed, rest = _top_down(dependents)
+    get = masks.__getitem__
+    # Every dependent of a placed node comes before it: one pass gives its final bits.
+    for i in placed:
+        if dependents[i]:
+            masks[i] = reduce(or_, map(get, dependents[i]), masks[i])
     changed = True
-    while changed:  # one pass when acyclic; a few more around cycles
+    while changed and rest:  # nodes on or below a cycle: repeat until nothing changes
         changed = False
-        for node in order:
-            mask = above[node]
-            for dependent in graph.dependents.get(node, ()):
-                mask |= above[dependent]
-            if mask != above[node]:
-                above[node] = mask
+        for i in rest:
+            mask = reduce(or_, map(get, dependents[i]), masks[i])
+            if mask != masks[i]:
+                masks[i] = mask
                 changed = True
-    return ItemReach(
-        items=items, above={n: m for n, m in above.items() if m}, objective_bit=objective_bit
-    )
+    above = {node: mask for node, mask in zip(nodes, masks, strict=True) if mask}
+    return ItemReach(items=items, above=above, objective_bit=objective_bit)
 
 
-def _top_down(graph: SupportGraph, nodes: set[int]) -> list[int]:
-    """Nodes with every dependent before them where the graph allows (Kahn's order from the
-    top); nodes on or below a cycle follow in any order, for the fixed-point passes."""
-    waiting = {node: len(graph.dependents.get(node, ())) for node in nodes}
-    depends_on: dict[int, list[int]] = {}
-    for target, sources in graph.dependents.items():
+def _top_down(dependents: list[list[int]]) -> tuple[list[int], list[int]]:
+    """Positions with every dependent before them where the graph allows (Kahn's order from
+    the top), and the rest: nodes on or below a cycle, for the fixed-point passes."""
+    waiting = [len(d) for d in dependents]
+    depends_on: list[list[int]] = [[] for _ in dependents]
+    for i, sources in enumerate(dependents):
         for source in sources:
-            depends_on.setdefault(source, []).append(target)
-    ready = [node for node, count in waiting.items() if count == 0]
+            depends_on[source].append(i)
+    ready = [i for i, count in enumerate(waiting) if count == 0]
     order: list[int] = []
     while ready:
-        node = ready.pop()
-        order.append(node)
-        for target in depends_on.get(node, ()):
+        i = ready.pop()
+        order.append(i)
+        for target in depends_on[i]:
             waiting[target] -= 1
             if waiting[target] == 0:
                 ready.append(target)
+    if len(order) == len(dependents):
+        return order, []
     placed = set(order)
-    order.extend(node for node in nodes if node not in placed)
-    return order
+    return order, [i for i in range(len(dependents)) if i not in placed]

@@ -1,8 +1,10 @@
 """The reads green-red and outcomes share, each a fixed number of queries (no per-row reads).
 
-`ReportData` holds the items (capabilities and objectives), their owning teams, the tickets
-active in the window with their links, the items above every node (`reach`), and the state
-history from the window's start. The definitions are in the report modules; this is I/O.
+`ReportData` holds the items (capabilities and objectives), their owning teams, the items
+above every node (`reach`, kept while the graph's structure holds), and the state history
+from the window's start of what was blocked. The tickets are read per report, aggregated as
+far as each definition allows (`reports.ticket_reads`). The definitions are in the report
+modules; this is I/O.
 """
 
 from __future__ import annotations
@@ -13,45 +15,25 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Case, DateTimeField, Q, Value, When
+from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from cataligent.models import Team
 from dependencies.choices import NodeKind
-from dependencies.map.drawing import change_marker, result_cache
+from dependencies.map.drawing import result_cache
 from dependencies.models import Edge, Node, StateTransition
 from dependencies.recompute.loader import impact_state
-from integrations.models import ACTIVE_CATEGORIES, StatusCategory, Ticket, TicketLink
+from integrations.models import ACTIVE_CATEGORIES, StatusCategory, Ticket
 from objectives.models import Objective, Requirement
 from reports import history, loaders
 from reports.reach import Item, ItemReach, item_reach
+from reports.support import SupportGraph
 from reports.window import Window
 
 RESOLVED_CATEGORIES = (StatusCategory.RESOLVED, StatusCategory.CLOSED)
 
 Transition = tuple[dt.datetime, str, str]
-
-
-@dataclass(frozen=True)
-class TicketRow:
-    id: int
-    key: str
-    url: str
-    category: str
-    opened_at: dt.datetime | None
-    resolved_at: dt.datetime | None
-    sla_breached: bool | None
-    group: str
-    reassignments: int | None
-    reopens: int | None
-
-    def resolved_in(self, window: Window) -> bool:
-        return (
-            self.category in RESOLVED_CATEGORIES
-            and self.resolved_at is not None
-            and window.start <= self.resolved_at < window.end
-        )
 
 
 @dataclass
@@ -69,14 +51,13 @@ class ItemRow:
 
 @dataclass
 class ReportData:
+    """What green-red and outcomes both read: the items, teams and the items above every node.
+    The tickets are read by each report as it needs them (`reports.ticket_reads`)."""
+
     window: Window
     now: dt.datetime
     items: dict[Item, ItemRow]
     teams: dict[int, Team]
-    tickets: dict[int, TicketRow]
-    node_links: dict[int, set[int]]
-    objective_links: dict[int, set[int]]
-    linked_nodes: dict[int, ItemRow]
     reach: ItemReach
     history: dict[Item, list[Transition]] = field(default_factory=dict)
 
@@ -117,8 +98,9 @@ def tickets_in(window: Window) -> Any:
     )
 
 
-def load(window: Window, *, now: dt.datetime | None = None, opened: bool = False) -> ReportData:
-    """`opened`: read when each ticket was opened (the median time to resolve needs it)."""
+def load(window: Window, *, now: dt.datetime | None = None, history: bool = True) -> ReportData:
+    """The items, teams and reach; with `history`, the state history from the window's start
+    of the items that were blocked in it (`blocked_history_since`)."""
     now = max(now or timezone.now(), window.end)
     teams = {t.pk: t for t in Team.objects.only("id", "slug", "name", "assignment_groups")}
     capabilities = [
@@ -140,66 +122,41 @@ def load(window: Window, *, now: dt.datetime | None = None, opened: bool = False
     items.update({("objective", o.id): o for o in objectives})
     for capability in capabilities:
         capability.value_at_stake = node_value_at_stake(reach, items, capability.id)
-
-    window_tickets = tickets_in(window)
-    # A resolved ticket whose source gave no resolution time was resolved when it was last
-    # updated (the sync saw it resolved then).
-    resolved = Case(
-        When(status_category__in=RESOLVED_CATEGORIES, then=Coalesce("resolved_at", "updated_at")),
-        default="resolved_at",
-    )
-    tickets = {
-        row[0]: TicketRow(*row)
-        for row in window_tickets.annotate(resolved=resolved).values_list(
-            "id",
-            "key",
-            "url",
-            "status_category",
-            "opened_at" if opened else Value(None, output_field=DateTimeField()),
-            "resolved",
-            "sla_breached",
-            "assignment_group",
-            "reassignment_count",
-            "reopen_count",
-        )
-    }
-    node_links, objective_links = loaders.ticket_links(window_tickets)
-    linked = TicketLink.objects.filter(ticket__in=window_tickets.values("pk"), node__isnull=False)
-    linked_nodes = {
-        pk: ItemRow("node", pk, slug, name, team_id, state)
-        for pk, slug, name, team_id, state in Node.objects.filter(
-            pk__in=linked.values("node_id")
-        ).values_list("id", "slug", "name", "team_id", "state")
-    }
     return ReportData(
         window=window,
         now=now,
         items=items,
         teams=teams,
-        tickets=tickets,
-        node_links=node_links,
-        objective_links=objective_links,
-        linked_nodes=linked_nodes,
         reach=reach,
-        history=history_since(window.start),
+        history=blocked_history_since(window.start) if history else {},
     )
 
 
 def _item_reach(*, capability_ids: list[int], objective_ids: list[int]) -> ItemReach:
     """The items above every node, kept while the graph's structure holds: reading 250,000
     edges and walking them is most of a report's cost, and the structure changes far less
-    often than tickets do. The key follows the impact structure counter, the audit marker
-    and the newest edge, requirement, node and objective."""
-    state = impact_state()
+    often than tickets and states do. The key follows the impact structure counter (every
+    change of a node, edge, requirement or objective bumps it) and the newest edge,
+    requirement, node and objective, not the recompute: a ticket that moves a state does
+    not change what lies above what."""
     newest = tuple(
         model.objects.order_by("-id").values_list("id", flat=True).first()
         for model in (Edge, Requirement, Node, Objective)
     )
-    key = ("report-reach", state.structure, state.computed_at, change_marker(), *newest)
+    # The items are part of it: they are read anyway, and the bits are theirs, in this order.
+    items = (tuple(capability_ids), tuple(objective_ids))
+    key = ("report-reach", impact_state().structure, *newest, items)
     return result_cache.get_or_make(
         key,
         lambda: item_reach(
-            loaders.support_graph(), capability_ids=capability_ids, objective_ids=objective_ids
+            SupportGraph.build(
+                loaders.fetch(Edge.objects.order_by().values_list("source_id", "target_id")),
+                loaders.fetch(
+                    Requirement.objects.order_by().values_list("objective_id", "node_id")
+                ),
+            ),
+            capability_ids=capability_ids,
+            objective_ids=objective_ids,
         ),
     )
 
@@ -214,15 +171,24 @@ def node_value_at_stake(reach: ItemReach, items: dict[Item, ItemRow], node: int)
     return total
 
 
-def history_since(start: dt.datetime) -> dict[Item, list[Transition]]:
-    """Every item's transitions from `start` on, oldest first (one query).
-
-    An item's state at `start` is the `from_state` of its first transition after it, or
-    its current state when it has none since (see `history.blocked_intervals`).
-    """
+def blocked_history_since(start: dt.datetime) -> dict[Item, list[Transition]]:
+    """The transitions from `start` on, oldest first, of the items blocked at some time since
+    then: those with a move into or out of `blocked` since `start`, and those blocked now
+    (one query). For any other item `history.blocked_intervals` gives nothing either way (no
+    move since `start` touched `blocked`, and it is not blocked now), so leaving its
+    transitions out changes no result and spares reading most of the history."""
+    moved = StateTransition.objects.filter(at__gte=start).filter(
+        Q(from_state=history.BLOCKED) | Q(to_state=history.BLOCKED)
+    )
+    blocked = (
+        Q(node_id__in=moved.filter(node__isnull=False).values("node_id"))
+        | Q(objective_id__in=moved.filter(objective__isnull=False).values("objective_id"))
+        | Q(node__state=history.BLOCKED)
+        | Q(objective__state=history.BLOCKED)
+    )
     found: dict[Item, list[Transition]] = defaultdict(list)
     rows = (
-        StateTransition.objects.filter(at__gte=start)
+        StateTransition.objects.filter(blocked, at__gte=start)
         .order_by("at", "id")
         .values_list("node_id", "objective_id", "at", "from_state", "to_state")
     )

@@ -6,7 +6,13 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from dependencies.graph.services import edge_delete
+from dependencies.map.drawing import forget_map_cache
+from dependencies.models import Edge, StateTransition
+from dependencies.recompute.runner import impact_recompute
 from reports import green_red
 from tests.reports.world import at, blocked, depends, node, november, objective, ticket
 
@@ -217,3 +223,63 @@ def test_tickets_outside_the_window_do_not_count(lending: dict[str, Any]) -> Non
     ticket(lending["service"], opened=dt.datetime(2026, 12, 2, tzinfo=dt.UTC))
 
     assert green_red.build(november())["items"] == []
+
+
+def test_blocked_hours_follow_the_whole_history_of_what_was_blocked(people: Any) -> None:
+    # The build reads the history only of items blocked at some time since the window began
+    # (a move into or out of `blocked`, or blocked now); these are the edge cases of that.
+    def capability(slug: str, state: str, *moves: tuple[int, str, str]) -> None:
+        c = node(slug, kind="capability", team=people["team_a"], state=state)
+        for day, before, after in moves:
+            StateTransition.objects.create(
+                node=c, from_state=before, to_state=after, at=at(day), version=day
+            )
+        ticket(c)  # listed even with no blocked hour
+
+    capability("blocked-now-moves-elsewhere", "blocked", (5, "operational", "degraded"))
+    capability("never-blocked", "operational", (3, "degraded", "operational"))
+    capability("blocked-all-along", "blocked")
+    capability("blocked-from-the-10th", "blocked", (10, "degraded", "blocked"))
+    capability(
+        "blocked-then-degraded",
+        "degraded",
+        (4, "operational", "blocked"),
+        (6, "blocked", "degraded"),
+        (8, "degraded", "operational"),
+    )
+
+    hours = {slug: i["blocked_hours"] for slug, i in _items(green_red.build(november())).items()}
+
+    assert hours == {
+        "blocked-now-moves-elsewhere": 0.0,  # its history says it was never blocked
+        "never-blocked": 0.0,
+        "blocked-all-along": 720.0,
+        "blocked-from-the-10th": 504.0,
+        "blocked-then-degraded": 48.0,
+    }
+
+
+def test_the_reach_is_kept_across_recomputes_and_rebuilt_when_the_graph_changes(
+    people: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    database = node("ledger-db", team=people["team_b"])
+    service = node("core-api", team=people["team_b"])
+    capability = node("loan-origination", kind="capability", team=people["team_a"])
+    depends(service, database)
+    depends(capability, service)
+    ticket(database, resolved=at(3), sla_breached=False)
+    forget_map_cache()
+    assert _items(green_red.build(november()))["loan-origination"]["tickets"] == 1
+
+    def reads_the_edges() -> bool:
+        with CaptureQueriesContext(connection) as queries:
+            green_red.build(november())
+        return any('"dependencies_edge"."source_id"' in q["sql"] for q in queries.captured_queries)
+
+    impact_recompute(force=True)  # new stored results: the graph above each node is the same
+    assert not reads_the_edges()
+
+    # Not the newest edge: only the structure counter tells the reach it is out of date.
+    with django_capture_on_commit_callbacks(execute=True):
+        edge_delete(edge=Edge.objects.get(source=service, target=database), actor=None)
+    assert "loan-origination" not in _items(green_red.build(november()))
