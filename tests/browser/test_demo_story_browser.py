@@ -8,13 +8,13 @@ the integration's incident resolved while it stayed blocked, by the wrong depart
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tests.browser.conftest import sign_in, wait_until
+from tests.demo_sync import synced_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -22,15 +22,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def fresh_demo(live_server: Any, settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     from django.contrib.auth.models import Group
-    from django.core.management import call_command
 
     from cataligent.roles import Role
     from dependencies.map.drawing import forget_map_cache
     from dependencies.models import ImpactState
-    from dependencies.recompute.runner import forget_cache, impact_recompute
-    from integrations.models import Connector
-    from integrations.simulator import make_server
-    from integrations.sync import sync_connector
+    from dependencies.recompute.runner import forget_cache
 
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
@@ -39,21 +35,8 @@ def fresh_demo(live_server: Any, settings: Any, monkeypatch: pytest.MonkeyPatch)
     ImpactState.objects.get_or_create(pk=1)
     forget_cache()
     forget_map_cache()
-    server = make_server("127.0.0.1", 0, seed=1, tickets=400, jira_issues=80)
-    server.start()
-    monkeypatch.setenv("SIMULATOR_URL", server.base_url)
-    try:
-        call_command("seed_demo", stdout=io.StringIO())
-        for connector in Connector.objects.all():
-            run = sync_connector(
-                connector=connector, connector_options={"sleep": lambda seconds: None}
-            )
-            assert run is not None and run.outcome == "succeeded", run and run.error
-        impact_recompute(force=True, reason="test")
+    with synced_demo(monkeypatch):
         yield live_server
-    finally:
-        server.close()
-        forget_cache()
 
 
 def test_a_leader_sees_the_lending_launch_disconnect_on_a_fresh_demo(

@@ -8,25 +8,22 @@ integrations/simulator/scenario.py.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
 from collections.abc import Iterator
 
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 
 from cataligent import demo_story as story
 from cataligent.models import Team
 from dependencies.models import Node, StateTransition
-from dependencies.recompute import forget_cache, impact_recompute
-from integrations.models import Connector, Ticket, TicketLink
-from integrations.simulator import SimulatorServer, make_server
-from integrations.sync import sync_connector
+from integrations.models import Ticket, TicketLink
+from integrations.simulator import SimulatorServer
 from objectives.models import Objective
 from reports.history import blocked_intervals, hours
 from reports.loaders import support_graph, ticket_links
 from reports.support import supported_by_ticket, tickets_by_item
+from tests.demo_sync import synced_demo
 
 pytestmark = pytest.mark.django_db(transaction=False)
 
@@ -35,22 +32,8 @@ WINDOW = dt.timedelta(days=30)
 
 @pytest.fixture
 def demo(monkeypatch: pytest.MonkeyPatch) -> Iterator[SimulatorServer]:
-    forget_cache()
-    server = make_server("127.0.0.1", 0, seed=1, tickets=400, jira_issues=80)
-    server.start()
-    monkeypatch.setenv("SIMULATOR_URL", server.base_url)
-    try:
-        call_command("seed_demo", stdout=io.StringIO())
-        for connector in Connector.objects.all():
-            run = sync_connector(
-                connector=connector, connector_options={"sleep": lambda seconds: None}
-            )
-            assert run is not None and run.outcome == "succeeded", run and run.error
-        impact_recompute(force=True, reason="test")
+    with synced_demo(monkeypatch) as server:
         yield server
-    finally:
-        server.close()
-        forget_cache()
 
 
 def _supporting(item: Node | Objective) -> set[int]:
