@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from cataligent.modeling import GAP_FIELDS, row_gaps
+from cataligent.modeling import row_gaps
 from cataligent.models import AuditEntry, Team
 from cataligent.people import name_of_row, person_fields
 from dependencies.choices import NodeKind, State
@@ -20,6 +20,8 @@ from dependencies.map.query import (
     KIND_LABEL,
     MAX_DRAWN,
     NO_TEAM,
+    NODE_MAP_FIELDS,
+    OBJECTIVE_MAP_FIELDS,
     MapFilters,
     T,
     money,
@@ -217,19 +219,7 @@ def _map_graph(f: MapFilters, state: ImpactState, budget: int) -> MapGraph:
 def _node_rows(ids: Iterable[int]) -> list[dict[str, Any]]:
     return list(
         Node.objects.filter(id__in=list(ids)).values(
-            "id",
-            "slug",
-            "name",
-            "kind",
-            "state",
-            "intrinsic_state",
-            "root_causes",
-            "blocked_since",
-            "manual_state",
-            *person_fields("owner"),
-            "team__slug",
-            "team__name",
-            *GAP_FIELDS,
+            *NODE_MAP_FIELDS, *person_fields("owner"), "team__name"
         )
     )
 
@@ -237,18 +227,7 @@ def _node_rows(ids: Iterable[int]) -> list[dict[str, Any]]:
 def _objective_rows(ids: Iterable[int]) -> list[dict[str, Any]]:
     return list(
         Objective.objects.filter(id__in=list(ids)).values(
-            "id",
-            "key",
-            "title",
-            "state",
-            "declared_status",
-            "root_causes",
-            "blocked_since",
-            "value_at_stake",
-            *person_fields("owner"),
-            "team__slug",
-            "team__name",
-            *GAP_FIELDS,
+            *OBJECTIVE_MAP_FIELDS, *person_fields("owner"), "team__name"
         )
     )
 

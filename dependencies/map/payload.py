@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from cataligent.modeling import GAP_FIELDS, row_gaps
+from cataligent.modeling import row_gaps
 from dependencies.choices import State
+from dependencies.map.query import NODE_MAP_FIELDS, OBJECTIVE_MAP_FIELDS
 from dependencies.map.shapes import api_node, api_objective, reach
 from dependencies.models import Edge, Node
 from dependencies.recompute.loader import impact_state
@@ -58,20 +59,7 @@ def map_payload(
 
     node_rows = list(
         nodes.order_by("slug").values(
-            "id",
-            "slug",
-            "name",
-            "kind",
-            "state",
-            "intrinsic_state",
-            "root_causes",
-            "blocked_since",
-            "manual_state",
-            "manual_reason",
-            "owner__username",
-            "team__slug",
-            "escalation_policy__name",
-            *GAP_FIELDS,
+            *NODE_MAP_FIELDS, "manual_reason", "owner__username", "escalation_policy__name"
         )
     )
     ids = {row["id"] for row in node_rows}
@@ -92,18 +80,7 @@ def map_payload(
     ]
     objective_rows = list(
         objectives.order_by("key").values(
-            "id",
-            "key",
-            "title",
-            "state",
-            "declared_status",
-            "root_causes",
-            "blocked_since",
-            "value_at_stake",
-            "owner__username",
-            "team__slug",
-            "escalation_policy__name",
-            *GAP_FIELDS,
+            *OBJECTIVE_MAP_FIELDS, "owner__username", "escalation_policy__name"
         )
     )
     requires: dict[int, list[dict[str, str]]] = {}

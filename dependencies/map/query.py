@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.urls import get_script_prefix, reverse
 
+from cataligent.modeling import GAP_FIELDS
 from cataligent.money import format_money
 from dependencies.choices import NodeKind, State
 from dependencies.map.shapes import reach
@@ -27,6 +28,34 @@ T = TypeVar("T")
 
 # State is shown by colour, shape, icon and text together, so it reads without colour.
 KIND_LABEL = dict(NodeKind.choices)
+
+# What every map read takes of a node and of an objective (the drawing and the API payload
+# add what each shows besides: owner names, team names, policies).
+NODE_MAP_FIELDS = (
+    "id",
+    "slug",
+    "name",
+    "kind",
+    "state",
+    "intrinsic_state",
+    "root_causes",
+    "blocked_since",
+    "manual_state",
+    "team__slug",
+    *GAP_FIELDS,
+)
+OBJECTIVE_MAP_FIELDS = (
+    "id",
+    "key",
+    "title",
+    "state",
+    "declared_status",
+    "root_causes",
+    "blocked_since",
+    "value_at_stake",
+    "team__slug",
+    *GAP_FIELDS,
+)
 
 
 def money(value: Decimal | float | int | str | None) -> str:
