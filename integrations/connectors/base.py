@@ -28,7 +28,7 @@ from typing import Any, ClassVar, Literal, get_args
 import httpx
 import orjson
 
-from .errors import ConfigurationError, ResponseFormatError
+from .errors import ConfigurationError, RecordRejected, ResponseFormatError
 from .http import DEFAULT_TIMEOUT, HttpClient, Resolver, RetryPolicy, system_resolver
 from .oauth import ClientCredentials
 from .ticket_urls import http_url, url_problem
@@ -206,10 +206,6 @@ class RawPage:
 
     records: list[object]
     is_last: bool
-
-
-class RecordRejected(Exception):
-    """Raised inside a normalizer: this record is rejected for ``reason``."""
 
 
 PushAction = Literal["upsert", "delete"]

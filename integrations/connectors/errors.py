@@ -16,6 +16,7 @@ __all__ = [
     "HttpStatusError",
     "NetworkError",
     "RateLimitedError",
+    "RecordRejected",
     "RequestRejectedError",
     "ResponseFormatError",
     "ServerError",
@@ -100,3 +101,8 @@ class RateLimitedError(HttpStatusError):
 
 class ServerError(HttpStatusError):
     """5xx still there after the retries."""
+
+
+class RecordRejected(Exception):
+    """Raised inside a normalizer: this record is rejected for ``reason`` (quarantined with
+    it; the rest of the page still lands)."""

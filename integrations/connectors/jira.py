@@ -47,9 +47,8 @@ from .base import (
 )
 from .errors import ApiRemovedError, ConfigurationError, ResponseFormatError
 from .timestamps import (
-    TimestampOutOfRange,
+    iso_field,
     load_zone,
-    parse_iso_datetime,
     wall_clock_at_or_before,
 )
 from .watermark import Watermark
@@ -126,18 +125,8 @@ def _without_order_by(jql: str) -> str:
 
 
 def _timestamp(fields: Mapping[str, Any], name: str) -> datetime | None:
-    value = fields.get(name)
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise RecordRejected(f"{name!r} is a {type(value).__name__}, not a timestamp")
-    try:
-        # §2: "yyyy-MM-dd'T'HH:mm:ss.SSSZ" in the requesting user's offset, e.g. +0100.
-        return parse_iso_datetime(value)
-    except TimestampOutOfRange as exc:
-        raise RecordRejected(f"{name!r}: {exc}") from exc
-    except ValueError as exc:
-        raise RecordRejected(f"{name!r} is not a timestamp with an offset: {value!r}") from exc
+    # §2: "yyyy-MM-dd'T'HH:mm:ss.SSSZ" in the requesting user's offset, e.g. +0100.
+    return iso_field(fields, name, expected="a timestamp with an offset")
 
 
 def _due_date(fields: Mapping[str, Any]) -> datetime | None:

@@ -85,7 +85,7 @@ from .base import (
     require_text,
 )
 from .errors import ConfigurationError, ResponseFormatError
-from .timestamps import TimestampOutOfRange, parse_iso_datetime
+from .timestamps import iso_field
 from .watermark import Cursor, Watermark
 
 __all__ = ["PagerDutyConnector"]
@@ -118,17 +118,7 @@ def _iso(moment: datetime) -> str:
 
 
 def _timestamp(record: Mapping[str, Any], name: str) -> datetime | None:
-    value = record.get(name)
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise RecordRejected(f"{name!r} is a {type(value).__name__}, not a timestamp")
-    try:
-        return parse_iso_datetime(value)
-    except TimestampOutOfRange as exc:
-        raise RecordRejected(f"{name!r}: {exc}") from exc
-    except ValueError as exc:
-        raise RecordRejected(f"{name!r} is not an ISO 8601 time: {value!r}") from exc
+    return iso_field(record, name, expected="an ISO 8601 time")
 
 
 def _summary(value: object) -> str | None:

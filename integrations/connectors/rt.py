@@ -49,9 +49,8 @@ from .base import (
 )
 from .errors import ConfigurationError, ResponseFormatError
 from .timestamps import (
-    TimestampOutOfRange,
+    iso_field,
     load_zone,
-    parse_iso_datetime,
     wall_clock_at_or_before,
 )
 from .watermark import Watermark
@@ -97,17 +96,7 @@ def _parse_bands(priority_map: Mapping[str, int]) -> list[tuple[int | None, int 
 
 
 def _timestamp(ticket: Mapping[str, Any], name: str) -> datetime | None:
-    value = ticket.get(name)
-    if value is None or value == "" or value == NOT_SET:
-        return None
-    if not isinstance(value, str):
-        raise RecordRejected(f"{name!r} is a {type(value).__name__}, not a date")
-    try:
-        return parse_iso_datetime(value)
-    except TimestampOutOfRange as exc:
-        raise RecordRejected(f"{name!r}: {exc}") from exc
-    except ValueError as exc:
-        raise RecordRejected(f"{name!r} is not a W3CDTF date: {value!r}") from exc
+    return iso_field(ticket, name, expected="a W3CDTF date", unset=(NOT_SET,))
 
 
 def _object_id(value: object) -> str | None:

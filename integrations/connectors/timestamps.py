@@ -8,10 +8,12 @@ live here, once.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .errors import ConfigurationError
+from .errors import ConfigurationError, RecordRejected
 
 __all__ = [
     "EARLIEST",
@@ -19,6 +21,7 @@ __all__ = [
     "TimestampOutOfRange",
     "check_in_range",
     "format_cursor_time",
+    "iso_field",
     "load_zone",
     "parse_cursor_time",
     "parse_iso_datetime",
@@ -64,6 +67,25 @@ def parse_iso_datetime(value: str) -> datetime:
             f"{value!r} is outside the years {EARLIEST.year}-{LATEST.year - 1} "
             "a ticket can be dated"
         ) from exc
+
+
+def iso_field(
+    record: Mapping[str, Any], name: str, *, expected: str, unset: Collection[str] = ()
+) -> datetime | None:
+    """The ISO-8601 timestamp in ``record[name]`` as UTC; None when it is absent, empty or one
+    of the source's ``unset`` markers. Anything else is a RecordRejected naming the field and
+    saying what was ``expected`` (the source's own word for its format)."""
+    value = record.get(name)
+    if value is None or value == "" or value in unset:
+        return None
+    if not isinstance(value, str):
+        raise RecordRejected(f"{name!r} is a {type(value).__name__}, not a timestamp")
+    try:
+        return parse_iso_datetime(value)
+    except TimestampOutOfRange as exc:
+        raise RecordRejected(f"{name!r}: {exc}") from exc
+    except ValueError as exc:
+        raise RecordRejected(f"{name!r} is not {expected}: {value!r}") from exc
 
 
 def format_cursor_time(value: datetime) -> str:
