@@ -208,3 +208,42 @@ def test_a_gap_is_new_when_its_owner_was_taken_away_this_week(
         node_update(node=story["api"], changes={"name": "Lending API"}, actor=people["admin"])
     labels = [g["label"] for g in build_digest(MONDAY).new_gaps]
     assert labels == ["Fraud scoring", "Mobile loan origination"]
+
+
+@pytest.mark.parametrize("breached", [False, True])
+def test_new_disconnects_are_the_green_red_reports_own(
+    story: dict[str, Any], breached: bool
+) -> None:
+    """Tickets on the blocked integration met their SLA this week (none were resolved the week
+    before): the capability and the objective above it are new disconnects, as the green-red
+    report says; with the SLA breached they are not."""
+    from reports import green_red
+    from reports.window import Window
+    from tests.factories import link_ticket
+
+    api = Node.objects.get(slug="core-lending-api")
+    for day in (2, 3):
+        link_ticket(
+            api,
+            status_category="resolved",
+            opened_at=MONDAY - dt.timedelta(days=day, hours=5),
+            resolved_at=MONDAY - dt.timedelta(days=day),
+            updated_at=MONDAY - dt.timedelta(days=day),
+            sla_breached=breached and day == 2,
+            is_blocking=False,
+        )
+    with time_machine.travel(MONDAY, tick=False):
+        digest = build_digest()
+        week = Window(start=MONDAY - dt.timedelta(days=7), end=MONDAY)
+        reported = {
+            item.get("slug") or item.get("key")
+            for item in green_red.build(week)["items"]
+            if item["disconnect"]
+        }
+    listed = {item.get("slug") or item.get("key") for item in digest.disconnects}
+    assert listed == reported
+    if breached:
+        assert listed == set()
+    else:
+        assert listed == {"loan-origination", "OBJ-7"}
+        assert all(item["url"].startswith(SITE) for item in digest.disconnects)
