@@ -58,16 +58,27 @@ class Window:
         return filters
 
 
+# Dates a report may ask for, and how long a window may be: beyond them a daily series or
+# a day's arithmetic (9999-12-31 + 1 day) would not fit, and no ticket is dated there.
+EARLIEST_DAY = dt.date(1900, 1, 1)
+LATEST_DAY = dt.date(8999, 12, 31)
+MAX_WINDOW_DAYS = 3660
+
+
 def _start_of_day(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
 def _parse_day(raw: str, field: str, errors: dict[str, str]) -> dt.date | None:
     try:
-        return dt.date.fromisoformat(raw.strip())
+        day = dt.date.fromisoformat(raw.strip())
     except ValueError:
         errors[field] = f"{raw!r} is not a date; use YYYY-MM-DD."
         return None
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        errors[field] = f"{day} is outside {EARLIEST_DAY} to {LATEST_DAY}."
+        return None
+    return day
 
 
 def parse_window(params: Mapping[str, str], *, now: dt.datetime | None = None) -> Window:
@@ -90,6 +101,8 @@ def parse_window(params: Mapping[str, str], *, now: dt.datetime | None = None) -
             errors["period"] = f"No period is named {raw_period!r}."
         elif raw_from or raw_to:
             errors["period"] = "Give either a period or from/to dates, not both."
+        elif period.start < EARLIEST_DAY or period.end > LATEST_DAY:
+            errors["period"] = f"{period.name} runs outside {EARLIEST_DAY} to {LATEST_DAY}."
 
     team = None
     if raw_team:
@@ -110,5 +123,14 @@ def parse_window(params: Mapping[str, str], *, now: dt.datetime | None = None) -
         end = _start_of_day(last + dt.timedelta(days=1)) if last else now
         start = (
             _start_of_day(first) if first else end - dt.timedelta(days=settings.REPORT_WINDOW_DAYS)
+        )
+    field = "period" if period is not None else "from"
+    if start >= end:
+        raise WindowError(
+            {field: "The window starts after it ends (a window without `to` ends now)."}
+        )
+    if (end - start).days > MAX_WINDOW_DAYS:
+        raise WindowError(
+            {field: f"A window spans at most {MAX_WINDOW_DAYS:,} days (ten years); ask for less."}
         )
     return Window(start=start, end=end, period=period, team=team)

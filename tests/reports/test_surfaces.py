@@ -170,6 +170,11 @@ def test_api_csv_of_another_table(client_as: Any, disconnect: dict[str, Any]) ->
         ({"team": "no-such-team"}, "team"),
         ({"format": "xlsx"}, "format"),
         ({"format": "csv", "table": "nope"}, "table"),
+        # Dates no day arithmetic or daily series can hold: a 400, never an overflow's 500.
+        ({"from": "2026-11-01", "to": "9999-12-31"}, "to"),
+        ({"from": "0001-01-01", "to": "0001-01-02"}, "from"),
+        ({"from": "1900-01-01"}, "from"),  # ends now: over ten years
+        ({"from": "2999-01-01"}, "from"),  # starts after it ends (now)
     ],
 )
 def test_api_refuses_a_bad_filter_naming_the_field(
