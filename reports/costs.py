@@ -43,7 +43,7 @@ def parse_month(raw: str) -> dt.date | None:
     if not match:
         return None
     year, month = int(match[1]), int(match[2])
-    if not 1 <= month <= 12 or year < 1900:
+    if not 1 <= month <= 12 or not 1900 <= year <= 8999:  # as the report windows
         return None
     return dt.date(year, month, 1)
 

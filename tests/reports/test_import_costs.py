@@ -142,3 +142,10 @@ def test_export_refuses_a_bad_month(nodes: Any) -> None:
 def test_month_is_stored_as_its_first_day(tmp_path: Path, nodes: None) -> None:
     run(tmp_path, HEADER + "core-banking,2026-02,1,USD,\n")
     assert CostLine.objects.get().month == dt.date(2026, 2, 1)
+
+
+def test_a_month_no_report_window_can_reach_is_refused(tmp_path: Path, nodes: None) -> None:
+    with pytest.raises(CommandError) as raised:
+        run(tmp_path, HEADER + "core-banking,9999-12,100,USD,compute\n")
+    assert "row 2: month '9999-12' is not YYYY-MM" in str(raised.value)
+    assert not CostLine.objects.exists()
