@@ -21,6 +21,10 @@ class ConnectorKind(models.TextChoices):
     JIRA = "jira", "Jira Service Management"
     RT = "rt", "Request Tracker"
     PAGERDUTY = "pagerduty", "PagerDuty"
+    JSM_OPS = "jsm_ops", "Jira Service Management Operations alerts"
+    GITHUB = "github", "GitHub issues"
+    GITLAB = "gitlab", "GitLab issues"
+    ZENDESK = "zendesk", "Zendesk"
 
 
 class AuthType(models.TextChoices):
@@ -55,7 +59,9 @@ class Connector(Leased):
     query = models.TextField(
         blank=True,
         help_text=(
-            "ServiceNow encoded query, JQL or TicketSQL selecting the tickets (PagerDuty: none)."
+            "What selects the tickets: a ServiceNow encoded query, JQL, TicketSQL, a Jira "
+            "Service Management Operations alert query (Lucene), a GitHub repository "
+            "(owner/name) or a GitLab project path (group/project). PagerDuty and Zendesk: none."
         ),
     )
     poll_interval = models.PositiveIntegerField(
@@ -74,8 +80,8 @@ class Connector(Leased):
     page_size = models.PositiveIntegerField(
         blank=True,
         validators=[MinValueValidator(1)],
-        help_text="Records asked for a page. Leave blank for the tool's default: 1,000 for "
-        "ServiceNow, 100 (the API's maximum) for Jira and Request Tracker.",
+        help_text="Records asked for a page. Leave blank for the tool's default, chosen from "
+        "its API's limits: 1,000 for ServiceNow and Zendesk, 100 for the others.",
     )
 
     # Sync state, written only by the sync service.
