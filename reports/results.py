@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Max
@@ -28,6 +28,7 @@ from reports.registry import Chart, Report, Result, Table
 from reports.window import Window, parse_window
 
 DATED = ("from", "to", "period")
+T = TypeVar("T")
 
 
 class Built:
@@ -87,23 +88,27 @@ def report_for(report: Report, params: Mapping[str, str]) -> Built:
     step = int(time.time() // report.cache_seconds)
     dated = any((params.get(name) or "").strip() for name in DATED)
     span: tuple[Any, ...] = (window.start, window.end) if dated else ("default", step)
+    key = (*span, window.team.pk if window.team else None, step)
+    return built_once(report.name, key, lambda: Built(report, window, report.build(window)))
+
+
+def built_once(name: str, key: tuple[Any, ...], build: Callable[[], T]) -> T:
+    """`build()`, or what it built before for `name` and `key` while nothing a report reads
+    has changed: the stored impact results, the audit marker, the newest ticket change, link
+    and state transition. The key carries the caller's own parts (window, clock step)."""
     key = (
         "report",
-        report.name,
-        *span,
-        window.team.pk if window.team else None,
+        name,
+        *key,
         Ticket.objects.aggregate(Max("updated_at"))["updated_at__max"],
         TicketLink.objects.order_by("-id").values_list("id", flat=True).first(),
         StateTransition.objects.order_by("-id").values_list("id", flat=True).first(),
-        step,
     )
     state, marker = impact_state(), change_marker()
-    # One build of a report at a time in this process: people arriving while it runs wait
+    # One build at a time for each name in this process: people arriving while it runs wait
     # and then read its result, rather than each building the same thing at once.
-    with _lock_of(report.name):
-        return cached(
-            key, lambda: Built(report, window, report.build(window)), state=state, marker=marker
-        )
+    with _lock_of(name):
+        return cached(key, build, state=state, marker=marker)
 
 
 _locks: dict[str, threading.Lock] = {}

@@ -11,6 +11,7 @@ import pytest
 import time_machine
 from django.core import mail
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from dependencies.models import Escalation, Node, Notification, StateTransition
@@ -247,3 +248,25 @@ def test_new_disconnects_are_the_green_red_reports_own(
     else:
         assert listed == {"loan-origination", "OBJ-7"}
         assert all(item["url"].startswith(SITE) for item in digest.disconnects)
+
+
+@pytest.mark.django_db
+def test_the_digest_page_is_built_once_until_what_it_reads_changes(
+    story: dict[str, Any], client: Any, people: dict[str, Any]
+) -> None:
+    client.force_login(people["member"])
+    with time_machine.travel(MONDAY, tick=False):
+        with CaptureQueriesContext(connection) as first:
+            client.get("/reports/digest/")
+        with CaptureQueriesContext(connection) as again:
+            page = client.get("/reports/digest/").content.decode()
+        assert "ledger-db" not in page
+        # The second visit reads only what tells whether anything changed (and the session).
+        assert len(again) < len(first) / 3
+
+        ledger = NodeFactory(slug="ledger-db", name="Ledger DB", kind="service")
+        EdgeFactory(source=story["cap"], target=ledger)
+        Node.objects.filter(pk=ledger.pk).update(manual_state="blocked")
+        impact_recompute(force=True)
+        page = client.get("/reports/digest/").content.decode()
+    assert f"{SITE}/nodes/ledger-db/" in page
