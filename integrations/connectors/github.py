@@ -165,7 +165,7 @@ class GitHubConnector(GraphQLIssuesConnector):
         repository = self._repository(data)
         issues = repository.get("issues")
         count = issues.get("totalCount") if isinstance(issues, Mapping) else "?"
-        return f"Connected to GitHub: {repository.get('nameWithOwner')}, {count} open issues."
+        return f"Connected to GitHub: {repository.get('nameWithOwner')}, open issues: {count}."
 
     # --- webhooks --------------------------------------------------------------------------
 

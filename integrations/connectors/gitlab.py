@@ -146,7 +146,7 @@ class GitLabConnector(GraphQLIssuesConnector):
         project = self._project(self.graphql(CHECK_QUERY, {"path": self.path}))
         issues = project.get("issues")
         count = issues.get("count") if isinstance(issues, Mapping) else "?"
-        return f"Connected to GitLab: {project.get('fullPath')}, {count} open issues."
+        return f"Connected to GitLab: {project.get('fullPath')}, open issues: {count}."
 
     # --- webhooks --------------------------------------------------------------------------
 

@@ -139,7 +139,7 @@ def test_errors_are_clear(fake: GitHubFake) -> None:
     with _connector(fake, secret="wrong") as connector, pytest.raises(AuthenticationError):
         connector.test_connection()
     with _connector(fake) as connector:
-        assert connector.test_connection() == "Connected to GitHub: acme/widgets, 1 open issues."
+        assert connector.test_connection() == "Connected to GitHub: acme/widgets, open issues: 1."
 
 
 def test_issues_sharing_a_time_at_page_edges_are_read_once(fake: GitHubFake) -> None:
