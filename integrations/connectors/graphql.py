@@ -147,7 +147,8 @@ class GraphQLIssuesConnector(Connector):
         message = f"{self.label} GraphQL: {text or errors!r}"
         if "RATE_LIMITED" in types:
             return RateLimitedError(message)
-        if "NOT_FOUND" in types:
+        # The repository (project) itself not found, rather than something inside it.
+        if any(e.get("type") == "NOT_FOUND" and len(e.get("path") or ()) <= 1 for e in entries):
             return ConfigurationError(f"{message} (check the query field: {self.path!r})")
         if types & {"FORBIDDEN", "INSUFFICIENT_SCOPES"}:
             return AuthenticationError(f"{message} (check the token's scopes)", status_code=200)

@@ -11,7 +11,11 @@ import pytest
 
 from integrations.connectors import ConfigurationError, ConnectorConfig, connector_for
 from integrations.connectors.base import NormalizedTicket, RecordRejected, Rejected
-from integrations.connectors.errors import AuthenticationError, RateLimitedError
+from integrations.connectors.errors import (
+    AuthenticationError,
+    RateLimitedError,
+    RequestRejectedError,
+)
 from integrations.connectors.github import GitHubConnector
 
 from .conftest import SleepRecorder
@@ -140,6 +144,11 @@ def test_errors_are_clear(fake: GitHubFake) -> None:
         connector.test_connection()
     with _connector(fake) as connector:
         assert connector.test_connection() == "Connected to GitHub: acme/widgets, open issues: 1."
+    inside = {"type": "NOT_FOUND", "path": ["repository", "issues", "nodes", 0, "milestone"]}
+    fake.inject(Reply(200, {"errors": [{**inside, "message": "Could not resolve a node"}]}))
+    rejected = pytest.raises(RequestRejectedError, match="Could not resolve a node")
+    with _connector(fake) as connector, rejected:
+        list(connector.fetch_pages(None))
 
 
 def test_issues_sharing_a_time_at_page_edges_are_read_once(fake: GitHubFake) -> None:
