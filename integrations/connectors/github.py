@@ -37,16 +37,22 @@ leave the ``issues`` connection silently: the webhook marks them gone at once, a
 nightly full sync marks gone whatever the connection no longer lists.
 
 Sources: [1] docs.github.com/graphql (Forming calls; Objects: Issue; Input objects:
-IssueFilters, IssueOrder), as restated by the octokit GraphQL schema ("List issues that have
-been updated at or after the given date"); [2] docs.github.com "Rate limits and query limits
-for the GraphQL API" (points, node limits: ``first`` 1..100); [3] gitlab-org/gitlab#326474
-and linear.app/docs/api/pagination for the Relay ``pageInfo`` paging both APIs share; [4]
-renovatebot/renovate#21861 (an ``errors`` entry ``{"type": "RATE_LIMITED"}``); [5]
-berenddeboer/ready-for-agent#1038 and cli/cli#436 (``NOT_FOUND`` on ``repository``); [6]
-docs.github.com "Rate limits for the REST API" (primary and secondary limits, the headers),
+IssueFilters, IssueOrder; Using pagination), the ``since`` argument as the octokit GraphQL
+schema and its generated clients restate it ("List issues that have been updated at or
+after the given date"); [2] docs.github.com "Rate limits and query limits for the GraphQL
+API" (points; ``first``/``last`` 1..100; 500,000 nodes a call); [3] the Relay ``pageInfo``
+paging (``hasNextPage``, ``endCursor``), as GitHub's GraphQL explorer examples show it;
+[4] renovatebot/renovate#21861 (``{"errors": [{"type": "RATE_LIMITED", ...}]}`` with HTTP
+200); [5] berenddeboer/ready-for-agent#1038 and cli/cli#436 (``data.repository: null`` and
+``NOT_FOUND`` on the ``repository`` path); [6] docs.github.com "Rate limits for the REST
+API" (primary and secondary limits, ``x-ratelimit-*``, ``retry-after``) and
 KnpLabs/php-github-api#1072 (a secondary limit's headers); [7] octokit/webhooks (the
-``issues`` actions, ``deleted``, ``transferred``; the payload examples); [8] docs.github.com
-"Validating webhook deliveries" (X-Hub-Signature-256) and "Webhook events and payloads".
+``issues`` actions, among them ``deleted`` and ``transferred``; payload examples) and the
+openapi-github ``WebhookIssuesTransferred`` model; [8] docs.github.com "Validating webhook
+deliveries" (X-Hub-Signature-256) and "Webhook events and payloads" (X-GitHub-Delivery,
+``ping``). Read again for this module: [2] (node limits), [4], [5], [6], [7] and the
+``since`` wording of [1]; the endpoint paths and header names of [1] and [8] are as issue 16
+states them from GitHub's documentation, not re-read here.
 """
 
 from __future__ import annotations

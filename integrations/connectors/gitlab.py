@@ -7,8 +7,9 @@ Wire facts (sources below):
   for personal, project and group access tokens as for OAuth tokens (``read_api`` scope). [1]
 - ``project(fullPath:) { issues(updatedAfter:, sort: UPDATED_ASC, first:, after:) {
   pageInfo { hasNextPage endCursor } nodes {...} } }``; the cursors are keyset cursors of
-  the sort. ``updatedAfter`` bounds ``updated_at`` from below (the REST API's
-  ``updated_after``: IssuableFinder's ``updated_at >=``). Issue fields read: ``id`` (a
+  the sort. ``updatedAfter`` bounds ``updated_at`` from below (as the REST API's
+  ``updated_after``); inclusive or not, the overlap reads the cursor's last second again.
+  Issue fields read: ``id`` (a
   global id ``gid://gitlab/Issue/<id>``; the webhook's ``object_attributes.id``), ``iid``
   (a String), ``title``, ``webUrl``, ``state`` (opened, closed; ``locked`` is in the
   enum), ``createdAt``, ``updatedAt``, ``closedAt``, ``labels{nodes{title}}``,
@@ -26,21 +27,27 @@ Wire facts (sources below):
   (the milestone by ``milestone_id`` only: a pushed issue has no milestone until the next
   pull reads it). The secret token is sent as is in ``X-Gitlab-Token``; a delivery is named
   by ``Idempotency-Key`` (GitLab 17.4+, the same on retries) or ``X-Gitlab-Event-UUID``
-  (integrations/webhooks.py). GitLab sends no hook when an issue is deleted; one moved to
-  another project is closed here (``moved_to_id``) and opened there. [6][7][8]
+  (integrations/webhooks.py). GitLab sends no hook when an issue is deleted ([8] asks for
+  one); one moved to another project is closed here (``moved_to_id``) and opened there.
+  [6][7][8]
 
 Key ``<project path>#<iid>``; external id the issue's numeric id. Deleted issues leave the
 ``issues`` connection silently: the nightly full sync marks them gone.
 
-Sources: [1] docs.gitlab.com "GraphQL API" (endpoint, authentication) and "Personal access
-tokens"; [2] docs.gitlab.com GraphQL reference (Project.issues arguments, Issue, IssuableState,
-IssueSort), as gitlab-org/gitlab#326474, !18094 and !19713 quote them (``project(fullPath:)
-{ issues(sort: ...) { pageInfo {...} } }``); [3] gitlab-org/gitlab-ce!17417 (updated_after /
-updated_before); [4] gitlab-org/gitlab#469590 (the complexity error) and !52448; [5]
-NARKOZ/gitlab#628, python-gitlab 7a3724f, gitlab-org/gitlab#365728; [6] docs.gitlab.com
-"Webhook events" (Issue events) and gitlab-org/gitlab#20191 (an issue hook's payload); [7]
-docs.gitlab.com "Webhooks" (X-Gitlab-Token; Idempotency-Key, X-Gitlab-Event-UUID);
-[8] gitlab-org/gitlab-ce#30851 ("Trigger webhook on issue delete": none is sent).
+Sources: [1] docs.gitlab.com "GraphQL API" (the endpoint, authentication) and "Personal
+access tokens"; [2] docs.gitlab.com GraphQL reference (Project.issues arguments, Issue,
+IssuableState, IssueSort), as gitlab-org/gitlab#326474, !18094 and !19713 quote its queries
+(``project(fullPath:) { issues(sort: ...) { pageInfo {...} } }``); [3]
+gitlab-org/gitlab-ce!17417 (``updated_before``/``updated_after``); [4]
+gitlab-org/gitlab#469590 (the complexity error), !52448 (``queryComplexity``) and #36513;
+[5] NARKOZ/gitlab#628, python-gitlab 7a3724f and gitlab-org/gitlab#365728 (429,
+``Retry-After``, sometimes missing); [6] docs.gitlab.com "Webhook events" (Issue events)
+and gitlab-org/gitlab#20191 (an issue hook's payload); [7] docs.gitlab.com "Webhooks"
+(``X-Gitlab-Token``) and a GitLab webhook receiver reading ``Idempotency-Key`` ("GitLab
+before 17.4 has no such header"); [8] gitlab-org/gitlab-ce#30851 ("Trigger webhook on issue
+delete"). Read again for this module: [2]'s quoted queries, [3], [4], [5], [6], [8]; the
+``updatedAfter`` argument, ``X-Gitlab-Event-UUID`` and the ``Bearer`` scheme for access
+tokens are as issue 16 states them, not re-read here.
 """
 
 from __future__ import annotations
