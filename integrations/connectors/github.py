@@ -182,6 +182,9 @@ class GitHubConnector(GraphQLIssuesConnector):
             return "ignore", "a GitHub ping"
         if "pull_request" in body:
             return "ignore", "a pull request event: pull requests are not mirrored"
+        if "issue" not in body:
+            # push, star, release...: a hook sent "everything" changes no ticket with them.
+            return "ignore", "a GitHub event without an issue: only issues events are read"
         issue = require_mapping(body.get("issue"), "'issue'")
         if "pull_request" in issue:
             return "ignore", "an event of a pull request: pull requests are not mirrored"

@@ -241,5 +241,8 @@ def test_the_issues_webhook_envelope(fake: GitHubFake) -> None:
         on_pr = {**body, "issue": {**webhook_issue(node), "pull_request": {"url": "x"}}}
         assert connector.push_envelope(on_pr)[0] == "ignore"
         assert connector.push_envelope({"zen": "Keep it simple.", "hook_id": 1})[0] == "ignore"
+        assert connector.push_envelope({"ref": "refs/heads/main", "commits": []})[0] == "ignore"
+        with pytest.raises(RecordRejected, match="'issue' is a list"):
+            connector.push_envelope({"action": "opened", "issue": []})
         with pytest.raises(RecordRejected, match="not 'acme/widgets'"):
             connector.push_envelope({**body, "repository": {"full_name": "acme/other"}})
