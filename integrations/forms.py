@@ -69,10 +69,14 @@ class ConnectorForm(ModelForm):
         label="Webhook secret",
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         help_text="Signs inbound webhooks (HMAC-SHA256; PagerDuty v3: the subscription's "
-        "secret). Leave blank to keep the stored one.",
+        "secret; GitHub: the webhook's secret; GitLab: the secret token it sends in "
+        "X-Gitlab-Token). Leave blank to keep the stored one.",
     )
     status_map = JSONTextField(help_text='Raw status → category, e.g. {"Waiting": "in_progress"}.')
-    priority_map = JSONTextField(help_text='Raw priority → 1..5, e.g. {"Urgent": 1}.')
+    priority_map = JSONTextField(
+        help_text='Raw priority → 1..5, e.g. {"Urgent": 1}; GitHub and GitLab: label → '
+        '1..5, e.g. {"sev2": 2}.'
+    )
     blocker_labels = JSONTextField(
         kind=list, help_text='Labels that mark a blocker, e.g. ["blocker"].'
     )
@@ -84,7 +88,10 @@ class ConnectorForm(ModelForm):
         "https://api.pagerduty.com, Token auth with a REST API key, no query): "
         '{"high_urgency_priority": 2, "low_urgency_priority": 4} give incidents without a '
         'priority one by urgency, {"initial_days": 180} limits how far back a first sync '
-        "reads (default: all)."
+        "reads (default: all). GitHub (base URL https://api.github.com, or https://HOST/api "
+        "for Enterprise Server; query owner/name) and GitLab (base URL https://gitlab.com; "
+        "query group/project): the priority map is label → 1..5 (default P1..P5), "
+        '{"default_priority": 3} is the priority of an issue without such a label.'
     )
 
     class Meta:

@@ -1,14 +1,17 @@
 """Inbound webhooks: `/hooks/<connector-slug>/` upserts the pushed ticket at once.
 
 Authenticated by an HMAC-SHA256 of the raw body with the connector's webhook
-secret (`X-Hub-Signature: sha256=<hex>` as Jira sends it, `X-Cataligent-Signature`, or
-PagerDuty v3's `X-PagerDuty-Signature: v1=<hex>[,v1=<hex>...]`, any one matching), compared
-in constant time. Retries of one delivery
-(`X-Atlassian-Webhook-Identifier`, `X-Delivery-Id`) are acknowledged and not
+secret (`X-Hub-Signature: sha256=<hex>` as Jira sends it, GitHub's `X-Hub-Signature-256`,
+`X-Cataligent-Signature`, or PagerDuty v3's `X-PagerDuty-Signature: v1=<hex>[,v1=<hex>...]`,
+any one matching), compared in constant time; a GitLab connector's hooks carry the secret
+itself in `X-Gitlab-Token` (GitLab signs nothing), also compared in constant time. Retries
+of one delivery (`X-Atlassian-Webhook-Identifier`, `X-GitHub-Delivery`, GitLab's
+`Idempotency-Key` or `X-Gitlab-Event-UUID`, `X-Delivery-Id`) are acknowledged and not
 applied twice. Shapes: Jira `jira:issue_created|updated|deleted`, a ServiceNow
 outbound REST message with the Table API record (bare or under `result`), a
-Request Tracker ticket, a PagerDuty v3 incident event, or the generic shape documented in
-the README.
+Request Tracker ticket, a PagerDuty v3 incident event, GitHub `issues` events, GitLab issue
+hooks, or the generic shape documented in the README. An event that changes no ticket (a
+GitHub ping or pull request) is acknowledged and ignored.
 """
 
 from __future__ import annotations
@@ -39,10 +42,20 @@ from integrations.sync import connector_config
 
 log = logging.getLogger(__name__)
 
-SIGNATURE_HEADERS = ("X-Hub-Signature", "X-Cataligent-Signature")
+# GitHub sends X-Hub-Signature-256 and a legacy SHA-1 X-Hub-Signature: the first is read.
+SIGNATURE_HEADERS = ("X-Hub-Signature-256", "X-Hub-Signature", "X-Cataligent-Signature")
 # PagerDuty webhooks v3 (integrations/connectors/pagerduty.py [4]).
 PAGERDUTY_SIGNATURE = "X-PagerDuty-Signature"
-DELIVERY_HEADERS = ("X-Atlassian-Webhook-Identifier", "X-Delivery-Id", "X-Request-Id")
+# GitLab's secret token, sent as is (integrations/connectors/gitlab.py).
+GITLAB_TOKEN = "X-Gitlab-Token"
+DELIVERY_HEADERS = (
+    "X-Atlassian-Webhook-Identifier",
+    "X-GitHub-Delivery",
+    "Idempotency-Key",  # GitLab 17.4+: the same on every retry of one event
+    "X-Gitlab-Event-UUID",
+    "X-Delivery-Id",
+    "X-Request-Id",
+)
 # A push carries one ticket. Below Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB), so this
 # is the limit that answers (413, with the reason).
 MAX_BODY = 2 * 1024 * 1024
@@ -74,7 +87,16 @@ def pagerduty_signature_valid(secret: str, body: bytes, header: str) -> bool:
     return False
 
 
-def _signed(secret: str, body: bytes, headers: Mapping[str, str]) -> bool:
+def gitlab_token_valid(secret: str, header: str) -> bool:
+    """GitLab's ``X-Gitlab-Token`` is the shared secret itself: compared in constant time
+    (as bytes: compare_digest refuses non-ASCII text)."""
+    return hmac.compare_digest(secret.encode(), header.encode("utf-8", "surrogateescape"))
+
+
+def _signed(secret: str, body: bytes, headers: Mapping[str, str], *, kind: str) -> bool:
+    if kind == "gitlab" and GITLAB_TOKEN in headers:
+        # Only for a GitLab connector: the others keep the stronger signed body.
+        return gitlab_token_valid(secret, headers[GITLAB_TOKEN])
     if PAGERDUTY_SIGNATURE in headers:
         return pagerduty_signature_valid(secret, body, headers[PAGERDUTY_SIGNATURE])
     header = next((headers[h] for h in SIGNATURE_HEADERS if h in headers), "")
@@ -124,12 +146,12 @@ def _receive(request: HttpRequest, slug: str) -> JsonResponse:
         return too_large
     if len(body) > MAX_BODY:
         return too_large
-    if not _signed(secret, body, request.headers):
+    if not _signed(secret, body, request.headers, kind=connector.kind):
         log.warning("webhook for %s refused: missing or wrong signature", slug)
         return _error(
             401,
-            "Missing or wrong signature (HMAC-SHA256 of the body, 'sha256=<hex>', or "
-            "PagerDuty's 'v1=<hex>').",
+            "Missing or wrong signature (HMAC-SHA256 of the body, 'sha256=<hex>', "
+            "PagerDuty's 'v1=<hex>', or GitLab's X-Gitlab-Token).",
         )
     try:
         # UTF-8 only (RFC 8259 §8.1): json.loads would also guess UTF-16 and UTF-32.
@@ -181,6 +203,8 @@ def _source(connector: Connector) -> SourceConnector | None:
 def _apply(connector: Connector, push: Push) -> JsonResponse:
     """The ingest step the sync uses (integrations/ingest.py), for one pushed ticket."""
     reason = f"webhook from {connector.slug}"
+    if push.ignored is not None:
+        return JsonResponse({"status": "ignored", "detail": push.ignored})
     if push.deleted_id is not None:
         count = tickets_mark_missing(
             connector=connector,

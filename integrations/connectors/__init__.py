@@ -7,7 +7,8 @@ Usage from the sync service::
         upsert(page.tickets); quarantine(page.rejected); store(page.cursor)
 
 Each tool is one module: :mod:`.servicenow`, :mod:`.jira`, :mod:`.rt`,
-:mod:`.pagerduty`. All outbound HTTP
+:mod:`.pagerduty`, :mod:`.github` and :mod:`.gitlab` (these two share :mod:`.graphql`).
+All outbound HTTP
 goes through :mod:`.http`.
 """
 
@@ -40,6 +41,8 @@ from .errors import (
     ServerError,
     UnsafeDestinationError,
 )
+from .github import GitHubConnector
+from .gitlab import GitLabConnector
 from .jira import JiraConnector
 from .pagerduty import PagerDutyConnector
 from .rt import RequestTrackerConnector
@@ -57,6 +60,8 @@ __all__ = [
     "ConnectorConfig",
     "ConnectorError",
     "Cursor",
+    "GitHubConnector",
+    "GitLabConnector",
     "HttpStatusError",
     "JiraConnector",
     "NetworkError",
@@ -83,6 +88,8 @@ CONNECTORS: Mapping[str, type[Connector]] = {
     JiraConnector.kind: JiraConnector,
     RequestTrackerConnector.kind: RequestTrackerConnector,
     PagerDutyConnector.kind: PagerDutyConnector,
+    GitHubConnector.kind: GitHubConnector,
+    GitLabConnector.kind: GitLabConnector,
 }
 
 

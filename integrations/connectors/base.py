@@ -208,7 +208,8 @@ class RawPage:
     is_last: bool
 
 
-PushAction = Literal["upsert", "delete"]
+# "ignore": an event of the tool that is no ticket change (a pull request, a ping).
+PushAction = Literal["upsert", "delete", "ignore"]
 
 
 class Connector(ABC):
@@ -391,9 +392,10 @@ class Connector(ABC):
         return None
 
     def push_envelope(self, body: Mapping[str, Any]) -> tuple[PushAction, object]:
-        """What a webhook body of this tool asks for: ("upsert", its raw record) or
-        ("delete", the external id). Raises RecordRejected for an event it does not know.
-        By default the body is the record (see .push for the whole reading)."""
+        """What a webhook body of this tool asks for: ("upsert", its raw record),
+        ("delete", the external id) or ("ignore", why). Raises RecordRejected for an event
+        it does not know. By default the body is the record (see .push for the whole
+        reading)."""
         return "upsert", body
 
     @abstractmethod

@@ -4,7 +4,8 @@ Every call Cataligent makes to another system goes through :class:`HttpClient`, 
 
 - timeouts on connect, read, write and pool;
 - bounded retries with exponential backoff and jitter on connection errors, timeouts and
-  5xx, and on 429/503 honouring ``Retry-After`` (seconds or an HTTP date), capped;
+  5xx, and on 429/503 honouring ``Retry-After`` (seconds or an HTTP date), capped (and on
+  GitHub's rate-limited 403s, honouring its ``x-ratelimit-reset``);
 - refusing destinations that must never be reached from a server: link-local and cloud
   metadata addresses always, loopback/private/unique-local ranges unless the caller passes
   ``allow_private_networks=True`` (the Django side passes
@@ -59,7 +60,9 @@ __all__ = [
     "RetryPolicy",
     "backoff_delay",
     "error_for_response",
+    "is_rate_limited",
     "parse_retry_after",
+    "rate_limit_wait",
     "refusal_reason",
     "system_resolver",
 ]
@@ -353,6 +356,31 @@ def _where(request: httpx.Request) -> str:
     return f"{request.method} {request.url.copy_with(query=None)}"
 
 
+def is_rate_limited(response: httpx.Response) -> bool:
+    """429, or a 403 that is GitHub's rate limit rather than a refusal: its primary limit
+    (``x-ratelimit-remaining: 0``) or a secondary one (with ``Retry-After``)."""
+    if response.status_code == 429:
+        return True
+    headers = response.headers
+    return response.status_code == 403 and (
+        headers.get("x-ratelimit-remaining") == "0" or "Retry-After" in headers
+    )
+
+
+def rate_limit_wait(response: httpx.Response, *, now: datetime) -> float | None:
+    """Seconds a rate-limited answer asks us to wait: ``Retry-After`` (seconds or a date),
+    PagerDuty's ``ratelimit-reset`` (seconds), or GitHub's ``x-ratelimit-reset`` (the epoch
+    second its window resets) when ``x-ratelimit-remaining`` is 0; None when none says."""
+    headers = response.headers
+    header = headers.get("Retry-After") or headers.get("ratelimit-reset")
+    if header is not None:
+        return parse_retry_after(header, now=now)
+    reset = headers.get("x-ratelimit-reset", "")
+    if headers.get("x-ratelimit-remaining") == "0" and reset.isdigit():
+        return max(0.0, int(reset) - now.timestamp())
+    return None
+
+
 def error_for_response(response: httpx.Response) -> HttpStatusError:
     """The exception that describes an error response (status >= 300)."""
     status = response.status_code
@@ -366,6 +394,10 @@ def error_for_response(response: httpx.Response) -> HttpStatusError:
             "(a login page or a moved instance?)",
             status_code=status,
         )
+    if is_rate_limited(response):
+        return RateLimitedError(
+            f"{where}: rate limited by the source (HTTP {status}){suffix}", status_code=status
+        )
     if status in (401, 403):
         return AuthenticationError(
             f"{where} was refused (HTTP {status}); check the credentials and the account's "
@@ -375,10 +407,6 @@ def error_for_response(response: httpx.Response) -> HttpStatusError:
     if status == 410:
         return ApiRemovedError(
             f"{where}: the source removed this API (HTTP 410){suffix}", status_code=status
-        )
-    if status == 429:
-        return RateLimitedError(
-            f"{where}: rate limited by the source (HTTP 429){suffix}", status_code=status
         )
     if status == 408 or status >= 500:
         return ServerError(
@@ -461,15 +489,18 @@ class HttpClient:
         json: object = None,
         data: Mapping[str, str] | None = None,
         accept: Collection[int] = (),
+        idempotent: bool | None = None,
     ) -> httpx.Response:
         """Send a request, retrying per the policy; return a 2xx (or ``accept``) response.
 
         Raises a :class:`ConnectorError` subclass otherwise. Non-idempotent methods (POST,
         PATCH) are retried only when the server cannot have acted: a connection that never
-        opened, or 429/503 with ``Retry-After``.
+        opened, or 429/503 with ``Retry-After``. ``idempotent=True`` says a POST is a read
+        (a GraphQL query), retried as a GET would be.
         """
         method = method.upper()
-        idempotent = method in IDEMPOTENT_METHODS
+        if idempotent is None:
+            idempotent = method in IDEMPOTENT_METHODS
         attempt = 0
         while True:
             attempt += 1
@@ -521,13 +552,12 @@ class HttpClient:
     ) -> float | None:
         """Seconds to sleep before the next attempt, or None to give up with ``error``."""
         status = response.status_code
-        if not _is_retryable_status(status):
+        limited = is_rate_limited(response)
+        if not (_is_retryable_status(status) or limited):
             return None
         retry_after = None
-        if status in (429, 503):
-            # PagerDuty answers 429 with ``ratelimit-reset`` (seconds) rather than Retry-After.
-            header = response.headers.get("Retry-After") or response.headers.get("ratelimit-reset")
-            retry_after = parse_retry_after(header, now=self._clock())
+        if status == 503 or limited:
+            retry_after = rate_limit_wait(response, now=self._clock())
             error.retry_after = retry_after
         if not idempotent and retry_after is None and status != 429:
             return None

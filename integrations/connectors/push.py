@@ -17,10 +17,12 @@ from .generic import guess_id, is_generic, parse_generic
 
 @dataclass(frozen=True)
 class Push:
-    """Mirror ``ticket`` (quarantine it when Rejected), or mark ``deleted_id`` gone."""
+    """Mirror ``ticket`` (quarantine it when Rejected), mark ``deleted_id`` gone, or do
+    nothing for the reason in ``ignored`` (an event that changes no ticket)."""
 
     ticket: NormalizedTicket | Rejected | None = None
     deleted_id: str | None = None
+    ignored: str | None = None
 
 
 def parse_push(data: object, *, connector: Connector | None) -> Push:
@@ -39,6 +41,8 @@ def parse_push(data: object, *, connector: Connector | None) -> Push:
         action, record = connector.push_envelope(body)
         if action == "delete":
             return Push(deleted_id=str(record))
+        if action == "ignore":
+            return Push(ignored=str(record))
         if is_generic(record):
             return Push(ticket=_within_limits(parse_generic(require_mapping(record))))
         ticket = connector.normalize(require_mapping(record))

@@ -56,6 +56,7 @@ class Request:
     path: str
     query: dict[str, list[str]]
     headers: dict[str, str]
+    body: bytes = b""  # what was posted (a GraphQL query and its variables)
 
     def param(self, name: str, default: str = "") -> str:
         return self.query.get(name, [default])[0]
@@ -77,13 +78,13 @@ class FakeSource:
             def _serve(self) -> None:
                 parts = urlsplit(self.path)
                 length = int(self.headers.get("Content-Length") or 0)
-                if length:
-                    self.rfile.read(length)
+                body = self.rfile.read(length) if length else b""
                 request = Request(
                     method=self.command,
                     path=parts.path,
                     query=parse_qs(parts.query, keep_blank_values=True),
                     headers={k.lower(): v for k, v in self.headers.items()},
+                    body=body,
                 )
                 reply = fake.dispatch(request)
                 if reply.delay:

@@ -1,0 +1,257 @@
+"""GitHub issues connector: one repository's issues over the GraphQL API (v4) as tickets.
+
+Wire facts (sources below):
+
+- ``POST /graphql`` on ``https://api.github.com`` (GitHub Enterprise Server: the base URL
+  ``https://HOST/api``, GraphQL at ``/api/graphql``), ``{"query", "variables"}``; auth
+  ``Authorization: bearer <token>`` (or ``token <token>``) with a personal access token or
+  an app token that can read the repository's issues. [1][2]
+- ``repository(owner:, name:) { issues(filterBy: {since:}, orderBy: {field: UPDATED_AT,
+  direction: ASC}, first:, after:) { pageInfo { hasNextPage endCursor } nodes {...} } }``:
+  ``IssueFilters.since`` lists "issues that have been updated at or after the given date";
+  ``first`` is 1..100 on every connection; the ``issues`` connection holds no pull requests.
+  Issue fields read: ``id`` (the global node id, the webhook's ``node_id``), ``number``,
+  ``title``, ``url``, ``state`` (OPEN, CLOSED), ``stateReason`` (COMPLETED, NOT_PLANNED,
+  DUPLICATE, REOPENED), ``createdAt``, ``updatedAt``, ``closedAt``, ``labels{nodes{name}}``,
+  ``milestone{title}``, ``assignees{nodes{login}}``. Times are ISO 8601 with ``Z``. [1][3]
+- Errors come with HTTP 200 and ``{"errors": [{"type": "NOT_FOUND" | "RATE_LIMITED" |
+  "FORBIDDEN" | ..., "message", "path"}]}`` (a repository the token cannot see is
+  ``NOT_FOUND``, "Could not resolve to a Repository with the name ..."). [4][5]
+- Rate limits: a primary budget of points an hour; the answers carry
+  ``x-ratelimit-remaining`` and ``x-ratelimit-reset`` (the epoch second the window
+  resets); over it, ``RATE_LIMITED`` (or a 403/429 with ``x-ratelimit-remaining: 0``), and
+  secondary limits answer 403 or 429 with ``retry-after`` (seconds). All are waited out
+  (.graphql, .http). [2][6]
+- Webhooks: ``X-GitHub-Event: issues`` with ``action`` opened, edited, closed, reopened,
+  labeled, assigned, milestoned... and ``deleted``/``transferred`` (gone from this
+  repository), ``{"action", "issue": {REST issue: node_id, number, html_url, state,
+  state_reason, labels[].name, milestone.title, assignees[].login, created_at, updated_at,
+  closed_at}, "repository": {"full_name"}}``; ``issue_comment`` events carry the issue too
+  (a comment changes its ``updated_at``); a pull request (a ``pull_request`` event, or an
+  issue with a ``pull_request`` key) is no issue; a ``ping`` is sent when the hook is made.
+  Signed ``X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body>``, delivery id
+  ``X-GitHub-Delivery`` (integrations/webhooks.py). [7][8]
+
+Key ``<owner>/<name>#<number>``; external id the node id. Deleted and transferred issues
+leave the ``issues`` connection silently: the webhook marks them gone at once, and the
+nightly full sync marks gone whatever the connection no longer lists.
+
+Sources: [1] docs.github.com/graphql (Forming calls; Objects: Issue; Input objects:
+IssueFilters, IssueOrder; Using pagination), the ``since`` argument as the octokit GraphQL
+schema and its generated clients restate it ("List issues that have been updated at or
+after the given date"); [2] docs.github.com "Rate limits and query limits for the GraphQL
+API" (points; ``first``/``last`` 1..100; 500,000 nodes a call); [3] the Relay ``pageInfo``
+paging (``hasNextPage``, ``endCursor``), as GitHub's GraphQL explorer examples show it;
+[4] renovatebot/renovate#21861 (``{"errors": [{"type": "RATE_LIMITED", ...}]}`` with HTTP
+200); [5] berenddeboer/ready-for-agent#1038 and cli/cli#436 (``data.repository: null`` and
+``NOT_FOUND`` on the ``repository`` path); [6] docs.github.com "Rate limits for the REST
+API" (primary and secondary limits, ``x-ratelimit-*``, ``retry-after``) and
+KnpLabs/php-github-api#1072 (a secondary limit's headers); [7] octokit/webhooks (the
+``issues`` actions, among them ``deleted`` and ``transferred``; payload examples) and the
+openapi-github ``WebhookIssuesTransferred`` model; [8] docs.github.com "Validating webhook
+deliveries" (X-Hub-Signature-256) and "Webhook events and payloads" (X-GitHub-Delivery,
+``ping``). Read again for this module: [2] (node limits), [4], [5], [6], [7] and the
+``since`` wording of [1]; the endpoint paths and header names of [1] and [8] are as issue 16
+states them from GitHub's documentation, not re-read here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from .base import (
+    NormalizedTicket,
+    PushAction,
+    RecordRejected,
+    StatusCategory,
+    optional_text,
+    require_mapping,
+    require_text,
+)
+from .errors import ConfigurationError, ResponseFormatError
+from .graphql import GraphQLIssuesConnector, connection_nodes
+
+__all__ = ["GitHubConnector"]
+
+DEFAULT_STATUS_MAP: Mapping[str, StatusCategory] = {
+    "open": "open",
+    "closed": "closed",
+    "not_planned": "cancelled",
+    "duplicate": "cancelled",
+}
+ISSUE_FIELDS = """
+    id number title url state stateReason createdAt updatedAt closedAt
+    labels(first: 100) { nodes { name } }
+    milestone { title }
+    assignees(first: 20) { nodes { login } }
+"""
+ISSUES_QUERY = (
+    """
+query Issues($owner: String!, $name: String!, $since: DateTime, $first: Int!, $cursor: String) {
+  repository(owner: $owner, name: $name) {
+    issues(filterBy: {since: $since}, orderBy: {field: UPDATED_AT, direction: ASC},
+           first: $first, after: $cursor) {
+      pageInfo { hasNextPage endCursor }
+      nodes {"""
+    + ISSUE_FIELDS
+    + """}
+    }
+  }
+}
+"""
+)
+CHECK_QUERY = """
+query Check($owner: String!, $name: String!) {
+  repository(owner: $owner, name: $name) { nameWithOwner issues(states: OPEN) { totalCount } }
+}
+"""
+# Longer repository names make keys longer than the mirror holds (100): keyed by name alone.
+MAX_KEY_PREFIX = 80
+
+
+class GitHubConnector(GraphQLIssuesConnector):
+    kind = "github"
+    label = "GitHub"
+    auth_types = frozenset({"bearer", "token"})
+    token_header = "token {secret}"
+    default_status_map = DEFAULT_STATUS_MAP
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if httpx.URL(self.config.base_url).path.rstrip("/").endswith("/api/v3"):
+            raise ConfigurationError(
+                "GitHub Enterprise Server: give the base URL https://HOST/api (GraphQL is "
+                "/api/graphql), not the REST API's /api/v3"
+            )
+        self.owner, self.name = self.path.split("/")
+        self.key_prefix = self.path if len(self.path) <= MAX_KEY_PREFIX else self.name[:80]
+
+    def parse_path(self, query: str) -> str:
+        owner, slash, name = query.partition("/")
+        if not slash or not owner.strip() or not name.strip() or "/" in name:
+            raise ConfigurationError(
+                f"the query must name one GitHub repository as owner/name, not {query!r}"
+            )
+        return f"{owner.strip()}/{name.strip()}"
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def _repository(self, data: Mapping[str, Any]) -> Mapping[str, Any]:
+        repository = data.get("repository")
+        if not isinstance(repository, Mapping):
+            raise ConfigurationError(f"GitHub has no repository {self.path!r} the token can see")
+        return repository
+
+    def issues_page(
+        self, since: datetime | None, after: str | None, first: int
+    ) -> tuple[list[object], bool, str | None]:
+        data = self.graphql(
+            ISSUES_QUERY,
+            {
+                "owner": self.owner,
+                "name": self.name,
+                "since": self.since_literal(since),
+                "first": first,
+                "cursor": after,
+            },
+        )
+        issues = self._repository(data).get("issues")
+        page_info = issues.get("pageInfo") if isinstance(issues, Mapping) else None
+        nodes = issues.get("nodes") if isinstance(issues, Mapping) else None
+        if not isinstance(page_info, Mapping) or not isinstance(nodes, list):
+            raise ResponseFormatError("GitHub answered 'issues' without pageInfo and nodes")
+        return nodes, page_info.get("hasNextPage") is True, page_info.get("endCursor")
+
+    def test_connection(self) -> str:
+        data = self.graphql(CHECK_QUERY, {"owner": self.owner, "name": self.name})
+        repository = self._repository(data)
+        issues = repository.get("issues")
+        count = issues.get("totalCount") if isinstance(issues, Mapping) else "?"
+        return f"Connected to GitHub: {repository.get('nameWithOwner')}, open issues: {count}."
+
+    # --- webhooks --------------------------------------------------------------------------
+
+    def push_envelope(self, body: Mapping[str, Any]) -> tuple[PushAction, object]:
+        """An ``issues`` (or ``issue_comment``) event: its issue in the GraphQL shape, or
+        its node id when it was deleted or transferred away."""
+        if "zen" in body and "hook_id" in body:
+            return "ignore", "a GitHub ping"
+        if "pull_request" in body:
+            return "ignore", "a pull request event: pull requests are not mirrored"
+        if "issue" not in body:
+            # push, star, release...: a hook sent "everything" changes no ticket with them.
+            return "ignore", "a GitHub event without an issue: only issues events are read"
+        issue = require_mapping(body.get("issue"), "'issue'")
+        if "pull_request" in issue:
+            return "ignore", "an event of a pull request: pull requests are not mirrored"
+        repository = body.get("repository")
+        full_name = repository.get("full_name") if isinstance(repository, Mapping) else None
+        if isinstance(full_name, str) and full_name.casefold() != self.path.casefold():
+            raise RecordRejected(f"the event is for {full_name!r}, not {self.path!r}")
+        node_id = require_text(issue, "node_id")
+        if "comment" not in body and body.get("action") in ("deleted", "transferred"):
+            return "delete", node_id
+        milestone = issue.get("milestone")
+        return "upsert", {
+            "id": node_id,
+            "number": issue.get("number"),
+            "title": issue.get("title"),
+            "url": issue.get("html_url"),
+            "state": str(issue.get("state", "")).upper(),
+            "stateReason": str(issue.get("state_reason") or "").upper() or None,
+            "createdAt": issue.get("created_at"),
+            "updatedAt": issue.get("updated_at"),
+            "closedAt": issue.get("closed_at"),
+            "labels": {"nodes": _named(issue.get("labels"), "name")},
+            "milestone": milestone if isinstance(milestone, Mapping) else None,
+            "assignees": {"nodes": _named(issue.get("assignees"), "login")},
+        }
+
+    # --- mapping ---------------------------------------------------------------------------
+
+    def _identity(self, raw: object) -> tuple[str, datetime] | None:
+        if not isinstance(raw, Mapping) or not isinstance(raw.get("id"), str) or not raw["id"]:
+            return None
+        try:
+            updated = self.time(raw, "updatedAt")
+        except RecordRejected:
+            return None
+        return (raw["id"], updated) if updated else None
+
+    def _normalize(self, raw: object) -> NormalizedTicket:
+        issue = require_mapping(raw)
+        state = require_text(issue, "state").lower()
+        reason = optional_text(issue.get("stateReason"))
+        status = reason.lower() if state == "closed" and reason in _CLOSE_REASONS else state
+        milestone = issue.get("milestone")
+        return self.ticket(
+            issue,
+            external_id=require_text(issue, "id"),
+            key=f"{self.key_prefix}#{require_text(issue, 'number')}",
+            url=optional_text(issue.get("url")) or "",
+            status_raw=status,
+            labels=self.label_names(issue.get("labels"), "name"),
+            milestone=optional_text(milestone.get("title"))
+            if isinstance(milestone, Mapping)
+            else None,
+            assignees=[
+                login
+                for node in connection_nodes(issue.get("assignees"), "assignees")
+                if (login := optional_text(node.get("login")))
+            ],
+        )
+
+
+# A closed issue's reason is its status when it says it was not done.
+_CLOSE_REASONS = frozenset({"NOT_PLANNED", "DUPLICATE"})
+
+
+def _named(values: object, name: str) -> list[dict[str, Any]]:
+    """REST ``[{"name": ...}, ...]`` as GraphQL nodes with that one field."""
+    if not isinstance(values, list):
+        return []
+    return [{name: v.get(name)} for v in values if isinstance(v, Mapping)]

@@ -1,0 +1,240 @@
+"""What the GitHub and GitLab issue connectors share: one repository's (project's) issues
+read through GraphQL, oldest change first, and mapped to tickets the same way.
+
+Reading (each tool's module names its query and cites its wire facts):
+
+- one POST of ``{"query", "variables"}`` to the GraphQL endpoint a page; a query is a read,
+  so it is retried as a GET would be (.http, ``idempotent=True``);
+- issues filtered on their update time (at or after the cursor's window start), sorted by it
+  ascending, ``first`` <= 100, and paged with ``after: pageInfo.endCursor`` while
+  ``hasNextPage``. Both tools' cursors for this order are keyset cursors (the update time and
+  the id), so two issues sharing a time at a page edge are each read once in a run; across
+  runs the overlap window (``overlap_seconds``, default 60) reads the last seconds again and
+  the watermark drops what it already passed on (.watermark);
+- a GraphQL error comes with HTTP 200 and an ``errors`` array: it is raised as a clear
+  ConnectorError (``RATE_LIMITED`` waits the reset the rate-limit headers give and asks
+  again, within the retry policy; see .http for the 403/429 answers).
+
+Mapping: the state (and GitHub's close reason) is the raw status, through the status map;
+labels are labels, and the highest priority among the labels the priority map names (matched
+without regard to case) is the priority, else the ``default_priority`` option (3); a label
+in ``blocker_labels`` marks a blocker; the first assignee is the assignee; the milestone is
+the component; the repository (project path) is the CI. No assignment group: neither tool
+has a team on an issue.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import abstractmethod
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from .base import (
+    Connector,
+    NormalizedTicket,
+    RawPage,
+    RecordRejected,
+    content_revision,
+    json_body,
+    optional_text,
+)
+from .errors import (
+    AuthenticationError,
+    ConfigurationError,
+    RateLimitedError,
+    RequestRejectedError,
+    ResponseFormatError,
+)
+from .http import rate_limit_wait
+from .timestamps import format_cursor_time, iso_field
+from .watermark import Watermark
+
+__all__ = ["GraphQLIssuesConnector", "connection_nodes"]
+
+MAX_FIRST = 100  # both tools: ``first`` is at most 100
+
+
+def connection_nodes(value: object, what: str) -> list[Mapping[str, Any]]:
+    """The ``nodes`` of a GraphQL connection (``{"nodes": [...]}``); absent is none."""
+    if value is None:
+        return []
+    nodes = value.get("nodes") if isinstance(value, Mapping) else None
+    if not isinstance(nodes, list):
+        raise RecordRejected(f"{what!r} is not a connection with 'nodes'")
+    return [n for n in nodes if isinstance(n, Mapping)]
+
+
+class GraphQLIssuesConnector(Connector):
+    """One repository's issues over GraphQL; a subclass names the tool's query and shapes."""
+
+    graphql_path: ClassVar[str] = "/graphql"
+    max_page_size = MAX_FIRST
+    default_page_size = MAX_FIRST
+    default_overlap_seconds = 60
+    default_priority_map: ClassVar[Mapping[str, int]] = {
+        "P1": 1,
+        "P2": 2,
+        "P3": 3,
+        "P4": 4,
+        "P5": 5,
+    }
+    option_help: ClassVar[Mapping[str, str]] = {
+        "default_priority": "priority (1-5) of an issue none of whose labels is in the "
+        "priority map (default 3)",
+        "overlap_seconds": "seconds re-read at the start of each run (default 60)",
+    }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # The wait of a GraphQL rate limit answered with HTTP 200 is ours to sleep.
+        self._sleep = kwargs.get("sleep", time.sleep)
+        super().__init__(*args, **kwargs)
+        self.default_priority = self.option_int("default_priority", 3, minimum=1)
+        if self.default_priority > 5:
+            raise ConfigurationError("option 'default_priority' must be between 1 and 5")
+        self.label_priority = {k.casefold(): v for k, v in self.priority_map.items()}
+        self.path = self.parse_path(self.config.query.strip())
+
+    # --- what each tool provides ---------------------------------------------------------
+
+    @abstractmethod
+    def parse_path(self, query: str) -> str:
+        """The repository (project) the query field names; ConfigurationError if none."""
+
+    @abstractmethod
+    def issues_page(
+        self, since: datetime | None, after: str | None, first: int
+    ) -> tuple[list[object], bool, str | None]:
+        """One page: (issue nodes, hasNextPage, endCursor)."""
+
+    # --- GraphQL -------------------------------------------------------------------------
+
+    def graphql(self, query: str, variables: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The ``data`` of a query; its ``errors`` raised as ConnectorErrors."""
+        attempt = 0
+        while True:
+            attempt += 1
+            response = self.http.request(
+                "POST",
+                self.graphql_path,
+                json={"query": query, "variables": dict(variables)},
+                idempotent=True,
+            )
+            body = json_body(response)
+            if not isinstance(body, Mapping):
+                raise ResponseFormatError(f"{self.label} GraphQL answered without an object")
+            errors = body.get("errors")
+            if not errors:
+                data = body.get("data")
+                if not isinstance(data, Mapping):
+                    raise ResponseFormatError(f"{self.label} GraphQL answered without 'data'")
+                return data
+            error = self._graphql_error(errors)
+            if not isinstance(error, RateLimitedError):
+                raise error
+            wait = rate_limit_wait(response, now=datetime.now(UTC))
+            error.retry_after = wait
+            policy = self.http.retry
+            if wait is None or wait > policy.retry_after_max or attempt >= policy.max_attempts:
+                raise error
+            self._sleep(wait)
+
+    def _graphql_error(self, errors: object) -> Exception:
+        entries = [e for e in errors if isinstance(e, Mapping)] if isinstance(errors, list) else []
+        types = {str(e.get("type", "")) for e in entries}
+        text = "; ".join(str(e.get("message", "")).strip() for e in entries)[:500]
+        message = f"{self.label} GraphQL: {text or errors!r}"
+        if "RATE_LIMITED" in types:
+            return RateLimitedError(message)
+        # The repository (project) itself not found, rather than something inside it.
+        if any(e.get("type") == "NOT_FOUND" and len(e.get("path") or ()) <= 1 for e in entries):
+            return ConfigurationError(f"{message} (check the query field: {self.path!r})")
+        if types & {"FORBIDDEN", "INSUFFICIENT_SCOPES"}:
+            return AuthenticationError(f"{message} (check the token's scopes)", status_code=200)
+        if "complexity" in text:
+            return ConfigurationError(f"{message} (lower the connector's page size)")
+        return RequestRejectedError(message, permanent=True, status_code=200)
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def _raw_pages(self, watermark: Watermark) -> Iterator[RawPage]:
+        since = watermark.query_start()
+        after: str | None = None
+        while True:
+            records, has_next, end_cursor = self.issues_page(since, after, self.page_size)
+            yield RawPage(records=records, is_last=not has_next)
+            if not has_next:
+                return
+            if not end_cursor or end_cursor == after:
+                raise ResponseFormatError(
+                    f"{self.label} said there is a next page but gave no new endCursor"
+                )
+            after = end_cursor
+
+    @staticmethod
+    def since_literal(since: datetime | None) -> str | None:
+        return format_cursor_time(since) if since is not None else None
+
+    # --- mapping ---------------------------------------------------------------------------
+
+    def label_names(self, value: object, name_field: str) -> tuple[str, ...]:
+        return tuple(
+            text
+            for node in connection_nodes(value, "labels")
+            if (text := optional_text(node.get(name_field)))
+        )
+
+    def priority_of(self, labels: Sequence[str]) -> int:
+        found = [p for label in labels if (p := self.label_priority.get(label.casefold()))]
+        return min(found) if found else self.default_priority
+
+    def ticket(
+        self,
+        raw: Mapping[str, Any],
+        *,
+        external_id: str,
+        key: str,
+        url: str,
+        status_raw: str,
+        labels: tuple[str, ...],
+        milestone: str | None,
+        assignees: Sequence[str],
+        fields: tuple[str, str, str] = ("createdAt", "updatedAt", "closedAt"),
+    ) -> NormalizedTicket:
+        """The ticket of one issue node, from what the tool's module read of it."""
+        created_name, updated_name, closed_name = fields
+        created = self.time(raw, created_name)
+        if created is None:
+            raise RecordRejected(f"missing {created_name!r}")
+        updated = self.time(raw, updated_name) or created
+        category = self.status_map.get(status_raw)
+        if category is None:
+            raise RecordRejected(f"unknown status {status_raw!r}; add it to the status map")
+        closed = self.time(raw, closed_name)
+        title = raw.get("title")
+        return NormalizedTicket(
+            external_id=external_id,
+            key=key,
+            url=url,
+            title=title.strip() if isinstance(title, str) else "",
+            status_raw=status_raw,
+            status_category=category,
+            priority=self.priority_of(labels),
+            is_blocker=self.marks_blocker(labels),
+            assignee=assignees[0] if assignees else None,
+            assignment_group=None,
+            reassignment_count=None,
+            ci=self.path,
+            components=(milestone,) if milestone else (),
+            labels=labels,
+            opened_at=created,
+            updated_at=updated,
+            resolved_at=(closed or updated) if category not in ("open", "in_progress") else None,
+            raw=dict(raw),
+            revision=content_revision(raw),
+        )
+
+    @staticmethod
+    def time(record: Mapping[str, Any], name: str) -> datetime | None:
+        return iso_field(record, name, expected="an ISO 8601 time")
