@@ -7,7 +7,7 @@ Usage from the sync service::
         upsert(page.tickets); quarantine(page.rejected); store(page.cursor)
 
 Each tool is one module: :mod:`.servicenow`, :mod:`.jira`, :mod:`.rt`,
-:mod:`.pagerduty`. All outbound HTTP
+:mod:`.pagerduty`, :mod:`.jsm_ops`. All outbound HTTP
 goes through :mod:`.http`.
 """
 
@@ -41,6 +41,7 @@ from .errors import (
     UnsafeDestinationError,
 )
 from .jira import JiraConnector
+from .jsm_ops import JsmOpsConnector
 from .pagerduty import PagerDutyConnector
 from .rt import RequestTrackerConnector
 from .servicenow import ServiceNowConnector
@@ -59,6 +60,7 @@ __all__ = [
     "Cursor",
     "HttpStatusError",
     "JiraConnector",
+    "JsmOpsConnector",
     "NetworkError",
     "NormalizedTicket",
     "Page",
@@ -83,6 +85,7 @@ CONNECTORS: Mapping[str, type[Connector]] = {
     JiraConnector.kind: JiraConnector,
     RequestTrackerConnector.kind: RequestTrackerConnector,
     PagerDutyConnector.kind: PagerDutyConnector,
+    JsmOpsConnector.kind: JsmOpsConnector,
 }
 
 

@@ -316,6 +316,18 @@ def parse_retry_after(value: str | None, *, now: datetime) -> float | None:
     return max(0.0, (when - now).total_seconds())
 
 
+def _until_reset(value: str | None, now: datetime) -> float | None:
+    """Seconds until an ``X-RateLimit-Reset`` time (``2026-12-07T17:05Z``, Atlassian's
+    form); None when absent or not an ISO 8601 time with a zone."""
+    try:
+        when = datetime.fromisoformat(value.strip()) if value else None
+    except ValueError:
+        return None
+    if when is None or when.tzinfo is None:
+        return None
+    return max(0.0, (when - now).total_seconds())
+
+
 # --- Errors from responses -----------------------------------------------------------------
 
 
@@ -528,6 +540,9 @@ class HttpClient:
             # PagerDuty answers 429 with ``ratelimit-reset`` (seconds) rather than Retry-After.
             header = response.headers.get("Retry-After") or response.headers.get("ratelimit-reset")
             retry_after = parse_retry_after(header, now=self._clock())
+            if retry_after is None:
+                # Atlassian's cloud APIs may send only the time the limit resets (ISO 8601).
+                retry_after = _until_reset(response.headers.get("X-RateLimit-Reset"), self._clock())
             error.retry_after = retry_after
         if not idempotent and retry_after is None and status != 429:
             return None
