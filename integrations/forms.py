@@ -69,7 +69,8 @@ class ConnectorForm(ModelForm):
         label="Webhook secret",
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         help_text="Signs inbound webhooks (HMAC-SHA256; PagerDuty v3: the subscription's "
-        "secret). Leave blank to keep the stored one.",
+        "secret; JSM Operations signs nothing: relay its webhook with X-Cataligent-Signature). "
+        "Leave blank to keep the stored one.",
     )
     status_map = JSONTextField(help_text='Raw status → category, e.g. {"Waiting": "in_progress"}.')
     priority_map = JSONTextField(help_text='Raw priority → 1..5, e.g. {"Urgent": 1}.')
@@ -84,7 +85,12 @@ class ConnectorForm(ModelForm):
         "https://api.pagerduty.com, Token auth with a REST API key, no query): "
         '{"high_urgency_priority": 2, "low_urgency_priority": 4} give incidents without a '
         'priority one by urgency, {"initial_days": 180} limits how far back a first sync '
-        "reads (default: all)."
+        "reads (default: all). JSM Operations alerts (base URL "
+        "https://api.atlassian.com/jsm/ops/api/<cloud id>, Basic auth with the account's "
+        "email and an API token, an optional alert search as the query): "
+        '{"site_url": "https://acme.atlassian.net"} links each alert, {"team_names": '
+        '{"<team id>": "Payments"}} names teams the API gives by id, {"initial_days": 180} '
+        "as for PagerDuty."
     )
 
     class Meta:
@@ -153,6 +159,7 @@ class ConnectorForm(ModelForm):
                 auth_type=data.get("auth_type"),
                 options=data.get("options"),
                 username=data.get("username", ""),
+                base_url=data.get("base_url"),
             )
             for field, message in problems.items():
                 self.add_error(field, message)

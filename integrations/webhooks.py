@@ -7,8 +7,10 @@ in constant time. Retries of one delivery
 (`X-Atlassian-Webhook-Identifier`, `X-Delivery-Id`) are acknowledged and not
 applied twice. Shapes: Jira `jira:issue_created|updated|deleted`, a ServiceNow
 outbound REST message with the Table API record (bare or under `result`), a
-Request Tracker ticket, a PagerDuty v3 incident event, or the generic shape documented in
-the README.
+Request Tracker ticket, a PagerDuty v3 incident event, a JSM Operations Webhook integration
+alert action (the alert then read by id: integrations/connectors/jsm_ops.py), or the generic
+shape documented in the README. JSM Operations documents no signature of its own, so its
+deliveries are accepted only with `X-Cataligent-Signature`, as any unsigned tool's.
 """
 
 from __future__ import annotations

@@ -155,15 +155,28 @@ class JsmOpsConnector(Connector):
         "overlap_seconds": "seconds re-read at the start of each run (default 60)",
     }
 
+    @classmethod
+    def settings_problems(cls, *, base_url: str | None, username: str | None) -> dict[str, str]:
+        """What the configuration pages refuse before saving (integrations.validation)."""
+        problems = {}
+        if base_url is not None and not BASE_PATH.search(urlsplit(base_url).path):
+            problems["base_url"] = f"{BASE_URL_HELP[0].upper()}{BASE_URL_HELP[1:]}."
+        if username is not None and not username.strip():
+            problems["username"] = (
+                "JSM Operations needs the Atlassian account's email as the user and an API "
+                "token as the secret."
+            )
+        return problems
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if not BASE_PATH.search(urlsplit(self.config.base_url).path):
+        problems = self.settings_problems(
+            base_url=self.config.base_url, username=self.config.username
+        )
+        if "base_url" in problems:
             raise ConfigurationError(f"{BASE_URL_HELP}; not {self.config.base_url!r}")
-        if not self.config.username:
-            raise ConfigurationError(
-                "JSM Operations needs the Atlassian account's email as the user and an API "
-                "token as the secret"
-            )
+        if "username" in problems:
+            raise ConfigurationError(problems["username"].rstrip("."))
         self.site_url = self.option_str("site_url").rstrip("/")
         if self.site_url and urlsplit(self.site_url).scheme not in ("http", "https"):
             raise ConfigurationError("option 'site_url' must be an http(s) URL")
