@@ -12,7 +12,10 @@ as JSM does.
 
 from __future__ import annotations
 
+import functools
+import operator
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +27,7 @@ CLOUD_ID = "3f5e2a9c-1b7d-4c8e-9a01-23456789abcd"
 PREFIX = f"/jsm/ops/api/{CLOUD_ID}/v1/alerts"
 SORTS = ("createdAt", "insertedAt", "lastOccurredAt", "priority")
 CLAUSE = re.compile(r"^(\w+)\s*(>=|<=|>|<|:|=)\s*(.+)$")
+COMPARE = {">=": operator.ge, ">": operator.gt, "<": operator.lt, "<=": operator.le}
 
 
 def iso(moment: datetime) -> str:
@@ -33,6 +37,7 @@ def iso(moment: datetime) -> str:
     )
 
 
+@functools.lru_cache(maxsize=65536)
 def _ms(value: str) -> int:
     moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     return int(moment.timestamp() * 1000)
@@ -149,7 +154,8 @@ class JsmOpsFake(FakeSource):
                 "size should be lower than that."
             )
         try:
-            rows = [r for r in self.alerts.values() if _matches(r, request.param("query"))]
+            wanted = _filter(request.param("query"))
+            rows = [r for r in self.alerts.values() if wanted(r)]
         except ValueError as exc:
             return self._invalid(f"Invalid query: {exc}")
         key = {"insertedAt": "createdAt"}.get(sort, sort)
@@ -161,9 +167,11 @@ class JsmOpsFake(FakeSource):
         return Reply(200, body)
 
 
-def _matches(record: dict[str, Any], query: str) -> bool:
+def _filter(query: str) -> Callable[[dict[str, Any]], bool]:
     """The conjunctions the connector sends: ``(user query) AND status: open AND createdAt
-    >= <ms>``; the user part here is itself ``field: value`` clauses joined by ``AND``."""
+    >= <ms>``; the user part here is itself ``field: value`` clauses joined by ``AND``.
+    Read once per request (a ValueError names what cannot be read)."""
+    tests: list[Callable[[dict[str, Any]], bool]] = []
     clauses = [c.strip().strip("()").strip() for c in query.split(" AND ")] if query else []
     for clause in clauses:
         match = CLAUSE.match(clause)
@@ -171,21 +179,15 @@ def _matches(record: dict[str, Any], query: str) -> bool:
             raise ValueError(f"cannot read {clause!r}")
         field, op, value = match.group(1), match.group(2), match.group(3).strip().strip('"')
         if field == "createdAt":
-            created, wanted = _ms(record["createdAt"]), int(value)
-            ok = {
-                ">=": created >= wanted,
-                ">": created > wanted,
-                "<": created < wanted,
-                "<=": created <= wanted,
-            }.get(op, created == wanted)
+            compare = COMPARE.get(op, operator.eq)
+            wanted = int(value)
+            tests.append(lambda r, c=compare, w=wanted: c(_ms(r["createdAt"]), w))
         elif field == "tag":
-            ok = value in record["tags"]
+            tests.append(lambda r, v=value: v in r["tags"])
         elif field in ("status", "priority", "entity", "owner"):
-            ok = str(record[field]) == value
+            tests.append(lambda r, f=field, v=value: str(r[f]) == v)
         elif field in ("acknowledged", "snoozed"):
-            ok = record[field] is (value == "true")
+            tests.append(lambda r, f=field, v=value == "true": r[f] is v)
         else:
             raise ValueError(f"unknown field {field!r}")
-        if not ok:
-            return False
-    return True
+    return lambda record: all(test(record) for test in tests)
