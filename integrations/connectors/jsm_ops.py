@@ -13,8 +13,10 @@ Wire facts (sources below):
   ``priority``: *not* the update time), ``order`` (``asc``/``desc``), ``offset`` and
   ``size``; "more than 20000 alerts cannot be retrieved: sum of offset and size should be
   lower than 20K". The answer is ``{"values": [...], "count", "links": {"next"}}``. [1][3]
-- In a query ``createdAt`` takes epoch milliseconds, ``status`` is ``open`` or ``closed``,
-  and the comparison operators (``>=``, ``<``...) are those of the search syntax. [4]
+- In a query ``createdAt`` takes epoch milliseconds and ``status`` is ``open`` or ``closed``
+  [4]; ``createdAt >= <ms>`` uses the search syntax's condition operators, which [4] says
+  alerts share with users but which the copies read here do not list (the operator is as
+  issue 16 states it). The list's ``from``/``to`` (epoch ms) would be the alternative.
 - ``GET /v1/alerts/{id}`` answers the alert itself (``AlertResponse``); an alert that was
   deleted answers 404 (as Opsgenie's did; the reference names no other meaning). [1]
 - Alert fields read (``AlertResponse``): ``id``, ``tinyId`` (short, and reused over time),
@@ -44,8 +46,11 @@ How a sync mirrors exactly without a sort by update time (the PagerDuty pattern)
    since), by id; a 404 there is a deleted alert, marked missing through the ingest step.
 
 The cursor is the watermark (its time: the source's ``Date`` at the run's first answer,
-minus the overlap) plus ``open``, the ids of the alerts open after the run. A closed alert
-that changes again (a tag, a note) is repaired by the daily full reconciliation.
+minus the overlap) plus ``open``, the ids of the alerts open after the run (about 60 bytes an
+alert: 5,000 open alerts make a 300 kB cursor). A closed alert that changes again (a tag, a
+note) is repaired by the daily full reconciliation. Each alert closed between two runs costs
+the second one request (docs/benchmarks.md); ``alertId: <id> OR ...`` in one query [4] could
+batch them, once the operators are confirmed.
 
 Status: ``closed`` → resolved; an open alert ``snoozed`` or ``acknowledged`` (raw status
 ``snoozed``/``acknowledged``) → in progress; otherwise ``open`` → open. Key ``ALERT-<tinyId>``;
@@ -76,6 +81,7 @@ from .base import (
     DATE_RESOLUTION,
     Connector,
     NormalizedTicket,
+    Page,
     PushAction,
     RawPage,
     RecordRejected,
@@ -195,8 +201,9 @@ class JsmOpsConnector(Connector):
     # --- fetching --------------------------------------------------------------------
 
     def _query(self, *clauses: str) -> str:
+        """The admin's query, in parentheses, AND our clauses."""
         user = self.config.query.strip()
-        return " AND ".join([f"({user})"] * bool(user) + list(clauses))
+        return " AND ".join([f"({user})", *clauses] if user else clauses)
 
     def _list(self, query: str, *, offset: int, size: int) -> tuple[list[object], bool]:
         params = {"query": query, "sort": "createdAt", "order": "asc", "offset": offset}
@@ -230,7 +237,9 @@ class JsmOpsConnector(Connector):
                     )
                 since, offset = newest, 0
 
-    def fetch_pages(self, cursor: Cursor | None) -> Iterator[Any]:
+    def fetch_pages(self, cursor: Cursor | None) -> Iterator[Page]:
+        """The base's pages; first, the ids the stored cursor left open (none when the
+        cursor is for another query or URL: that run reads everything)."""
         stored = cursor.get("open") if isinstance(cursor, Mapping) else None
         same_scope = isinstance(cursor, Mapping) and cursor.get("scope") == self.scope()
         self._was_open = (
