@@ -70,7 +70,8 @@ class ConnectorForm(ModelForm):
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         help_text="Signs inbound webhooks (HMAC-SHA256; PagerDuty v3: the subscription's "
         "secret; GitHub: the webhook's secret; GitLab: the secret token it sends in "
-        "X-Gitlab-Token). Leave blank to keep the stored one.",
+        "X-Gitlab-Token; JSM Operations signs nothing: relay its webhook with "
+        "X-Cataligent-Signature). Leave blank to keep the stored one.",
     )
     status_map = JSONTextField(help_text='Raw status → category, e.g. {"Waiting": "in_progress"}.')
     priority_map = JSONTextField(
@@ -91,7 +92,13 @@ class ConnectorForm(ModelForm):
         "reads (default: all). GitHub (base URL https://api.github.com, or https://HOST/api "
         "for Enterprise Server; query owner/name) and GitLab (base URL https://gitlab.com; "
         "query group/project): the priority map is label → 1..5 (default P1..P5), "
-        '{"default_priority": 3} is the priority of an issue without such a label.'
+        '{"default_priority": 3} is the priority of an issue without such a label. '
+        "JSM Operations alerts (base URL "
+        "https://api.atlassian.com/jsm/ops/api/<cloud id>, Basic auth with the account's "
+        "email and an API token, an optional alert search as the query): "
+        '{"site_url": "https://acme.atlassian.net"} links each alert, {"team_names": '
+        '{"<team id>": "Payments"}} names teams the API gives by id, {"initial_days": 180} '
+        "as for PagerDuty."
     )
 
     class Meta:
@@ -160,6 +167,7 @@ class ConnectorForm(ModelForm):
                 auth_type=data.get("auth_type"),
                 options=data.get("options"),
                 username=data.get("username", ""),
+                base_url=data.get("base_url"),
             )
             for field, message in problems.items():
                 self.add_error(field, message)

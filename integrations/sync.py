@@ -254,7 +254,7 @@ def _sync(
                 if on_page is not None:
                     on_page(run)
             if full:
-                run.marked_missing = _mark_missing(connector, lease, seen)
+                run.marked_missing += _mark_missing(connector, lease, seen)
             else:
                 _quarantined_reread(connector, run, lease, source, rules)
         run.outcome = SyncRun.Outcome.SUCCEEDED
@@ -333,9 +333,11 @@ def _page_commit(
             place=place,
             verify=verify,
         )
+        deleted = _deleted_mark(connector, page.deleted) if page.deleted else 0
         lease.write(cursor=page.cursor)
         progress: dict[str, Any] = {
             "pages": run.pages + 1,
+            "marked_missing": run.marked_missing + deleted,
             "fetched": run.fetched + counts.fetched,
             "created": run.created + counts.created,
             "updated": run.updated + counts.updated,
@@ -350,6 +352,20 @@ def _page_commit(
     for name, value in progress.items():
         setattr(run, name, value)
     run.resolved = getattr(run, "resolved", 0) + counts.resolved
+
+
+def _deleted_mark(connector: Connector, external_ids: tuple[str, ...]) -> int:
+    """The tickets a page says the source deleted (JSM Operations: a read by id answered
+    404), marked missing by the ingest step's rule, as a full sync would mark them."""
+    return tickets_mark_missing(
+        connector=connector,
+        tickets=Ticket.objects.filter(
+            connector=connector,
+            external_id__in=[storable_text(i) for i in external_ids],
+            missing_from_source=False,
+        ),
+        reason=f"sync of {connector.slug}: deleted in the source",
+    )
 
 
 def _quarantined_reread(

@@ -71,15 +71,25 @@ def blocker_labels_problem(value: Any) -> str | None:
 
 
 def kind_problems(
-    kind: str, *, auth_type: str | None, options: Any, username: str | None = None
+    kind: str,
+    *,
+    auth_type: str | None,
+    options: Any,
+    username: str | None = None,
+    base_url: str | None = None,
 ) -> dict[str, str]:
-    """What the chosen tool refuses: {"auth_type" | "username" | "options": message}."""
+    """What the chosen tool refuses: {"auth_type" | "username" | "options" | "base_url":
+    message}. A tool with rules of its own for the URL or the user (JSM Operations: the
+    cloud id in the URL, the account's email) has a ``settings_problems`` classmethod."""
     klass = connector_class(kind)
     problems = {}
     if auth_type and auth_type not in klass.auth_types:
         problems["auth_type"] = f"{klass.label} supports {', '.join(sorted(klass.auth_types))}."
     elif auth_type == "oauth" and username is not None and not username.strip():
         problems["username"] = "Give the OAuth application's client id as the user."
+    own_rules = getattr(klass, "settings_problems", None)
+    if own_rules is not None:
+        problems.update(own_rules(base_url=base_url, username=username))
     unknown = set(options or {}) - set(klass.option_help) - {"overlap_seconds"}
     if unknown:
         problems["options"] = (

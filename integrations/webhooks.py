@@ -10,8 +10,11 @@ of one delivery (`X-Atlassian-Webhook-Identifier`, `X-GitHub-Delivery`, GitLab's
 applied twice. Shapes: Jira `jira:issue_created|updated|deleted`, a ServiceNow
 outbound REST message with the Table API record (bare or under `result`), a
 Request Tracker ticket, a PagerDuty v3 incident event, GitHub `issues` events, GitLab issue
-hooks, or the generic shape documented in the README. An event that changes no ticket (a
-GitHub ping or pull request) is acknowledged and ignored.
+hooks, a JSM Operations Webhook integration alert action (the alert then read by id:
+integrations/connectors/jsm_ops.py), or the generic shape documented in the README. An event
+that changes no ticket (a GitHub ping or pull request) is acknowledged and ignored. JSM
+Operations documents no signature of its own, so its deliveries are accepted only with
+`X-Cataligent-Signature`, as any unsigned tool's.
 """
 
 from __future__ import annotations

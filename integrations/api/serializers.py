@@ -125,10 +125,16 @@ class ConnectorSerializer(serializers.ModelSerializer):
         username = attrs.get("username", getattr(self.instance, "username", ""))
         if kind:
             problems = kind_problems(
-                kind, auth_type=auth_type, options=attrs.get("options"), username=username
+                kind,
+                auth_type=auth_type,
+                options=attrs.get("options"),
+                username=username,
+                base_url=attrs.get("base_url", getattr(self.instance, "base_url", None)),
             )
             if "auth_type" in problems:
                 raise serializers.ValidationError({"auth": {"type": [problems["auth_type"]]}})
+            if "base_url" in problems:
+                raise serializers.ValidationError({"base_url": [problems["base_url"]]})
             if "username" in problems:
                 raise serializers.ValidationError({"auth": {"username": [problems["username"]]}})
             if "options" in problems:

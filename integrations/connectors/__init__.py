@@ -6,10 +6,9 @@ Usage from the sync service::
     for page in connector.fetch_pages(stored_cursor):
         upsert(page.tickets); quarantine(page.rejected); store(page.cursor)
 
-Each tool is one module: :mod:`.servicenow`, :mod:`.jira`, :mod:`.rt`,
-:mod:`.pagerduty`, :mod:`.github` and :mod:`.gitlab` (these two share :mod:`.graphql`).
-All outbound HTTP
-goes through :mod:`.http`.
+Each tool is one module: :mod:`.servicenow`, :mod:`.jira`, :mod:`.rt`, :mod:`.pagerduty`,
+:mod:`.jsm_ops`, :mod:`.github` and :mod:`.gitlab` (these two share :mod:`.graphql`). All
+outbound HTTP goes through :mod:`.http`.
 """
 
 from __future__ import annotations
@@ -44,6 +43,7 @@ from .errors import (
 from .github import GitHubConnector
 from .gitlab import GitLabConnector
 from .jira import JiraConnector
+from .jsm_ops import JsmOpsConnector
 from .pagerduty import PagerDutyConnector
 from .rt import RequestTrackerConnector
 from .servicenow import ServiceNowConnector
@@ -64,6 +64,7 @@ __all__ = [
     "GitLabConnector",
     "HttpStatusError",
     "JiraConnector",
+    "JsmOpsConnector",
     "NetworkError",
     "NormalizedTicket",
     "Page",
@@ -90,6 +91,7 @@ CONNECTORS: Mapping[str, type[Connector]] = {
     PagerDutyConnector.kind: PagerDutyConnector,
     GitHubConnector.kind: GitHubConnector,
     GitLabConnector.kind: GitLabConnector,
+    JsmOpsConnector.kind: JsmOpsConnector,
 }
 
 

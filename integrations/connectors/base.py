@@ -198,6 +198,8 @@ class Page:
     received: int = 0
     skipped: int = 0
     warnings: tuple[str, ...] = ()
+    # External ids the source says it no longer has (read by id: 404), to mark missing.
+    deleted: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -206,6 +208,7 @@ class RawPage:
 
     records: list[object]
     is_last: bool
+    deleted: tuple[str, ...] = ()
 
 
 # "ignore": an event of the tool that is no ticket change (a pull request, a ping).
@@ -339,6 +342,7 @@ class Connector(ABC):
                 received=len(raw_page.records),
                 skipped=skipped,
                 warnings=_ahead_warnings(watermark),
+                deleted=raw_page.deleted,
             )
             if raw_page.is_last:
                 return

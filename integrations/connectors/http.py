@@ -319,6 +319,18 @@ def parse_retry_after(value: str | None, *, now: datetime) -> float | None:
     return max(0.0, (when - now).total_seconds())
 
 
+def _until_reset(value: str | None, now: datetime) -> float | None:
+    """Seconds until an ``X-RateLimit-Reset`` time (``2026-12-07T17:05Z``, Atlassian's
+    form); None when absent or not an ISO 8601 time with a zone."""
+    try:
+        when = datetime.fromisoformat(value.strip()) if value else None
+    except ValueError:
+        return None
+    if when is None or when.tzinfo is None:
+        return None
+    return max(0.0, (when - now).total_seconds())
+
+
 # --- Errors from responses -----------------------------------------------------------------
 
 
@@ -369,8 +381,9 @@ def is_rate_limited(response: httpx.Response) -> bool:
 
 def rate_limit_wait(response: httpx.Response, *, now: datetime) -> float | None:
     """Seconds a rate-limited answer asks us to wait: ``Retry-After`` (seconds or a date),
-    PagerDuty's ``ratelimit-reset`` (seconds), or GitHub's ``x-ratelimit-reset`` (the epoch
-    second its window resets) when ``x-ratelimit-remaining`` is 0; None when none says."""
+    PagerDuty's ``ratelimit-reset`` (seconds), GitHub's ``x-ratelimit-reset`` (the epoch
+    second its window resets) when ``x-ratelimit-remaining`` is 0, or Atlassian's
+    ``X-RateLimit-Reset`` (an ISO 8601 time); None when none says."""
     headers = response.headers
     header = headers.get("Retry-After") or headers.get("ratelimit-reset")
     if header is not None:
@@ -378,7 +391,8 @@ def rate_limit_wait(response: httpx.Response, *, now: datetime) -> float | None:
     reset = headers.get("x-ratelimit-reset", "")
     if headers.get("x-ratelimit-remaining") == "0" and reset.isdigit():
         return max(0.0, int(reset) - now.timestamp())
-    return None
+    # Atlassian's cloud APIs may send only the time the limit resets (ISO 8601).
+    return _until_reset(reset, now)
 
 
 def error_for_response(response: httpx.Response) -> HttpStatusError:

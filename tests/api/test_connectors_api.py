@@ -20,6 +20,9 @@ PAYLOAD = {
 }
 
 
+JSM_OPS_URL = "https://api.atlassian.com/jsm/ops/api/3f5e2a9c-1b7d-4c8e-9a01-23456789abcd"
+
+
 @pytest.fixture
 def admin(client_as: Any) -> Any:
     return client_as("admin")
@@ -73,6 +76,15 @@ def test_secret_change_is_audited_without_the_value(admin: Any) -> None:
         ({"kind": "jira", "auth": {"type": "oauth", "username": "c", "secret": "s"}}, "auth"),
         ({"options": {"tabel": "incident"}}, "options"),
         ({"poll_interval": 1}, "poll_interval"),
+        ({"kind": "jsm_ops"}, "base_url"),  # no /jsm/ops/api/<cloud id>
+        (
+            {
+                "kind": "jsm_ops",
+                "base_url": JSM_OPS_URL,
+                "auth": {"type": "basic", "username": " ", "secret": "api-token"},
+            },
+            "auth",  # no account email
+        ),
     ],
 )
 def test_bad_connector_input(admin: Any, change: dict[str, Any], field: str) -> None:
@@ -80,6 +92,14 @@ def test_bad_connector_input(admin: Any, change: dict[str, Any], field: str) -> 
     assert response.status_code == 400
     assert field in response.json(), response.json()
     assert not Connector.objects.exists()
+
+
+def test_a_jsm_operations_connector_is_saved_with_its_cloud_id(admin: Any) -> None:
+    auth = {"type": "basic", "username": "ops-bot@acme.example", "secret": "api-token"}
+    payload = {**PAYLOAD, "kind": "jsm_ops", "base_url": JSM_OPS_URL, "auth": auth, "query": ""}
+    response = admin.post("/api/connectors/", payload, format="json")
+    assert response.status_code == 201, response.json()
+    assert Connector.objects.get().page_size == 100
 
 
 def test_servicenow_oauth_client_credentials(admin: Any) -> None:

@@ -159,7 +159,15 @@ def test_wall_clock_is_never_after_the_instant(naive: datetime) -> None:
 
 
 def test_registry() -> None:
-    assert sorted(CONNECTORS) == ["github", "gitlab", "jira", "pagerduty", "rt", "servicenow"]
+    assert sorted(CONNECTORS) == [
+        "github",
+        "gitlab",
+        "jira",
+        "jsm_ops",
+        "pagerduty",
+        "rt",
+        "servicenow",
+    ]
     assert connector_class("rt").label == "Request Tracker"
     with pytest.raises(ConfigurationError, match="unknown connector kind"):
         connector_class("zendesk")
