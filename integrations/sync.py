@@ -254,7 +254,7 @@ def _sync(
                 if on_page is not None:
                     on_page(run)
             if full:
-                run.marked_missing = _mark_missing(connector, lease, seen)
+                run.marked_missing += _mark_missing(connector, lease, seen)
             else:
                 _quarantined_reread(connector, run, lease, source, rules)
         run.outcome = SyncRun.Outcome.SUCCEEDED
@@ -333,6 +333,7 @@ def _page_commit(
             place=place,
             verify=verify,
         )
+        deleted = _deleted_mark(connector, page)
         lease.write(cursor=page.cursor)
         progress: dict[str, Any] = {
             "pages": run.pages + 1,
@@ -341,6 +342,7 @@ def _page_commit(
             "updated": run.updated + counts.updated,
             "unchanged": run.unchanged + counts.unchanged,
             "rejected": run.rejected + counts.rejected,
+            "marked_missing": run.marked_missing + deleted,
             "cursor_after": page.cursor,
             "warnings": _with_warnings(run.warnings, page.warnings),
             "heartbeat_at": timezone.now(),
@@ -350,6 +352,21 @@ def _page_commit(
     for name, value in progress.items():
         setattr(run, name, value)
     run.resolved = getattr(run, "resolved", 0) + counts.resolved
+
+
+def _deleted_mark(connector: Connector, page: Page) -> int:
+    """The tickets the page says the source deleted (Zendesk's export carries them)."""
+    if not page.deleted:
+        return 0
+    return tickets_mark_missing(
+        connector=connector,
+        tickets=Ticket.objects.filter(
+            connector=connector,
+            missing_from_source=False,
+            external_id__in=[storable_text(i) for i in page.deleted],
+        ),
+        reason=f"sync of {connector.slug}: tickets deleted in the source",
+    )
 
 
 def _quarantined_reread(

@@ -7,7 +7,7 @@ Usage from the sync service::
         upsert(page.tickets); quarantine(page.rejected); store(page.cursor)
 
 Each tool is one module: :mod:`.servicenow`, :mod:`.jira`, :mod:`.rt`,
-:mod:`.pagerduty`. All outbound HTTP
+:mod:`.pagerduty`, :mod:`.zendesk`. All outbound HTTP
 goes through :mod:`.http`.
 """
 
@@ -45,6 +45,7 @@ from .pagerduty import PagerDutyConnector
 from .rt import RequestTrackerConnector
 from .servicenow import ServiceNowConnector
 from .watermark import Cursor
+from .zendesk import ZendeskConnector
 
 __all__ = [
     "ACTIVE_CATEGORIES",
@@ -72,6 +73,7 @@ __all__ = [
     "ServiceNowConnector",
     "StatusCategory",
     "UnsafeDestinationError",
+    "ZendeskConnector",
     "connector_class",
     "connector_for",
     "default_page_size",
@@ -83,6 +85,7 @@ CONNECTORS: Mapping[str, type[Connector]] = {
     JiraConnector.kind: JiraConnector,
     RequestTrackerConnector.kind: RequestTrackerConnector,
     PagerDutyConnector.kind: PagerDutyConnector,
+    ZendeskConnector.kind: ZendeskConnector,
 }
 
 

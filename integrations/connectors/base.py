@@ -198,6 +198,9 @@ class Page:
     received: int = 0
     skipped: int = 0
     warnings: tuple[str, ...] = ()
+    # External ids the source reports deleted (a tool whose feed carries deletions):
+    # the ingest step marks them missing.
+    deleted: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

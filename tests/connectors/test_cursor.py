@@ -159,10 +159,10 @@ def test_wall_clock_is_never_after_the_instant(naive: datetime) -> None:
 
 
 def test_registry() -> None:
-    assert sorted(CONNECTORS) == ["jira", "pagerduty", "rt", "servicenow"]
+    assert sorted(CONNECTORS) == ["jira", "pagerduty", "rt", "servicenow", "zendesk"]
     assert connector_class("rt").label == "Request Tracker"
     with pytest.raises(ConfigurationError, match="unknown connector kind"):
-        connector_class("zendesk")
+        connector_class("freshservice")
 
 
 @pytest.mark.parametrize(
