@@ -1,18 +1,20 @@
 """Inbound webhooks: `/hooks/<connector-slug>/` upserts the pushed ticket at once.
 
 Authenticated by an HMAC-SHA256 of the raw body with the connector's webhook
-secret (`X-Hub-Signature: sha256=<hex>` as Jira sends it, `X-Cataligent-Signature`, or
-PagerDuty v3's `X-PagerDuty-Signature: v1=<hex>[,v1=<hex>...]`, any one matching), compared
-in constant time. Retries of one delivery
-(`X-Atlassian-Webhook-Identifier`, `X-Delivery-Id`) are acknowledged and not
-applied twice. Shapes: Jira `jira:issue_created|updated|deleted`, a ServiceNow
-outbound REST message with the Table API record (bare or under `result`), a
-Request Tracker ticket, a PagerDuty v3 incident event, or the generic shape documented in
-the README.
+secret (`X-Hub-Signature: sha256=<hex>` as Jira sends it, `X-Cataligent-Signature`,
+PagerDuty v3's `X-PagerDuty-Signature: v1=<hex>[,v1=<hex>...]`, any one matching, or
+Zendesk's `X-Zendesk-Webhook-Signature: <base64>` of the HMAC of
+`X-Zendesk-Webhook-Signature-Timestamp` followed by the body), compared in constant time.
+Retries of one delivery (`X-Atlassian-Webhook-Identifier`, `X-Delivery-Id`,
+`X-Zendesk-Webhook-Invocation-Id`) are acknowledged and not applied twice. Shapes: Jira
+`jira:issue_created|updated|deleted`, a ServiceNow outbound REST message with the Table API
+record (bare or under `result`), a Request Tracker ticket, a PagerDuty v3 incident event, a
+Zendesk trigger's `{"ticket": {...}}`, or the generic shape documented in the README.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -42,7 +44,15 @@ log = logging.getLogger(__name__)
 SIGNATURE_HEADERS = ("X-Hub-Signature", "X-Cataligent-Signature")
 # PagerDuty webhooks v3 (integrations/connectors/pagerduty.py [4]).
 PAGERDUTY_SIGNATURE = "X-PagerDuty-Signature"
-DELIVERY_HEADERS = ("X-Atlassian-Webhook-Identifier", "X-Delivery-Id", "X-Request-Id")
+# Zendesk webhooks (integrations/connectors/zendesk.py [8]).
+ZENDESK_SIGNATURE = "X-Zendesk-Webhook-Signature"
+ZENDESK_TIMESTAMP = "X-Zendesk-Webhook-Signature-Timestamp"
+DELIVERY_HEADERS = (
+    "X-Atlassian-Webhook-Identifier",
+    "X-Delivery-Id",
+    "X-Request-Id",
+    "X-Zendesk-Webhook-Invocation-Id",
+)
 # A push carries one ticket. Below Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB), so this
 # is the limit that answers (413, with the reason).
 MAX_BODY = 2 * 1024 * 1024
@@ -74,7 +84,22 @@ def pagerduty_signature_valid(secret: str, body: bytes, header: str) -> bool:
     return False
 
 
+def zendesk_signature_valid(secret: str, body: bytes, signature: str, timestamp: str) -> bool:
+    """``base64(HMAC-SHA256(secret, timestamp + body))``; no timestamp, no match."""
+    signature = signature.strip()
+    if not timestamp or not signature or not signature.isascii():
+        return False
+    # The header as it came (HTTP headers are Latin-1 on the wire, as Django reads them).
+    signed = timestamp.encode("latin-1", errors="replace") + body
+    expected = base64.b64encode(hmac.new(secret.encode(), signed, hashlib.sha256).digest())
+    return hmac.compare_digest(expected.decode(), signature)
+
+
 def _signed(secret: str, body: bytes, headers: Mapping[str, str]) -> bool:
+    if ZENDESK_SIGNATURE in headers:
+        return zendesk_signature_valid(
+            secret, body, headers[ZENDESK_SIGNATURE], headers.get(ZENDESK_TIMESTAMP, "")
+        )
     if PAGERDUTY_SIGNATURE in headers:
         return pagerduty_signature_valid(secret, body, headers[PAGERDUTY_SIGNATURE])
     header = next((headers[h] for h in SIGNATURE_HEADERS if h in headers), "")
@@ -128,8 +153,8 @@ def _receive(request: HttpRequest, slug: str) -> JsonResponse:
         log.warning("webhook for %s refused: missing or wrong signature", slug)
         return _error(
             401,
-            "Missing or wrong signature (HMAC-SHA256 of the body, 'sha256=<hex>', or "
-            "PagerDuty's 'v1=<hex>').",
+            "Missing or wrong signature (HMAC-SHA256 of the body, 'sha256=<hex>', "
+            "PagerDuty's 'v1=<hex>', or Zendesk's base64 of the timestamp and body).",
         )
     try:
         # UTF-8 only (RFC 8259 §8.1): json.loads would also guess UTF-16 and UTF-32.

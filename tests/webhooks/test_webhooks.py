@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -386,3 +387,90 @@ def test_pagerduty_signature_valid_wrong_and_missing() -> None:
     ticket = Ticket.objects.get()
     assert (ticket.key, ticket.status_category, ticket.priority) == ("PD-42", "open", 2)
     assert ticket.assignment_group == "Payments"
+
+
+# --- Zendesk: X-Zendesk-Webhook-Signature ------------------------------------------------
+
+
+def _zendesk_connector() -> Connector:
+    connector = Connector(
+        slug="zendesk-hook",
+        name="Zendesk",
+        kind="zendesk",
+        base_url="https://acme.zendesk.com",
+        username="bot@example.com/token",
+    )
+    connector.set_secret("token")
+    connector.set_webhook_secret(SECRET)
+    connector.save()
+    return connector
+
+
+def _zendesk_body(status: str = "open") -> bytes:
+    # A trigger's JSON body (README, "Webhooks"), as its placeholders render it.
+    ticket = {
+        "id": 35436,
+        "subject": "Help, my printer is on fire!",
+        "status": status,
+        "priority": "high",
+        "created_at": "2026-12-01T10:00:00Z",
+        "updated_at": "2026-12-01T10:05:00Z",
+        "tags": ["enterprise"],
+        "group": {"name": "Support"},
+        "assignee": {"name": "Ada Lovelace"},
+    }
+    return json.dumps({"ticket": ticket}).encode()
+
+
+def _zd_post(body: bytes, signature: str | None, timestamp: str = "2026-12-01T10:05:01Z") -> Any:
+    headers = {"X-Zendesk-Webhook-Signature-Timestamp": timestamp}
+    if signature is not None:
+        headers["X-Zendesk-Webhook-Signature"] = signature
+    return Client().post(
+        "/hooks/zendesk-hook/", data=body, content_type="application/json", headers=headers
+    )
+
+
+def _zd_signature(
+    body: bytes, timestamp: str = "2026-12-01T10:05:01Z", secret: str = SECRET
+) -> str:
+    digest = hmac.new(secret.encode(), timestamp.encode() + body, hashlib.sha256).digest()
+    return base64.b64encode(digest).decode()
+
+
+def test_zendesk_signature_valid_wrong_and_missing() -> None:
+    _zendesk_connector()
+    body = _zendesk_body()
+    assert _zd_post(body, _zd_signature(body, secret="wrong")).status_code == 401
+    assert _zd_post(body, None).status_code == 401
+    # Signed over another timestamp than the one sent: a replayed body with a new stamp.
+    assert _zd_post(body, _zd_signature(body, "2026-12-01T09:00:00Z")).status_code == 401
+    assert _zd_post(body, _zd_signature(body), timestamp="").status_code == 401
+    assert not Ticket.objects.exists()
+
+    response = _zd_post(body, _zd_signature(body))
+    assert response.status_code == 200, response.json()
+    ticket = Ticket.objects.get()
+    assert (ticket.key, ticket.status_category, ticket.priority) == ("ZD-35436", "open", 2)
+    assert (ticket.assignment_group, ticket.assignee) == ("Support", "Ada Lovelace")
+    assert ticket.url == "https://acme.zendesk.com/agent/tickets/35436"
+
+    deleted = _zendesk_body(status="deleted")
+    response = _zd_post(deleted, _zd_signature(deleted))
+    assert response.json() == {"status": "deleted", "tickets": 1}
+    assert Ticket.objects.get().missing_from_source
+
+
+def test_a_zendesk_retry_is_applied_once() -> None:
+    _zendesk_connector()
+    body = _zendesk_body()
+    headers = {
+        "X-Zendesk-Webhook-Signature": _zd_signature(body),
+        "X-Zendesk-Webhook-Signature-Timestamp": "2026-12-01T10:05:01Z",
+        "X-Zendesk-Webhook-Invocation-Id": "8350205315",
+    }
+    for expected in ("created", "duplicate delivery, already applied"):
+        response = Client().post(
+            "/hooks/zendesk-hook/", data=body, content_type="application/json", headers=headers
+        )
+        assert response.json()["status"] == expected

@@ -1,0 +1,200 @@
+"""The Zendesk connector on its own, against the fake over real HTTP: the mapping, the
+options, the cursor it stores, the connection check and the webhook body."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from integrations.connectors import ConfigurationError, ConnectorConfig, connector_for
+from integrations.connectors.base import NormalizedTicket, RecordRejected, Rejected
+from integrations.connectors.errors import AuthenticationError
+from integrations.connectors.zendesk import ZendeskConnector
+
+from .zendesk_fake import EMAIL, TOKEN, ZendeskFake, ticket
+
+UPDATED = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
+CREATED = UPDATED - timedelta(days=2)
+
+
+class Sleeps(list[float]):
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+@pytest.fixture
+def fake() -> Iterator[ZendeskFake]:
+    server = ZendeskFake(
+        [
+            ticket(1, UPDATED, created=CREATED, status="hold", priority="urgent"),
+            ticket(2, UPDATED, status="solved", priority=None, group=None, assignee=None),
+            ticket(
+                3,
+                UPDATED + timedelta(minutes=1),
+                status="new",
+                tags=["blocker"],
+                custom_fields=[{"id": 360077, "value": "payments-api"}],
+            ),
+        ]
+    )
+    server.metric_sets[2].update(solved_at="2026-12-01T09:30:00Z", group_stations=3, reopens=2)
+    yield server
+    server.close()
+
+
+def _connector(fake: ZendeskFake, **overrides: Any) -> ZendeskConnector:
+    values: dict[str, Any] = {
+        "kind": "zendesk",
+        "base_url": fake.base_url,
+        "auth_type": "basic",
+        "username": f"{EMAIL}/token",
+        "secret": TOKEN,
+        "allow_private_networks": True,
+        **overrides,
+    }
+    connector = connector_for(ConnectorConfig(**values), sleep=Sleeps())
+    assert isinstance(connector, ZendeskConnector)
+    return connector
+
+
+def _tickets(connector: ZendeskConnector) -> dict[str, NormalizedTicket]:
+    return {t.key: t for page in connector.fetch_pages(None) for t in page.tickets}
+
+
+def test_tickets_map_to_the_mirror(fake: ZendeskFake) -> None:
+    with _connector(fake, blocker_labels=("blocker",)) as connector:
+        tickets = _tickets(connector)
+    one, two, three = tickets["ZD-1"], tickets["ZD-2"], tickets["ZD-3"]
+    assert (one.external_id, one.status_category, one.priority) == ("1", "in_progress", 1)
+    assert (one.assignee, one.assignment_group, one.labels) == (
+        "Ada Lovelace",
+        "Payments",
+        ("payments",),
+    )
+    assert one.url == f"{fake.base_url}/agent/tickets/1"
+    assert (one.opened_at, one.updated_at, one.resolved_at) == (CREATED, UPDATED, None)
+    assert (one.reopen_count, one.reassignment_count, one.sla_breached) == (0, 0, None)
+    # No priority: the option's default (3, as normal); the metric set's figures.
+    assert (two.status_category, two.priority, two.assignee, two.assignment_group) == (
+        "resolved",
+        3,
+        None,
+        None,
+    )
+    assert two.resolved_at == datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
+    assert (two.reopen_count, two.reassignment_count) == (2, 2)
+    assert three.is_blocker and three.ci is None  # no ci_field configured
+    assert fake.requests[0].headers["authorization"].startswith("Basic ")
+
+
+def test_options(fake: ZendeskFake) -> None:
+    with _connector(fake, options={"no_priority": 4, "ci_field": 360077}) as connector:
+        tickets = _tickets(connector)
+    assert tickets["ZD-2"].priority == 4
+    assert (tickets["ZD-3"].ci, tickets["ZD-3"].components) == ("payments-api", ("payments-api",))
+    with pytest.raises(ConfigurationError, match="between 1 and 5"):
+        _connector(fake, options={"no_priority": 6})
+    with pytest.raises(ConfigurationError, match="custom field id"):
+        _connector(fake, options={"ci_field": "Service"})
+    with pytest.raises(ConfigurationError, match="requests_per_minute"):
+        _connector(fake, options={"requests_per_minute": 0})
+    with pytest.raises(ConfigurationError, match="leave the query empty"):
+        _connector(fake, query="status:open")
+    with pytest.raises(ConfigurationError, match="'<email>/token'"):
+        _connector(fake, username=EMAIL)
+    with pytest.raises(ConfigurationError, match="unknown option"):
+        _connector(fake, options={"exclude_deleted": True})
+
+
+def test_an_unknown_priority_is_rejected_with_the_reason(fake: ZendeskFake) -> None:
+    record = ticket(4, UPDATED, priority="p1")
+    with _connector(fake) as connector:
+        result = connector.normalize(record)
+        assert isinstance(result, Rejected) and result.external_id == "4"
+        assert "unknown priority 'p1'" in result.reason
+        missing = connector.normalize({**record, "updated_at": None})
+        assert isinstance(missing, Rejected) and "updated_at" in missing.reason
+
+
+def test_a_run_stopped_half_way_resumes_after_its_last_page(fake: ZendeskFake) -> None:
+    with _connector(fake, page_size=2) as connector:
+        pages = connector.fetch_pages(None)
+        first = next(pages)
+        pages.close()  # the worker stopped here
+    assert [t.external_id for t in first.tickets] == ["1", "2"]
+    stored = first.cursor
+    assert stored is not None and stored["zendesk_after_cursor"]  # type: ignore[typeddict-item]
+    with _connector(fake, page_size=2) as connector:
+        rest = [t.external_id for page in connector.fetch_pages(stored) for t in page.tickets]
+    assert rest == ["3"]
+    assert fake.requests[-1].param("cursor") == stored["zendesk_after_cursor"]  # type: ignore[typeddict-item]
+    # Other settings: the stored position is not theirs, the export starts over.
+    with _connector(fake, page_size=2, options={"no_priority": 4}) as connector:
+        again = [t.external_id for page in connector.fetch_pages(stored) for t in page.tickets]
+    assert again == ["1", "2", "3"]
+    assert fake.requests_to("cursor.json")[-2].param("start_time") == "0"
+
+
+def test_an_empty_export_keeps_its_start(fake: ZendeskFake) -> None:
+    fake.tickets.clear()
+    with _connector(fake) as connector:
+        (page,) = list(connector.fetch_pages(None))
+        assert page.is_last and page.tickets == ()
+        assert page.cursor["zendesk_start_time"] == 0  # type: ignore[typeddict-item]
+        assert page.cursor["zendesk_after_cursor"] is None  # type: ignore[typeddict-item]
+        list(connector.fetch_pages(page.cursor))
+    assert fake.requests[-1].param("start_time") == "0"
+
+
+def test_quarantined_tickets_are_read_again_by_id(fake: ZendeskFake) -> None:
+    fake.delete(2)
+    with _connector(fake) as connector:
+        page = connector.fetch_records(["1", "2", "not-a-number"])
+    assert page is not None
+    assert [t.key for t in page.tickets] == ["ZD-1"]  # 2 is deleted: not served
+    assert page.tickets[0].assignment_group == "Payments"  # sideloads attached
+
+
+def test_connection_check(fake: ZendeskFake) -> None:
+    with _connector(fake) as connector:
+        assert connector.test_connection() == "Connected to Zendesk as Ada Lovelace (admin)."
+    fake.role = "agent"
+    with _connector(fake) as connector, pytest.raises(ConfigurationError, match="an admin"):
+        connector.test_connection()
+    with _connector(fake, secret="wrong") as connector, pytest.raises(AuthenticationError):
+        connector.test_connection()
+
+
+def test_the_trigger_webhook_body(fake: ZendeskFake) -> None:
+    # What a trigger's JSON body sends, with the placeholders' display values.
+    body = {
+        "ticket": {
+            "id": 42,
+            "subject": "Checkout fails",
+            "status": "Open",
+            "priority": "Urgent",
+            "created_at": "2026-12-01T10:00:00Z",
+            "updated_at": "2026-12-01T11:00:00Z",
+            "tags": ["payments"],
+            "assignee": {"name": "Ada Lovelace"},
+            "group": {"name": "Payments"},
+        }
+    }
+    with _connector(fake) as connector:
+        action, record = connector.push_envelope(body)
+        result = connector.normalize(record)
+        assert isinstance(result, NormalizedTicket)
+        assert (action, result.key, result.status_category, result.priority) == (
+            "upsert",
+            "ZD-42",
+            "open",
+            1,
+        )
+        assert (result.assignee, result.assignment_group) == ("Ada Lovelace", "Payments")
+        deleted = connector.push_envelope({"ticket": {"id": 42, "status": "deleted"}})
+        assert deleted == ("delete", "42")
+        with pytest.raises(RecordRejected, match="event-subscription"):
+            connector.push_envelope({"type": "zen:event-type:ticket.status_changed"})
