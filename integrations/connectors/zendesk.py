@@ -31,14 +31,21 @@ Wire facts (sources below):
   (the export is for admins). [7]
 - Webhooks sign ``X-Zendesk-Webhook-Signature: base64(HMAC-SHA256(secret, timestamp +
   body))`` with ``X-Zendesk-Webhook-Signature-Timestamp`` (checked in integrations/
-  webhooks.py). A trigger's webhook sends the JSON body the trigger defines. [8]
+  webhooks.py). A trigger's webhook sends the JSON body the trigger defines; an event
+  subscription sends ``{"type": "zen:event-type:ticket.<event>", "subject":
+  "zen:ticket:<id>", "detail": {"id" (a string), "status", "priority", "assignee_id",
+  "group_id", "tags", "created_at", "updated_at"...}, "event": {...}}``; the deleting events
+  are ``ticket.soft_deleted``, ``ticket.permanently_deleted``, ``ticket.marked_as_spam``. [8]
 
-SLA: the export gives no breach result. Zendesk records breaches as ticket metric events
-(``type: breach``, ``/api/v2/incremental/ticket_metric_events``), a second export under
-the same 10-a-minute budget, and the per-ticket ``slas`` sideload holds the
-``breach_at`` of the targets still running only (not whether a fulfilled one was late), as
-third-party readers of it show [9]. Neither is read: ``sla_breached`` stays None (unknown)
-rather than a guess; ``due_at`` is the ticket's own ``due_at``.
+SLA: the ``slas`` sideload (``include=slas``) puts on each ticket ``{"policy_metrics":
+[{"metric", "stage" (active, paused, achieved), "breach_at"...}]}``, as readers of the
+export use it [9] (its fields are not in Zendesk's reference pages: read defensively, see
+.zendesk_records). A running target past its ``breach_at`` is a breach, the earliest
+running ``breach_at`` the deadline (else the ticket's own ``due_at``). Whether a target
+reached was reached in time is not in it (Zendesk records that as ``breach`` ticket metric
+events, a second export under the same 10-a-minute budget, not read): ``sla_breached`` is
+then None (unknown), never a guessed "met". A target that runs out while the ticket is not
+updated shows once the ticket is exported again (the daily reconciliation reads them all).
 
 How a sync mirrors exactly: the stored cursor carries Zendesk's ``after_cursor`` (beside the
 usual watermark, kept for the shape); each run resumes from it, so nothing is read twice and
@@ -74,7 +81,9 @@ GetZendesk and Sling's Zendesk connection (``email/token`` Basic auth); [6]
 developer.zendesk.com/documentation/ticketing/using-the-zendesk-api/side_loading; [7] the
 Tickets API example ticket (fields, ``via``, ``custom_fields``); [8] the Zendesk webhook
 signature as cpazaras/zendesk-webhook-signature-verification-php and other verifiers
-implement it (developer.zendesk.com/documentation/webhooks/verifying); [9] a Singer tap
+implement it (developer.zendesk.com/documentation/webhooks/verifying);
+developer.zendesk.com/api-reference/webhooks/event-types/ticket-events (the detail's
+properties) and Prismatic's example event payload; [9] a Singer tap
 reading ``include=metric_events,slas`` on the export (``slas`` an object per ticket), and
 developer.zendesk.com/api-reference/ticketing/tickets/ticket_metric_events (breach events).
 """
@@ -102,13 +111,13 @@ from .base import (
     require_text,
 )
 from .errors import ConfigurationError, ResponseFormatError
-from .timestamps import iso_field
 from .watermark import Cursor, Watermark
+from .zendesk_records import count, id_text, name, sla_state, tickets_with_sideloads, timestamp
 
 __all__ = ["ZendeskConnector"]
 
 EXPORT_PATH = "/api/v2/incremental/tickets/cursor.json"
-SIDELOADS = "users,groups,metric_sets"
+SIDELOADS = "users,groups,metric_sets,slas"
 DEFAULT_STATUS_MAP: Mapping[str, StatusCategory] = {
     "new": "open",
     "open": "open",
@@ -124,18 +133,10 @@ DEFAULT_REQUESTS_PER_MINUTE = 10
 # Where Zendesk's position goes in our stored cursor (beside the watermark's keys).
 AFTER_CURSOR = "zendesk_after_cursor"
 START_TIME = "zendesk_start_time"
-
-
-def _timestamp(record: Mapping[str, Any], name: str) -> datetime | None:
-    return iso_field(record, name, expected="an ISO 8601 time")
-
-
-def _name(value: object) -> str | None:
-    return optional_text(value.get("name")) if isinstance(value, Mapping) else None
-
-
-def _count(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+# Event-subscription webhooks after which the ticket is gone from the export's live view.
+DELETING_EVENTS = frozenset(
+    {"ticket.soft_deleted", "ticket.permanently_deleted", "ticket.marked_as_spam"}
+)
 
 
 class ZendeskConnector(Connector):
@@ -237,7 +238,7 @@ class ZendeskConnector(Connector):
             else:
                 params["start_time"] = start
             body = self._export(params)
-            records, deleted = _tickets_of(body)
+            records, deleted = tickets_with_sideloads(body)
             next_cursor = body.get("after_cursor")
             if isinstance(next_cursor, str) and next_cursor:
                 after, start = next_cursor, None
@@ -270,29 +271,46 @@ class ZendeskConnector(Connector):
             body = json_body(response)
             if not isinstance(body, Mapping) or not isinstance(body.get("tickets"), list):
                 raise ResponseFormatError("Zendesk answered show_many without a 'tickets' list")
-            found, _deleted = _tickets_of(body)
+            found, _deleted = tickets_with_sideloads(body)
             records += found
         return records
 
     # --- webhooks ---------------------------------------------------------------------
 
     def push_envelope(self, body: Mapping[str, Any]) -> tuple[PushAction, object]:
-        """A trigger's webhook with the body the README documents: ``{"ticket": {...}}``,
-        the ticket in the API's field names and values, optionally with ``assignee`` and
-        ``group`` objects carrying the names (``{{ticket.assignee.name}}``...). A ticket
-        with ``status: "deleted"`` is a deletion."""
+        """Two shapes. A trigger's webhook with the body the README documents,
+        ``{"ticket": {...}}``: the ticket in the API's field names, with ``assignee`` and
+        ``group`` objects carrying the names (``{{ticket.assignee.name}}``...); ``status:
+        "deleted"`` is a deletion. Or an event-subscription webhook, ``{"type":
+        "zen:event-type:ticket.<event>", "detail": {ticket}}``: its detail names the
+        assignee and group by id only, so the ticket is read again by id (one request to
+        the Tickets API, not the export) and mirrored as a pull would; the deleting
+        events (soft or permanent deletion, marked as spam) mark it missing."""
         event_type = body.get("type")
         if isinstance(event_type, str) and event_type.startswith("zen:event-type:"):
-            raise RecordRejected(
-                f"Zendesk event {event_type!r}: event-subscription webhooks carry the change, "
-                "not the ticket; send a trigger webhook with the ticket body (see the README)"
-            )
+            return self._event(event_type, body)
         if "ticket" not in body:
             return "upsert", body
         ticket = require_mapping(body.get("ticket"), "'ticket'")
         if str(ticket.get("status", "")).strip().lower() == "deleted":
             return "delete", require_text(ticket, "id")
         return "upsert", ticket
+
+    def _event(self, event_type: str, body: Mapping[str, Any]) -> tuple[PushAction, object]:
+        event = event_type.removeprefix("zen:event-type:")
+        if not event.startswith("ticket."):
+            raise RecordRejected(f"unsupported Zendesk event {event_type!r}")
+        detail = require_mapping(body.get("detail"), "'detail'")
+        ticket_id = require_text(detail, "id")
+        if event in DELETING_EVENTS:
+            return "delete", ticket_id
+        found = self._raw_records([ticket_id]) or []
+        if not found:
+            raise RecordRejected(
+                f"Zendesk ticket {ticket_id} ({event_type}) could not be read back by id; "
+                "the next sync mirrors it"
+            )
+        return "upsert", found[0]
 
     # --- normalizing -----------------------------------------------------------------
 
@@ -303,7 +321,7 @@ class ZendeskConnector(Connector):
         if isinstance(ident, bool) or not isinstance(ident, int | str) or not str(ident).strip():
             return None
         try:
-            updated = _timestamp(raw, "updated_at")
+            updated = timestamp(raw, "updated_at")
         except RecordRejected:
             return None
         return (str(ident).strip(), updated) if updated else None
@@ -341,8 +359,8 @@ class ZendeskConnector(Connector):
         ticket_id = require_text(ticket, "id")
         if not ticket_id.isdigit():
             raise RecordRejected(f"'id' is not a Zendesk ticket number: {ticket_id!r}")
-        created = _timestamp(ticket, "created_at")
-        updated = _timestamp(ticket, "updated_at")
+        created = timestamp(ticket, "created_at")
+        updated = timestamp(ticket, "updated_at")
         if created is None or updated is None:
             raise RecordRejected("missing 'created_at' or 'updated_at'")
         status = require_text(ticket, "status")
@@ -354,11 +372,12 @@ class ZendeskConnector(Connector):
             raise RecordRejected("'tags' is not a list of strings")
         metrics = ticket.get("metric_set")
         metrics = metrics if isinstance(metrics, Mapping) else {}
-        stations = _count(metrics.get("group_stations"))
+        stations = count(metrics.get("group_stations"))
         ci = self._ci(ticket)
+        breached, deadline = sla_state(ticket, now=self.source_now())
         resolved_at = None
         if category in ("resolved", "closed"):
-            resolved_at = _timestamp(metrics, "solved_at") or updated
+            resolved_at = timestamp(metrics, "solved_at") or updated
         subject = ticket.get("subject") or ticket.get("raw_subject")
         return NormalizedTicket(
             external_id=ticket_id,
@@ -369,8 +388,8 @@ class ZendeskConnector(Connector):
             status_category=category,
             priority=self._priority(ticket),
             is_blocker=self.marks_blocker(tags),
-            assignee=_name(ticket.get("assignee")) or _id_text(ticket.get("assignee_id")),
-            assignment_group=_name(ticket.get("group")) or _id_text(ticket.get("group_id")),
+            assignee=name(ticket.get("assignee")) or id_text(ticket.get("assignee_id")),
+            assignment_group=name(ticket.get("group")) or id_text(ticket.get("group_id")),
             reassignment_count=max(stations - 1, 0) if stations is not None else None,
             ci=ci,
             components=(ci,) if ci else (),
@@ -380,8 +399,9 @@ class ZendeskConnector(Connector):
             resolved_at=resolved_at,
             raw=dict(ticket),
             revision=content_revision(ticket),
-            due_at=_timestamp(ticket, "due_at"),
-            reopen_count=_count(metrics.get("reopens")),
+            sla_breached=breached,
+            due_at=timestamp(ticket, "due_at") or deadline,
+            reopen_count=count(metrics.get("reopens")),
         )
 
     # --- connection check ------------------------------------------------------------
@@ -391,48 +411,10 @@ class ZendeskConnector(Connector):
         user = body.get("user") if isinstance(body, Mapping) else None
         if not isinstance(user, Mapping):
             raise ResponseFormatError("Zendesk answered /users/me without a 'user'")
-        name, role = _name(user) or "?", user.get("role")
+        who, role = name(user) or "?", user.get("role")
         if role != "admin":
             raise ConfigurationError(
-                f"signed in as {name}, a Zendesk {role or 'anonymous user'}: the incremental "
+                f"signed in as {who}, a Zendesk {role or 'anonymous user'}: the incremental "
                 "export needs an admin's API token"
             )
-        return f"Connected to Zendesk as {name} (admin)."
-
-
-def _id_text(value: object) -> str | None:
-    return str(value) if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _tickets_of(body: Mapping[str, Any]) -> tuple[list[object], tuple[str, ...]]:
-    """The tickets of an answer with their sideloads attached (``assignee``, ``group``,
-    ``metric_set``), and apart the ids of the deleted ones."""
-    users = _by_id(body.get("users"), "id")
-    groups = _by_id(body.get("groups"), "id")
-    metric_sets = _by_id(body.get("metric_sets"), "ticket_id")
-    records: list[object] = []
-    deleted: list[str] = []
-    for ticket in body["tickets"]:
-        if not isinstance(ticket, Mapping):
-            records.append(ticket)  # quarantined with its reason by normalize
-            continue
-        if ticket.get("status") == "deleted" and _id_text(ticket.get("id")):
-            deleted.append(str(ticket["id"]))
-            continue
-        record = dict(ticket)
-        for name, table, key in (
-            ("assignee", users, "assignee_id"),
-            ("group", groups, "group_id"),
-            ("metric_set", metric_sets, "id"),
-        ):
-            found = table.get(ticket.get(key))
-            if found is not None and name not in record:
-                record[name] = found
-        records.append(record)
-    return records, tuple(deleted)
-
-
-def _by_id(rows: object, key: str) -> dict[object, Mapping[str, Any]]:
-    if not isinstance(rows, list):
-        return {}
-    return {row[key]: row for row in rows if isinstance(row, Mapping) and key in row}
+        return f"Connected to Zendesk as {who} (admin)."

@@ -196,5 +196,58 @@ def test_the_trigger_webhook_body(fake: ZendeskFake) -> None:
         assert (result.assignee, result.assignment_group) == ("Ada Lovelace", "Payments")
         deleted = connector.push_envelope({"ticket": {"id": 42, "status": "deleted"}})
         assert deleted == ("delete", "42")
-        with pytest.raises(RecordRejected, match="event-subscription"):
-            connector.push_envelope({"type": "zen:event-type:ticket.status_changed"})
+
+
+def test_the_event_subscription_webhook_reads_the_ticket_back(fake: ZendeskFake) -> None:
+    def event(kind: str, ident: str) -> dict[str, Any]:
+        return {
+            "type": f"zen:event-type:ticket.{kind}",
+            "account_id": 88888888,
+            "id": "01HNXXXX-CTEXAMPLE",
+            "time": "2026-12-01T11:00:00Z",
+            "zendesk_event_version": "2022-11-06",
+            "subject": f"zen:ticket:{ident}",
+            # Ids only, no names: hence the read back.
+            "detail": {"id": ident, "status": "HOLD", "assignee_id": "9001", "group_id": "360001"},
+            "event": {"current": "HOLD", "previous": "OPEN"},
+        }
+
+    with _connector(fake) as connector:
+        action, record = connector.push_envelope(event("status_changed", "1"))
+        result = connector.normalize(record)
+        assert isinstance(result, NormalizedTicket) and action == "upsert"
+        assert (result.key, result.assignee, result.assignment_group) == (
+            "ZD-1",
+            "Ada Lovelace",
+            "Payments",
+        )
+        assert fake.requests[-1].param("ids") == "1"
+        for deleting in ("soft_deleted", "permanently_deleted", "marked_as_spam"):
+            assert connector.push_envelope(event(deleting, "1")) == ("delete", "1")
+        with pytest.raises(RecordRejected, match="could not be read back"):
+            connector.push_envelope(event("status_changed", "404"))
+        with pytest.raises(RecordRejected, match="unsupported Zendesk event"):
+            connector.push_envelope(
+                {**event("created", "1"), "type": "zen:event-type:user.created"}
+            )
+
+
+def test_the_sla_sideload(fake: ZendeskFake) -> None:
+    past, future = UPDATED - timedelta(hours=1), UPDATED + timedelta(days=1)
+    fake.slas[1] = [
+        # Reached: whether in time is not said, so no "met".
+        {"metric": "first_reply_time", "stage": "achieved", "breach_at": _iso(past)},
+        {"metric": "next_reply_time", "stage": "active", "breach_at": _iso(future), "hours": 21},
+    ]
+    fake.slas[3] = [{"metric": "first_reply_time", "stage": "active", "breach_at": _iso(past)}]
+    with _connector(fake) as connector:
+        tickets = _tickets(connector)
+        assert (tickets["ZD-1"].sla_breached, tickets["ZD-1"].due_at) == (None, future)
+        assert (tickets["ZD-3"].sla_breached, tickets["ZD-3"].due_at) == (True, past)
+        assert (tickets["ZD-2"].sla_breached, tickets["ZD-2"].due_at) == (None, None)
+        bad = connector.normalize({**ticket(5, UPDATED), "slas": {"policy_metrics": "none"}})
+        assert isinstance(bad, Rejected) and "policy_metrics" in bad.reason
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

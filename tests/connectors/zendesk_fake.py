@@ -8,6 +8,7 @@ within the last minute left out; ``after_cursor`` shaped as Zendesk's
 (base64 of ``"<timestamp>.0||<id>|"``) and none on an answer without tickets when the
 export started from a time; ``end_of_stream``; deleted tickets with ``status: "deleted"``
 unless ``exclude_deleted=true``; the ``users``, ``groups`` and ``metric_sets`` sideloads;
+the per-ticket ``slas`` sideload (``{"policy_metrics": [...]}``);
 ``GET /api/v2/tickets/show_many.json`` and ``GET /api/v2/users/me.json``. Changes made with
 :meth:`ZendeskFake.update`/``system_update``/``delete``/``create`` move the ticket's
 ``generated_timestamp`` as Zendesk does.
@@ -109,6 +110,8 @@ class ZendeskFake(FakeSource):
         self.metric_sets: dict[int, dict[str, Any]] = {
             t["id"]: self._metric_set(t["id"]) for t in tickets
         }
+        # Ticket id -> its SLA policy metrics (``{"metric", "stage", "breach_at"...}``).
+        self.slas: dict[int, list[dict[str, Any]]] = {}
 
     def clock(self) -> datetime:
         return datetime.now(UTC) + self.offset
@@ -172,7 +175,8 @@ class ZendeskFake(FakeSource):
         if request.path == "/api/v2/tickets/show_many.json":
             wanted = [int(i) for i in request.param("ids").split(",") if i.isdigit()]
             rows = [t for i in wanted if (t := self.tickets.get(i)) and t["status"] != "deleted"]
-            return Reply(200, {"tickets": rows, **self._sideloads(request, rows)})
+            loaded = self._sideloads(request, rows)
+            return Reply(200, {"tickets": self._with_slas(request, rows), **loaded})
         return Reply(404, {"error": "InvalidEndpoint", "description": "Not found"})
 
     def _invalid(self, description: str) -> Reply:
@@ -210,7 +214,7 @@ class ZendeskFake(FakeSource):
         return Reply(
             200,
             {
-                "tickets": page,
+                "tickets": self._with_slas(request, page),
                 "after_url": f"{base}?cursor={after}" if after else None,
                 "after_cursor": after or None,
                 "before_url": f"{base}?cursor={before}" if before else None,
@@ -219,6 +223,11 @@ class ZendeskFake(FakeSource):
                 **self._sideloads(request, page),
             },
         )
+
+    def _with_slas(self, request: Request, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if "slas" not in request.param("include").split(","):
+            return rows
+        return [{**t, "slas": {"policy_metrics": self.slas.get(t["id"], [])}} for t in rows]
 
     def _sideloads(self, request: Request, rows: list[dict[str, Any]]) -> dict[str, Any]:
         include = set(request.param("include").split(",")) - {""}

@@ -131,7 +131,7 @@ def test_two_syncs_mirror_the_source_exactly(fake: ZendeskFake) -> None:
     assert Ticket.objects.get(external_id="4").is_blocking  # tagged blocker
     exports = fake.requests_to("/incremental/tickets/cursor.json")
     assert exports[0].param("start_time") == "0"
-    assert all(r.param("include") == "users,groups,metric_sets" for r in exports)
+    assert all(r.param("include") == "users,groups,metric_sets,slas" for r in exports)
     assert all(r.param("exclude_deleted") == "" for r in exports)  # deletions wanted
 
     # Between the syncs (a minute on, so the new ticket is out of the excluded minute).
