@@ -69,7 +69,7 @@ class ConnectorForm(ModelForm):
         label="Webhook secret",
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         help_text="Signs inbound webhooks (HMAC-SHA256; PagerDuty v3: the subscription's "
-        "secret). Leave blank to keep the stored one.",
+        "secret; Zendesk: the webhook's signing secret). Leave blank to keep the stored one.",
     )
     status_map = JSONTextField(help_text='Raw status → category, e.g. {"Waiting": "in_progress"}.')
     priority_map = JSONTextField(help_text='Raw priority → 1..5, e.g. {"Urgent": 1}.')
@@ -84,7 +84,11 @@ class ConnectorForm(ModelForm):
         "https://api.pagerduty.com, Token auth with a REST API key, no query): "
         '{"high_urgency_priority": 2, "low_urgency_priority": 4} give incidents without a '
         'priority one by urgency, {"initial_days": 180} limits how far back a first sync '
-        "reads (default: all)."
+        "reads (default: all). Zendesk (base URL https://<subdomain>.zendesk.com, Basic auth "
+        "with user <email>/token and an admin's API token, no query): "
+        '{"no_priority": 3} is the priority of a ticket without one, {"ci_field": 360012345} '
+        "the custom field naming the CI, "
+        '{"requests_per_minute": 10} paces the export (30 with the High Volume add-on).'
     )
 
     class Meta:

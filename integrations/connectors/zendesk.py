@@ -327,11 +327,11 @@ class ZendeskConnector(Connector):
         return (str(ident).strip(), updated) if updated else None
 
     def _lookup(self, table: Mapping[str, StatusCategory] | Mapping[str, int], raw: str) -> Any:
-        """Exact first, then case-insensitively (a trigger's placeholders send 'Open')."""
+        """Exact first, then as a trigger's placeholders display it ('Open', 'On-hold')."""
         if raw in table:
             return table[raw]
         folded = {k.casefold(): v for k, v in table.items()}
-        return folded.get(raw.casefold())
+        return folded.get(raw.casefold(), folded.get(raw.casefold().removeprefix("on-")))
 
     def _priority(self, ticket: Mapping[str, Any]) -> int:
         raw = optional_text(ticket.get("priority"))
@@ -368,6 +368,8 @@ class ZendeskConnector(Connector):
         if category is None:
             raise RecordRejected(f"unknown status {status!r}; add it to the status map")
         tags = ticket.get("tags") or []
+        if isinstance(tags, str):  # a trigger's {{ticket.tags}}: space-separated
+            tags = tags.split()
         if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
             raise RecordRejected("'tags' is not a list of strings")
         metrics = ticket.get("metric_set")

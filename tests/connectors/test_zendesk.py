@@ -174,11 +174,11 @@ def test_the_trigger_webhook_body(fake: ZendeskFake) -> None:
         "ticket": {
             "id": 42,
             "subject": "Checkout fails",
-            "status": "Open",
+            "status": "On-hold",
             "priority": "Urgent",
             "created_at": "2026-12-01T10:00:00Z",
             "updated_at": "2026-12-01T11:00:00Z",
-            "tags": ["payments"],
+            "tags": "payments vip",
             "assignee": {"name": "Ada Lovelace"},
             "group": {"name": "Payments"},
         }
@@ -190,10 +190,11 @@ def test_the_trigger_webhook_body(fake: ZendeskFake) -> None:
         assert (action, result.key, result.status_category, result.priority) == (
             "upsert",
             "ZD-42",
-            "open",
+            "in_progress",
             1,
         )
         assert (result.assignee, result.assignment_group) == ("Ada Lovelace", "Payments")
+        assert result.labels == ("payments", "vip")
         deleted = connector.push_envelope({"ticket": {"id": 42, "status": "deleted"}})
         assert deleted == ("delete", "42")
 
