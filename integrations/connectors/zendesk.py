@@ -53,7 +53,9 @@ nothing is skipped, however many tickets share a second at a page edge, and a ti
 in the last minute before a run comes in the next one. Each page's cursor is that page's
 ``after_cursor``: a run stopped half way resumes after its last committed page. A first or
 full sync (no cursor) starts at ``start_time=0``: every ticket there is, deleted ones too,
-which a full sync needs to flag the rest as gone. That is one request per 1,000 tickets,
+which a full sync needs to flag the rest as gone; once caught up it asks once more, a minute
+later, from the cursor, for the tickets that changed in the minute the export left out (else
+a full sync would flag them gone until the next run). That is one request per 1,000 tickets,
 paced to the rate limit (100,000 tickets: about ten minutes); Zendesk asks not to export
 whole data sets repeatedly, and deletions come through the export itself, so the daily
 reconciliation is the only repeated full read. Every ticket read goes to the ingest step,
@@ -128,6 +130,7 @@ DEFAULT_STATUS_MAP: Mapping[str, StatusCategory] = {
 }
 DEFAULT_PRIORITY_MAP: Mapping[str, int] = {"urgent": 1, "high": 2, "normal": 3, "low": 4}
 MAX_PER_PAGE = 1000
+EXCLUDED_SECONDS = 60  # "items changed within the minute prior to your request are excluded"
 SHOW_MANY_AT_MOST = 100
 DEFAULT_REQUESTS_PER_MINUTE = 10
 # Where Zendesk's position goes in our stored cursor (beside the watermark's keys).
@@ -206,12 +209,14 @@ class ZendeskConnector(Connector):
             return None, start
         return None, None
 
-    def _export(self, params: dict[str, Any]) -> Mapping[str, Any]:
-        """One export request, no sooner than ``request_interval`` after the previous."""
+    def _export(self, params: dict[str, Any], not_before: float = 0.0) -> Mapping[str, Any]:
+        """One export request, no sooner than ``request_interval`` after the previous (nor
+        than ``not_before``, a ``time.monotonic()``)."""
+        wait = not_before - time.monotonic()
         if self._last_export is not None:
-            wait = self.request_interval - (time.monotonic() - self._last_export)
-            if wait > 0:
-                self._sleep(wait)
+            wait = max(wait, self.request_interval - (time.monotonic() - self._last_export))
+        if wait > 0:
+            self._sleep(wait)
         try:
             body = json_body(self.http.request("GET", EXPORT_PATH, params=params))
         finally:
@@ -228,16 +233,21 @@ class ZendeskConnector(Connector):
         watermark.run_floor = None
         watermark.seen.clear()
         after, start = self._resume_from()
-        if after is None and start is None:
+        # A first or full read must see every ticket (a full sync flags the unseen ones as
+        # gone), but the export leaves out those changed in its last minute; so once it has
+        # caught up, it is asked once more a minute later, from its cursor.
+        settle = after is None and start is None
+        if settle:
             start = 0
         self._position = (after, start)
+        not_before = 0.0
         while True:
             params: dict[str, Any] = {"per_page": self.page_size, "include": SIDELOADS}
             if after is not None:
                 params["cursor"] = after
             else:
                 params["start_time"] = start
-            body = self._export(params)
+            body = self._export(params, not_before)
             records, deleted = tickets_with_sideloads(body)
             next_cursor = body.get("after_cursor")
             if isinstance(next_cursor, str) and next_cursor:
@@ -245,7 +255,10 @@ class ZendeskConnector(Connector):
             # else: no tickets, no cursor; the next export starts where this one did.
             self._position = (after, start)
             self._page_deleted = deleted
-            if body["end_of_stream"] or not (records or deleted):
+            ended = body["end_of_stream"] or not (records or deleted)
+            if ended and settle:
+                settle, not_before = False, time.monotonic() + EXCLUDED_SECONDS + 1
+            elif ended:
                 yield RawPage(records=records, is_last=True)
                 return
             yield RawPage(records=records, is_last=False)

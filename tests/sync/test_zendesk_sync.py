@@ -23,8 +23,15 @@ SHARED = NOW - timedelta(hours=5)  # one second three tickets share
 
 
 class Sleeps(list[float]):
+    """The waits asked for: kept, and passed on Zendesk's clock instead of ours."""
+
+    def __init__(self, fake: ZendeskFake) -> None:
+        super().__init__()
+        self.fake = fake
+
     def __call__(self, seconds: float) -> None:
         self.append(seconds)
+        self.fake.advance(seconds)
 
 
 def _source() -> list[dict[str, Any]]:
@@ -63,12 +70,8 @@ def _connector(fake: ZendeskFake, **options: Any) -> Connector:
     return connector
 
 
-def _sync(connector: Connector, sleeps: Sleeps | None = None, **kwargs: Any) -> SyncRun:
-    run = sync_connector(
-        connector=connector,
-        connector_options={"sleep": sleeps if sleeps is not None else Sleeps()},
-        **kwargs,
-    )
+def _sync(connector: Connector, sleeps: Sleeps, **kwargs: Any) -> SyncRun:
+    run = sync_connector(connector=connector, connector_options={"sleep": sleeps}, **kwargs)
     assert run is not None
     assert run.outcome == "succeeded", run.error
     return run
@@ -118,13 +121,14 @@ def _expected(fake: ZendeskFake) -> dict[str, tuple[Any, ...]]:
 
 
 def test_two_syncs_mirror_the_source_exactly(fake: ZendeskFake) -> None:
-    connector = _connector(fake)
-    # Changed just now: Zendesk leaves it out of this export, the next one has it.
+    connector, sleeps = _connector(fake), Sleeps(fake)
+    # Changed just now: the export leaves it out until a minute has passed, and the first
+    # read, once caught up, asks again a minute later.
     fake.create(ticket(7, fake.clock(), status="open"))
-    first = _sync(connector)
+    first = _sync(connector, sleeps)
     assert _mirror() == _expected(fake)
-    assert "7" not in _mirror()
-    assert (first.created, first.rejected) == (6, 0)
+    assert (first.created, first.rejected) == (7, 0)
+    assert 60 < sleeps[-1] <= 61  # the minute waited once caught up
     one = Ticket.objects.get(external_id="1")
     assert one.url == f"{fake.base_url}/agent/tickets/1"
     assert one.is_blocking  # urgent, open
@@ -134,7 +138,7 @@ def test_two_syncs_mirror_the_source_exactly(fake: ZendeskFake) -> None:
     assert all(r.param("include") == "users,groups,metric_sets,slas" for r in exports)
     assert all(r.param("exclude_deleted") == "" for r in exports)  # deletions wanted
 
-    # Between the syncs (a minute on, so the new ticket is out of the excluded minute).
+    # Between the syncs (a minute on, so the changes are out of the excluded minute).
     fake.advance(61)
     fake.update(1, status="solved")
     fake.update(2, group="Network", assignee="Grace Hopper")
@@ -153,44 +157,53 @@ def test_two_syncs_mirror_the_source_exactly(fake: ZendeskFake) -> None:
             fake.update(1, status="open")
             fake.advance(61)
 
-    second = _sync(connector, on_page=change_after_read)
+    second = _sync(connector, sleeps, on_page=change_after_read)
     assert _mirror() == _expected(fake)
     assert Ticket.objects.get(external_id="6").missing_from_source
-    assert second.marked_missing == 1
-    assert second.created == 2  # 7 and 8
+    assert (second.created, second.marked_missing) == (1, 1)  # 8; 6
     for reopened in Ticket.objects.filter(external_id__in=["1", "3"]):
         assert (reopened.status_category, reopened.reopen_count) == ("open", 1)
     assert Ticket.objects.get(external_id="1").is_blocking  # urgent and open again
     # The second sync resumed from Zendesk's cursor: no start time again.
     assert all(r.param("cursor") for r in fake.requests[before:] if "cursor.json" in r.path)
 
-    third = _sync(connector)
+    # Changed just before a run: that run does not see it (the source leaves it out), the
+    # next one does, from the cursor.
+    fake.update(5, status="solved")
+    third = _sync(connector, sleeps)
     assert (third.created, third.updated, third.marked_missing) == (0, 0, 0)
+    assert Ticket.objects.get(external_id="5").status_category == "in_progress"
+    fake.advance(61)
+    fourth = _sync(connector, sleeps)
+    assert (fourth.created, fourth.updated) == (0, 1)
     assert _mirror() == _expected(fake)
 
 
 def test_a_deleted_ticket_restored_is_mirrored_again(fake: ZendeskFake) -> None:
-    connector = _connector(fake)
-    _sync(connector)
+    connector, sleeps = _connector(fake), Sleeps(fake)
+    _sync(connector, sleeps)
     fake.delete(2)
     fake.advance(61)
-    _sync(connector)
+    _sync(connector, sleeps)
     assert Ticket.objects.get(external_id="2").missing_from_source
     fake.update(2, status="open")  # restored from the deleted view
     fake.advance(61)
-    _sync(connector)
+    _sync(connector, sleeps)
     assert not Ticket.objects.get(external_id="2").missing_from_source
     assert _mirror() == _expected(fake)
 
 
 def test_a_full_sync_reads_everything_and_flags_only_the_deleted(fake: ZendeskFake) -> None:
-    connector = _connector(fake)
-    _sync(connector)
+    connector, sleeps = _connector(fake), Sleeps(fake)
+    _sync(connector, sleeps)
     fake.delete(5)
     fake.advance(61)
-    run = _sync(connector, full=True)
-    assert (run.created, run.updated, run.marked_missing) == (0, 0, 1)
+    # Changed just now: left out until the read asks again a minute later, so not flagged.
+    fake.update(2, status="solved")
+    run = _sync(connector, sleeps, full=True)
+    assert (run.created, run.updated, run.marked_missing) == (0, 1, 1)
     assert _mirror() == _expected(fake)
+    assert not Ticket.objects.get(external_id="2").missing_from_source
     exports = fake.requests_to("/incremental/tickets/cursor.json")
     assert [r.param("start_time") for r in exports if r.param("start_time")] == ["0", "0"]
 
@@ -199,7 +212,7 @@ def test_a_bad_record_is_quarantined_with_its_reason(fake: ZendeskFake) -> None:
     bad = ticket(9, NOW - timedelta(hours=2))
     bad["status"] = "bogus"
     fake.create(bad)
-    run = _sync(_connector(fake))
+    run = _sync(_connector(fake), Sleeps(fake))
     assert run.rejected == 1
     record = QuarantinedRecord.objects.get()
     assert record.external_id == "9" and "unknown status 'bogus'" in record.reason
@@ -210,25 +223,24 @@ def test_requests_are_paced_and_a_429_waits_its_retry_after(fake: ZendeskFake) -
     fake.inject(
         Reply(
             429,
-            {
-                "error": "APIRateLimitExceeded",
-                "description": "Number of allowed API requests per minute exceeded",
-            },
+            {"error": "APIRateLimitExceeded", "description": "Too many requests"},
             headers={"Retry-After": "17"},
         )
     )
-    sleeps = Sleeps()
+    sleeps = Sleeps(fake)
     _sync(_connector(fake), sleeps)
     assert _mirror() == _expected(fake)
-    exports = len(fake.requests_to("/incremental/tickets/cursor.json"))
-    assert exports == 4  # the 429 and its retry, then two more pages of 2
-    assert sleeps.count(17.0) == 1
+    # The 429 and its retry, two more pages of 2, and the read a minute after catching up.
+    assert len(fake.requests_to("/incremental/tickets/cursor.json")) == 5
+    retry_after, *pacing, settle = sleeps
+    assert retry_after == 17.0
     # 10 a minute: each page after the first is asked for six seconds after the last.
-    pacing = [s for s in sleeps if s != 17.0]
     assert len(pacing) == 2 and all(5.0 < s <= 6.0 for s in pacing)
+    assert 60 < settle <= 61
 
 
 def test_the_pace_is_an_option(fake: ZendeskFake) -> None:
-    sleeps = Sleeps()
+    sleeps = Sleeps(fake)
     _sync(_connector(fake, requests_per_minute=30), sleeps)
-    assert sleeps and all(1.0 < s <= 2.0 for s in sleeps)
+    *pacing, settle = sleeps
+    assert pacing and all(1.0 < s <= 2.0 for s in pacing) and settle > 60
