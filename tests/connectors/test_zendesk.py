@@ -95,6 +95,9 @@ def test_options(fake: ZendeskFake) -> None:
         tickets = _tickets(connector)
     assert tickets["ZD-2"].priority == 4
     assert (tickets["ZD-3"].ci, tickets["ZD-3"].components) == ("payments-api", ("payments-api",))
+    with _connector(fake, auth_type="bearer", username="") as connector:
+        assert len(_tickets(connector)) == 3
+    assert fake.requests[-1].headers["authorization"] == f"Bearer {TOKEN}"
     with pytest.raises(ConfigurationError, match="between 1 and 5"):
         _connector(fake, options={"no_priority": 6})
     with pytest.raises(ConfigurationError, match="custom field id"):

@@ -1,17 +1,17 @@
 """A fake Zendesk Support API on 127.0.0.1, speaking the documented wire format.
 
 What integrations/connectors/zendesk.py relies on, as its docstring cites it: Basic auth
-with ``{email}/token``; ``GET /api/v2/incremental/tickets/cursor.json`` started with
-``start_time`` (unix seconds, on ``generated_timestamp``) and carried on with ``cursor``;
-``per_page`` up to 1,000; tickets in (``generated_timestamp``, id) order, the ones changed
-within the last minute left out; ``after_cursor`` shaped as Zendesk's
-(base64 of ``"<timestamp>.0||<id>|"``) and none on an answer without tickets when the
-export started from a time; ``end_of_stream``; deleted tickets with ``status: "deleted"``
-unless ``exclude_deleted=true``; the ``users``, ``groups`` and ``metric_sets`` sideloads;
-the per-ticket ``slas`` sideload (``{"policy_metrics": [...]}``);
-``GET /api/v2/tickets/show_many.json`` and ``GET /api/v2/users/me.json``. Changes made with
-:meth:`ZendeskFake.update`/``system_update``/``delete``/``create`` move the ticket's
-``generated_timestamp`` as Zendesk does.
+with ``{email}/token`` (or an OAuth bearer token); ``GET
+/api/v2/incremental/tickets/cursor.json`` started with ``start_time`` (unix seconds, on
+``generated_timestamp``) and carried on with ``cursor``; ``per_page`` up to 1,000; tickets
+in (``generated_timestamp``, id) order, the ones changed within the last minute left out;
+``after_cursor`` shaped as Zendesk's (base64 of ``"<timestamp>.0||<id>|"``) and none on an
+answer without tickets when the export started from a time; ``end_of_stream``; deleted
+tickets with ``status: "deleted"`` unless ``exclude_deleted=true``; the ``users``,
+``groups`` and ``metric_sets`` sideloads and the per-ticket ``slas`` one (``{"policy_metrics":
+[...]}``); ``GET /api/v2/tickets/show_many.json`` and ``GET /api/v2/users/me.json``. Changes
+made with :meth:`ZendeskFake.update`/``system_update``/``delete``/``create`` move the
+ticket's ``generated_timestamp`` as Zendesk does.
 """
 
 from __future__ import annotations
@@ -103,7 +103,8 @@ class ZendeskFake(FakeSource):
     ) -> None:
         super().__init__()
         self.tickets: dict[int, dict[str, Any]] = {t["id"]: t for t in tickets}
-        self.accepted = basic_auth(f"{email}/token", token)
+        # An API token with Basic auth, or an OAuth access token (here the same string).
+        self.accepted = {basic_auth(f"{email}/token", token), f"Bearer {token}"}
         self.role = "admin"
         # Zendesk's clock: ours, moved on by ``advance`` (to let the excluded minute pass).
         self.offset = timedelta(0)
@@ -166,7 +167,7 @@ class ZendeskFake(FakeSource):
     # --- the API -----------------------------------------------------------------------
 
     def route(self, request: Request) -> Reply:
-        if request.headers.get("authorization") != self.accepted:
+        if request.headers.get("authorization") not in self.accepted:
             return Reply(401, {"error": "Couldn't authenticate you"})
         if request.path == "/api/v2/users/me.json":
             return Reply(200, {"user": {"id": 9001, "name": "Ada Lovelace", "role": self.role}})
