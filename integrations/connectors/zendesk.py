@@ -112,7 +112,7 @@ from .base import (
     require_mapping,
     require_text,
 )
-from .errors import ConfigurationError, ResponseFormatError
+from .errors import ConfigurationError, ConnectorError, ResponseFormatError
 from .watermark import Cursor, Watermark
 from .zendesk_records import count, id_text, name, sla_state, tickets_with_sideloads, timestamp
 
@@ -317,7 +317,12 @@ class ZendeskConnector(Connector):
         ticket_id = require_text(detail, "id")
         if event in DELETING_EVENTS:
             return "delete", ticket_id
-        found = self._raw_records([ticket_id]) or []
+        try:
+            found = self._raw_records([ticket_id]) or []
+        except ConnectorError as exc:  # quarantined with the reason, not a failed request
+            raise RecordRejected(
+                f"Zendesk ticket {ticket_id} ({event_type}) could not be read back: {exc}"
+            ) from exc
         if not found:
             raise RecordRejected(
                 f"Zendesk ticket {ticket_id} ({event_type}) could not be read back by id; "

@@ -14,6 +14,7 @@ from integrations.connectors.base import NormalizedTicket, RecordRejected, Rejec
 from integrations.connectors.errors import AuthenticationError
 from integrations.connectors.zendesk import ZendeskConnector
 
+from .fakes import Reply
 from .zendesk_fake import EMAIL, TOKEN, ZendeskFake, ticket
 
 UPDATED = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
@@ -231,6 +232,9 @@ def test_the_event_subscription_webhook_reads_the_ticket_back(fake: ZendeskFake)
             assert connector.push_envelope(event(deleting, "1")) == ("delete", "1")
         with pytest.raises(RecordRejected, match="could not be read back"):
             connector.push_envelope(event("status_changed", "404"))
+        fake.inject(Reply(401, {"error": "Couldn't authenticate you"}))
+        with pytest.raises(RecordRejected, match=r"could not be read back: .*HTTP 401"):
+            connector.push_envelope(event("status_changed", "1"))
         with pytest.raises(RecordRejected, match="unsupported Zendesk event"):
             connector.push_envelope(
                 {**event("created", "1"), "type": "zen:event-type:user.created"}

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,11 @@ import pytest
 from django.test import Client
 
 from integrations.models import Connector, QuarantinedRecord, Ticket
+from tests.connectors.fakes import Reply
+from tests.connectors.zendesk_fake import EMAIL as ZENDESK_EMAIL
+from tests.connectors.zendesk_fake import TOKEN as ZENDESK_TOKEN
+from tests.connectors.zendesk_fake import ZendeskFake
+from tests.connectors.zendesk_fake import ticket as zendesk_ticket
 from tests.factories import NodeFactory
 
 pytestmark = pytest.mark.django_db
@@ -474,3 +480,36 @@ def test_a_zendesk_retry_is_applied_once() -> None:
             "/hooks/zendesk-hook/", data=body, content_type="application/json", headers=headers
         )
         assert response.json()["status"] == expected
+
+
+def test_a_zendesk_event_is_read_back_from_the_api() -> None:
+    fake = ZendeskFake([zendesk_ticket(35436, datetime.now(UTC) - timedelta(hours=1))])
+    try:
+        connector = _zendesk_connector()
+        connector.base_url = fake.base_url
+        connector.username = f"{ZENDESK_EMAIL}/token"
+        connector.set_secret(ZENDESK_TOKEN)
+        connector.save()
+        event = {
+            "type": "zen:event-type:ticket.status_changed",
+            "subject": "zen:ticket:35436",
+            "time": "2026-12-01T10:05:00Z",
+            "detail": {"id": "35436", "status": "OPEN", "assignee_id": "9001"},
+            "event": {"current": "OPEN", "previous": "NEW"},
+        }
+        body = json.dumps(event).encode()
+        response = _zd_post(body, _zd_signature(body))
+        assert response.status_code == 200, response.json()
+        ticket = Ticket.objects.get()
+        assert (ticket.key, ticket.assignee, ticket.assignment_group) == (
+            "ZD-35436",
+            "Ada Lovelace",
+            "Payments",
+        )
+        # Zendesk refusing the read back: quarantined with the reason, not a 500.
+        fake.inject(Reply(401, {"error": "Couldn't authenticate you"}))
+        response = _zd_post(body, _zd_signature(body))
+        assert response.status_code == 400
+        assert "could not be read back" in QuarantinedRecord.objects.get().reason
+    finally:
+        fake.close()
