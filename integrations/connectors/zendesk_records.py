@@ -34,9 +34,12 @@ def id_text(value: object) -> str | None:
 
 def tickets_with_sideloads(body: Mapping[str, Any]) -> tuple[list[object], tuple[str, ...]]:
     """The tickets of an answer, each with its sideloads attached (``assignee`` and
-    ``group``, ``{"id", "name"}``; ``metric_set``), and apart the ids of the deleted ones."""
-    users = _by_id(body.get("users"), "id")
-    groups = _by_id(body.get("groups"), "id")
+    ``group``, ``{"id", "name"}``; ``metric_set``), and apart the ids of the deleted ones.
+
+    Of a user or group only the id and name are kept: the rest (a user's email, phone,
+    last sign-in) is not ours to store, and would change the ticket's revision for nothing."""
+    users = _by_id(body.get("users"), "id", keep=("id", "name"))
+    groups = _by_id(body.get("groups"), "id", keep=("id", "name"))
     metric_sets = _by_id(body.get("metric_sets"), "ticket_id")
     records: list[object] = []
     deleted: list[str] = []
@@ -60,10 +63,16 @@ def tickets_with_sideloads(body: Mapping[str, Any]) -> tuple[list[object], tuple
     return records, tuple(deleted)
 
 
-def _by_id(rows: object, key: str) -> dict[object, Mapping[str, Any]]:
+def _by_id(
+    rows: object, key: str, keep: tuple[str, ...] | None = None
+) -> dict[object, Mapping[str, Any]]:
     if not isinstance(rows, list):
         return {}
-    return {row[key]: row for row in rows if isinstance(row, Mapping) and key in row}
+    return {
+        row[key]: (row if keep is None else {k: row[k] for k in keep if k in row})
+        for row in rows
+        if isinstance(row, Mapping) and key in row
+    }
 
 
 def sla_state(ticket: Mapping[str, Any], *, now: datetime) -> tuple[bool | None, datetime | None]:

@@ -88,6 +88,8 @@ def test_tickets_map_to_the_mirror(fake: ZendeskFake) -> None:
     assert two.resolved_at == datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
     assert (two.reopen_count, two.reassignment_count) == (2, 2)
     assert three.is_blocker and three.ci is None  # no ci_field configured
+    # Of the sideloaded people and groups, only the id and name are kept.
+    assert one.raw["assignee"] == {"id": 9001, "name": "Ada Lovelace"}
     assert fake.requests[0].headers["authorization"].startswith("Basic ")
 
 
