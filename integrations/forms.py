@@ -70,8 +70,9 @@ class ConnectorForm(ModelForm):
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         help_text="Signs inbound webhooks (HMAC-SHA256; PagerDuty v3: the subscription's "
         "secret; GitHub: the webhook's secret; GitLab: the secret token it sends in "
-        "X-Gitlab-Token; JSM Operations signs nothing: relay its webhook with "
-        "X-Cataligent-Signature). Leave blank to keep the stored one.",
+        "X-Gitlab-Token; Zendesk: the webhook's signing secret; JSM Operations signs "
+        "nothing: relay its webhook with X-Cataligent-Signature). Leave blank to keep the "
+        "stored one.",
     )
     status_map = JSONTextField(help_text='Raw status → category, e.g. {"Waiting": "in_progress"}.')
     priority_map = JSONTextField(
@@ -98,7 +99,12 @@ class ConnectorForm(ModelForm):
         "email and an API token, an optional alert search as the query): "
         '{"site_url": "https://acme.atlassian.net"} links each alert, {"team_names": '
         '{"<team id>": "Payments"}} names teams the API gives by id, {"initial_days": 180} '
-        "as for PagerDuty."
+        "as for PagerDuty. "
+        "Zendesk (base URL https://<subdomain>.zendesk.com, Basic auth "
+        "with user <email>/token and an admin's API token, no query): "
+        '{"no_priority": 3} is the priority of a ticket without one, {"ci_field": 360012345} '
+        "the custom field naming the CI, "
+        '{"requests_per_minute": 10} paces the export (30 with the High Volume add-on).'
     )
 
     class Meta:

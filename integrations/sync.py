@@ -355,8 +355,9 @@ def _page_commit(
 
 
 def _deleted_mark(connector: Connector, external_ids: tuple[str, ...]) -> int:
-    """The tickets a page says the source deleted (JSM Operations: a read by id answered
-    404), marked missing by the ingest step's rule, as a full sync would mark them."""
+    """The tickets a page says the source deleted (Zendesk's export carries them; JSM
+    Operations: a read by id answered 404), marked missing by the ingest step's rule, as a
+    full sync would mark them."""
     return tickets_mark_missing(
         connector=connector,
         tickets=Ticket.objects.filter(

@@ -2,23 +2,26 @@
 
 Authenticated by an HMAC-SHA256 of the raw body with the connector's webhook
 secret (`X-Hub-Signature: sha256=<hex>` as Jira sends it, GitHub's `X-Hub-Signature-256`,
-`X-Cataligent-Signature`, or PagerDuty v3's `X-PagerDuty-Signature: v1=<hex>[,v1=<hex>...]`,
-any one matching), compared in constant time; a GitLab connector's hooks carry the secret
-itself in `X-Gitlab-Token` (GitLab signs nothing), also compared in constant time. Retries
-of one delivery (`X-Atlassian-Webhook-Identifier`, `X-GitHub-Delivery`, GitLab's
-`Idempotency-Key` or `X-Gitlab-Event-UUID`, `X-Delivery-Id`) are acknowledged and not
-applied twice. Shapes: Jira `jira:issue_created|updated|deleted`, a ServiceNow
-outbound REST message with the Table API record (bare or under `result`), a
-Request Tracker ticket, a PagerDuty v3 incident event, GitHub `issues` events, GitLab issue
-hooks, a JSM Operations Webhook integration alert action (the alert then read by id:
-integrations/connectors/jsm_ops.py), or the generic shape documented in the README. An event
-that changes no ticket (a GitHub ping or pull request) is acknowledged and ignored. JSM
+`X-Cataligent-Signature`, PagerDuty v3's `X-PagerDuty-Signature: v1=<hex>[,v1=<hex>...]`, any
+one matching, or Zendesk's `X-Zendesk-Webhook-Signature: <base64>` of the HMAC of
+`X-Zendesk-Webhook-Signature-Timestamp` followed by the body), compared in constant time; a
+GitLab connector's hooks carry the secret itself in `X-Gitlab-Token` (GitLab signs nothing),
+also compared in constant time. Retries of one delivery (`X-Atlassian-Webhook-Identifier`,
+`X-GitHub-Delivery`, GitLab's `Idempotency-Key` or `X-Gitlab-Event-UUID`,
+`X-Zendesk-Webhook-Invocation-Id`, `X-Delivery-Id`) are acknowledged and not applied twice.
+Shapes: Jira `jira:issue_created|updated|deleted`, a ServiceNow outbound REST message with the
+Table API record (bare or under `result`), a Request Tracker ticket, a PagerDuty v3 incident
+event, GitHub `issues` events, GitLab issue hooks, a JSM Operations Webhook integration alert
+action (the alert then read by id: integrations/connectors/jsm_ops.py), a Zendesk trigger's
+`{"ticket": {...}}` or event subscription, or the generic shape documented in the README. An
+event that changes no ticket (a GitHub ping or pull request) is acknowledged and ignored. JSM
 Operations documents no signature of its own, so its deliveries are accepted only with
 `X-Cataligent-Signature`, as any unsigned tool's.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -51,11 +54,15 @@ SIGNATURE_HEADERS = ("X-Hub-Signature-256", "X-Hub-Signature", "X-Cataligent-Sig
 PAGERDUTY_SIGNATURE = "X-PagerDuty-Signature"
 # GitLab's secret token, sent as is (integrations/connectors/gitlab.py).
 GITLAB_TOKEN = "X-Gitlab-Token"
+# Zendesk webhooks (integrations/connectors/zendesk.py [8]).
+ZENDESK_SIGNATURE = "X-Zendesk-Webhook-Signature"
+ZENDESK_TIMESTAMP = "X-Zendesk-Webhook-Signature-Timestamp"
 DELIVERY_HEADERS = (
     "X-Atlassian-Webhook-Identifier",
     "X-GitHub-Delivery",
     "Idempotency-Key",  # GitLab 17.4+: the same on every retry of one event
     "X-Gitlab-Event-UUID",
+    "X-Zendesk-Webhook-Invocation-Id",
     "X-Delivery-Id",
     "X-Request-Id",
 )
@@ -96,10 +103,25 @@ def gitlab_token_valid(secret: str, header: str) -> bool:
     return hmac.compare_digest(secret.encode(), header.encode("utf-8", "surrogateescape"))
 
 
+def zendesk_signature_valid(secret: str, body: bytes, signature: str, timestamp: str) -> bool:
+    """``base64(HMAC-SHA256(secret, timestamp + body))``; no timestamp, no match."""
+    signature = signature.strip()
+    if not timestamp or not signature or not signature.isascii():
+        return False
+    # The header as it came (HTTP headers are Latin-1 on the wire, as Django reads them).
+    signed = timestamp.encode("latin-1", errors="replace") + body
+    expected = base64.b64encode(hmac.new(secret.encode(), signed, hashlib.sha256).digest())
+    return hmac.compare_digest(expected.decode(), signature)
+
+
 def _signed(secret: str, body: bytes, headers: Mapping[str, str], *, kind: str) -> bool:
     if kind == "gitlab" and GITLAB_TOKEN in headers:
         # Only for a GitLab connector: the others keep the stronger signed body.
         return gitlab_token_valid(secret, headers[GITLAB_TOKEN])
+    if ZENDESK_SIGNATURE in headers:
+        return zendesk_signature_valid(
+            secret, body, headers[ZENDESK_SIGNATURE], headers.get(ZENDESK_TIMESTAMP, "")
+        )
     if PAGERDUTY_SIGNATURE in headers:
         return pagerduty_signature_valid(secret, body, headers[PAGERDUTY_SIGNATURE])
     header = next((headers[h] for h in SIGNATURE_HEADERS if h in headers), "")
@@ -154,7 +176,8 @@ def _receive(request: HttpRequest, slug: str) -> JsonResponse:
         return _error(
             401,
             "Missing or wrong signature (HMAC-SHA256 of the body, 'sha256=<hex>', "
-            "PagerDuty's 'v1=<hex>', or GitLab's X-Gitlab-Token).",
+            "PagerDuty's 'v1=<hex>', Zendesk's base64 of the timestamp and body, or GitLab's "
+            "X-Gitlab-Token).",
         )
     try:
         # UTF-8 only (RFC 8259 §8.1): json.loads would also guess UTF-16 and UTF-32.

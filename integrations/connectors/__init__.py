@@ -7,8 +7,8 @@ Usage from the sync service::
         upsert(page.tickets); quarantine(page.rejected); store(page.cursor)
 
 Each tool is one module: :mod:`.servicenow`, :mod:`.jira`, :mod:`.rt`, :mod:`.pagerduty`,
-:mod:`.jsm_ops`, :mod:`.github` and :mod:`.gitlab` (these two share :mod:`.graphql`). All
-outbound HTTP goes through :mod:`.http`.
+:mod:`.jsm_ops`, :mod:`.zendesk`, :mod:`.github` and :mod:`.gitlab` (these two share
+:mod:`.graphql`). All outbound HTTP goes through :mod:`.http`.
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ from .pagerduty import PagerDutyConnector
 from .rt import RequestTrackerConnector
 from .servicenow import ServiceNowConnector
 from .watermark import Cursor
+from .zendesk import ZendeskConnector
 
 __all__ = [
     "ACTIVE_CATEGORIES",
@@ -78,6 +79,7 @@ __all__ = [
     "ServiceNowConnector",
     "StatusCategory",
     "UnsafeDestinationError",
+    "ZendeskConnector",
     "connector_class",
     "connector_for",
     "default_page_size",
@@ -92,6 +94,7 @@ CONNECTORS: Mapping[str, type[Connector]] = {
     GitHubConnector.kind: GitHubConnector,
     GitLabConnector.kind: GitLabConnector,
     JsmOpsConnector.kind: JsmOpsConnector,
+    ZendeskConnector.kind: ZendeskConnector,
 }
 
 

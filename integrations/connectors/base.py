@@ -198,7 +198,8 @@ class Page:
     received: int = 0
     skipped: int = 0
     warnings: tuple[str, ...] = ()
-    # External ids the source says it no longer has (read by id: 404), to mark missing.
+    # External ids the source says it deleted (Zendesk's export carries them; JSM Operations:
+    # a read by id answered 404): the ingest step marks them missing.
     deleted: tuple[str, ...] = ()
 
 

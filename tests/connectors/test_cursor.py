@@ -167,10 +167,11 @@ def test_registry() -> None:
         "pagerduty",
         "rt",
         "servicenow",
+        "zendesk",
     ]
     assert connector_class("rt").label == "Request Tracker"
     with pytest.raises(ConfigurationError, match="unknown connector kind"):
-        connector_class("zendesk")
+        connector_class("freshservice")
 
 
 @pytest.mark.parametrize(
