@@ -24,6 +24,11 @@ the literal must be older than the start. If one is not, no ticket at or after t
 be missed only once the literal is moved back, which is done an hour at a time, up to two. An
 RT whose ``$Timezone`` is known to the admin is better served by the ``time_zone`` option,
 which follows the zone's rules exactly and needs none of these queries.
+
+A second limit: RT takes the zone's offset at the literal read *as UTC*, not as local time,
+so within a few hours of a change of daylight saving the answers about a ticket updated then
+fit no single offset; the search then asks about the next newest ticket (and, after four
+tickets, gives up with a ConfigurationError naming the option).
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
-from .errors import ConfigurationError
+from .errors import ConfigurationError, RecordRejected
 from .timestamps import iso_field
 
 __all__ = [
@@ -100,7 +105,11 @@ def _literal(instant: datetime, offset: timedelta) -> str:
 
 
 def _updated(ticket: Mapping[str, Any]) -> tuple[str, datetime] | None:
-    ticket_id, updated = ticket.get("id"), iso_field(ticket, "LastUpdated", expected="a date")
+    try:
+        updated = iso_field(ticket, "LastUpdated", expected="a date")
+    except RecordRejected:
+        return None
+    ticket_id = ticket.get("id")
     if updated is None or not str(ticket_id).strip().isdigit():
         return None
     return str(ticket_id).strip(), updated
@@ -109,10 +118,13 @@ def _updated(ticket: Mapping[str, Any]) -> tuple[str, datetime] | None:
 def find_offset(first_ticket: FirstTicket) -> timedelta | None:
     """RT's offset for query dates now, from its most recently updated ticket; None when RT
     has no ticket to ask about. ConfigurationError when no offset explains RT's answers."""
-    for _attempt in range(3):  # a ticket updated during the search: search again
-        newest = first_ticket("id > 0", "DESC")
+    passed_over: list[str] = []  # tickets whose answers fit no offset (see the docstring)
+    for _attempt in range(4):  # a ticket updated during the search: search again
+        newest = first_ticket("id > 0" + "".join(f" AND id != {i}" for i in passed_over), "DESC")
         reference = _updated(newest) if newest is not None else None
         if reference is None:
+            if passed_over:
+                break
             return None
         ticket_id, updated = reference
 
@@ -135,7 +147,7 @@ def find_offset(first_ticket: FirstTicket) -> timedelta | None:
         if exact and unchanged:
             return offset
         if unchanged:
-            break  # RT answered consistently, yet with no offset in use
+            passed_over.append(ticket_id)  # RT answered for no one offset: the next newest
     raise ConfigurationError(
         "could not find the time zone RT reads query dates in (the RT user has none of its "
         "own and RT's answers fit no UTC offset); set the option 'time_zone' to the RT "
