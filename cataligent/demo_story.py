@@ -680,7 +680,13 @@ CONNECTORS = {
         # The simulated JSM's "Time to resolution" SLA field.
         {"sla_fields": ["customfield_10030"]},
     ),
+    # The on-call pages of the story (integrations/simulator/oncall.py): PagerDuty has no
+    # query language, and its services are named after the systems, so the "ci" rules
+    # below attach them.
+    "pagerduty": ("PagerDuty (simulated)", "pagerduty", "", "pagerduty-api-key", "", {}),
 }
+# How each connector signs in, where not with a username and password.
+CONNECTOR_AUTH = {"pagerduty": "token"}  # "Authorization: Token token=<REST API key>"
 
 # (field, pattern, node slug): which tickets attach to which dependency.
 LINK_RULES = [

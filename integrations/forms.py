@@ -86,7 +86,10 @@ class ConnectorForm(ModelForm):
         help_text='Tool options, e.g. {"table": "incident"}. SLA results: ServiceNow reads '
         'made_sla, or the task_sla table with {"sla_source": "task_sla"}; Jira Service '
         'Management needs its SLA fields, e.g. {"sla_fields": ["customfield_10030"]}; '
-        "Request Tracker compares Due with Resolved. PagerDuty (base URL "
+        "Request Tracker compares Due with Resolved, and reads query dates in the RT user's "
+        'zone: without one of its own, set {"time_zone": "<the server\'s $Timezone>"}, or '
+        "leave it to sync and test, which find the offset and record it as time_zone_found. "
+        "PagerDuty (base URL "
         "https://api.pagerduty.com, Token auth with a REST API key, no query): "
         '{"high_urgency_priority": 2, "low_urgency_priority": 4} give incidents without a '
         'priority one by urgency, {"initial_days": 180} limits how far back a first sync '

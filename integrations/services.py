@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db import transaction
 
-from cataligent.audit import audit_changes, audit_created, audit_deleted
+from cataligent.audit import audit_changes, audit_created, audit_deleted, audited_update
 from dependencies.graph.changes import impact_changed
 from integrations.linking import link_tickets, rules_for
 from integrations.models import Connector, LinkRule, Ticket, TicketLink
@@ -62,6 +62,24 @@ def connector_save(
     # Changed mapping settings (status or priority maps, blocking rules) need no reset
     # here: they are part of the cursor's scope, so the next sync reads everything again.
     return connector
+
+
+@transaction.atomic
+def connector_options_learned(
+    *, connector: Connector, learned: Mapping[str, Any], actor: Any, actor_label: str = ""
+) -> None:
+    """Record on the connector what its source told about itself during a sync or a test
+    (the pure connector's ``learned_options``). The row is read afresh under a lock: the
+    sync's copy is stale (its cursor and lease are written by queries of their own)."""
+    if not learned:
+        return
+    fresh = Connector.objects.select_for_update().get(pk=connector.pk)
+    options = {**(fresh.options or {}), **learned}
+    if options != fresh.options:
+        audited_update(
+            fresh, {"options": options}, fields=("options",), actor=actor, actor_label=actor_label
+        )
+    connector.options = options
 
 
 @transaction.atomic

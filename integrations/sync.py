@@ -44,6 +44,7 @@ from integrations.connectors import (
 from integrations.ingest import PagePlace, tickets_ingest, tickets_mark_missing
 from integrations.linking import CompiledRule, rules_for
 from integrations.models import Connector, QuarantinedRecord, SyncRun, Ticket
+from integrations.services import connector_options_learned
 from integrations.storable import storable_text
 
 log = logging.getLogger(__name__)
@@ -257,6 +258,10 @@ def _sync(
                 run.marked_missing += _mark_missing(connector, lease, seen)
             else:
                 _quarantined_reread(connector, run, lease, source, rules)
+        # What the source told about itself (RT: the offset of its query dates), kept.
+        connector_options_learned(
+            connector=connector, learned=source.learned_options(), actor=None, actor_label="sync"
+        )
         run.outcome = SyncRun.Outcome.SUCCEEDED
         closing.update(last_success_at=timezone.now(), last_error="")
         if trigger == RECONCILE:

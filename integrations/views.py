@@ -87,6 +87,9 @@ def connector_test(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         with connector_for(connector_config(connector)) as source:
             result = {"ok": True, "message": source.test_connection()}
+            services.connector_options_learned(
+                connector=connector, learned=source.learned_options(), actor=request.user
+            )
     except ConnectorError as exc:
         result = {"ok": False, "message": str(exc), "permanent": exc.permanent}
     return render(request, "connectors/test_result.html", {"result": result})

@@ -116,7 +116,7 @@ cat <<MSG
     admin   - admin: connectors, users, teams
 
   API docs: http://127.0.0.1:${PORT}/api/v1/docs/
-  Simulated ServiceNow and Jira: ${SIMULATOR_URL}/ (synced every 30 s)
+  Simulated ServiceNow, Jira and PagerDuty: ${SIMULATOR_URL}/ (synced every 30 s)
   Logs: ${LOGS}/worker.log, beat.log, simulator.log
   Stop with Ctrl-C.
 

@@ -74,6 +74,9 @@ class ConnectorViewSet(GovernedViewSet):
         try:
             with connector_for(connector_config(connector)) as source:
                 message = source.test_connection()
+                services.connector_options_learned(
+                    connector=connector, learned=source.learned_options(), actor=request.user
+                )
         except ConnectorError as exc:
             return Response({"ok": False, "message": str(exc), "permanent": exc.permanent})
         return Response({"ok": True, "message": message})

@@ -403,6 +403,11 @@ class Connector(ABC):
         reading)."""
         return "upsert", body
 
+    def learned_options(self) -> Mapping[str, Any]:
+        """Options this connector found out about the source while it ran (RT: the offset
+        of its query dates), for the caller to record on the connector, audited."""
+        return {}
+
     @abstractmethod
     def test_connection(self) -> str:
         """Check URL, credentials and query; a short result for the admin, or raise."""

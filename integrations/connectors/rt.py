@@ -9,7 +9,9 @@ Quirks followed from the reference:
 
 - the literal is read in the API user's time zone (``Users.Timezone``, else the server's
   ``$Timezone``, stock default US/Eastern), and an ISO literal with ``Z`` is mis-parsed
-  (matches every ticket); so the start is converted to that zone and formatted plainly;
+  (matches every ticket); so the start is converted to that zone and formatted plainly.
+  REST2 does not show ``$Timezone``: a user without a zone of its own (the default) gets its
+  offset found by asking RT and recorded on the connector, see .rt_zone;
 - ``per_page`` above 100 is clamped to 100; ``next_page`` appears only when there is one;
   an empty result has ``"pages": 0.0``;
 - item ids are strings in collections but numbers from ``GET /ticket/:id``;
@@ -48,6 +50,7 @@ from .base import (
     require_text,
 )
 from .errors import ConfigurationError, ResponseFormatError
+from .rt_zone import QueryZone, find_offset, fixed_zone, guarded_literal, offset_name, parse_offset
 from .timestamps import (
     iso_field,
     load_zone,
@@ -144,8 +147,11 @@ class RequestTrackerConnector(Connector):
     default_page_size = MAX_PER_PAGE
     default_overlap_seconds = 60
     option_help: ClassVar[Mapping[str, str]] = {
-        "time_zone": "the RT user's IANA time zone; by default read from the user record "
-        "(required when the user has none of its own or auth is by token without username)",
+        "time_zone": "the RT user's IANA time zone (the server's $Timezone when the user has "
+        "none of its own); by default read from the user record, else found by asking RT",
+        "time_zone_found": "the UTC offset Cataligent found RT reading query dates at, when "
+        "neither 'time_zone' nor the user's own zone is set; recorded by sync and test "
+        "connection (a change of daylight saving is detected and found again)",
         "ci_custom_field": "custom field whose value is the configuration item",
         "component_custom_field": "custom field whose values are the components",
         "overlap_seconds": "seconds re-read at the start of each run (default 60)",
@@ -157,41 +163,103 @@ class RequestTrackerConnector(Connector):
         self.component_field = self.option_str("component_custom_field")
         own_bands = _parse_bands(self.config.priority_map)
         self.bands = own_bands or _parse_bands(DEFAULT_PRIORITY_MAP)
+        self._zone: QueryZone | None = None
+        self._learned: dict[str, str] = {}
         for key in self.priority_map:
             if not BAND.match(key) and WHOLE_NUMBER.match(key) is None and not key.isalpha():
                 raise ConfigurationError(f"RT priority map key {key!r} is not a number or band")
 
     # --- fetching --------------------------------------------------------------------
 
-    def user_time_zone(self) -> str:
-        """The zone RT reads TicketSQL dates in (§3 "TicketSQL for incremental sync" 1)."""
+    def query_zone(self) -> QueryZone | None:
+        """The zone RT reads TicketSQL dates in (§3 "TicketSQL for incremental sync" 1): the
+        option 'time_zone', else the user's own, else the offset found by asking RT
+        (.rt_zone); None while RT has no ticket to find it from (nothing to miss then)."""
+        if self._zone is not None:
+            return self._zone
         configured = self.option_str("time_zone")
         if configured:
-            return configured
+            self._zone = QueryZone(load_zone(configured), configured)
+            return self._zone
+        own = self._user_zone()
+        if own:
+            self._zone = QueryZone(load_zone(own), own)
+            return self._zone
+        stored = self.option_str("time_zone_found")
+        if stored:
+            self._zone = fixed_zone(parse_offset(stored))
+            return self._zone
+        return self._probe()
+
+    def _user_zone(self) -> str:
+        """The RT user's own zone, or "" (none of its own, or no username to read it by)."""
         if not self.config.username:
-            raise ConfigurationError(
-                "RT reads query dates in the API user's time zone; set the option "
-                "'time_zone' (or the connector's username so it can be read)"
-            )
+            return ""
         user = json_body(
             self.http.request("GET", f"/REST/2.0/user/{quote(self.config.username, safe='')}")
         )
         zone = user.get("Timezone") if isinstance(user, Mapping) else None
-        if not isinstance(zone, str) or not zone.strip():
-            raise ConfigurationError(
-                f"the RT user {self.config.username!r} has no time zone of its own, so RT "
-                "uses the server's $Timezone, which the API does not show; set the option "
-                "'time_zone' to it"
-            )
-        return zone.strip()
+        return zone.strip() if isinstance(zone, str) else ""
 
-    def _query(self, start: datetime | None, zone_name: str) -> str:
+    def _probe(self) -> QueryZone | None:
+        offset = find_offset(self._first_ticket)
+        if offset is None:
+            return None
+        self._zone = fixed_zone(offset)
+        if offset_name(offset) != self.option_str("time_zone_found"):
+            self._learned["time_zone_found"] = offset_name(offset)
+        return self._zone
+
+    def learned_options(self) -> Mapping[str, Any]:
+        """The offset found by probing, when it is new, for the caller to record."""
+        return dict(self._learned)
+
+    def _first_ticket(self, query: str, order: str) -> Mapping[str, Any] | None:
+        body = json_body(
+            self.http.request(
+                "GET",
+                "/REST/2.0/tickets",
+                params={
+                    "query": query,
+                    "fields": "LastUpdated",
+                    "orderby": ["LastUpdated", "id"],
+                    "order": [order, order],
+                    "per_page": 1,
+                },
+            )
+        )
+        items = body.get("items") if isinstance(body, Mapping) else None
+        if not isinstance(items, list):
+            raise ResponseFormatError("RT answered without an 'items' list")
+        return items[0] if items and isinstance(items[0], Mapping) else None
+
+    def _query(self, start: datetime | None) -> str:
         admin = self.config.query.strip()
         if start is None:
             return admin or "id > 0"
-        local = wall_clock_at_or_before(start, load_zone(zone_name), SECOND)
-        clause = f"LastUpdated >= '{local:%Y-%m-%d %H:%M:%S}'"
+        clause = f"LastUpdated >= '{self._literal(start, admin)}'"
         return f"({admin}) AND {clause}" if admin else clause
+
+    def _literal(self, start: datetime, admin: str) -> str:
+        zone = self.query_zone()
+        if zone is None:  # no ticket at all yet: any literal misses nothing
+            return f"{start.astimezone(UTC):%Y-%m-%d %H:%M:%S}"
+        if not zone.found:
+            return f"{wall_clock_at_or_before(start, zone.zone, SECOND):%Y-%m-%d %H:%M:%S}"
+        literal = guarded_literal(start, _offset(zone), admin, self._first_ticket)
+        if literal is None and "time_zone_found" not in self._learned:
+            # The stored offset may be from before a change of daylight saving: find it anew.
+            self._zone = None
+            zone = self._probe()
+            if zone is not None:
+                literal = guarded_literal(start, _offset(zone), admin, self._first_ticket)
+        if literal is None:
+            raise ConfigurationError(
+                f"RT reads query dates neither at {zone.name if zone else 'any offset'} nor "
+                "up to two hours earlier; set the option 'time_zone' to the RT server's "
+                "$Timezone"
+            )
+        return literal
 
     def _search(self, query: str, page: int, per_page: int) -> Mapping[str, Any]:
         body = json_body(
@@ -214,8 +282,7 @@ class RequestTrackerConnector(Connector):
         return body
 
     def _raw_pages(self, watermark: Watermark) -> Iterator[RawPage]:
-        zone_name = self.user_time_zone()
-        query = self._query(watermark.query_start(), zone_name)
+        query = self._query(watermark.query_start())
         page = 1
         while True:
             body = self._search(query, page, self.page_size)
@@ -230,11 +297,18 @@ class RequestTrackerConnector(Connector):
             newest = max(
                 (identity[1] for r in items if (identity := self._identity(r))), default=None
             )
-            restarted = self._query(newest, zone_name) if newest is not None else query
+            restarted = self._query(newest) if newest is not None else query
             if restarted != query:
                 query, page = restarted, 1
             else:
                 page += 1
+
+    def scope_parts(self) -> tuple[object, ...]:
+        # A newly found offset is a fact about RT, not a new question: it keeps the cursor.
+        # (The base's parts end with the options.)
+        parts = super().scope_parts()
+        options = [(k, v) for k, v in parts[-1] if k != "time_zone_found"]  # type: ignore[attr-defined]
+        return (*parts[:-1], options)
 
     # --- normalizing -----------------------------------------------------------------
 
@@ -333,13 +407,32 @@ class RequestTrackerConnector(Connector):
     def test_connection(self) -> str:
         about = json_body(self.http.request("GET", "/REST/2.0/rt"))
         version = about.get("Version", "?") if isinstance(about, Mapping) else "?"
-        zone = self.user_time_zone()
-        load_zone(zone)
-        body = self._search(self._query(None, zone), 1, 1)
+        zone = self.query_zone()
+        body = self._search(self._query(None), 1, 1)
         total = body.get("total")
         found = f"{int(total)} tickets match the query" if isinstance(total, int | float) else "ok"
-        now = datetime.now(UTC)
+        if zone is not None and not zone.found:
+            now = datetime.now(UTC).astimezone(zone.zone)
+            dates = f"query dates are sent in {zone.name} (now {now:%H:%M} there)"
+        else:
+            who = (
+                f"the RT user {self.config.username!r} has no time zone of its own"
+                if self.config.username
+                else "the connector has no username to read the RT user's time zone by"
+            )
+            dates = f"{who}, so RT uses the server's $Timezone, which the API does not show; " + (
+                f"asking RT about its newest ticket found it reads query dates at "
+                f"{zone.name} now (set the option 'time_zone' to the server's zone to "
+                "follow daylight saving without extra queries)"
+                if zone is not None
+                else "it is found from the first ticket (with none yet, a sync needs none)"
+            )
         return (
-            f"Connected to Request Tracker {version} at {self.config.base_url}: {found}; "
-            f"query dates are sent in {zone} (now {now.astimezone(load_zone(zone)):%H:%M} there)."
+            f"Connected to Request Tracker {version} at {self.config.base_url}: {found}; {dates}."
         )
+
+
+def _offset(zone: QueryZone) -> timedelta:
+    offset = zone.zone.utcoffset(None)
+    assert offset is not None  # a found zone is a fixed offset
+    return offset

@@ -1,4 +1,5 @@
-"""A simulated ITSM source: ServiceNow Table API and Jira Cloud search on one local port.
+"""A simulated ITSM source: ServiceNow Table API, Jira Cloud search and PagerDuty's incidents
+(REST API v2, the story's on-call pages: .oncall, .pagerduty) on one local port.
 
 Pure Python (standard library HTTP server, no Django): ``simulate_itsm``, the demo, the
 connector tests and the ingest benchmark all run it.

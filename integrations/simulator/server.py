@@ -1,5 +1,6 @@
-"""The HTTP server: one port speaks both ServiceNow (``/api/now/...``) and Jira
-(``/rest/api/...``), like two SaaS tenants behind one local address.
+"""The HTTP server: one port speaks ServiceNow (``/api/now/...``), Jira (``/rest/api/...``)
+and PagerDuty (``/incidents``, ``/log_entries``; see .pagerduty), like SaaS tenants behind one
+local address.
 
 Order of checks per API request, as the real services do it: authentication first (401), then
 rate limiting and other injected faults (429 / 500 / slow), then the request itself.
@@ -25,6 +26,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from .faults import FaultInjector, Faults
 from .jira import REMOVED, JiraApi, jira_error
+from .pagerduty import PagerDutyApi
 from .pages import incident_page, issue_page
 from .records import JiraUser
 from .scenario import DEMO_SCENARIO, Scenario
@@ -56,6 +58,8 @@ class Credentials:
     bearer_tokens: frozenset[str] = field(default_factory=lambda: frozenset({"simulator-token"}))
     oauth_client_id: str = "cataligent"
     oauth_client_secret: str = "cataligent-secret"
+    # PagerDuty: "Authorization: Token token=<REST API key>".
+    pagerduty_api_key: str = "pagerduty-api-key"
 
 
 def _basic(header: str) -> tuple[str, str] | None:
@@ -87,6 +91,9 @@ class SimulatorServer(ThreadingHTTPServer):
         self.injector = FaultInjector(faults, seed=store.seed)
         self.servicenow = ServiceNowApi(store, self.injector)
         self.jira = JiraApi(store, self.injector)
+        self.pagerduty = PagerDutyApi(
+            store.pagerduty, store.lock, self.credentials.pagerduty_api_key
+        )
         self.jira_account = JiraUser(
             account_id="5b10a2844c20165700ede21g",
             display_name="Cataligent Integration",
@@ -215,6 +222,8 @@ class SimulatorServer(ThreadingHTTPServer):
         browse = _BROWSE_PATH.match(path)
         if browse and request.method == "GET":
             return issue_page(self.store, browse.group(1))
+        if self.pagerduty.handles(path):
+            return self.pagerduty.route(request, self.store.now())
         return Response(404, {"error": {"message": f"No such path {path}"}, "status": "failure"})
 
     def _jira(self, request: Request) -> Response:
@@ -301,6 +310,7 @@ class SimulatorServer(ThreadingHTTPServer):
                     {
                         "incidents": len(self.store.incidents),
                         "issues": len(self.store.jira),
+                        "pagerduty_incidents": len(self.store.pagerduty.incidents),
                         "faults": asdict(self.injector.faults),
                         "injected": dict(self.injector.injected),
                     },

@@ -1,4 +1,4 @@
-"""The simulator's store: both sources' records plus the seeded generator that changes them.
+"""The simulator's store: the sources' records plus the seeded generator that changes them.
 
 All access goes through ``SimulatorStore.lock``: HTTP requests read under it while the
 mutation thread writes. The records and their tables are in ``records``.
@@ -13,6 +13,7 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from .generator import TicketGenerator
+from .oncall import DEMO_ON_CALL, OnCallIncident, PagerDutyAccount
 from .records import (
     INCIDENT_FIELDS,
     INCIDENT_REFERENCES,
@@ -40,6 +41,7 @@ class SimulatorStore:
         clock: Callable[[], datetime] = utc_now,
         jira_time_zone: str = "Europe/Berlin",
         servicenow_time_zone: str = "GMT",
+        on_call: tuple[OnCallIncident, ...] | None = None,
     ) -> None:
         self.lock = threading.RLock()
         self.clock = clock
@@ -55,6 +57,12 @@ class SimulatorStore:
             for name, (fields, references, display) in REFERENCE_TABLES.items()
         }
         self.jira = JiraStore()
+        # PagerDuty: the story's on-call incidents (the demo scenario's by default), loaded
+        # by preload(); the random changes leave them be.
+        self.pagerduty = PagerDutyAccount()
+        self.on_call = (
+            on_call if on_call is not None else DEMO_ON_CALL if scenario is DEMO_SCENARIO else ()
+        )
         self._numbers: dict[str, str] = {}  # incident number -> sys_id
         self._next_incident = 10001
         self.generator = TicketGenerator(self, seed=seed, scenario=scenario)
@@ -128,6 +136,8 @@ class SimulatorStore:
         last updates are spread over ``span`` up to now (deterministic for a seed)."""
         with self.lock:
             self.generator.preload(incidents=incidents, issues=issues, span=span)
+            if not self.pagerduty.incidents:
+                self.pagerduty.load(self.on_call, now=self.clock())
 
     def tick(self, *, at: datetime | None = None, changes: int = 5) -> list[Change]:
         """Make ``changes`` random changes (new incidents, status moves, reassignments,

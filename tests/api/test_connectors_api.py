@@ -231,3 +231,40 @@ def test_a_given_page_size_is_kept_and_zero_is_refused(admin: Any) -> None:
     assert response.status_code == 400
     assert "page_size" in response.json()
     assert Connector.objects.get(slug="snow").page_size == 250
+
+
+@pytest.mark.django_db(transaction=True)
+def test_test_connection_records_what_rt_showed_about_its_zone(client_as: Any) -> None:
+    """An RT user without a zone of its own: the test finds RT's offset and records it on the
+    connector, audited with the admin who asked (integrations.services)."""
+    from cataligent.audit import history_for
+    from tests.connectors.fakes import RTFake, load_fixture
+
+    fake = RTFake(
+        load_fixture("rt", "tickets_equal_timestamps")["items"],
+        time_zone="",
+        server_time_zone="Asia/Kolkata",
+    )
+    try:
+        admin = client_as("admin")
+        auth = {"type": "token", "username": "cataligent", "secret": fake_token(fake)}
+        created = admin.post(
+            "/api/connectors/",
+            {"slug": "rt", "name": "RT", "kind": "rt", "base_url": fake.base_url, "auth": auth},
+            format="json",
+        )
+        assert created.status_code == 201, created.json()
+        ok = admin.post("/api/connectors/rt/test/").json()
+    finally:
+        fake.close()
+    assert ok["ok"] is True and "UTC+05:30" in ok["message"], ok
+    connector = Connector.objects.get(slug="rt")
+    assert connector.options == {"time_zone_found": "+05:30"}
+    found = [e for e in history_for(connector) if e.new_value == {"time_zone_found": "+05:30"}]
+    (entry,) = found
+    assert (entry.field, entry.old_value) == ("options", {})
+    assert entry.actor is not None and entry.actor.username == "admin"
+
+
+def fake_token(fake: Any) -> str:
+    return next(a for a in fake.accepted if a.startswith("token ")).removeprefix("token ")

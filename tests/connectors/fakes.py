@@ -361,11 +361,13 @@ class RTFake(FakeSource):
         username: str = "cataligent",
         password: str = "pw",
         time_zone: str = "America/New_York",
+        server_time_zone: str = "US/Eastern",
     ) -> None:
         super().__init__()
         self.tickets = tickets
         self.username = username
         self.time_zone = time_zone
+        self.server_time_zone = server_time_zone
         self.accepted = {f"token {token}", basic_auth(username, password)}
 
     def route(self, request: Request) -> Reply:
@@ -385,11 +387,22 @@ class RTFake(FakeSource):
         if "Foo" in query:
             return Reply.from_fixture("rt", "bad_ticketsql_400")
         selected = list(self.tickets)
-        match = re.search(r"LastUpdated >= '(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})'", query)
-        if match:
-            local = datetime.strptime(match.group(1), "%Y-%m-%d %H:%M:%S")
-            bound = local.replace(tzinfo=ZoneInfo(self.time_zone)).astimezone(UTC)
-            selected = [t for t in selected if _rt_updated(t) is None or _rt_updated(t) >= bound]
+        # The user's own zone, else the server's $Timezone (RT's stock default).
+        zone = ZoneInfo(self.time_zone or self.server_time_zone)
+        for op, text in re.findall(
+            r"LastUpdated (>=|<) '(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})'", query
+        ):
+            local = datetime.strptime(text, "%Y-%m-%d %H:%M:%S")
+            bound = local.replace(tzinfo=zone).astimezone(UTC)
+            selected = [
+                t
+                for t in selected
+                if (updated := _rt_updated(t)) is None or (updated >= bound) == (op == ">=")
+            ]
+        for wanted_id in re.findall(r"\bid = (\d+)", query):
+            selected = [
+                t for t in selected if isinstance(t, dict) and str(t.get("id")) == wanted_id
+            ]
         orders = list(
             zip(request.query.get("orderby", []), request.query.get("order", []), strict=False)
         )

@@ -134,27 +134,58 @@ def test_ticketsql_in_the_user_zone_and_paging_parameters(
 
 def test_empty_result_with_float_pages(start_fake: Any, make_connector: Any) -> None:
     fake = start_fake(RTFake, [])
-    fake.inject(
-        Reply(200, load_fixture("rt", "user_api")["body"]),
-        Reply.from_fixture("rt", "empty_search"),
-    )
+    # A first read sends no date, so it does not ask for the user's zone.
+    fake.inject(Reply.from_fixture("rt", "empty_search"))
     (page,) = list(make_connector(_config(fake)).fetch_pages(None))
     assert page.is_last and page.tickets == () and page.cursor["since"] is None
 
 
-def test_time_zone_must_be_known(start_fake: Any, make_connector: Any) -> None:
-    fake = start_fake(RTFake, tickets())
-    anonymous = make_connector(_config(fake, username=""))
-    with pytest.raises(ConfigurationError, match="time_zone"):
-        list(anonymous.fetch_pages(None))
-    with pytest.raises(ConfigurationError, match="time_zone"):
-        anonymous.test_connection()
+def test_without_a_zone_the_offset_is_found_from_a_ticket(
+    start_fake: Any, make_connector: Any
+) -> None:
+    """The user has no zone of its own (or there is no username to read it by): RT reads
+    query dates in the server's zone, which the API does not show, so it is found (rt_zone)."""
+    fake = start_fake(RTFake, tickets(), time_zone="", server_time_zone="Asia/Kathmandu")
+    for username in ("cataligent", ""):
+        rt = make_connector(_config(fake, username=username))
+        message = rt.test_connection()
+        assert "$Timezone" in message and "at UTC+05:45 now" in message  # a quarter-hour zone
+        assert rt.learned_options() == {"time_zone_found": "+05:45"}
+    pages = list(rt.fetch_pages(None))
+    assert len([t for p in pages for t in p.tickets]) == 12
+    list(rt.fetch_pages(pages[-1].cursor))
+    # newest 12:02:30Z minus the 60 s overlap = 12:01:30Z = 17:46:30 in Kathmandu
+    assert fake.requests_to("/REST/2.0/tickets")[-1].param("query") == (
+        "LastUpdated >= '2026-11-26 17:46:30'"
+    )
+    # A recorded offset is used as it is (no search), and checked before each query.
+    fake.server_time_zone = "America/New_York"
+    fake.requests.clear()
+    stale = make_connector(_config(fake, options={"time_zone_found": "+05:45"}))
+    assert [t for p in stale.fetch_pages(pages[-1].cursor) for t in p.tickets] == []
+    queries = [r.param("query") for r in fake.requests_to("/REST/2.0/tickets")]
+    assert queries[0] == "LastUpdated < '2026-11-26 17:46:30'"  # RT: 22:46:30Z, after tickets
+    assert "id > 0" in queries  # the check failed two hours back: found anew
+    assert stale.learned_options() == {"time_zone_found": "-05:00"}
+    assert queries[-1] == "LastUpdated >= '2026-11-26 07:01:30'"
+    with pytest.raises(ConfigurationError, match="time_zone_found"):
+        list(
+            make_connector(_config(fake, options={"time_zone_found": "5h"})).fetch_pages(
+                pages[-1].cursor
+            )
+        )
+
+
+def test_the_time_zone_option_and_the_users_own_zone_win(
+    start_fake: Any, make_connector: Any
+) -> None:
+    fake = start_fake(RTFake, tickets(), time_zone="America/New_York")
+    assert "sent in America/New_York" in make_connector(_config(fake)).test_connection()
     fake.time_zone = ""
-    with pytest.raises(ConfigurationError, match=r"\$Timezone"):
-        list(make_connector(_config(fake)).fetch_pages(None))
-    fake.time_zone = "America/New_York"
-    given = make_connector(_config(fake, username="", options={"time_zone": "America/New_York"}))
-    assert len([t for p in given.fetch_pages(None) for t in p.tickets]) == 12
+    given = make_connector(_config(fake, username="", options={"time_zone": "US/Eastern"}))
+    assert "sent in US/Eastern" in given.test_connection()
+    assert given.learned_options() == {}
+    assert not [r for r in fake.requests_to("/REST/2.0/tickets") if "id = " in r.param("query")]
 
 
 def test_bad_ticketsql_is_a_permanent_error_with_rt_message(

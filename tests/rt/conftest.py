@@ -20,3 +20,17 @@ def request_tracker() -> Iterator[tuple[str, str]]:
         yield rt.base_url, rt.token
     finally:
         rt.stop()
+
+
+@pytest.fixture(scope="session")
+def request_tracker_in_sydney() -> Iterator[RequestTrackerInstance]:
+    """A second RT whose server zone is Australia/Sydney (root has no zone of its own, as in
+    a default install): +11:00 in the southern summer, +10:00 in winter."""
+    reason = missing_reason()
+    if reason:
+        pytest.skip(reason)
+    rt = RequestTrackerInstance.start(time_zone="Australia/Sydney")
+    try:
+        yield rt
+    finally:
+        rt.stop()

@@ -67,7 +67,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _site_config(folder: Path, port: int) -> str:
+def _site_config(folder: Path, port: int, time_zone: str) -> str:
     # Perl single-quoted strings: the folder comes from mkdtemp, so it has no quotes.
     return f"""
 Set($rtname, 'example.test');
@@ -78,7 +78,7 @@ Set($WebPath, '');
 Set($WebDomain, '127.0.0.1');
 Set($WebPort, {port});
 Set($WebBaseURL, 'http://127.0.0.1:{port}');
-Set($Timezone, 'UTC');
+Set($Timezone, '{time_zone}');
 Set($LogToSyslog, undef);
 Set($LogToSTDERR, 'warning');
 Set($RestrictReferrer, 0);
@@ -109,31 +109,37 @@ class RequestTrackerInstance:
         except OSError:
             return ""
 
+    @property
+    def env(self) -> dict[str, str]:
+        return _environment(self.folder)
+
+    def run_perl(self, code: str) -> str:
+        """Run Perl with RT's library and this instance's config (``use RT -init;`` first)."""
+        return _run(["perl", f"-I{RT_LIB}", "-e", code], self.env, self.folder)
+
     @classmethod
-    def start(cls, *, timeout: float = 90.0) -> RequestTrackerInstance:
-        """Set up a fresh instance in a new temporary folder and wait until it answers."""
+    def start(cls, *, timeout: float = 90.0, time_zone: str = "UTC") -> RequestTrackerInstance:
+        """Set up a fresh instance in a new temporary folder and wait until it answers.
+
+        ``time_zone`` is the server's ``$Timezone``: the zone RT reads TicketSQL dates in for
+        a user with none of its own (root has none)."""
         reason = missing_reason()
         if reason:
             raise RequestTrackerUnavailable(reason)
         folder = Path(tempfile.mkdtemp(prefix="cataligent-rt-"))
         try:
-            return cls._start_in(folder, timeout=timeout)
+            return cls._start_in(folder, timeout=timeout, time_zone=time_zone)
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
 
     @classmethod
-    def _start_in(cls, folder: Path, *, timeout: float) -> RequestTrackerInstance:
+    def _start_in(cls, folder: Path, *, timeout: float, time_zone: str) -> RequestTrackerInstance:
         port = _free_port()
         for sub in ("conf.d", "mason", "sessions"):
             (folder / sub).mkdir()
-        (folder / "RT_SiteConfig.pm").write_text(_site_config(folder, port))
-        env = {
-            **os.environ,
-            "RT_SITE_CONFIG": str(folder / "RT_SiteConfig.pm"),
-            # An empty folder: /etc/request-tracker5/RT_SiteConfig.d is not read.
-            "RT_SITE_CONFIG_DIR": str(folder / "conf.d"),
-        }
+        (folder / "RT_SiteConfig.pm").write_text(_site_config(folder, port, time_zone))
+        env = _environment(folder)
         _run([str(SETUP_DATABASE), "--action", "init", "--skip-create"], env, folder)
         printed = _run(["perl", f"-I{RT_LIB}", "-e", _MAKE_TOKEN], env, folder).split()
         token = printed[-1] if printed else ""
@@ -197,6 +203,15 @@ class RequestTrackerInstance:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+def _environment(folder: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "RT_SITE_CONFIG": str(folder / "RT_SiteConfig.pm"),
+        # An empty folder: /etc/request-tracker5/RT_SiteConfig.d is not read.
+        "RT_SITE_CONFIG_DIR": str(folder / "conf.d"),
+    }
 
 
 def _run(command: list[str], env: dict[str, str], cwd: Path) -> str:

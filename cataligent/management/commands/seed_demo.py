@@ -305,6 +305,7 @@ class Command(BaseCommand):
                     changes={
                         "name": name,
                         "kind": kind,
+                        "auth_type": story.CONNECTOR_AUTH.get(slug, "basic"),
                         "base_url": base_url,
                         "username": username,
                         "query": query,

@@ -1,4 +1,5 @@
-"""`manage.py simulate_itsm --port N`: a local ServiceNow + Jira that changes over time."""
+"""`manage.py simulate_itsm --port N`: a local ServiceNow + Jira that changes over time, and
+the story's PagerDuty incidents."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from integrations.simulator import Faults, make_server
 class Command(BaseCommand):
     help = (
         "Serve a simulated ServiceNow Table API and Jira Cloud search on 127.0.0.1, with "
-        "tickets that change over time (the demo's ITSM source)."
+        "tickets that change over time, and PagerDuty's incidents (the demo's ITSM sources)."
     )
 
     def add_arguments(self, parser: Any) -> None:
@@ -53,6 +54,7 @@ class Command(BaseCommand):
             f"  ServiceNow: {server.base_url}/api/now/table/incident  (basic admin / admin)\n"
             f"  Jira:       {server.base_url}/rest/api/3/search/jql  "
             "(basic integration@example.com / jira-api-token)\n"
+            f"  PagerDuty:  {server.base_url}/incidents  (Token token=pagerduty-api-key)\n"
             "Ctrl-C stops it."
         )
         try:
