@@ -35,19 +35,11 @@ from typing import Any, ClassVar
 import httpx
 
 from . import sla
-from .base import (
-    Connector,
-    NormalizedTicket,
-    PushAction,
-    RawPage,
-    RecordRejected,
-    StatusCategory,
-    json_body,
-    optional_text,
-    require_mapping,
-)
-from .errors import ConfigurationError, HttpStatusError, ResponseFormatError
-from .http import error_for_response
+from .base import Connector
+from .errors import ConfigurationError, HttpStatusError, RecordRejected, ResponseFormatError
+from .normalizing import optional_text, require_mapping
+from .responses import error_for_response, json_body
+from .tickets import NormalizedTicket, PushAction, RawPage, StatusCategory
 from .watermark import Watermark
 
 __all__ = ["TABLE_STATES", "ServiceNowConnector"]
