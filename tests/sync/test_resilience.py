@@ -13,7 +13,8 @@ from django.utils import timezone
 from integrations import sync as sync_module
 from integrations.models import Connector, QuarantinedRecord, SyncRun, Ticket
 from integrations.simulator import NOISE_ONLY, Faults, SimulatorServer, make_server
-from integrations.sync import RECONCILE, connector_claim, sync_connector, syncs_due
+from integrations.sync import connector_claim, sync_connector
+from integrations.sync_schedule import RECONCILE, syncs_due
 from tests.sync.conftest import make_connector
 
 pytestmark = pytest.mark.django_db(transaction=True)
