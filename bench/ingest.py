@@ -130,13 +130,15 @@ class TicketsResult:
 
 
 def _timed_sync(connector: Any, *, full: bool) -> SyncNumbers:
+    import integrations.ingest as ingest_module
     import integrations.sync as sync_module
     from integrations.connectors.base import Connector as Source
 
+    # The sync writes each page through integrations.ingest, which calls these two.
     write, link = Stopwatch(), Stopwatch()
-    upsert, link_tickets = sync_module.upsert_tickets, sync_module.link_tickets
-    sync_module.upsert_tickets = write.wrap(upsert)  # type: ignore[assignment]
-    sync_module.link_tickets = link.wrap(link_tickets)  # type: ignore[assignment]
+    upsert, link_tickets = ingest_module.upsert_tickets, ingest_module.link_tickets
+    ingest_module.upsert_tickets = write.wrap(upsert)  # type: ignore[assignment]
+    ingest_module.link_tickets = link.wrap(link_tickets)  # type: ignore[assignment]
     # Records the source sent, including those the cursor dropped as already processed.
     received = 0
     fetch_pages = Source.fetch_pages
@@ -156,7 +158,7 @@ def _timed_sync(connector: Any, *, full: bool) -> SyncNumbers:
         seconds = time.perf_counter() - started
         after = table_writes()
     finally:
-        sync_module.upsert_tickets, sync_module.link_tickets = upsert, link_tickets
+        ingest_module.upsert_tickets, ingest_module.link_tickets = upsert, link_tickets
         Source.fetch_pages = fetch_pages  # type: ignore[method-assign]
     assert run is not None and run.outcome == "succeeded", run and run.error
     return SyncNumbers(
