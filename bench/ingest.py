@@ -26,6 +26,9 @@ with a fresh, migrated database, against the simulator in yet another process
 3. The real incident log (../shared/data/servicenow_incident_event_log.csv.gz, 119,998
    events of 20,769 incidents) replayed into the simulator in batches as live updates
    (``IncidentLogReplay.apply(at=now)``), with an incremental sync after each batch.
+
+The surroundings (fresh database, Django, the simulator child) are bench/ingest_harness.py;
+the report and its targets bench/ingest_report.py.
 """
 
 from __future__ import annotations
@@ -33,101 +36,37 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import resource
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-# Targets of issue 4, on a 2-core machine.
-END_TO_END_TARGET = 5_000  # tickets/s, first sync
-WRITE_TARGET = 10_000  # tickets/s, write stage
-COPY_RATIO_TARGET = 3.0  # write stage time / COPY time
-RESYNC_TARGET = 20_000  # tickets/s, second sync with no changes
-MEMORY_TARGET_MB = 300  # peak at 100k
+from bench.ingest_harness import (
+    REPO,
+    TICKET_TABLE,
+    Simulator,
+    fresh_database,
+    make_connector,
+    peak_rss_mb,
+    rate,
+    setup_django,
+    table_writes,
+)
+from bench.ingest_report import (
+    MEMORY_TARGET_MB,
+    check,
+    machine_description,
+    report_log,
+    report_tickets,
+)
 
 DEFAULT_SIZES = (25_000, 100_000)
-REPO = Path(__file__).resolve().parents[1]
-TICKET_TABLE = "integrations_ticket"
 
-
-# --- helpers shared by both sides ---------------------------------------------------------
-
-
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-
-
-def _rate(count: float, seconds: float) -> float:
-    return count / seconds if seconds > 0 else float("inf")
-
-
-def _server_url(database_url: str, name: str) -> str:
-    parts = urlsplit(database_url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-@contextmanager
-def _fresh_database(database_url: str) -> Iterator[str]:
-    """A new empty database on the server of ``database_url``; dropped afterwards."""
-    import psycopg
-
-    name = f"cataligent_bench_{os.getpid()}"
-    with psycopg.connect(database_url, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield _server_url(database_url, name)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        with psycopg.connect(database_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-class Simulator:
-    """bench/simulator_process.py as a child process, driven over its stdin/stdout."""
-
-    def __init__(self, tickets: int) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "bench.simulator_process", "--tickets", str(tickets)],
-            cwd=REPO,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        hello = self._read()
-        self.base_url = f"http://127.0.0.1:{hello['port']}"
-        self.incidents = int(hello["incidents"])
-
-    def _read(self) -> dict[str, Any]:
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()
-        if not line:
-            raise RuntimeError(f"the simulator stopped (exit {self.process.wait()})")
-        return dict(json.loads(line))
-
-    def command(self, line: str) -> dict[str, Any]:
-        assert self.process.stdin is not None
-        self.process.stdin.write(line + "\n")
-        self.process.stdin.flush()
-        return self._read()
-
-    def close(self) -> None:
-        if self.process.stdin is not None:
-            self.process.stdin.close()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.terminate()
-            self.process.wait(timeout=10)
+# The set-up under the names the per-source benchmarks import it by (bench/pagerduty.py).
+_fresh_database = fresh_database
+_setup_django = setup_django
 
 
 # --- the measuring child -----------------------------------------------------------------
@@ -170,11 +109,11 @@ class SyncNumbers:
 
     @property
     def per_second(self) -> float:
-        return _rate(self.tickets, self.seconds)
+        return rate(self.tickets, self.seconds)
 
     @property
     def write_per_second(self) -> float:
-        return _rate(self.tickets, self.write_seconds)
+        return rate(self.tickets, self.write_seconds)
 
 
 @dataclass
@@ -190,64 +129,16 @@ class TicketsResult:
     copy_indexes: list[str] = field(default_factory=list)
 
 
-def _setup_django(database_url: str) -> None:
-    os.environ["DATABASE_URL"] = database_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cataligent.settings")
-    os.environ.setdefault("SECRET_KEY", "insecure-key-for-the-benchmark-only")
-    os.environ.setdefault("FIELD_ENCRYPTION_KEY", "YmVuY2gtb25seS1maWVsZC1lbmNyeXB0aW9uLWtleTA=")
-    os.environ["DEBUG"] = "0"  # DEBUG keeps every query in memory
-    os.environ["CONNECTOR_ALLOW_PRIVATE_NETWORKS"] = "1"
-    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "1"
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-
-
-def _table_writes() -> tuple[int, int]:
-    """(n_tup_ins, n_tup_upd) of the ticket table, with this backend's counts flushed."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        # PostgreSQL 15+ flushes a backend's counters when it goes idle, at most once a
-        # second; force it, then read without the per-transaction snapshot.
-        cursor.execute("SELECT pg_stat_force_next_flush()")
-        cursor.execute("SELECT pg_stat_clear_snapshot()")
-        cursor.execute(
-            "SELECT n_tup_ins, n_tup_upd FROM pg_stat_user_tables WHERE relname = %s",
-            [TICKET_TABLE],
-        )
-        inserted, updated = cursor.fetchone()
-    return int(inserted), int(updated)
-
-
-def _make_connector(base_url: str, page_size: int) -> Any:
-    from integrations.models import Connector
-
-    connector = Connector(
-        slug="bench-servicenow",
-        name="Benchmark ServiceNow",
-        kind="servicenow",
-        base_url=base_url,
-        username="admin",
-        page_size=page_size,
-    )
-    connector.set_secret("admin")
-    connector.save()
-    return connector
-
-
 def _timed_sync(connector: Any, *, full: bool) -> SyncNumbers:
+    import integrations.ingest as ingest_module
     import integrations.sync as sync_module
     from integrations.connectors.base import Connector as Source
 
+    # The sync writes each page through integrations.ingest, which calls these two.
     write, link = Stopwatch(), Stopwatch()
-    upsert, link_tickets = sync_module.upsert_tickets, sync_module.link_tickets
-    sync_module.upsert_tickets = write.wrap(upsert)  # type: ignore[assignment]
-    sync_module.link_tickets = link.wrap(link_tickets)  # type: ignore[assignment]
+    upsert, link_tickets = ingest_module.upsert_tickets, ingest_module.link_tickets
+    ingest_module.upsert_tickets = write.wrap(upsert)  # type: ignore[assignment]
+    ingest_module.link_tickets = link.wrap(link_tickets)  # type: ignore[assignment]
     # Records the source sent, including those the cursor dropped as already processed.
     received = 0
     fetch_pages = Source.fetch_pages
@@ -261,13 +152,13 @@ def _timed_sync(connector: Any, *, full: bool) -> SyncNumbers:
     Source.fetch_pages = counted  # type: ignore[method-assign]
     try:
         connector.refresh_from_db()
-        before = _table_writes()
+        before = table_writes()
         started = time.perf_counter()
         run = sync_module.sync_connector(connector=connector, full=full, trigger="benchmark")
         seconds = time.perf_counter() - started
-        after = _table_writes()
+        after = table_writes()
     finally:
-        sync_module.upsert_tickets, sync_module.link_tickets = upsert, link_tickets
+        ingest_module.upsert_tickets, ingest_module.link_tickets = upsert, link_tickets
         Source.fetch_pages = fetch_pages  # type: ignore[method-assign]
     assert run is not None and run.outcome == "succeeded", run and run.error
     return SyncNumbers(
@@ -362,15 +253,15 @@ def _write_stage_and_copy(connector: Any) -> dict[str, Any]:
 
 
 def _measure_tickets(tickets: int, page_size: int, database_url: str) -> dict[str, Any]:
-    with _fresh_database(database_url) as url:
-        _setup_django(url)
+    with fresh_database(database_url) as url:
+        setup_django(url)
         simulator = Simulator(tickets)
         try:
-            connector = _make_connector(simulator.base_url, page_size)
-            setup_rss = _peak_rss_mb()
+            connector = make_connector(simulator.base_url, page_size)
+            setup_rss = peak_rss_mb()
             first = _timed_sync(connector, full=False)
             second = _timed_sync(connector, full=True)
-            peak = _peak_rss_mb()  # before the write/COPY comparison, which is not the product
+            peak = peak_rss_mb()  # before the write/COPY comparison, which is not the product
             alone = _write_stage_and_copy(connector)
         finally:
             simulator.close()
@@ -389,11 +280,11 @@ def _measure_tickets(tickets: int, page_size: int, database_url: str) -> dict[st
 
 
 def _measure_log(events: int | None, batch: int, page_size: int, database_url: str) -> dict:
-    with _fresh_database(database_url) as url:
-        _setup_django(url)
+    with fresh_database(database_url) as url:
+        setup_django(url)
         simulator = Simulator(0)
         try:
-            connector = _make_connector(simulator.base_url, page_size)
+            connector = make_connector(simulator.base_url, page_size)
             _timed_sync(connector, full=False)  # the empty source: the cursor starts
             totals: dict[str, float] = dict.fromkeys(
                 ("events", "applied", "syncs", "seconds", "write_seconds", "received",
@@ -434,7 +325,7 @@ def _measure_log(events: int | None, batch: int, page_size: int, database_url: s
         "incidents": incidents,
         "mirrored": mirrored,
         "slowest_sync": slowest,
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 
@@ -452,96 +343,6 @@ def _child(arguments: list[str]) -> dict[str, Any]:
     if completed.returncode != 0:
         raise SystemExit(f"benchmark step {arguments} failed ({completed.returncode})")
     return dict(json.loads(completed.stdout.strip().splitlines()[-1]))
-
-
-def machine_description(database_url: str) -> list[str]:
-    import psycopg
-
-    memory = "?"
-    for line in Path("/proc/meminfo").read_text().splitlines():
-        if line.startswith("MemTotal:"):
-            memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
-    cpu = "?"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
-    with psycopg.connect(database_url) as connection:
-        version = connection.execute("SHOW server_version").fetchone()
-        settings = dict(
-            connection.execute(
-                "SELECT name, setting || coalesce(unit, '') FROM pg_settings WHERE name = ANY(%s)",
-                [["shared_buffers", "synchronous_commit", "fsync", "wal_level"]],
-            ).fetchall()
-        )
-    os_name = ""
-    for line in Path("/etc/os-release").read_text().splitlines():
-        if line.startswith("PRETTY_NAME="):
-            os_name = line.split("=", 1)[1].strip('"')
-    return [
-        f"CPU: {os.cpu_count()} cores ({cpu}); RAM {memory}; {os_name}, "
-        f"kernel {platform.release()}",
-        f"Python {platform.python_version()}; PostgreSQL {version[0] if version else '?'} "
-        f"on 127.0.0.1 ({', '.join(f'{k}={v}' for k, v in sorted(settings.items()))})",
-    ]
-
-
-def _check(ok: bool) -> str:
-    return "ok " if ok else "MISS"
-
-
-def report_tickets(result: dict[str, Any]) -> list[str]:
-    first, second = result["first"], result["second"]
-    n = result["tickets"]
-    first_rate = _rate(first["tickets"], first["seconds"])
-    alone = result["write_alone_seconds"]
-    write_rate = _rate(n, alone)
-    ratio = alone / result["copy_seconds"]
-    resync_rate = _rate(second["tickets"], second["seconds"])
-    written = second["rows_inserted"] + second["rows_updated"]
-    return [
-        f"{n:,} tickets, {result['page_size']:,} a page ({first['pages']} pages):",
-        f"  [{_check(first_rate >= END_TO_END_TARGET)}] first sync end to end: "
-        f"{first['seconds']:.2f} s = {first_rate:,.0f} tickets/s "
-        f"(target >= {END_TO_END_TARGET:,}); created {first['created']:,}, "
-        f"rows inserted {first['rows_inserted']:,}",
-        f"         inside it: upserts {first['write_seconds']:.2f} s, linking "
-        f"{first['link_seconds']:.2f} s (while the next page is read)",
-        f"  [{_check(write_rate >= WRITE_TARGET)}] write stage alone: {alone:.2f} s = "
-        f"{write_rate:,.0f} tickets/s (target >= {WRITE_TARGET:,})",
-        f"  [{_check(ratio <= COPY_RATIO_TARGET)}] write stage / plain COPY of the same rows: "
-        f"{alone:.2f} s / {result['copy_seconds']:.2f} s = {ratio:.2f}x "
-        f"(target <= {COPY_RATIO_TARGET:.0f}x; COPY {_rate(n, result['copy_seconds']):,.0f} "
-        f"rows/s into a staging table with the same {len(result['copy_indexes'])} indexes)",
-        f"  [{_check(resync_rate >= RESYNC_TARGET and written == 0)}] second sync, full, no "
-        f"changes: {second['seconds']:.2f} s = {resync_rate:,.0f} tickets/s "
-        f"(target >= {RESYNC_TARGET:,}); unchanged {second['unchanged']:,}; rows written: "
-        f"{second['rows_inserted']} inserted, {second['rows_updated']} updated (target 0)",
-        f"         inside it: upserts {second['write_seconds']:.2f} s",
-        f"  peak memory (ru_maxrss): {result['peak_rss_mb']:.0f} MB "
-        f"(after set-up {result['setup_rss_mb']:.0f} MB)",
-    ]
-
-
-def report_log(result: dict[str, Any]) -> list[str]:
-    seconds = result["seconds"]
-    return [
-        f"Real incident log replayed as live updates, {int(result['batch']):,} events a batch, "
-        f"an incremental sync after each:",
-        f"  {int(result['events']):,} events ({int(result['applied']):,} applied) of "
-        f"{int(result['incidents']):,} incidents in {int(result['syncs'])} syncs: "
-        f"{seconds:.2f} s syncing = {_rate(result['events'], seconds):,.0f} events/s; "
-        f"slowest sync {result['slowest_sync']:.2f} s",
-        f"  records the source sent {int(result['received']):,} "
-        f"({_rate(result['received'], seconds):,.0f}/s; the overlap window's re-reads "
-        f"included), new versions {int(result['fetched']):,}: created "
-        f"{int(result['created']):,}, updated {int(result['updated']):,}, unchanged "
-        f"{int(result['unchanged']):,}, quarantined {int(result['rejected']):,}; "
-        f"upserts {result['write_seconds']:.2f} s",
-        f"  mirror holds {int(result['mirrored']):,} tickets; rows inserted "
-        f"{int(result['rows_inserted']):,}, updated {int(result['rows_updated']):,}; "
-        f"peak memory {result['peak_rss_mb']:.0f} MB",
-    ]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -588,7 +389,7 @@ def main(argv: list[str] | None = None) -> None:
         (small, small_mb), (big, big_mb) = peaks[0], peaks[-1]
         per_thousand = (big_mb - small_mb) / (big - small) * 1000
         line = (
-            f"[{_check(big_mb <= MEMORY_TARGET_MB)}] peak memory by size: "
+            f"[{check(big_mb <= MEMORY_TARGET_MB)}] peak memory by size: "
             + ", ".join(f"{n:,}: {mb:.0f} MB" for n, mb in peaks)
             + f" (target <= {MEMORY_TARGET_MB} MB at 100k); growth {big_mb - small_mb:+.0f} MB "
             f"for {big - small:+,} tickets = {per_thousand:.2f} MB per 1,000 (flat would be 0)"

@@ -20,15 +20,15 @@ import os
 import time
 from datetime import UTC, datetime, timedelta
 
-from bench.ingest import _fresh_database, _setup_django
+from bench.ingest_harness import fresh_database, setup_django
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--incidents", type=int, default=5_000)
     args = parser.parse_args(argv)
-    with _fresh_database(os.environ["DATABASE_URL"]) as url:
-        _setup_django(url)
+    with fresh_database(os.environ["DATABASE_URL"]) as url:
+        setup_django(url)
         _run(args.incidents)
 
 

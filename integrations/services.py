@@ -27,9 +27,11 @@ CONNECTOR_AUDITED = (
     "blocker_labels",
     "options",
 )
+# What an admin sets on a connector; its sync's own columns (cursor, lease, run times) are
+# never written from a caller's copy, which may be older than the sync's last page.
+CONNECTOR_SETTINGS = (*CONNECTOR_AUDITED, "slug", "page_size")
 
 
-# A change to any of these can change which tickets block.
 @transaction.atomic
 def connector_save(
     *,
@@ -40,25 +42,58 @@ def connector_save(
     webhook_secret: str | None = None,
     actor_label: str = "",
 ) -> Connector:
-    """Create or update a connector; secrets are encrypted and audited only as "(changed)"."""
-    creating = connector.pk is None
-    before = {f: None if creating else getattr(connector, f) for f in CONNECTOR_AUDITED}
-    for field, value in changes.items():
-        setattr(connector, field, value)
-    if secret is not None:
-        connector.set_secret(secret)
-    if webhook_secret is not None:
-        connector.set_webhook_secret(webhook_secret)
-    connector.full_clean()
-    connector.save()
-    if creating:
+    """Create or update a connector; secrets are encrypted and audited only as "(changed)".
+
+    An update goes through `audited_update` like every other service's: `changes` are the
+    new values, and settings already set on `connector` (the edit form's instance) count as
+    changes too, judged against what the database holds. ``connector`` ends up as stored."""
+
+    def secrets_set(target: Connector) -> None:
+        if secret is not None:
+            target.set_secret(secret)
+        if webhook_secret is not None:
+            target.set_webhook_secret(webhook_secret)
+
+    if connector.pk is None:
+        for field, value in changes.items():
+            setattr(connector, field, value)
+        secrets_set(connector)
+        connector.full_clean()
+        connector.save()
         audit_created(connector, actor=actor, actor_label=actor_label)
-    audit = {f: (before[f], getattr(connector, f)) for f in CONNECTOR_AUDITED}
-    if secret is not None:
-        audit["secret"] = (None, "(changed)")
-    if webhook_secret is not None:
-        audit["webhook_secret"] = (None, "(changed)")
-    audit_changes(connector, audit, actor=actor, actor_label=actor_label)
+        audit_changes(
+            connector,
+            {f: (None, getattr(connector, f)) for f in CONNECTOR_AUDITED},
+            actor=actor,
+            actor_label=actor_label,
+        )
+    else:
+        stored = Connector.objects.get(pk=connector.pk)
+        pending = {
+            f: getattr(connector, f)
+            for f in CONNECTOR_SETTINGS
+            if getattr(connector, f) != getattr(stored, f)
+        }
+        audited_update(
+            stored,
+            pending | dict(changes),
+            fields=CONNECTOR_AUDITED,
+            actor=actor,
+            actor_label=actor_label,
+            before_save=lambda _before: secrets_set(stored),
+        )
+        connector.refresh_from_db()
+    # Secrets cannot be compared without decrypting them: a new one is recorded as changed.
+    audit_changes(
+        connector,
+        {
+            name: (None, "(changed)")
+            for name, value in (("secret", secret), ("webhook_secret", webhook_secret))
+            if value is not None
+        },
+        actor=actor,
+        actor_label=actor_label,
+    )
     # Changed mapping settings (status or priority maps, blocking rules) need no reset
     # here: they are part of the cursor's scope, so the next sync reads everything again.
     return connector

@@ -8,27 +8,25 @@ counts → let the impact engine know what changed.
 
 A run that dies half-way left every committed page with its cursor, so the
 next run resumes there: nothing lost, nothing duplicated.
+
+When a connector syncs (beat's schedule, owed syncs, interrupted runs) is
+integrations/sync_schedule.py; the next page is read while one is written by
+integrations/read_ahead.py.
 """
 
 from __future__ import annotations
 
-import contextvars
 import logging
-import queue
-import threading
 import time
 from array import array
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Callable, Iterable
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.db import connection as db_connection
-from django.db.models import F
 from django.utils import timezone
 
 from cataligent import log_context
@@ -44,8 +42,10 @@ from integrations.connectors import (
 from integrations.ingest import PagePlace, tickets_ingest, tickets_mark_missing
 from integrations.linking import CompiledRule, rules_for
 from integrations.models import Connector, QuarantinedRecord, SyncRun, Ticket
+from integrations.read_ahead import read_ahead
 from integrations.services import connector_options_learned
 from integrations.storable import storable_text
+from integrations.sync_schedule import RECONCILE, runs_interrupted
 
 log = logging.getLogger(__name__)
 
@@ -100,82 +100,6 @@ def sync_request(connector: Connector, *, full: bool = False) -> None:
     )
     if full:
         Connector.objects.filter(pk=connector.pk).update(sync_requested_full=True)
-
-
-class PagesAhead:
-    """The source's pages, each read while the caller writes the one before.
-
-    Reading a page is mostly waiting for the source and normalizing; writing one is mostly
-    waiting for PostgreSQL: overlapping them took about a third off the ingest benchmark's
-    syncs (bench/ingest.py). Safe because a page is only a proposal until the caller commits
-    it with its cursor: a page read ahead and never written (the run stopped) is read again
-    by the next run. One page at most is in flight, so memory stays flat.
-
-    One reading thread serves the whole run, asked for each page in turn; ``close`` (which
-    ``read_ahead`` calls) stops it, so always use it through ``read_ahead``.
-    """
-
-    def __init__(self, pages: Iterator[Page]) -> None:
-        self._pages = pages
-        self._asks: queue.SimpleQueue[bool] = queue.SimpleQueue()
-        self._answers: queue.SimpleQueue[tuple[Page | None, BaseException | None]] = (
-            queue.SimpleQueue()
-        )
-        self._asked = False
-        # The reader logs as the sync does: same request id, connector and run.
-        context = contextvars.copy_context()
-        self._thread = threading.Thread(
-            target=context.run, args=(self._serve,), name="sync-read-ahead", daemon=True
-        )
-        self._thread.start()
-        self._ask()
-
-    def _serve(self) -> None:
-        while self._asks.get():
-            try:
-                self._answers.put((next(self._pages, None), None))
-            except BaseException as exc:  # raised in the caller's thread by __next__
-                self._answers.put((None, exc))
-
-    def _ask(self) -> None:
-        self._asked = True
-        self._asks.put(True)
-
-    def __iter__(self) -> PagesAhead:
-        return self
-
-    def __next__(self) -> Page:
-        if not self._asked:
-            raise StopIteration
-        page, error = self._answers.get()
-        self._asked = False
-        if error is not None:
-            raise error
-        if page is None:
-            raise StopIteration
-        if not page.is_last:
-            self._ask()
-        return page
-
-    def close(self, timeout: float = 60.0) -> None:
-        """Let a read in flight finish (the source's client closes next), then stop."""
-        self._asks.put(False)
-        self._thread.join(timeout)
-        if self._thread.is_alive():
-            log.warning("a read from the source is still running; leaving it behind")
-            return
-        close = getattr(self._pages, "close", None)
-        if close is not None:
-            close()
-
-
-@contextmanager
-def read_ahead(pages: Iterator[Page]) -> Iterator[PagesAhead]:
-    ahead = PagesAhead(pages)
-    try:
-        yield ahead
-    finally:
-        ahead.close()
 
 
 def sync_connector(
@@ -312,8 +236,6 @@ def _sync(
     return run
 
 
-# The trigger of the daily full reconciliation (settings.SYNC_RECONCILE_HOUR).
-RECONCILE = "reconcile"
 _PROGRESS = ("pages", "fetched", "created", "updated", "unchanged", "rejected")
 
 
@@ -504,83 +426,3 @@ def _mark_missing(connector: Connector, lease: Lease, seen: SeenIds) -> int:
                 reason=f"full sync of {connector.slug}: tickets gone from the source",
             )
     return count
-
-
-INTERRUPTED_ERROR = (
-    "The worker stopped during this run (its lease ran out); a new run resumes from its last "
-    "committed page."
-)
-
-
-def runs_interrupted(*, connector: Connector | None = None, alive: str = "") -> int:
-    """Mark as interrupted the runs whose worker no longer holds their connector's lease,
-    and owe their connectors a sync (the scheduler queues it at once).
-
-    The lease, not the broker, is the truth: a killed worker's run is found here as soon as
-    its lease runs out, while its task message may come back only hours later (Redis's
-    visibility timeout). ``alive``: the lease owner that is known to be running.
-    """
-    now = timezone.now()
-    running = SyncRun.objects.filter(outcome=SyncRun.Outcome.RUNNING)
-    if connector is not None:
-        running = running.filter(connector=connector)
-    stale = running.exclude(worker=alive) if alive else running
-    stale = stale.exclude(connector__claimed_by=F("worker"), connector__claimed_until__gte=now)
-    dead = list(stale.values_list("pk", "connector_id"))
-    if not dead:
-        return 0
-    count = SyncRun.objects.filter(
-        pk__in=[pk for pk, _ in dead], outcome=SyncRun.Outcome.RUNNING
-    ).update(outcome=SyncRun.Outcome.INTERRUPTED, finished_at=now, error=INTERRUPTED_ERROR)
-    Connector.objects.filter(
-        pk__in={connector_id for _, connector_id in dead}, sync_requested_at__isnull=True
-    ).update(sync_requested_at=now)
-    return count
-
-
-@dataclass(frozen=True)
-class DueSync:
-    connector: Connector
-    full: bool
-    trigger: str
-
-
-def syncs_due(now: datetime | None = None) -> list[DueSync]:
-    """What beat queues now: each enabled, free connector whose poll interval has passed,
-    that is owed a sync (asked for while busy, or after a run that did not finish), or
-    whose daily reconciliation hour has come."""
-    now = now or timezone.now()
-    reconcile_from = _reconcile_mark(now)
-    due = []
-    for connector in Connector.objects.filter(enabled=True):
-        if not connector.lease_is_free(now):
-            continue
-        last = connector.last_attempt_at
-        if reconcile_from is not None and (
-            connector.reconciled_at is None or connector.reconciled_at < reconcile_from
-        ):
-            due.append(DueSync(connector, full=True, trigger=RECONCILE))
-        elif connector.sync_requested_at is not None and (
-            last is None or connector.sync_requested_at >= last
-        ):
-            due.append(DueSync(connector, full=connector.sync_requested_full, trigger="owed"))
-        elif last is None or (now - last).total_seconds() >= connector.poll_interval:
-            due.append(DueSync(connector, full=False, trigger="schedule"))
-    return due
-
-
-def _reconcile_mark(now: datetime) -> datetime | None:
-    """The start of today's reconciliation hour, once it has come (None: not yet, or off)."""
-    hour = settings.SYNC_RECONCILE_HOUR
-    if hour < 0:
-        return None
-    local = timezone.localtime(now)
-    mark = local.replace(hour=hour, minute=0, second=0, microsecond=0)
-    if local < mark:
-        return None
-    # Within the hour only: a server started at noon does not reconcile everything at once.
-    return mark if local < mark + timedelta(hours=1) else None
-
-
-def connectors_due(now: datetime | None = None) -> list[Connector]:
-    return [due.connector for due in syncs_due(now)]

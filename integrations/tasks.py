@@ -15,7 +15,8 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from integrations.models import Connector
-from integrations.sync import RECONCILE, runs_interrupted, sync_connector, syncs_due
+from integrations.sync import sync_connector
+from integrations.sync_schedule import RECONCILE, runs_interrupted, syncs_due
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 
 from integrations.connectors import STATUS_CATEGORIES, connector_class
-from integrations.connectors.http import METADATA_HOSTNAMES, refusal_reason
+from integrations.connectors.destinations import METADATA_HOSTNAMES, refusal_reason
 
 
 def base_url_problem(url: str) -> str | None:

@@ -1,6 +1,6 @@
-"""The small interface every ITSM connector implements (DESIGN §4), and its plain data.
+"""The small interface every ITSM connector implements (DESIGN §4).
 
-A connector is built from a :class:`ConnectorConfig` and offers three things:
+A connector is built from a :class:`ConnectorConfig` (.config) and offers three things:
 
 - :meth:`Connector.fetch_pages` — the records changed since a cursor, one :class:`Page` at a
   time; each page carries the cursor to store once that page is committed;
@@ -8,41 +8,59 @@ A connector is built from a :class:`ConnectorConfig` and offers three things:
   fields of DESIGN §2), or a :class:`Rejected` with the reason; it never raises;
 - :meth:`Connector.test_connection` — a short human-readable result, or a ConnectorError.
 
-No Django, DRF or Celery here: plain dataclasses in and out, so the package is tested on
-its own and the sync orchestration is written once, on the Django side.
+No Django, DRF or Celery here: plain dataclasses in and out (.tickets), so the package is
+tested on its own and the sync orchestration is written once, on the Django side. The
+helpers the normalizers share live in .normalizing, the JSON body reader in .responses.
+
+Every name a connector module needs is importable from here (``from .base import ...``), as
+it was before the data, the configuration and the helpers moved to modules of their own.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
-import logging
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar, Literal, get_args
+from typing import Any, ClassVar
 
 import httpx
-import orjson
 
-from .errors import ConfigurationError, RecordRejected, ResponseFormatError
+from .config import AUTH_TYPES, AuthType, ConnectorConfig
+from .errors import ConfigurationError, RecordRejected
 from .http import DEFAULT_TIMEOUT, HttpClient, Resolver, RetryPolicy, system_resolver
-from .oauth import ClientCredentials
-from .ticket_urls import http_url, url_problem
-from .timestamps import (
-    EARLIEST,
-    LATEST,
-    TimestampOutOfRange,
-    check_in_range,
-    format_cursor_time,
+from .normalizing import (
+    MAX_COUNT,
+    MAX_EXTERNAL_ID,
+    content_revision,
+    optional_text,
+    require_mapping,
+    require_text,
+    within_limits,
 )
+from .oauth import ClientCredentials
+from .responses import json_body
+from .tickets import (
+    ACTIVE_CATEGORIES,
+    STATUS_CATEGORIES,
+    NormalizedTicket,
+    Page,
+    PushAction,
+    RawPage,
+    Rejected,
+    StatusCategory,
+    ticket_is_blocking,
+)
+from .timestamps import EARLIEST, LATEST, format_cursor_time
 from .watermark import Cursor, Watermark, scope_fingerprint
 
 __all__ = [
     "ACTIVE_CATEGORIES",
+    "AUTH_TYPES",
+    "DATE_RESOLUTION",
+    "MAX_COUNT",
+    "MAX_EXTERNAL_ID",
     "STATUS_CATEGORIES",
     "AuthType",
     "Connector",
@@ -50,170 +68,25 @@ __all__ = [
     "Cursor",
     "NormalizedTicket",
     "Page",
+    "PushAction",
     "RawPage",
     "RecordRejected",
     "Rejected",
     "StatusCategory",
+    "content_revision",
+    "json_body",
+    "optional_text",
+    "require_mapping",
+    "require_text",
     "ticket_is_blocking",
+    "within_limits",
 ]
-
-log = logging.getLogger(__name__)
 
 # A ``Date`` header is truncated to the second: a record stamped within that second is on time.
 DATE_RESOLUTION = timedelta(seconds=1)
 # The cursor never passes the source's clock; a run reports the records stamped further
 # ahead than this (a little skew between a tool's web and database servers is no news).
 AHEAD_REPORTED_AFTER = timedelta(minutes=1)
-
-StatusCategory = Literal["open", "in_progress", "resolved", "closed", "cancelled"]
-STATUS_CATEGORIES: tuple[StatusCategory, ...] = get_args(StatusCategory)
-ACTIVE_CATEGORIES: frozenset[StatusCategory] = frozenset({"open", "in_progress"})
-
-AuthType = Literal["basic", "token", "bearer", "oauth"]
-AUTH_TYPES: tuple[AuthType, ...] = get_args(AuthType)
-
-
-@dataclass(frozen=True)
-class ConnectorConfig:
-    """What an admin configures for one source (DESIGN §2 ``Connector``).
-
-    ``status_map`` and ``priority_map`` are merged over the connector's defaults (see each
-    connector's ``default_status_map``/``default_priority_map``); ``options`` holds the
-    tool-specific settings each connector lists in ``option_help``.
-    """
-
-    kind: str
-    base_url: str
-    auth_type: AuthType = "basic"
-    username: str = ""
-    secret: str = field(default="", repr=False)  # never in reprs, logs or tracebacks
-    query: str = ""
-    status_map: Mapping[str, str] = field(default_factory=dict)
-    priority_map: Mapping[str, int] = field(default_factory=dict)
-    blocking_priority: int = 2
-    blocker_labels: tuple[str, ...] = ()
-    page_size: int = 100
-    allow_private_networks: bool = False
-    options: Mapping[str, Any] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        url = httpx.URL(self.base_url) if self.base_url else None
-        if url is None or url.scheme not in ("http", "https") or not url.host:
-            raise ConfigurationError(f"base URL must be an http(s) URL: {self.base_url!r}")
-        if self.auth_type not in AUTH_TYPES:
-            raise ConfigurationError(f"auth type must be one of {AUTH_TYPES}: {self.auth_type!r}")
-        if not 1 <= self.blocking_priority <= 5:
-            raise ConfigurationError("blocking priority must be between 1 and 5")
-        if self.page_size < 1:
-            raise ConfigurationError("page size must be at least 1")
-        for raw, category in self.status_map.items():
-            if category not in STATUS_CATEGORIES:
-                raise ConfigurationError(
-                    f"status map: {raw!r} maps to {category!r}, not one of {STATUS_CATEGORIES}"
-                )
-        for raw, priority in self.priority_map.items():
-            valid = isinstance(priority, int) and not isinstance(priority, bool)
-            if not valid or not 1 <= priority <= 5:
-                raise ConfigurationError(
-                    f"priority map: {raw!r} must map to 1..5, not {priority!r}"
-                )
-
-
-@dataclass(slots=True)
-class NormalizedTicket:
-    """One source ticket in the fields of DESIGN §2; timestamps are aware UTC.
-
-    Read-only by convention, not frozen: a frozen dataclass's __init__ sets each field
-    through object.__setattr__, 2 µs a ticket on the ingest's hot path (bench/ingest.py).
-    """
-
-    external_id: str
-    key: str
-    url: str
-    title: str
-    status_raw: str
-    status_category: StatusCategory
-    priority: int  # 1 (highest) .. 5
-    is_blocker: bool  # the source marks it a blocker (label/component/flag mapped)
-    assignee: str | None
-    assignment_group: str | None
-    reassignment_count: int | None  # None where the tool has no such count (Jira, RT)
-    ci: str | None
-    components: tuple[str, ...]
-    labels: tuple[str, ...]
-    opened_at: datetime
-    updated_at: datetime
-    resolved_at: datetime | None
-    raw: Mapping[str, Any] = field(repr=False, compare=False)
-    # Changes with every update even within one second of ``updated_at`` where the tool
-    # gives us a way to tell (the cursor's de-duplication reads it); "" where it cannot.
-    revision: str = ""
-    # The SLA result (True breached, False met, None: the source gives none), the SLA or
-    # due deadline, and how often the ticket was reopened (None where the tool has no count).
-    sla_breached: bool | None = None
-    due_at: datetime | None = None
-    reopen_count: int | None = None
-
-    @property
-    def is_active(self) -> bool:
-        return self.status_category in ACTIVE_CATEGORIES
-
-
-def ticket_is_blocking(ticket: NormalizedTicket, *, blocking_priority: int) -> bool:
-    """DESIGN §2: active, and at or above the threshold or marked a blocker by the source.
-
-    The mirror stores this; changing the rule must bump the fingerprint version in
-    integrations/ticket_store.py (a test pins it), or unchanged tickets keep the old value.
-    """
-    return ticket.is_active and (ticket.priority <= blocking_priority or ticket.is_blocker)
-
-
-@dataclass(frozen=True)
-class Rejected:
-    """A record that could not be normalized; kept with the reason (quarantine)."""
-
-    external_id: str | None
-    reason: str
-    raw: object = field(repr=False, compare=False)
-    updated_at: datetime | None = None
-    # Its place among the records of the page the source sent (0 = first).
-    position: int | None = None
-
-
-@dataclass(frozen=True)
-class Page:
-    """One page of a fetch: what to upsert, what to quarantine, and the cursor after it.
-
-    Store ``cursor`` only after ``tickets`` and ``rejected`` are committed. ``is_last`` is
-    True on the final page of the fetch: the source has nothing more for this query.
-    ``received`` counts the records the source sent; ``skipped`` those dropped as already
-    processed (overlap window, equal timestamps at page edges). ``warnings`` are for the
-    run's record: kept records that need a person's attention (stamped in the future).
-    """
-
-    tickets: tuple[NormalizedTicket, ...]
-    rejected: tuple[Rejected, ...]
-    cursor: Cursor
-    is_last: bool
-    received: int = 0
-    skipped: int = 0
-    warnings: tuple[str, ...] = ()
-    # External ids the source says it deleted (Zendesk's export carries them; JSM Operations:
-    # a read by id answered 404): the ingest step marks them missing.
-    deleted: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class RawPage:
-    """What a connector's pager read from the source: raw records, and whether it ended."""
-
-    records: list[object]
-    is_last: bool
-    deleted: tuple[str, ...] = ()
-
-
-# "ignore": an event of the tool that is no ticket change (a pull request, a ping).
-PushAction = Literal["upsert", "delete", "ignore"]
 
 
 class Connector(ABC):
@@ -521,98 +394,3 @@ def _as_category(value: str) -> StatusCategory:
         if value == category:
             return category
     raise ConfigurationError(f"not a status category: {value!r}")
-
-
-# --- small parsing helpers shared by the normalizers -----------------------------------------
-
-
-# What the mirror can hold (integrations.models.Ticket): longer ids and larger counts are
-# refused by the database, which would fail the whole page on every run.
-MAX_EXTERNAL_ID = 200
-MAX_COUNT = 2**31 - 1
-
-
-def within_limits(ticket: NormalizedTicket) -> NormalizedTicket:
-    """The last check of every ticket from every source (pull syncs through
-    :meth:`Connector.normalize`, webhooks too): what the mirror can hold and our pages show.
-
-    A URL that is not http(s) loses only the link: the ticket is mirrored without it (its
-    raw record keeps what was sent) and a warning says why."""
-    if len(ticket.external_id) > MAX_EXTERNAL_ID:
-        raise RecordRejected(f"the id is longer than {MAX_EXTERNAL_ID} characters")
-    if ticket.reassignment_count is not None and not 0 <= ticket.reassignment_count <= MAX_COUNT:
-        raise RecordRejected(f"reassignment count {ticket.reassignment_count} is out of range")
-    if ticket.reopen_count is not None and not 0 <= ticket.reopen_count <= MAX_COUNT:
-        raise RecordRejected(f"reopen count {ticket.reopen_count} is out of range")
-    try:
-        check_in_range(ticket.updated_at, "updated_at")
-        check_in_range(ticket.opened_at, "opened_at")
-        if ticket.resolved_at is not None:
-            check_in_range(ticket.resolved_at, "resolved_at")
-        if ticket.due_at is not None:
-            check_in_range(ticket.due_at, "due_at")
-    except TimestampOutOfRange as exc:
-        raise RecordRejected(str(exc)) from exc
-    if ticket.url and http_url(ticket.url) != ticket.url:
-        problem = url_problem(ticket.url)
-        if problem:
-            log.warning(
-                "ticket %r (id %r): %s; mirrored without a link",
-                ticket.key,
-                ticket.external_id,
-                problem,
-            )
-        ticket = dataclasses.replace(ticket, url=http_url(ticket.url) or "")
-    return ticket
-
-
-def content_revision(raw: Mapping[str, Any]) -> str:
-    """A revision for a tool without an update counter: a short hash of the record, which
-    changes whenever what the tool sends of it does (keys sorted, so order does not)."""
-    try:
-        encoded = orjson.dumps(raw, option=orjson.OPT_SORT_KEYS, default=str)
-    except orjson.JSONEncodeError:  # a lone surrogate or a huge integer: still a revision
-        encoded = json.dumps(raw, sort_keys=True, default=str).encode()
-    return hashlib.blake2b(encoded, digest_size=6).hexdigest()
-
-
-def require_mapping(raw: object, what: str = "record") -> Mapping[str, Any]:
-    if not isinstance(raw, Mapping):
-        raise RecordRejected(f"{what} is a {type(raw).__name__}, not a JSON object")
-    return raw
-
-
-def require_text(record: Mapping[str, Any], name: str) -> str:
-    value = record.get(name)
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    if not isinstance(value, str) or not value.strip():
-        raise RecordRejected(f"missing or empty {name!r}")
-    return value.strip()
-
-
-def optional_text(value: object) -> str | None:
-    if isinstance(value, str):
-        return value.strip() or None
-    return None
-
-
-def json_body(response: httpx.Response) -> Any:
-    """The JSON body of a 2xx response; a clear error when it is something else."""
-    try:
-        # orjson: about four times faster than the standard library on a page of records
-        # (the ingest's hot path). It reads UTF-8 only and refuses NaN and lone surrogates,
-        # which the standard library reads: try that before calling it not JSON. (It reads
-        # an integer beyond 64 bits as a float; ITSM payloads carry none outside custom
-        # fields, and there only in the raw payload.)
-        return orjson.loads(response.content)
-    except orjson.JSONDecodeError:
-        pass
-    try:
-        return response.json()
-    except ValueError as exc:
-        content_type = response.headers.get("Content-Type", "?")
-        raise ResponseFormatError(
-            f"{response.request.method} {response.request.url.copy_with(query=None)} answered "
-            f"{response.status_code} with {content_type}, not JSON (a login or proxy page?)"
-        ) from exc

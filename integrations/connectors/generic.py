@@ -10,7 +10,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from .base import STATUS_CATEGORIES, NormalizedTicket, RecordRejected
+from .errors import RecordRejected
+from .tickets import STATUS_CATEGORIES, NormalizedTicket
 from .timestamps import TimestampOutOfRange, parse_iso_datetime
 
 

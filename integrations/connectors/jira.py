@@ -33,19 +33,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from . import sla
-from .base import (
-    Connector,
-    NormalizedTicket,
-    PushAction,
-    RawPage,
-    RecordRejected,
-    StatusCategory,
-    json_body,
-    optional_text,
-    require_mapping,
-    require_text,
-)
-from .errors import ApiRemovedError, ConfigurationError, ResponseFormatError
+from .base import Connector
+from .errors import ApiRemovedError, ConfigurationError, RecordRejected, ResponseFormatError
+from .normalizing import optional_text, require_mapping, require_text
+from .responses import json_body
+from .tickets import NormalizedTicket, PushAction, RawPage, StatusCategory
 from .timestamps import (
     iso_field,
     load_zone,

@@ -24,7 +24,7 @@ import httpx
 import orjson
 
 from .errors import ResponseFormatError
-from .http import error_for_response
+from .responses import error_for_response
 
 # Renew this long before the announced expiry; a token shorter-lived than twice this is
 # renewed at half its life.

@@ -70,21 +70,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import quote
 
-from .base import (
-    DATE_RESOLUTION,
-    Connector,
-    NormalizedTicket,
-    PushAction,
-    RawPage,
-    RecordRejected,
-    StatusCategory,
-    content_revision,
-    json_body,
-    optional_text,
-    require_mapping,
-    require_text,
-)
-from .errors import ConfigurationError, ResponseFormatError
+from .base import DATE_RESOLUTION, Connector
+from .errors import ConfigurationError, RecordRejected, ResponseFormatError
+from .normalizing import content_revision, optional_text, require_mapping, require_text
+from .responses import json_body
+from .tickets import NormalizedTicket, PushAction, RawPage, StatusCategory
 from .timestamps import iso_field
 from .watermark import Cursor, Watermark
 

@@ -10,9 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from .base import Connector, NormalizedTicket, RecordRejected, Rejected, require_mapping
-from .base import within_limits as _within_limits
+from .base import Connector
+from .errors import RecordRejected
 from .generic import guess_id, is_generic, parse_generic
+from .normalizing import require_mapping
+from .normalizing import within_limits as _within_limits
+from .tickets import NormalizedTicket, Rejected
 
 
 @dataclass(frozen=True)

@@ -37,20 +37,12 @@ from typing import Any, ClassVar
 from urllib.parse import quote
 
 from . import sla
-from .base import (
-    Connector,
-    NormalizedTicket,
-    RawPage,
-    RecordRejected,
-    StatusCategory,
-    content_revision,
-    json_body,
-    optional_text,
-    require_mapping,
-    require_text,
-)
-from .errors import ConfigurationError, ResponseFormatError
+from .base import Connector
+from .errors import ConfigurationError, RecordRejected, ResponseFormatError
+from .normalizing import content_revision, optional_text, require_mapping, require_text
+from .responses import json_body
 from .rt_zone import QueryZone, find_offset, fixed_zone, guarded_literal, offset_name, parse_offset
+from .tickets import NormalizedTicket, RawPage, StatusCategory
 from .timestamps import (
     iso_field,
     load_zone,

@@ -23,11 +23,13 @@ SLA (DESIGN §2): ``made_sla`` "false" is breached, "true" met, absent unknown; 
 (``taskIN<sys_ids>``): any breached row makes the ticket breached, rows without a breach make
 it met, and the earliest running row's planned end is the deadline; a record without rows
 keeps what ``made_sla`` says.
+
+A record's fields are read by .servicenow_fields; the tables and their codes are in
+.servicenow_tables.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -35,165 +37,27 @@ from typing import Any, ClassVar
 import httpx
 
 from . import sla
-from .base import (
-    Connector,
-    NormalizedTicket,
-    PushAction,
-    RawPage,
-    RecordRejected,
-    StatusCategory,
-    json_body,
-    optional_text,
-    require_mapping,
+from .base import Connector
+from .errors import ConfigurationError, HttpStatusError, RecordRejected, ResponseFormatError
+from .normalizing import require_mapping
+from .responses import error_for_response, json_body
+from .servicenow_fields import (
+    BASE_FIELDS,
+    TIMESTAMP_FORMAT,
+    field_text,
+    field_time,
+    newest_update,
+    record_identity,
+    record_revision,
+    reference_name,
 )
-from .errors import ConfigurationError, HttpStatusError, ResponseFormatError
-from .http import error_for_response
+from .servicenow_tables import DEFAULT_PRIORITIES, TABLE_STATES
+from .tickets import NormalizedTicket, PushAction, RawPage, StatusCategory
 from .watermark import Watermark
 
 __all__ = ["TABLE_STATES", "ServiceNowConnector"]
 
-# Out-of-box state codes per table (§1 "Key incident fields and out-of-box codes").
-# Instances customise choices; test_connection lists codes found in sys_choice that no map
-# covers, and admins extend ``status_map``.
-TABLE_STATES: Mapping[str, Mapping[str, StatusCategory]] = {
-    "incident": {
-        "1": "open",  # New
-        "2": "in_progress",  # In Progress
-        "3": "in_progress",  # On Hold (hold_reason 1-5: "Awaiting ...")
-        "6": "resolved",
-        "7": "closed",
-        "8": "cancelled",
-    },
-    "problem": {
-        # ansible-collections/servicenow.itsm:plugins/module_utils/problem.py
-        "101": "open",  # New
-        "102": "in_progress",  # Assess
-        "103": "in_progress",  # Root Cause Analysis
-        "104": "in_progress",  # Fix in Progress
-        "106": "resolved",
-        "107": "closed",
-        # The pre-Madrid problem states, still on upgraded instances: c_TableAPI.md's own
-        # example PRB0000050 carries "state": "4" with active=false and closed_at set.
-        # 1 Open, 2 Known Error, 3 Pending Change, 4 Closed/Resolved.
-        "1": "open",
-        "2": "in_progress",
-        "3": "in_progress",
-        "4": "closed",
-    },
-    "change_request": {
-        "-5": "open",  # New
-        "-4": "in_progress",  # Assess
-        "-3": "in_progress",  # Authorize
-        "-2": "in_progress",  # Scheduled
-        "-1": "in_progress",  # Implement
-        "0": "in_progress",  # Review
-        "3": "closed",
-        "4": "cancelled",
-    },
-    # [unconfirmed] in the reference ("usual OOB"). Any other code is rejected with a
-    # reason rather than guessed, so a wrong guess cannot hide an open item as closed.
-    "sc_req_item": {
-        "-5": "open",  # Pending
-        "1": "open",  # Open
-        "2": "in_progress",  # Work in Progress
-        "3": "closed",  # Closed Complete
-        "4": "closed",  # Closed Incomplete
-        "7": "cancelled",  # Closed Skipped
-    },
-}
-
-# §1: priority 1 Critical, 2 High, 3 Moderate, 4 Low, 5 Planning; the digit is kept.
-DEFAULT_PRIORITIES: Mapping[str, int] = {str(n): n for n in range(1, 6)}
-
-TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"  # §1 "Timestamp format": UTC, no zone suffix
-TIMESTAMP_SHAPE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
-
-# Reference fields whose display name we ask for by dot-walking (``assignment_group.name``).
-# If an instance ignores them ("invalid fields are ignored", §1) we fall back to the sys_id.
-NAMED_REFERENCES = ("assignment_group", "assigned_to", "cmdb_ci", "business_service")
-BASE_FIELDS = (
-    "sys_id",
-    "number",
-    "short_description",
-    "state",
-    "priority",
-    "impact",
-    "urgency",
-    "active",
-    "reassignment_count",
-    "reopen_count",
-    "made_sla",  # "true"/"false": the SLA result ServiceNow keeps on the task
-    "sla_due",
-    "due_date",
-    "opened_at",
-    "resolved_at",
-    "closed_at",
-    "sys_created_on",
-    "sys_updated_on",
-    "sys_mod_count",  # the revision: two updates in one second differ here
-    "close_code",
-    "sys_class_name",
-    *NAMED_REFERENCES,
-    *(f"{name}.name" for name in NAMED_REFERENCES),
-)
-_DOT_WALKED = {name: f"{name}.name" for name in NAMED_REFERENCES}
 UTC_ZONES = frozenset({"GMT", "UTC", "Etc/UTC", "Etc/GMT", "Greenwich", "Universal", "Zulu"})
-
-
-def _scalar(record: Mapping[str, Any], name: str) -> str:
-    """A field's value as the string ServiceNow sends ("" when empty or absent).
-
-    Values are strings (§1 "All scalar values are strings"); with
-    ``sysparm_display_value=all`` a field is ``{"display_value", "value"}``, so take
-    ``value``. Anything else is garbled.
-    """
-    value = record.get(name, "")
-    if type(value) is str:  # nearly always: the fast path of the ingest
-        return value.strip()
-    if isinstance(value, Mapping):
-        value = value.get("value", "")
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise RecordRejected(f"{name!r} is a {type(value).__name__}, expected a string")
-    return value.strip()
-
-
-def _reference_name(record: Mapping[str, Any], name: str) -> str | None:
-    """A reference field as a name when we have one, else its sys_id, else None.
-
-    Reference shapes (§1 "Reference fields"): ``{"link", "value"}`` by default, the plain
-    sys_id with ``sysparm_exclude_reference_link=true``, ``""`` when empty, and
-    ``{"display_value", "value", "link"}`` with ``display_value=all``.
-    """
-    dotted = record.get(_DOT_WALKED[name])
-    if type(dotted) is not str and isinstance(dotted, Mapping):
-        dotted = dotted.get("display_value") or dotted.get("value")
-    if isinstance(dotted, str) and (shown := dotted.strip()):
-        return shown
-    value = record.get(name, "")
-    if value is None or type(value) is str:
-        return (value or "").strip() or None
-    if isinstance(value, Mapping):
-        text = value.get("display_value") or value.get("value")
-        if text is None or isinstance(text, str):
-            return optional_text(text)
-    raise RecordRejected(f"{name!r} is neither a reference object nor a string")
-
-
-def _timestamp(record: Mapping[str, Any], name: str) -> datetime | None:
-    text = _scalar(record, name)
-    if not text:
-        return None
-    if not TIMESTAMP_SHAPE.match(text):
-        raise RecordRejected(f"{name!r} is not a 'YYYY-MM-DD HH:MM:SS' timestamp: {text!r}")
-    try:
-        # The shape is checked above, so fromisoformat reads exactly this format, ~20x
-        # faster than strptime (it is on the ingest's hot path: three stamps a record);
-        # the zone as text is read faster than a .replace(tzinfo=UTC) afterwards.
-        return datetime.fromisoformat(text + "+00:00")
-    except ValueError as exc:
-        raise RecordRejected(f"{name!r} is not a valid date: {text!r}") from exc
 
 
 def _query_literal(moment: datetime) -> str:
@@ -207,56 +71,6 @@ def _without_ordering(query: str) -> str:
     """The admin's encoded query without ORDERBY parts: our ordering makes paging safe."""
     parts = [p for p in query.split("^") if p and not p.startswith("ORDERBY")]
     return "^".join(parts)
-
-
-def _identity(raw: object) -> tuple[str, datetime] | None:
-    if not isinstance(raw, Mapping):
-        return None
-    try:
-        sys_id = _scalar(raw, "sys_id")
-        updated = _timestamp(raw, "sys_updated_on")
-    except RecordRejected:
-        return None
-    return (sys_id, updated) if sys_id and updated else None
-
-
-def _revision(record: Mapping[str, Any]) -> str:
-    """``sys_mod_count``: it counts every update, so it tells apart two in one second. Only
-    the cursor reads it, so a garbled one costs the record nothing."""
-    try:
-        return _scalar(record, "sys_mod_count")
-    except RecordRejected:
-        return ""
-
-
-def _newest(records: list[object]) -> datetime | None:
-    """The latest ``sys_updated_on`` among the records that have a sys_id.
-
-    The stamps are "YYYY-MM-DD HH:MM:SS" in UTC, which sort as text the way they do as
-    times, so only the latest is parsed; a record in any other shape goes the long way.
-    """
-    newest_text = ""
-    others: list[datetime] = []
-    for record in records:
-        if type(record) is dict:
-            stamp, sys_id = record.get("sys_updated_on"), record.get("sys_id")
-            if (
-                type(stamp) is str
-                and type(sys_id) is str
-                and sys_id.strip()
-                and TIMESTAMP_SHAPE.match(stamp)
-            ):
-                newest_text = max(newest_text, stamp)
-                continue
-        identity = _identity(record)
-        if identity is not None:
-            others.append(identity[1])
-    if newest_text:
-        try:
-            others.append(datetime.fromisoformat(newest_text + "+00:00"))
-        except ValueError:  # the right shape but not a date (month 13): the long way
-            others.extend(i[1] for r in records if (i := _identity(r)))
-    return max(others, default=None)
 
 
 class ServiceNowConnector(Connector):
@@ -362,7 +176,7 @@ class ServiceNowConnector(Connector):
             yield RawPage(records=self._with_task_sla(records), is_last=not more)
             if not more:
                 return
-            newest = _newest(records)
+            newest = newest_update(records)
             if newest is not None and (since is None or newest > since):
                 since, offset = newest, 0
             else:
@@ -413,64 +227,64 @@ class ServiceNowConnector(Connector):
     # --- normalizing -----------------------------------------------------------------
 
     def _identity(self, raw: object) -> tuple[str, datetime] | None:
-        return _identity(raw)
+        return record_identity(raw)
 
     def _normalize(self, raw: object) -> NormalizedTicket:
         record = require_mapping(raw)
-        sys_id = _scalar(record, "sys_id")
+        sys_id = field_text(record, "sys_id")
         if not sys_id:
             raise RecordRejected("missing 'sys_id'")
-        number = _scalar(record, "number")
+        number = field_text(record, "number")
         if not number:
             raise RecordRejected("missing 'number'")
-        updated = _timestamp(record, "sys_updated_on")
+        updated = field_time(record, "sys_updated_on")
         if updated is None:
             raise RecordRejected("missing 'sys_updated_on'")
-        opened = _timestamp(record, "opened_at") or _timestamp(record, "sys_created_on")
+        opened = field_time(record, "opened_at") or field_time(record, "sys_created_on")
         if opened is None:
             raise RecordRejected("missing 'opened_at' and 'sys_created_on'")
-        state = _scalar(record, "state")
+        state = field_text(record, "state")
         category = self.status_map.get(state)
         if category is None:
             raise RecordRejected(f"unknown {self.table} state {state!r}; add it to the status map")
-        priority_code = _scalar(record, "priority")
+        priority_code = field_text(record, "priority")
         if not priority_code:
             raise RecordRejected("missing 'priority'")
         priority = self.map_priority(priority_code)
-        resolved = _timestamp(record, "resolved_at")
+        resolved = field_time(record, "resolved_at")
         if resolved is None and category not in ("open", "in_progress"):
             # change_request and sc_req_item have no resolved_at; closing resolves them.
-            resolved = _timestamp(record, "closed_at")
-        count_text = _scalar(record, "reassignment_count")
+            resolved = field_time(record, "closed_at")
+        count_text = field_text(record, "reassignment_count")
         # "" is what an untouched problem sends (c_TableAPI.md PRB0000050): none yet.
         reassignments = int(count_text) if count_text.isdigit() else (0 if not count_text else None)
         labels = tuple(
-            dict.fromkeys(text for name in self.label_fields if (text := _scalar(record, name)))
+            dict.fromkeys(text for name in self.label_fields if (text := field_text(record, name)))
         )
-        service = _reference_name(record, "business_service")
+        service = reference_name(record, "business_service")
         components = (service,) if service else ()
         breached, due = self._sla(record)
-        reopens = _scalar(record, "reopen_count")
+        reopens = field_text(record, "reopen_count")
         return NormalizedTicket(
             external_id=sys_id,
             key=number,
             url=f"{self.config.base_url.rstrip('/')}/{self.table}.do?sys_id={sys_id}",
-            title=_scalar(record, "short_description"),
+            title=field_text(record, "short_description"),
             status_raw=state,
             status_category=category,
             priority=priority,
             is_blocker=self.marks_blocker((*labels, *components)),
-            assignee=_reference_name(record, "assigned_to"),
-            assignment_group=_reference_name(record, "assignment_group"),
+            assignee=reference_name(record, "assigned_to"),
+            assignment_group=reference_name(record, "assignment_group"),
             reassignment_count=reassignments,
-            ci=_reference_name(record, "cmdb_ci"),
+            ci=reference_name(record, "cmdb_ci"),
             components=components,
             labels=labels,
             opened_at=opened,
             updated_at=updated,
             resolved_at=resolved,
             raw=record if type(record) is dict else dict(record),  # decoded JSON: ours
-            revision=_revision(record),
+            revision=record_revision(record),
             sla_breached=breached,
             due_at=due,
             reopen_count=int(reopens) if reopens.isdigit() else None,
@@ -481,12 +295,12 @@ class ServiceNowConnector(Connector):
         option, the task_sla rows read with the page decide where there are any."""
         made = sla.servicenow_flag(record.get("made_sla"), "made_sla")
         breached = None if made is None else not made
-        due = _timestamp(record, "sla_due") or _timestamp(record, "due_date")
+        due = field_time(record, "sla_due") or field_time(record, "due_date")
         if self.sla_source == "task_sla":
             from_rows, planned_end = sla.servicenow_task_sla(record.get("task_sla"))
             breached = breached if from_rows is None else from_rows
             if planned_end:
-                due = _timestamp({"planned_end_time": planned_end}, "planned_end_time") or due
+                due = field_time({"planned_end_time": planned_end}, "planned_end_time") or due
         return breached, due
 
     # --- connection check ------------------------------------------------------------
@@ -523,7 +337,7 @@ class ServiceNowConnector(Connector):
                 },
             )
             result = json_body(response).get("result") or [{}]
-            zone = _scalar(result[0], "time_zone")
+            zone = field_text(result[0], "time_zone")
         except (HttpStatusError, ResponseFormatError, AttributeError, IndexError, TypeError):
             return ["Note: could not read the integration user's time zone; it should be GMT."]
         if zone and zone not in UTC_ZONES:
@@ -547,9 +361,9 @@ class ServiceNowConnector(Connector):
             )
             choices = json_body(response).get("result") or []
             unmapped = [
-                f"{_scalar(c, 'value')} ({_scalar(c, 'label')})"
+                f"{field_text(c, 'value')} ({field_text(c, 'label')})"
                 for c in choices
-                if isinstance(c, Mapping) and _scalar(c, "value") not in self.status_map
+                if isinstance(c, Mapping) and field_text(c, "value") not in self.status_map
             ]
         except (HttpStatusError, ResponseFormatError, AttributeError, RecordRejected):
             return []

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from .base import RecordRejected
+from .errors import RecordRejected
 
 # ServiceNow booleans are the strings "true" / "false" (itsm-apis.md §1: all scalars are
 # strings); "" is an empty field.

@@ -11,7 +11,8 @@ connector tests and the ingest benchmark all run it.
 """
 
 from .faults import FaultInjector, Faults
-from .records import Change, Incident, JiraIssue
+from .jira_records import JiraIssue
+from .records import Change
 from .replay import IncidentLogReplay, ReplayStats, incident_log_path, replay_incident_log
 from .scenario import (
     DEMO_ASSIGNMENT_GROUPS,
@@ -26,6 +27,7 @@ from .scenario import (
     ScenarioIssue,
 )
 from .server import Credentials, SimulatorServer, make_server
+from .servicenow_records import Incident
 from .store import SimulatorStore
 
 __all__ = [

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from .records import Incident, ReferenceRecord, ServiceNowTable
+from .servicenow_records import Incident, ReferenceRecord, ServiceNowTable
 from .store import SimulatorStore
 from .timestamps import servicenow_parse, servicenow_text
 

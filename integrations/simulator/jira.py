@@ -21,8 +21,7 @@ from collections.abc import Iterator
 from typing import Any, Final
 
 from .faults import FaultInjector
-from .jql import Jql, JqlError, parse_jql
-from .records import (
+from .jira_records import (
     ISSUE_TYPES,
     PRIORITIES,
     RESOLUTIONS,
@@ -31,6 +30,7 @@ from .records import (
     JiraIssue,
     JiraUser,
 )
+from .jql import Jql, JqlError, parse_jql
 from .store import SimulatorStore
 from .timestamps import jira_format
 from .wire import Request, Response, int_param

@@ -8,10 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from .records import (
-    STATUS_CATEGORIES,
-    JiraIssue,
-)
+from .jira_records import STATUS_CATEGORIES, JiraIssue
 from .store import SimulatorStore
 from .timestamps import jql_date_to_epoch_ms, to_epoch_ms
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 from datetime import UTC, datetime
 
-from .records import PRIORITY_LABELS, STATE_LABELS
+from .servicenow_records import PRIORITY_LABELS, STATE_LABELS
 from .store import SimulatorStore
 from .wire import Response
 

@@ -1,516 +1,76 @@
-"""The simulator's records: ServiceNow tables and Jira issues, kept in the order sources page them.
+"""The simulator's records: the ServiceNow tables (servicenow_records), the Jira issues
+(jira_records), and the :class:`Change` a tick of the generator makes.
 
-Every table keeps an index sorted by (updated, id), so that the incremental query both tools
-are read with (ServiceNow ``sys_updated_on>=X^ORDERBYsys_updated_on^ORDERBYsys_id``, Jira
-``updated >= X ORDER BY updated ASC, key ASC``) finds its first row by bisection and a page
-costs O(page), not O(tickets): the ingest benchmark pages 100,000 tickets 1,000 at a time.
-
-All access goes through ``SimulatorStore.lock``: HTTP requests read under it while the
-mutation thread writes.
+The ServiceNow and Jira names are importable from here as well, as they were before each
+source's records got a module of its own.
 """
 
 from __future__ import annotations
 
-import bisect
-import hashlib
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import Final, Generic, Protocol, TypeVar
+from dataclasses import dataclass
 
-from .timestamps import servicenow_format
-
-# --- ServiceNow -------------------------------------------------------------------------------
-# Out-of-box incident codes (reference §1, "Key incident fields and out-of-box codes").
-STATE_CODES: Final = {
-    "new": "1",
-    "in_progress": "2",
-    "on_hold": "3",
-    "resolved": "6",
-    "closed": "7",
-    "canceled": "8",
-}
-STATE_LABELS: Final = {
-    "1": "New",
-    "2": "In Progress",
-    "3": "On Hold",
-    "6": "Resolved",
-    "7": "Closed",
-    "8": "Canceled",
-}
-# New, In Progress, On Hold: someone still has to act. (Not the same as the "active" flag:
-# ServiceNow keeps a Resolved incident active until it is Closed or Canceled.)
-OPEN_STATES: Final = frozenset({"1", "2", "3"})
-INACTIVE_STATES: Final = frozenset({"7", "8"})
-PRIORITY_LABELS: Final = {
-    "1": "1 - Critical",
-    "2": "2 - High",
-    "3": "3 - Moderate",
-    "4": "4 - Low",
-    "5": "5 - Planning",
-}
-IMPACT_LABELS: Final = {"1": "1 - High", "2": "2 - Medium", "3": "3 - Low"}
-# ServiceNow computes priority from impact x urgency; these pairs give each priority.
-IMPACT_URGENCY_FOR_PRIORITY: Final = {
-    "1": ("1", "1"),
-    "2": ("1", "2"),
-    "3": ("2", "2"),
-    "4": ("2", "3"),
-    "5": ("3", "3"),
-}
-CHOICE_LABELS: Final[dict[str, Mapping[str, str]]] = {
-    "state": STATE_LABELS,
-    "incident_state": STATE_LABELS,
-    "priority": PRIORITY_LABELS,
-    "impact": IMPACT_LABELS,
-    "urgency": IMPACT_LABELS,
-}
-
-# Reference fields of the incident table and the table each one points into.
-INCIDENT_REFERENCES: Final = {
-    "assignment_group": "sys_user_group",
-    "assigned_to": "sys_user",
-    "cmdb_ci": "cmdb_ci",
-    "business_service": "cmdb_ci_service",
-    "caller_id": "sys_user",
-    "opened_by": "sys_user",
-    "resolved_by": "sys_user",
-    "closed_by": "sys_user",
-    "location": "cmn_location",
-    "problem_id": "problem",
-    "rfc": "change_request",
-    "caused_by": "change_request",
-    "company": "core_company",
-}
-_INCIDENT_TIMES: Final = (
-    "opened_at",
-    "resolved_at",
-    "closed_at",
-    "sys_created_on",
-    "sys_updated_on",
+from .jira_records import (
+    ISSUE_TYPES,
+    PRIORITIES,
+    RESOLUTIONS,
+    STATUS_CATEGORIES,
+    STATUSES,
+    JiraChange,
+    JiraHistory,
+    JiraIssue,
+    JiraProjectRecord,
+    JiraStore,
+    JiraUser,
 )
-_INCIDENT_COUNTS: Final = ("reassignment_count", "reopen_count", "sys_mod_count")
-_INCIDENT_TEXT: Final = (
-    "number",
-    "short_description",
-    "description",
-    "state",
-    "impact",
-    "urgency",
-    "priority",
-    "category",
-    "subcategory",
-    "close_code",
-    "close_notes",
-    "made_sla",
-    "contact_type",
-    "hold_reason",
-    "sys_created_by",
-    "sys_updated_by",
-)
-# Constant on every incident; served because real records carry them.
-_INCIDENT_CONSTANTS: Final = {
-    "sys_class_name": "incident",
-    "severity": "3",
-    "escalation": "0",
-    "sys_domain": "global",
-    "upon_approval": "proceed",
-    "notify": "1",
-    "knowledge": "false",
-    "u_symptom": "",
-    "u_priority_confirmation": "false",
-    "vendor": "",
-}
-INCIDENT_FIELDS: Final = (
-    "sys_id",
-    *_INCIDENT_TEXT,
-    "incident_state",
-    "active",
-    *INCIDENT_REFERENCES,
-    *_INCIDENT_COUNTS,
-    *_INCIDENT_TIMES,
-    *_INCIDENT_CONSTANTS,
+from .servicenow_records import (
+    CHOICE_LABELS,
+    IMPACT_LABELS,
+    IMPACT_URGENCY_FOR_PRIORITY,
+    INACTIVE_STATES,
+    INCIDENT_FIELDS,
+    INCIDENT_REFERENCES,
+    OPEN_STATES,
+    PRIORITY_LABELS,
+    REFERENCE_TABLES,
+    STATE_CODES,
+    STATE_LABELS,
+    Incident,
+    ReferenceRecord,
+    ServiceNowTable,
+    TableRecord,
+    stable_sys_id,
 )
 
-
-def stable_sys_id(*parts: str) -> str:
-    """A 32-hex sys_id that is the same on every run for the same parts."""
-    return hashlib.md5("\x1f".join(parts).encode(), usedforsecurity=False).hexdigest()
-
-
-@dataclass(slots=True)
-class Incident:
-    """One incident in value form: what ``sysparm_display_value=false`` returns.
-
-    References hold sys_ids ("" when empty); times are epoch seconds (0 when empty).
-    ``extra`` carries columns only some records have (e.g. those replayed from the real log).
-    """
-
-    sys_id: str
-    number: str
-    short_description: str
-    state: str
-    priority: str
-    impact: str
-    urgency: str
-    sys_created_on: int
-    sys_updated_on: int
-    opened_at: int
-    description: str = ""
-    category: str = "software"
-    subcategory: str = ""
-    assignment_group: str = ""
-    assigned_to: str = ""
-    cmdb_ci: str = ""
-    business_service: str = ""
-    caller_id: str = ""
-    opened_by: str = ""
-    resolved_by: str = ""
-    closed_by: str = ""
-    location: str = ""
-    problem_id: str = ""
-    rfc: str = ""
-    caused_by: str = ""
-    company: str = ""
-    reassignment_count: int = 0
-    reopen_count: int = 0
-    sys_mod_count: int = 0
-    resolved_at: int = 0
-    closed_at: int = 0
-    close_code: str = ""
-    close_notes: str = ""
-    made_sla: str = "true"  # "false" once the incident's SLA breached
-    contact_type: str = "phone"
-    hold_reason: str = ""
-    sys_created_by: str = "admin"
-    sys_updated_by: str = "admin"
-    extra: dict[str, str] | None = None
-    pinned: bool = False  # a scenario ticket: random mutation never resolves it
-
-    @property
-    def is_open(self) -> bool:
-        return self.state in OPEN_STATES
-
-    def value(self, name: str) -> str:
-        """The field as the Table API sends it: always a string."""
-        if self.extra is not None and name in self.extra:
-            return self.extra[name]
-        if name in _TEXT_OR_REF:
-            value: str = getattr(self, name)
-            return value
-        if name in _INCIDENT_TIMES:
-            return servicenow_format(getattr(self, name))
-        if name in _INCIDENT_COUNTS:
-            return str(getattr(self, name))
-        if name == "incident_state":
-            return self.state
-        if name == "active":
-            return "false" if self.state in INACTIVE_STATES else "true"
-        return _INCIDENT_CONSTANTS.get(name, "")
-
-
-_TEXT_OR_REF: Final = frozenset({"sys_id", *_INCIDENT_TEXT, *INCIDENT_REFERENCES})
-
-
-@dataclass(slots=True)
-class ReferenceRecord:
-    """A row of a table incidents point into (groups, users, CIs, ...), so that reference
-    links, display values and dot-walked fields (``assignment_group.name``) resolve."""
-
-    sys_id: str
-    name: str
-    sys_updated_on: int
-    attributes: dict[str, str] = field(default_factory=dict)
-
-    def value(self, name: str) -> str:
-        if name == "sys_id":
-            return self.sys_id
-        if name == "name":
-            return self.name
-        if name in ("sys_updated_on", "sys_created_on"):
-            return servicenow_format(self.sys_updated_on)
-        return self.attributes.get(name, "")
-
-
-class TableRecord(Protocol):
-    @property
-    def sys_id(self) -> str: ...
-
-    @property
-    def sys_updated_on(self) -> int: ...
-
-    def value(self, name: str) -> str: ...
-
-
-RecordT = TypeVar("RecordT", bound=TableRecord)
-
-# Tables served besides incident, with their fields, references and the field shown as the
-# display value of a reference to them.
-REFERENCE_TABLES: Final[dict[str, tuple[tuple[str, ...], dict[str, str], str]]] = {
-    "sys_user": (
-        ("sys_id", "name", "user_name", "email", "time_zone", "active", "sys_updated_on"),
-        {},
-        "name",
-    ),
-    "sys_user_group": (
-        ("sys_id", "name", "description", "email", "active", "manager", "sys_updated_on"),
-        {"manager": "sys_user"},
-        "name",
-    ),
-    "cmdb_ci": (
-        ("sys_id", "name", "sys_class_name", "operational_status", "sys_updated_on"),
-        {},
-        "name",
-    ),
-    "cmdb_ci_service": (
-        ("sys_id", "name", "sys_class_name", "operational_status", "sys_updated_on"),
-        {},
-        "name",
-    ),
-    "cmn_location": (("sys_id", "name", "sys_updated_on"), {}, "name"),
-    "core_company": (("sys_id", "name", "sys_updated_on"), {}, "name"),
-    "problem": (("sys_id", "number", "short_description", "state", "sys_updated_on"), {}, "number"),
-    "change_request": (
-        ("sys_id", "number", "short_description", "state", "sys_updated_on"),
-        {},
-        "number",
-    ),
-}
-
-
-class ServiceNowTable(Generic[RecordT]):
-    """One table, indexed by sys_id and by (sys_updated_on, sys_id)."""
-
-    def __init__(
-        self,
-        name: str,
-        fields: tuple[str, ...],
-        references: Mapping[str, str],
-        display_field: str = "name",
-    ) -> None:
-        self.name = name
-        self.fields = fields
-        self.field_set = frozenset(fields)
-        self.references = dict(references)
-        self.display_field = display_field
-        self.version = 0  # bumped on every write; query caches key on it
-        self._by_id: dict[str, RecordT] = {}
-        self._keys: list[tuple[int, str]] = []  # sorted (sys_updated_on, sys_id)
-
-    def __len__(self) -> int:
-        return len(self._by_id)
-
-    def get(self, sys_id: str) -> RecordT | None:
-        return self._by_id.get(sys_id)
-
-    def upsert(self, record: RecordT) -> None:
-        old = self._by_id.get(record.sys_id)
-        if old is not None:
-            old_key = (old.sys_updated_on, old.sys_id)
-            index = bisect.bisect_left(self._keys, old_key)
-            if index < len(self._keys) and self._keys[index] == old_key:
-                del self._keys[index]
-        self._by_id[record.sys_id] = record
-        bisect.insort(self._keys, (record.sys_updated_on, record.sys_id))
-        self.version += 1
-
-    def delete(self, sys_id: str) -> None:
-        """Remove a record, as when it is deleted or leaves the query in the real tool."""
-        old = self._by_id.pop(sys_id)
-        old_key = (old.sys_updated_on, old.sys_id)
-        index = bisect.bisect_left(self._keys, old_key)
-        if index < len(self._keys) and self._keys[index] == old_key:
-            del self._keys[index]
-        self.version += 1
-
-    def reindex(self, record: RecordT, old_updated: int) -> None:
-        """The record's sys_updated_on changed from old_updated: move its index entry."""
-        old_key = (old_updated, record.sys_id)
-        index = bisect.bisect_left(self._keys, old_key)
-        if index < len(self._keys) and self._keys[index] == old_key:
-            del self._keys[index]
-        bisect.insort(self._keys, (record.sys_updated_on, record.sys_id))
-        self.version += 1
-
-    def bulk_load(self, records: Iterable[RecordT]) -> None:
-        for record in records:
-            self._by_id[record.sys_id] = record
-        self._keys = sorted((r.sys_updated_on, r.sys_id) for r in self._by_id.values())
-        self.version += 1
-
-    def position(self, epoch_seconds: int, *, inclusive: bool) -> int:
-        """Index of the first row with sys_updated_on >= (or >) the given time."""
-        if inclusive:
-            return bisect.bisect_left(self._keys, (epoch_seconds, ""))
-        return bisect.bisect_right(self._keys, (epoch_seconds, "\uffff"))
-
-    def position_after(self, key: tuple[int, str]) -> int:
-        """Index of the first row whose (sys_updated_on, sys_id) is greater than ``key``."""
-        return bisect.bisect_right(self._keys, key)
-
-    def rows(self, start: int, stop: int) -> list[RecordT]:
-        return [self._by_id[sys_id] for _, sys_id in self._keys[start:stop]]
-
-    def ordered(self) -> Iterator[RecordT]:
-        """All rows by (sys_updated_on, sys_id)."""
-        for _, sys_id in self._keys:
-            yield self._by_id[sys_id]
-
-    def by_sys_id(self) -> list[RecordT]:
-        return [self._by_id[k] for k in sorted(self._by_id)]
-
-    def index_size(self) -> int:
-        return len(self._keys)
-
-
-# --- Jira ---------------------------------------------------------------------------------------
-# statusCategory key/id pairs (reference §2): new 2 "To Do", indeterminate 4 "In Progress",
-# done 3 "Done".
-STATUS_CATEGORIES: Final = {
-    "new": (2, "blue-gray", "To Do"),
-    "indeterminate": (4, "yellow", "In Progress"),
-    "done": (3, "green", "Done"),
-}
-STATUSES: Final = {  # name -> (id, category key)
-    "To Do": ("10000", "new"),
-    "In Progress": ("3", "indeterminate"),
-    "Blocked": ("10002", "indeterminate"),
-    "In Review": ("10003", "indeterminate"),
-    "Done": ("10001", "done"),
-    "Won't Do": ("10004", "done"),
-}
-PRIORITIES: Final = {"Highest": "1", "High": "2", "Medium": "3", "Low": "4", "Lowest": "5"}
-RESOLUTIONS: Final = {"Done": "10000", "Won't Do": "10001"}
-ISSUE_TYPES: Final = {"Bug": "10004", "Task": "10002", "Story": "10001", "Incident": "10005"}
-
-
-@dataclass(frozen=True, slots=True)
-class JiraUser:
-    account_id: str
-    display_name: str
-    email: str
-    time_zone: str
-
-
-@dataclass(frozen=True, slots=True)
-class JiraChange:
-    field: str  # "status", "assignee", "labels", ...
-    from_id: str | None
-    from_string: str | None
-    to_id: str | None
-    to_string: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class JiraHistory:
-    id: int
-    author: str | None  # accountId
-    created: int  # epoch ms
-    items: tuple[JiraChange, ...]
-
-
-@dataclass(slots=True)
-class JiraIssue:
-    id: int
-    project: str
-    number: int
-    summary: str
-    status: str  # a key of STATUSES
-    priority: str  # a key of PRIORITIES
-    issue_type: str
-    created: int  # epoch ms
-    updated: int  # epoch ms
-    assignee: str | None = None  # accountId
-    reporter: str | None = None
-    labels: list[str] = field(default_factory=list)
-    components: list[str] = field(default_factory=list)
-    resolution: str | None = None
-    resolutiondate: int | None = None
-    history: list[JiraHistory] = field(default_factory=list)
-    sla_breached: bool | None = None  # the story's say; None: the SLA clock decides
-    pinned: bool = False
-
-    @property
-    def key(self) -> str:
-        return f"{self.project}-{self.number}"
-
-    @property
-    def status_category(self) -> str:
-        return STATUSES[self.status][1]
-
-    @property
-    def sort_key(self) -> tuple[int, str, int]:
-        # JQL "ORDER BY updated ASC, key ASC": a key sorts by project, then number as a number.
-        return (self.updated, self.project, self.number)
-
-
-@dataclass(slots=True)
-class JiraProjectRecord:
-    id: str
-    key: str
-    name: str
-    components: dict[str, str]  # name -> id
-
-
-class JiraStore:
-    def __init__(self) -> None:
-        self.projects: dict[str, JiraProjectRecord] = {}
-        self.users: dict[str, JiraUser] = {}
-        self.version = 0
-        self._by_id: dict[int, JiraIssue] = {}
-        self._by_key: dict[str, JiraIssue] = {}
-        self._keys: list[tuple[int, str, int]] = []
-        self._next_id = 10001
-        self._next_number: dict[str, int] = {}
-
-    def __len__(self) -> int:
-        return len(self._by_id)
-
-    def new_issue_id(self) -> int:
-        issue_id = self._next_id
-        self._next_id += 1
-        return issue_id
-
-    def new_number(self, project: str) -> int:
-        number = self._next_number.get(project, 0) + 1
-        self._next_number[project] = number
-        return number
-
-    def get(self, id_or_key: str) -> JiraIssue | None:
-        if id_or_key.isdigit():
-            return self._by_id.get(int(id_or_key))
-        return self._by_key.get(id_or_key.upper())
-
-    def add(self, issue: JiraIssue) -> None:
-        self._by_id[issue.id] = issue
-        self._by_key[issue.key] = issue
-        bisect.insort(self._keys, issue.sort_key)
-        self.version += 1
-
-    def reindex(self, issue: JiraIssue, old_updated: int) -> None:
-        old_key = (old_updated, issue.project, issue.number)
-        index = bisect.bisect_left(self._keys, old_key)
-        if index < len(self._keys) and self._keys[index] == old_key:
-            del self._keys[index]
-        bisect.insort(self._keys, issue.sort_key)
-        self.version += 1
-
-    def position_after(self, key: tuple[int, str, int]) -> int:
-        return bisect.bisect_right(self._keys, key)
-
-    def position_updated(self, epoch_ms: int, *, inclusive: bool) -> int:
-        if inclusive:
-            return bisect.bisect_left(self._keys, (epoch_ms, "", 0))
-        return bisect.bisect_right(self._keys, (epoch_ms, "\uffff", 0))
-
-    def ordered_from(self, start: int) -> Iterator[JiraIssue]:
-        for _, project, number in self._keys[start:]:
-            yield self._by_key[f"{project}-{number}"]
-
-    def all(self) -> list[JiraIssue]:
-        return list(self._by_id.values())
-
-
-# --- the store ------------------------------------------------------------------------------------
+__all__ = [
+    "CHOICE_LABELS",
+    "IMPACT_LABELS",
+    "IMPACT_URGENCY_FOR_PRIORITY",
+    "INACTIVE_STATES",
+    "INCIDENT_FIELDS",
+    "INCIDENT_REFERENCES",
+    "ISSUE_TYPES",
+    "OPEN_STATES",
+    "PRIORITIES",
+    "PRIORITY_LABELS",
+    "REFERENCE_TABLES",
+    "RESOLUTIONS",
+    "STATE_CODES",
+    "STATE_LABELS",
+    "STATUSES",
+    "STATUS_CATEGORIES",
+    "Change",
+    "Incident",
+    "JiraChange",
+    "JiraHistory",
+    "JiraIssue",
+    "JiraProjectRecord",
+    "JiraStore",
+    "JiraUser",
+    "ReferenceRecord",
+    "ServiceNowTable",
+    "TableRecord",
+    "stable_sys_id",
+]
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final, TextIO
 
-from .records import Incident, stable_sys_id
+from .servicenow_records import Incident, stable_sys_id
 from .store import SimulatorStore
 from .timestamps import to_epoch_seconds
 

@@ -26,9 +26,9 @@ from urllib.parse import parse_qs, urlsplit
 
 from .faults import FaultInjector, Faults
 from .jira import REMOVED, JiraApi, jira_error
+from .jira_records import JiraUser
 from .pagerduty import PagerDutyApi
 from .pages import incident_page, issue_page
-from .records import JiraUser
 from .scenario import DEMO_SCENARIO, Scenario
 from .servicenow import ServiceNowApi
 from .servicenow import error as servicenow_error

@@ -35,7 +35,7 @@ from .encoded_query import (
     sort_value,
 )
 from .faults import FaultInjector
-from .records import CHOICE_LABELS
+from .servicenow_records import CHOICE_LABELS
 from .store import SimulatorStore
 from .wire import Request, Response, int_param
 

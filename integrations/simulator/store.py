@@ -1,7 +1,8 @@
 """The simulator's store: the sources' records plus the seeded generator that changes them.
 
 All access goes through ``SimulatorStore.lock``: HTTP requests read under it while the
-mutation thread writes. The records and their tables are in ``records``.
+mutation thread writes. The records and their tables are in ``servicenow_records`` and
+``jira_records``.
 """
 
 from __future__ import annotations
@@ -13,20 +14,19 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from .generator import TicketGenerator
+from .jira_records import JiraIssue, JiraStore
 from .oncall import DEMO_ON_CALL, OnCallIncident, PagerDutyAccount
-from .records import (
+from .records import Change
+from .scenario import DEMO_SCENARIO, Scenario
+from .servicenow_records import (
     INCIDENT_FIELDS,
     INCIDENT_REFERENCES,
     REFERENCE_TABLES,
-    Change,
     Incident,
-    JiraIssue,
-    JiraStore,
     ReferenceRecord,
     ServiceNowTable,
     stable_sys_id,
 )
-from .scenario import DEMO_SCENARIO, Scenario
 from .timestamps import servicenow_parse, utc_now
 
 

@@ -23,12 +23,12 @@ from integrations.connectors import (
     ServerError,
     UnsafeDestinationError,
 )
+from integrations.connectors.destinations import refusal_reason
 from integrations.connectors.http import (
     HttpClient,
     RetryPolicy,
     backoff_delay,
     parse_retry_after,
-    refusal_reason,
 )
 
 from .conftest import SleepRecorder

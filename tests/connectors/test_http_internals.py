@@ -1,4 +1,4 @@
-"""The httpx and httpcore internals the destination guard (integrations/connectors/http.py)
+"""The httpx and httpcore internals the destination guard (integrations/connectors/destinations.py)
 stands on. httpx has no public hook for the network backend, so the guard replaces the
 transport's connection pool (``HTTPTransport._pool``) with an httpcore pool that opens
 sockets through it. If a new httpx stopped reading ``_pool``, the guard would be silently
@@ -15,10 +15,10 @@ import httpcore
 import httpx
 import pytest
 
-from integrations.connectors.http import (
+from integrations.connectors.destinations import (
     DestinationPolicy,
-    _GuardedNetworkBackend,
-    _GuardedTransport,
+    GuardedNetworkBackend,
+    GuardedTransport,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,7 +59,7 @@ def test_httpcore_pool_takes_the_settings_the_guard_passes() -> None:
     assert {"verify", "trust_env"} <= set(_parameters(httpx.create_ssl_context))
     # The pool the guard builds is bounded like httpx's own (it once passed httpx.Limits(),
     # which is unbounded).
-    pool = _GuardedTransport(DestinationPolicy())._pool
+    pool = GuardedTransport(DestinationPolicy())._pool
     default_limits = inspect.signature(httpx.HTTPTransport.__init__).parameters["limits"].default
     assert pool._max_connections == default_limits.max_connections
     assert pool._max_keepalive_connections == default_limits.max_keepalive_connections
@@ -68,7 +68,7 @@ def test_httpcore_pool_takes_the_settings_the_guard_passes() -> None:
 
 @pytest.mark.parametrize("method", ["connect_tcp", "connect_unix_socket", "sleep"])
 def test_the_guarded_backend_matches_httpcore_network_backend(method: str) -> None:
-    assert _parameters(getattr(_GuardedNetworkBackend, method)) == _parameters(
+    assert _parameters(getattr(GuardedNetworkBackend, method)) == _parameters(
         getattr(httpcore.NetworkBackend, method)
     )
     assert _parameters(httpcore.SyncBackend.connect_tcp) == _parameters(
@@ -83,8 +83,8 @@ def test_the_guarded_transport_opens_sockets_through_the_guard() -> None:
         looked_up.append(host)
         return ["169.254.169.254"]  # a metadata address: refused by the guard
 
-    transport = _GuardedTransport(DestinationPolicy(resolver=resolver))
-    assert isinstance(transport._pool._network_backend, _GuardedNetworkBackend)
+    transport = GuardedTransport(DestinationPolicy(resolver=resolver))
+    assert isinstance(transport._pool._network_backend, GuardedNetworkBackend)
     with httpx.Client(transport=transport) as client, pytest.raises(Exception, match="refused"):
         client.get("http://guard.example.com/")
     assert looked_up == ["guard.example.com"]

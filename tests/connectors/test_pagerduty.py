@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from integrations.connectors import ConfigurationError, ConnectorConfig, connector_for
-from integrations.connectors.base import NormalizedTicket, RecordRejected, Rejected
-from integrations.connectors.errors import AuthenticationError
+from integrations.connectors.errors import AuthenticationError, RecordRejected
 from integrations.connectors.pagerduty import PagerDutyConnector
+from integrations.connectors.tickets import NormalizedTicket, Rejected
 
 from .pagerduty_fake import TOKEN, PagerDutyFake, incident
 

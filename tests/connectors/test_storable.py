@@ -66,7 +66,7 @@ def test_nesting_deeper_than_the_encoder_goes_is_cut() -> None:
 
 
 def test_an_rt_record_with_a_lone_surrogate_or_a_huge_number_still_has_a_revision() -> None:
-    from integrations.connectors.base import content_revision
+    from integrations.connectors.normalizing import content_revision
 
     assert content_revision({"Subject": "x \ud800"}) != content_revision({"Subject": "x"})
     assert content_revision({"CustomFields": [{"values": [2**70]}]})

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from integrations.connectors import ConnectorConfig, NormalizedTicket
-from integrations.connectors.base import within_limits
 from integrations.connectors.jira import JiraConnector
+from integrations.connectors.normalizing import within_limits
 from integrations.connectors.ticket_urls import http_url, url_problem
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -79,7 +79,7 @@ def test_a_pulled_ticket_with_a_bad_url_is_kept_without_it(
         ConnectorConfig(kind="jira", base_url="https://x.example", secret="token")
     )
     issue = _jira_issue()
-    with caplog.at_level(logging.WARNING, logger="integrations.connectors.base"):
+    with caplog.at_level(logging.WARNING, logger="integrations.connectors.normalizing"):
         ticket = connector.normalize(issue)
     assert isinstance(ticket, NormalizedTicket), ticket
     assert ticket.url == ""

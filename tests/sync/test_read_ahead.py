@@ -1,4 +1,4 @@
-"""The sync reads the next page while it writes the current one (integrations.sync.PagesAhead)."""
+"""The sync reads the next page while it writes the current one (integrations/read_ahead.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from integrations.connectors import Page
-from integrations.sync import read_ahead
+from integrations.read_ahead import read_ahead
 
 
 def _page(number: int, *, last: bool = False) -> Page:

@@ -19,7 +19,8 @@ from integrations.simulator import (
     SimulatorStore,
     make_server,
 )
-from integrations.sync import RECONCILE, connector_claim, sync_connector, syncs_due
+from integrations.sync import connector_claim, sync_connector
+from integrations.sync_schedule import RECONCILE, syncs_due
 from tests.sync.conftest import make_connector
 
 pytestmark = pytest.mark.django_db(transaction=True)

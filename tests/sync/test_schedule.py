@@ -10,7 +10,7 @@ import time_machine
 from django.utils import timezone
 
 from integrations.models import SyncRun
-from integrations.sync import connectors_due, runs_interrupted
+from integrations.sync_schedule import connectors_due, runs_interrupted
 from tests.factories import ConnectorFactory
 
 pytestmark = pytest.mark.django_db

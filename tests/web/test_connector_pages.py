@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 from django.test import Client
 
+from cataligent.audit import history_for
+from cataligent.models import AuditEntry
 from integrations.models import Connector, LinkRule
 from tests.factories import ConnectorFactory, NodeFactory, TicketFactory
 
@@ -181,3 +184,37 @@ def test_a_connector_made_in_code_gets_its_kinds_page_size() -> None:
     assert ConnectorFactory(kind="servicenow").page_size == 1000
     assert ConnectorFactory(kind="rt").page_size == 100
     assert ConnectorFactory(kind="jira", page_size=30).page_size == 30
+
+
+def _changes(connector: Connector) -> list[tuple[str, Any, Any]]:
+    """The connector's recorded field changes, oldest first: (field, old, new)."""
+    return [
+        (entry.field, entry.old_value, entry.new_value)
+        for entry in reversed(history_for(connector).filter(action=AuditEntry.Action.UPDATE))
+    ]
+
+
+def test_an_edit_is_audited_field_by_field_and_secrets_only_as_changed(people: Any) -> None:
+    """The edit form hands the service its instance with the new values already on it:
+    what changed is judged against what was stored."""
+    client = _client(people["admin"])
+    client.post("/connectors/new/", {**FORM, "new_webhook_secret": "hook-secret-1"})
+    connector = Connector.objects.get(slug="snow")
+    created = _changes(connector)
+    assert ("name", None, "ServiceNow") in created
+    assert ("secret", None, "(changed)") in created
+    assert ("webhook_secret", None, "(changed)") in created
+
+    edit = {**FORM, "new_secret": "", "name": "SNOW", "blocking_priority": "3"}
+    response = client.post("/connectors/snow/edit/", edit)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert sorted(_changes(connector)[len(created) :]) == [
+        ("blocking_priority", 2, 3),
+        ("name", "ServiceNow", "SNOW"),
+    ]
+    # A new secret is recorded as changed, never by its value; nothing else changed.
+    client.post("/connectors/snow/edit/", {**edit, "new_secret": "second-secret-2"})
+    assert _changes(connector)[len(created) + 2 :] == [("secret", None, "(changed)")]
+    stored = json.dumps(list(AuditEntry.objects.values_list("old_value", "new_value")))
+    for secret in ("p4ssw0rd", "second-secret", "hook-secret"):
+        assert secret not in stored

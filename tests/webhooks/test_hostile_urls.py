@@ -56,7 +56,7 @@ def test_the_ticket_is_mirrored_without_the_link(
 ) -> None:
     _connector()
     node = NodeFactory(slug="core-db")
-    with caplog.at_level(logging.WARNING, logger="integrations.connectors.base"):
+    with caplog.at_level(logging.WARNING, logger="integrations.connectors.normalizing"):
         response = _post(
             "rt-hook",
             {
