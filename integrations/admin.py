@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from cataligent.admin import AuditedAdmin, HistoryInline
+from integrations.connector_guides import guides_context
 from integrations.forms import ConnectorForm
 from integrations.models import (
     Connector,
@@ -23,6 +24,12 @@ class ConnectorAdmin(AuditedAdmin):
     search_fields = ["name", "slug", "base_url"]
     readonly_fields = ["cursor", "last_success_at", "last_attempt_at", "last_error", "health"]
     inlines = [HistoryInline]
+    # The setup guide of each kind below the fields (templates/admin/integrations/connector/).
+    change_form_template = "admin/integrations/connector/change_form.html"
+
+    def render_change_form(self, request, context, *args, **kwargs):  # type: ignore[no-untyped-def]
+        context.update(guides_context(context["adminform"].form["kind"].value()))
+        return super().render_change_form(request, context, *args, **kwargs)
 
     def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
         if form.cleaned_data.get("new_secret"):

@@ -9,10 +9,12 @@ from django import forms
 
 from cataligent.forms import ModelForm
 from cataligent.hostile import find_problem
+from integrations.connectors import default_page_size
 from integrations.models import Connector, LinkRule
 from integrations.validation import (
     base_url_problem,
     blocker_labels_problem,
+    construction_problems,
     kind_problems,
     priority_map_problem,
     status_map_problem,
@@ -57,57 +59,34 @@ class JSONTextField(forms.CharField):
 class ConnectorForm(ModelForm):
     """Secrets are write-only: a blank field keeps the stored one; nothing is shown back."""
 
-    base_url = forms.URLField(max_length=500, assume_scheme="https")
+    base_url = forms.URLField(
+        label="Base URL", max_length=500, assume_scheme="https", help_text="The tool's API address."
+    )
     new_secret = forms.CharField(
         required=False,
         label="Password, token or client secret",
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="The OAuth client secret with OAuth. Leave blank to keep the stored one.",
+        help_text="Write-only: leave blank to keep the stored one.",
     )
     new_webhook_secret = forms.CharField(
         required=False,
         label="Webhook secret",
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="Signs inbound webhooks (HMAC-SHA256; PagerDuty v3: the subscription's "
-        "secret; GitHub: the webhook's secret; GitLab: the secret token it sends in "
-        "X-Gitlab-Token; Zendesk: the webhook's signing secret; JSM Operations signs "
-        "nothing: relay its webhook with X-Cataligent-Signature). Leave blank to keep the "
+        help_text="Proves an inbound webhook came from the tool. Leave blank to keep the "
         "stored one.",
     )
-    status_map = JSONTextField(help_text='Raw status → category, e.g. {"Waiting": "in_progress"}.')
+    status_map = JSONTextField(
+        help_text='Raw status → category, over the kind\'s defaults, e.g. {"Waiting": '
+        '"in_progress"}.'
+    )
     priority_map = JSONTextField(
-        help_text='Raw priority → 1..5, e.g. {"Urgent": 1}; GitHub and GitLab: label → '
-        '1..5, e.g. {"sev2": 2}.'
+        help_text='Raw priority → 1..5, over the kind\'s defaults, e.g. {"Urgent": 1}.'
     )
     blocker_labels = JSONTextField(
         kind=list, help_text='Labels that mark a blocker, e.g. ["blocker"].'
     )
     options = JSONTextField(
-        help_text='Tool options, e.g. {"table": "incident"}. SLA results: ServiceNow reads '
-        'made_sla, or the task_sla table with {"sla_source": "task_sla"}; Jira Service '
-        'Management needs its SLA fields, e.g. {"sla_fields": ["customfield_10030"]}; '
-        "Request Tracker compares Due with Resolved, and reads query dates in the RT user's "
-        'zone: without one of its own, set {"time_zone": "<the server\'s $Timezone>"}, or '
-        "leave it to sync and test, which find the offset and record it as time_zone_found. "
-        "PagerDuty (base URL "
-        "https://api.pagerduty.com, Token auth with a REST API key, no query): "
-        '{"high_urgency_priority": 2, "low_urgency_priority": 4} give incidents without a '
-        'priority one by urgency, {"initial_days": 180} limits how far back a first sync '
-        "reads (default: all). GitHub (base URL https://api.github.com, or https://HOST/api "
-        "for Enterprise Server; query owner/name) and GitLab (base URL https://gitlab.com; "
-        "query group/project): the priority map is label → 1..5 (default P1..P5), "
-        '{"default_priority": 3} is the priority of an issue without such a label. '
-        "JSM Operations alerts (base URL "
-        "https://api.atlassian.com/jsm/ops/api/<cloud id>, Basic auth with the account's "
-        "email and an API token, an optional alert search as the query): "
-        '{"site_url": "https://acme.atlassian.net"} links each alert, {"team_names": '
-        '{"<team id>": "Payments"}} names teams the API gives by id, {"initial_days": 180} '
-        "as for PagerDuty. "
-        "Zendesk (base URL https://<subdomain>.zendesk.com, Basic auth "
-        "with user <email>/token and an admin's API token, no query): "
-        '{"no_priority": 3} is the priority of a ticket without one, {"ci_field": 360012345} '
-        "the custom field naming the CI, "
-        '{"requests_per_minute": 10} paces the export (30 with the High Volume add-on).'
+        help_text='The kind\'s own settings as a JSON object, e.g. {"initial_days": 180}.'
     )
 
     class Meta:
@@ -131,10 +110,46 @@ class ConnectorForm(ModelForm):
         ]
         widgets = {"query": forms.Textarea(attrs={"rows": 2, "class": "mono"})}
         labels = {"username": "User or client id"}
+        # Kind-neutral: what each kind wants is in its guide beside the form
+        # (integrations/connector_guides.py).
         help_texts = {
-            "username": "The integration user (Jira: the account's email); with OAuth, the "
-            "OAuth application's client id."
+            "username": "The user the secret belongs to; with OAuth, the client id.",
+            "query": "What selects the tickets, in the tool's own terms; empty where the "
+            "kind takes none.",
+            "page_size": "Records asked for a page; blank for the kind's default.",
         }
+
+    # The model's auth labels name tools; on the form they stay kind-neutral (the guide
+    # beside it says which kind takes which).
+    AUTH_LABELS = {
+        "basic": "Basic: user and password or API token",
+        "token": "Token: the tool's own token scheme",
+        "bearer": "Bearer: an access token",
+        "oauth": "OAuth client credentials",
+    }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["auth_type"]
+        field.choices = [(v, self.AUTH_LABELS.get(v, label)) for v, label in field.choices]
+
+    # The page shows the fields in these groups, in this order (the Django admin lists them
+    # as they come).
+    SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+        ("The source", ("kind", "name", "slug", "base_url")),
+        ("Signing in", ("auth_type", "username", "new_secret", "new_webhook_secret")),
+        ("What is read", ("query", "options", "poll_interval", "page_size", "enabled")),
+        (
+            "What blocks",
+            ("blocking_priority", "blocker_labels", "status_map", "priority_map"),
+        ),
+    )
+
+    def sections(self) -> list[tuple[str, list[forms.BoundField]]]:
+        return [(title, [self[name] for name in names]) for title, names in self.SECTIONS]
+
+    def fields_in_error(self) -> list[forms.BoundField]:
+        return [self[name] for _, names in self.SECTIONS for name in names if self[name].errors]
 
     def clean_base_url(self) -> str:
         url = self.cleaned_data["base_url"]
@@ -180,7 +195,31 @@ class ConnectorForm(ModelForm):
             )
             for field, message in problems.items():
                 self.add_error(field, message)
+            self._check_with_the_connector(data)
         return data
+
+    def _check_with_the_connector(self, data: dict[str, Any]) -> None:
+        """What the connector class refuses that the rules above cannot see (an option's
+        value, GitHub's owner/name), beside the field it concerns. A field already in error
+        counts as empty here, and its error stays the one shown."""
+        if not all(data.get(name) for name in ("kind", "base_url", "auth_type")):
+            return
+        problems = construction_problems(
+            data["kind"],
+            base_url=data["base_url"],
+            auth_type=data["auth_type"],
+            username=data.get("username") or "",
+            query=data.get("query") or "",
+            status_map=data.get("status_map") or {},
+            priority_map=data.get("priority_map") or {},
+            blocking_priority=data.get("blocking_priority") or 2,
+            blocker_labels=tuple(data.get("blocker_labels") or ()),
+            page_size=data.get("page_size") or default_page_size(data["kind"]),
+            options=data.get("options") or {},
+        )
+        for field, message in problems.items():
+            if (field is None and not self.errors) or (field and field not in self.errors):
+                self.add_error(field, message)
 
 
 class LinkRuleForm(ModelForm):

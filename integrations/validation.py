@@ -12,7 +12,13 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
-from integrations.connectors import STATUS_CATEGORIES, connector_class
+from integrations.connectors import (
+    STATUS_CATEGORIES,
+    ConfigurationError,
+    ConnectorConfig,
+    connector_class,
+    connector_for,
+)
 from integrations.connectors.destinations import METADATA_HOSTNAMES, refusal_reason
 
 
@@ -97,3 +103,43 @@ def kind_problems(
             f"Known: {', '.join(sorted(klass.option_help)) or 'none'}."
         )
     return problems
+
+
+# Where a connector's own refusal belongs on the form, by what its message names (first
+# match wins; the user's words come before the secret's: Zendesk's names both).
+_REFUSAL_FIELDS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("option", "deployment must", "servicenow table", "time zone"), "options"),
+    (("query",), "query"),
+    (("base url",), "base_url"),
+    (("priority map",), "priority_map"),
+    (("status map", "status category"), "status_map"),
+    (("supports auth", "auth type"), "auth_type"),
+    (("user", "client id", "email"), "username"),
+)
+
+
+def refusal_field(message: str) -> str | None:
+    """The settings field a connector's ConfigurationError is about, or None (the whole form)."""
+    text = message.casefold()
+    for words, field in _REFUSAL_FIELDS:
+        if any(word in text for word in words):
+            return field
+    return None
+
+
+def construction_problems(kind: str, **settings_given: Any) -> dict[str | None, str]:
+    """What the connector class itself refuses in these settings, found by building it (no
+    request is made): {field or None: message}. Catches what only the class knows, such as
+    an option's value, the GitHub query's owner/name or the Enterprise Server /api/v3 URL.
+
+    `settings_given` are ConnectorConfig's fields; the secret is not checked here (it is
+    write-only and may be the stored one), so a stand-in takes its place."""
+    settings_given.setdefault("allow_private_networks", settings.CONNECTOR_ALLOW_PRIVATE_NETWORKS)
+    try:
+        config = ConnectorConfig(kind=kind, secret="stand-in", **settings_given)
+        with connector_for(config):
+            pass
+    except ConfigurationError as exc:
+        message = str(exc)
+        return {refusal_field(message): message[:1].upper() + message[1:].rstrip(".") + "."}
+    return {}

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from cataligent.permissions import Action, check
 from integrations import services
+from integrations.connector_guides import guides_context
 from integrations.connectors import ConnectorError, connector_for
 from integrations.forms import ConnectorForm, LinkRuleForm
 from integrations.linking import tickets_matching
@@ -58,7 +59,8 @@ def connector_edit(request: HttpRequest, slug: str | None = None) -> HttpRespons
         )
         messages.success(request, f"Saved {saved.name}. Test the connection, then sync.")
         return redirect("connector-detail", slug=saved.slug)
-    return render(request, "connectors/edit.html", {"form": form, "connector": connector})
+    context = {"form": form, "connector": connector, **guides_context(form["kind"].value())}
+    return render(request, "connectors/edit.html", context)
 
 
 def connector_detail(request: HttpRequest, slug: str) -> HttpResponse:

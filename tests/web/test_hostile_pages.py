@@ -116,7 +116,7 @@ def test_nul_in_a_connector_form_even_as_a_json_escape(people: Any) -> None:
     ):
         response = client.post("/connectors/new/", {**form, **change})
         assert response.status_code == 200, change
-        assert 'class="error"' in response.content.decode(), change
+        assert 'class="field-error"' in response.content.decode(), change
     assert not Connector.objects.exists()
 
 
