@@ -20,6 +20,7 @@ from integrations.connectors import (
     connector_for,
 )
 from integrations.connectors.destinations import METADATA_HOSTNAMES, refusal_reason
+from integrations.connectors.timestamps import load_zone
 
 
 def base_url_problem(url: str) -> str | None:
@@ -139,6 +140,15 @@ def construction_problems(kind: str, **settings_given: Any) -> dict[str | None, 
         config = ConnectorConfig(kind=kind, secret="stand-in", **settings_given)
         with connector_for(config):
             pass
+        # Read only when the first sync asks the tool for its clock: checked now instead.
+        zone = config.options.get("time_zone")
+        if zone is not None and "time_zone" in connector_class(kind).option_help:
+            if not isinstance(zone, str):
+                raise ConfigurationError("option 'time_zone' must be an IANA zone name")
+            try:
+                load_zone(zone)
+            except ConfigurationError as exc:
+                raise ConfigurationError(f"option 'time_zone': {exc}") from exc
     except ConfigurationError as exc:
         message = str(exc)
         return {refusal_field(message): message[:1].upper() + message[1:].rstrip(".") + "."}
