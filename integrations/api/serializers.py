@@ -5,6 +5,7 @@ from typing import Any
 from rest_framework import serializers
 
 from dependencies.models import Node
+from integrations.connectors import default_page_size
 from integrations.connectors.ticket_urls import http_url
 from integrations.models import (
     AuthType,
@@ -18,6 +19,7 @@ from integrations.models import (
 from integrations.validation import (
     base_url_problem,
     blocker_labels_problem,
+    construction_problems,
     kind_problems,
     priority_map_problem,
     status_map_problem,
@@ -139,7 +141,37 @@ class ConnectorSerializer(serializers.ModelSerializer):
                 raise serializers.ValidationError({"auth": {"username": [problems["username"]]}})
             if "options" in problems:
                 raise serializers.ValidationError({"options": [problems["options"]]})
+            self._check_with_the_connector(kind, attrs, auth_type=auth_type, username=username)
         return attrs
+
+    def _check_with_the_connector(
+        self, kind: str, attrs: dict[str, Any], *, auth_type: str, username: str
+    ) -> None:
+        """What the connector class refuses (an option's value, GitHub's owner/name), as the
+        connector form does (integrations.validation.construction_problems)."""
+
+        def value(name: str, default: Any) -> Any:
+            given = attrs.get(name, getattr(self.instance, name, default))
+            return default if given is None else given
+
+        problems = construction_problems(
+            kind,
+            base_url=value("base_url", ""),
+            auth_type=auth_type,
+            username=username or "",
+            query=value("query", ""),
+            status_map=value("status_map", {}),
+            priority_map=value("priority_map", {}),
+            blocking_priority=value("blocking_priority", 2),
+            blocker_labels=tuple(value("blocker_labels", [])),
+            page_size=value("page_size", None) or default_page_size(kind),
+            options=value("options", {}),
+        )
+        for field, message in problems.items():
+            if field in ("auth_type", "username"):
+                key = "type" if field == "auth_type" else "username"
+                raise serializers.ValidationError({"auth": {key: [message]}})
+            raise serializers.ValidationError({field: [message]} if field else [message])
 
 
 class TicketLinkBriefSerializer(serializers.ModelSerializer):

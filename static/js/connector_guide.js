@@ -1,9 +1,9 @@
 // The connector form's setup guide (templates/connectors/_guides.html) follows the kind menu:
 // only the selected kind's guide shows, open; with no kind picked, all show, closed. The
-// form follows too: the auth types the kind does not take are disabled, and the base URL and
-// query show the kind's examples as placeholders. Without JavaScript every guide is there to
-// open and the server says what a kind refuses. A file rather than inline code: the CSP runs
-// none.
+// form follows too: the auth types the kind does not take are disabled, and the base URL,
+// query, user and secret show what the kind wants in them as placeholders. Without
+// JavaScript every guide is there to open and the server says what a kind refuses. A file
+// rather than inline code: the CSP runs none.
 (function () {
   "use strict";
 
@@ -24,6 +24,7 @@
         auth.value = firstTaken;
       }
     }
+    placeSignIn(form, guide);
     var url = field(form, "base_url");
     if (url) url.placeholder = guide ? guide.getAttribute("data-base-url") : "";
     var query = field(form, "query");
@@ -31,6 +32,16 @@
       var example = guide ? guide.getAttribute("data-query") : "";
       query.placeholder = guide ? (example ? "e.g. " + example : "None for this kind: leave empty") : "";
     }
+  }
+
+  // What goes in the user and secret fields with the chosen auth type, as placeholders.
+  function placeSignIn(form, guide) {
+    var auth = field(form, "auth_type");
+    var way = auth ? auth.value : "";
+    var user = field(form, "username");
+    var secret = field(form, "new_secret");
+    if (user) user.placeholder = (guide && guide.getAttribute("data-user-" + way)) || "";
+    if (secret) secret.placeholder = (guide && guide.getAttribute("data-secret-" + way)) || "";
   }
 
   function follow(form, select, aside) {
@@ -65,5 +76,12 @@
     select.addEventListener("change", function () {
       follow(select.form, select, aside);
     });
+    var auth = field(select.form, "auth_type");
+    if (auth) {
+      auth.addEventListener("change", function () {
+        var kind = select.value;
+        placeSignIn(select.form, kind ? aside.querySelector('details[data-kind="' + kind + '"]') : null);
+      });
+    }
   });
 })();

@@ -77,6 +77,11 @@ def test_secret_change_is_audited_without_the_value(admin: Any) -> None:
         ({"options": {"tabel": "incident"}}, "options"),
         ({"poll_interval": 1}, "poll_interval"),
         ({"kind": "jsm_ops"}, "base_url"),  # no /jsm/ops/api/<cloud id>
+        # What only the connector class knows, refused as the connector form refuses it.
+        ({"kind": "github", "auth": {"type": "bearer", "secret": "t"}}, "query"),  # not owner/name
+        ({"options": {"table": "incidents"}}, "options"),
+        ({"options": {"sla_source": "both"}}, "options"),
+        ({"kind": "rt", "options": {"time_zone": "Mars/Olympus"}}, "options"),
         (
             {
                 "kind": "jsm_ops",

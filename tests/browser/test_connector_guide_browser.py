@@ -42,7 +42,17 @@ def test_the_guide_follows_the_kind_without_a_reload(demo: Any, page: Any) -> No
     assert page.input_value("select[name=auth_type]") in ("token", "bearer")
     assert page.get_attribute("#id_base_url", "placeholder") == "https://api.github.com"
     assert page.get_attribute("#id_query", "placeholder") == "e.g. acme/widgets"
+    assert page.get_attribute("#id_username", "placeholder") == "leave empty"
+    assert "personal access token" in page.get_attribute("#id_new_secret", "placeholder")
     assert not axe_violations(page)
+
+    # What goes in the user and secret fields follows the auth type as well.
+    page.select_option("select[name=kind]", "jira")
+    page.select_option("select[name=auth_type]", "basic")
+    assert page.get_attribute("#id_username", "placeholder") == "the account's email"
+    page.select_option("select[name=auth_type]", "bearer")
+    assert page.get_attribute("#id_username", "placeholder") == "leave empty"
+    assert "personal access token" in page.get_attribute("#id_new_secret", "placeholder")
 
     page.select_option("select[name=kind]", "pagerduty")
     assert _shown(page) == ["pagerduty:open"]
