@@ -60,6 +60,13 @@ def test_the_guide_follows_the_kind_without_a_reload(demo: Any, page: Any) -> No
     assert page.input_value("select[name=auth_type]") == "token"
     assert "leave empty" in page.get_attribute("#id_query", "placeholder")
     assert page.evaluate("() => window.stillThisPage === true"), "the page was reloaded"
+    # The longest guide scrolls beside the form: a keyboard reaches it too (axe).
+    page.select_option("select[name=kind]", "jira")
+    assert page.evaluate(
+        "() => { const g = document.getElementById('guides');"
+        " return g.scrollHeight > g.clientHeight; }"
+    )
+    assert not axe_violations(page)
 
     # A JSM Operations base URL without its cloud id: refused beside the field, and the
     # page comes back with that kind's guide open.
