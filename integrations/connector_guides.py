@@ -92,7 +92,8 @@ _WRITTEN: Mapping[str, _Written] = {
         },
         query="An encoded query that narrows the table; empty reads every record.",
         query_example="active=true^assignment_group.name=Payments",
-        webhook_secret=_OWN_SECRET + " (an outbound REST message sends the Table API record)",
+        webhook_secret="a secret you choose, set here and in the outbound REST message's script "
+        "that signs each delivery (it sends the Table API record)",
         webhook_header=CATALIGENT_SIGNATURE,
         status_note="The incident table's state codes; the table option picks another table's.",
     ),
@@ -120,7 +121,8 @@ _WRITTEN: Mapping[str, _Written] = {
         },
         query="TicketSQL that selects the tickets.",
         query_example="Queue = 'Ops' AND Status != 'rejected'",
-        webhook_secret=_OWN_SECRET + " (a scrip sends the ticket as REST2 returns it)",
+        webhook_secret="a secret you choose, set here and in the scrip that signs each delivery "
+        "(it sends the ticket as REST2 returns it)",
         webhook_header=CATALIGENT_SIGNATURE,
         priority_note="Numeric priorities go by band: 80.. is 80 and over, 60..79 from 60 "
         "to 79, ..19 up to 19; names (High, Medium, Low) as they are.",
@@ -143,9 +145,8 @@ _WRITTEN: Mapping[str, _Written] = {
         auth={"basic": ("the Atlassian account's email", "an API token of that account")},
         query="An optional alert search (Lucene) that narrows every read.",
         query_example="priority: P1 AND tag: prod",
-        webhook_secret="JSM Operations signs nothing: "
-        + _OWN_SECRET
-        + " (a relay in front of its Webhook integration)",
+        webhook_secret="JSM Operations signs nothing: a relay in front of its Webhook "
+        "integration signs each delivery with a secret you choose, set here too",
         webhook_header=CATALIGENT_SIGNATURE,
     ),
     "github": _Written(

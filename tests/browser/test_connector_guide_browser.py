@@ -87,7 +87,7 @@ def test_the_guide_follows_the_kind_without_a_reload(demo: Any, page: Any) -> No
     assert _shown(page) == ["jsm_ops:open"]
     assert page.locator("#id_base_url").get_attribute("aria-invalid") == "true"
     assert not axe_violations(page)
-    save_artifact(page, "connector-new-errors-1440.png")
+    save_artifact(page, "connector-new-errors.png")
 
 
 def test_the_form_and_its_guide_fit_a_phone(demo: Any, page: Any) -> None:
