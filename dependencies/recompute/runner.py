@@ -25,6 +25,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from cataligent.leases import Lease, LeaseLost
@@ -65,6 +66,12 @@ def recompute_lease() -> Lease:
     return Lease(ImpactState, 1, duration=timedelta(seconds=settings.RECOMPUTE_LEASE_SECONDS))
 
 
+def _state_row() -> QuerySet[ImpactState]:
+    """The ImpactState row without the stored ranking and cycles: at 250,000 nodes the
+    ranking is megabytes of JSON, read only when a full pass compares against it."""
+    return ImpactState.objects.defer("bottlenecks", "cycles")
+
+
 def _check_lease(locked: ImpactState, lease: Lease) -> None:
     """Results are stored under the lease: a pass that outlived it stores nothing."""
     if locked.claimed_by != lease.owner:
@@ -95,7 +102,7 @@ def impact_recompute(*, force: bool = False, reason: str = "recompute") -> Recom
         try:
             with lease.kept():
                 while True:
-                    state = ImpactState.objects.get(pk=1)
+                    state = _state_row().get(pk=1)
                     if state.computed >= state.requested and state.computed_at and not force:
                         break
                     # A forced pass (commands, the periodic safety net) re-reads every
@@ -108,7 +115,7 @@ def impact_recompute(*, force: bool = False, reason: str = "recompute") -> Recom
             return outcome
         finally:
             lease.release()
-        state = ImpactState.objects.get(pk=1)
+        state = _state_row().get(pk=1)
         if state.computed >= state.requested:
             return outcome
 
@@ -145,7 +152,7 @@ def _one_pass(
             stored_nodes = _rows(cached.result.nodes, cached.node_pks)
             stored_objectives = _rows(cached.result.objectives, cached.objective_pks)
             with transaction.atomic():
-                locked = ImpactState.objects.select_for_update().get(pk=1)
+                locked = _state_row().select_for_update().get(pk=1)
                 _check_lease(locked, lease)
                 written = store_results(
                     update.result,
@@ -159,6 +166,7 @@ def _one_pass(
                 save_summary(
                     locked,
                     update.result,
+                    previous=cached.result,  # what is stored: the cache's version is current
                     computed=target,
                     changed=written.changed,
                     duration_ms=int((time.monotonic() - started) * 1000),
@@ -183,7 +191,7 @@ def _one_pass(
         loaded.graph, now=now, previous_nodes=loaded.nodes, previous_objectives=loaded.objectives
     )
     with transaction.atomic():
-        locked = ImpactState.objects.select_for_update().get(pk=1)
+        locked = _state_row().select_for_update().get(pk=1)
         _check_lease(locked, lease)
         written = store_results(
             result,

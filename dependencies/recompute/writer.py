@@ -130,8 +130,8 @@ COPY_THRESHOLD = 2000
 def _insert_transitions(rows: list[TransitionRow]) -> None:
     if not rows:
         return
+    table = connection.ops.quote_name(StateTransition._meta.db_table)
     if connection.vendor == "postgresql" and len(rows) > COPY_THRESHOLD:
-        table = connection.ops.quote_name(StateTransition._meta.db_table)
         with (
             connection.cursor() as cursor,
             cursor.cursor.copy(
@@ -143,6 +143,25 @@ def _insert_transitions(rows: list[TransitionRow]) -> None:
                 copy.write_row(
                     (node, objective, before, after, at, json.dumps(causes), reason, version)
                 )
+        return
+    if connection.vendor == "postgresql":
+        # One JSON document for every row: json.dumps encodes it in C, where an array per
+        # column would be quoted item by item in Python (a ticket change writes hundreds).
+        document = [
+            [node, objective, before, after, at.isoformat(), causes, reason, version]
+            for node, objective, before, after, at, causes, reason, version in rows
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                INSERT INTO {table} (node_id, objective_id, from_state, to_state, at,
+                                     root_causes, reason, version)
+                SELECT (r->>0)::bigint, (r->>1)::bigint, r->>2, r->>3, (r->>4)::timestamptz,
+                       r->5, r->>6, (r->>7)::bigint
+                  FROM jsonb_array_elements(%s::jsonb) AS r
+                """,
+                [json.dumps(document)],
+            )
         return
     StateTransition.objects.bulk_create(
         [
@@ -193,27 +212,22 @@ def _update_nodes(rows: list[tuple[int, str, str, list[str], datetime | None]]) 
         _update_nodes_by_copy(rows)
         return
     if connection.vendor == "postgresql":
-        table = Node._meta.db_table
+        # One JSON document, as for the transitions: encoded in C, sent as one parameter.
+        document = [
+            [pk, intrinsic, state, causes, since and since.isoformat()]
+            for pk, intrinsic, state, causes, since in rows
+        ]
         with connection.cursor() as cursor:
-            for chunk in _chunks(rows, 10000):
-                ids, intrinsic, states, causes, since = zip(*chunk, strict=True)
-                cursor.execute(
-                    f"""
-                    UPDATE {table} AS n
-                       SET intrinsic_state = v.intrinsic, state = v.state,
-                           root_causes = v.causes, blocked_since = v.since
-                      FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::jsonb[],
-                                  %s::timestamptz[]) AS v(id, intrinsic, state, causes, since)
-                     WHERE n.id = v.id
-                    """,
-                    [
-                        list(ids),
-                        list(intrinsic),
-                        list(states),
-                        [json.dumps(c) for c in causes],
-                        list(since),
-                    ],
-                )
+            cursor.execute(
+                f"""
+                UPDATE {connection.ops.quote_name(Node._meta.db_table)} AS n
+                   SET intrinsic_state = r->>1, state = r->>2, root_causes = r->3,
+                       blocked_since = (r->>4)::timestamptz
+                  FROM jsonb_array_elements(%s::jsonb) AS r
+                 WHERE n.id = (r->>0)::bigint
+                """,
+                [json.dumps(document)],
+            )
         return
     objs = [
         Node(id=pk, intrinsic_state=intrinsic, state=state, root_causes=causes, blocked_since=since)
@@ -228,20 +242,19 @@ def _update_objectives(rows: list[tuple[int, str, list[str], datetime | None]]) 
     if not rows:
         return
     if connection.vendor == "postgresql":
-        table = Objective._meta.db_table
+        document = [
+            [pk, state, causes, since and since.isoformat()] for pk, state, causes, since in rows
+        ]
         with connection.cursor() as cursor:
-            for chunk in _chunks(rows, 10000):
-                ids, states, causes, since = zip(*chunk, strict=True)
-                cursor.execute(
-                    f"""
-                    UPDATE {table} AS o
-                       SET state = v.state, root_causes = v.causes, blocked_since = v.since
-                      FROM unnest(%s::bigint[], %s::text[], %s::jsonb[], %s::timestamptz[])
-                           AS v(id, state, causes, since)
-                     WHERE o.id = v.id
-                    """,
-                    [list(ids), list(states), [json.dumps(c) for c in causes], list(since)],
-                )
+            cursor.execute(
+                f"""
+                UPDATE {connection.ops.quote_name(Objective._meta.db_table)} AS o
+                   SET state = r->>1, root_causes = r->2, blocked_since = (r->>3)::timestamptz
+                  FROM jsonb_array_elements(%s::jsonb) AS r
+                 WHERE o.id = (r->>0)::bigint
+                """,
+                [json.dumps(document)],
+            )
         return
     objs = [
         Objective(id=pk, state=state, root_causes=causes, blocked_since=since)
@@ -250,21 +263,33 @@ def _update_objectives(rows: list[tuple[int, str, list[str], datetime | None]]) 
     Objective.objects.bulk_update(objs, ["state", "root_causes", "blocked_since"], batch_size=500)
 
 
-def _chunks(rows: list[Any], size: int) -> Iterable[list[Any]]:
-    for start in range(0, len(rows), size):
-        yield rows[start : start + size]
+# The payload of each ranked bottleneck, by the identity of the (immutable) Bottleneck: an
+# incremental update keeps most entries of the ranking as they were, so their payload is
+# made once. Holding the Bottleneck keeps its id from being reused.
+_payloads: dict[int, tuple[impact.Bottleneck, dict[str, Any]]] = {}
 
 
 def bottlenecks_payload(result: impact.ImpactResult) -> list[dict[str, Any]]:
-    return [
-        {
-            "node": b.node,
-            "capabilities": list(b.capabilities),
-            "objectives": list(b.objectives),
-            "value_at_risk": str(b.value_at_risk),
-        }
-        for b in result.bottlenecks
-    ]
+    """The ranking as stored on ImpactState (JSON). Callers must not change the dicts."""
+    global _payloads
+    payloads: dict[int, tuple[impact.Bottleneck, dict[str, Any]]] = {}
+    ranking = []
+    for b in result.bottlenecks:
+        known = _payloads.get(id(b))
+        if known is None or known[0] is not b:
+            known = (
+                b,
+                {
+                    "node": b.node,
+                    "capabilities": list(b.capabilities),
+                    "objectives": list(b.objectives),
+                    "value_at_risk": str(b.value_at_risk),
+                },
+            )
+        payloads[id(b)] = known
+        ranking.append(known[1])
+    _payloads = payloads
+    return ranking
 
 
 def save_summary(
@@ -274,27 +299,35 @@ def save_summary(
     computed: int,
     changed: bool,
     duration_ms: int,
+    previous: impact.ImpactResult | None = None,
 ) -> None:
-    """Record on the ImpactState row what the stored results now reflect."""
-    bottlenecks = bottlenecks_payload(result)
+    """Record on the ImpactState row what the stored results now reflect.
+
+    `previous` is the result the stored row reflects, when the caller knows it (the
+    incremental pass): the ranking and cycles are then compared with its own, which costs
+    nothing when the update left them as they were, and written only when they changed.
+    """
+    fields = ["version", "computed", "computed_at", "duration_ms", "value_at_risk"]
     cycles = [list(cycle) for cycle in result.cycles]
-    value = Decimal(result.value_at_risk)
-    if changed or bottlenecks != state.bottlenecks or cycles != state.cycles:
+    if previous is not None:
+        summary_changed = result.bottlenecks != previous.bottlenecks or cycles != [
+            list(cycle) for cycle in previous.cycles
+        ]
+        if summary_changed:
+            state.bottlenecks = bottlenecks_payload(result)
+            state.cycles = cycles
+            fields += ["bottlenecks", "cycles"]
+    else:
+        bottlenecks = bottlenecks_payload(result)
+        summary_changed = bottlenecks != state.bottlenecks or cycles != state.cycles
+        if summary_changed:
+            state.bottlenecks = bottlenecks
+            state.cycles = cycles
+            fields += ["bottlenecks", "cycles"]
+    if changed or summary_changed:
         state.version += 1
     state.computed = computed
     state.computed_at = result.computed_at
     state.duration_ms = duration_ms
-    state.bottlenecks = bottlenecks
-    state.cycles = cycles
-    state.value_at_risk = value
-    state.save(
-        update_fields=[
-            "version",
-            "computed",
-            "computed_at",
-            "duration_ms",
-            "bottlenecks",
-            "cycles",
-            "value_at_risk",
-        ]
-    )
+    state.value_at_risk = Decimal(result.value_at_risk)
+    state.save(update_fields=fields)
