@@ -159,6 +159,21 @@ class ImpactResult:
             self.blocked_since[vertex],
         )
 
+    def node_values(self) -> Iterator[NodeResult]:
+        """Every node's result in vertex order: `nodes.values()` without a lookup by slug
+        per node (a writer comparing 250,000 stored rows)."""
+        graph, propagation = self.graph, self.propagation
+        decode = propagation.cause_index.decode
+        return map(
+            NodeResult,
+            graph.slugs[: graph.node_count],
+            graph.kinds[: graph.node_count],
+            map(STATES.__getitem__, propagation.intrinsic[: graph.node_count]),
+            map(STATES.__getitem__, propagation.states[: graph.node_count]),
+            map(decode, propagation.causes[: graph.node_count]),
+            self.blocked_since[: graph.node_count],
+        )
+
     def objective_result(self, vertex: int) -> ObjectiveResult:
         graph, propagation = self.graph, self.propagation
         return ObjectiveResult(

@@ -21,6 +21,7 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from operator import itemgetter
 from typing import Any
 
 from django.conf import settings
@@ -213,7 +214,7 @@ def _one_pass(
         state.structure,
         target,
         result,
-        {slug: row.pk for slug, row in loaded.nodes.items()},
+        dict(zip(loaded.nodes, map(itemgetter(0), loaded.nodes.values()), strict=True)),
         {key: row.pk for key, row in loaded.objectives.items()},
     )
     outcome.incremental = False

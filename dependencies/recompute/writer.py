@@ -51,14 +51,16 @@ def store_results(
     node_rows: list[tuple[int, str, str, list[str], datetime | None]] = []
     transitions: list[TransitionRow] = []
     reason = reason[:300]
-    for slug in result.nodes if only_nodes is None else only_nodes:
-        new = result.nodes[slug]
-        old = stored_nodes[slug]
-        if (new.intrinsic_state, new.state, new.root_causes, new.blocked_since) == (
-            old.intrinsic_state,
-            old.state,
-            old.root_causes,
-            old.blocked_since,
+    news = (
+        result.node_values() if only_nodes is None else (result.nodes[slug] for slug in only_nodes)
+    )
+    for new in news:
+        old = stored_nodes[new.slug]
+        if (  # most often true on a full pass: cheapest tests first, no tuples made
+            new.state is old.state
+            and new.intrinsic_state is old.intrinsic_state
+            and new.blocked_since == old.blocked_since
+            and new.root_causes == old.root_causes
         ):
             continue
         node_rows.append(
