@@ -60,7 +60,14 @@ def load_intrinsic_states(among: Collection[int] | None = None) -> dict[str, Sta
     if among is not None and not among:
         return {}
     blocking = blocking_node_ids(among)
-    nodes = Node.objects.all() if among is None else Node.objects.filter(pk__in=list(among))
+    if among is None:  # every node: as columns, like the full load
+        ids, slugs, manuals = _fetch_columns(Node, ("id", "slug", "manual_state"))
+        intrinsic_of = _Parsed(lambda key: impact.intrinsic_state(key[0], key[1]))
+        return {
+            slug: intrinsic_of[manual, pk in blocking]
+            for pk, slug, manual in zip(ids, slugs, manuals, strict=True)
+        }
+    nodes = Node.objects.filter(pk__in=list(among))
     return {
         slug: impact.intrinsic_state(manual, pk in blocking)
         for pk, slug, manual in nodes.values_list("id", "slug", "manual_state")
