@@ -95,11 +95,16 @@ def _fill(org: Any) -> dict[str, int]:
                 )
         cursor.execute("SELECT slug, id FROM dependencies_node")
         ids = dict(cursor.fetchall())
+        written: set[tuple[int, int]] = set()
         with raw.copy(
             "COPY dependencies_edge (source_id, target_id, criticality, redundancy_group, "
             "min_operational) FROM STDIN"
         ) as copy:
             for edge in org.edges:
+                pair = (ids[edge.source], ids[edge.target])
+                if pair in written:
+                    continue  # the generator may link a pair twice; the table holds it once
+                written.add(pair)
                 copy.write_row(
                     (
                         ids[edge.source],
@@ -182,7 +187,7 @@ def _fill(org: Any) -> dict[str, int]:
             for number, node_id in enumerate(blocked):
                 copy.write_row((ticket_ids[f"sys-{number}"], node_id, "manual", "now"))
         cursor.execute("ANALYZE")
-    return {"nodes": len(org.nodes), "edges": len(org.edges), "blocking tickets": len(blocked)}
+    return {"nodes": len(org.nodes), "edges": len(written), "blocking tickets": len(blocked)}
 
 
 def main() -> None:
