@@ -10,7 +10,7 @@ results and keeps blocked-since across runs.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -174,6 +174,22 @@ class ImpactResult:
             self.blocked_since[: graph.node_count],
         )
 
+    def node_columns(
+        self,
+    ) -> tuple[list[State], list[State], list[tuple[str, ...]], list[datetime | None]]:
+        """Every node's intrinsic state, state, root causes and blocked-since, a list each
+        in vertex order: made in C but for the first decoding of each distinct set of root
+        causes, so that a writer can compare 250,000 stored rows a column at a time."""
+        graph, propagation = self.graph, self.propagation
+        count = graph.node_count
+        decoded = _Decoded(propagation.cause_index.decode)
+        return (
+            list(map(STATES.__getitem__, propagation.intrinsic[:count])),
+            list(map(STATES.__getitem__, propagation.states[:count])),
+            list(map(decoded.__getitem__, propagation.causes[:count])),
+            self.blocked_since[:count],
+        )
+
     def objective_result(self, vertex: int) -> ObjectiveResult:
         graph, propagation = self.graph, self.propagation
         return ObjectiveResult(
@@ -183,6 +199,18 @@ class ImpactResult:
             propagation.cause_index.decode(propagation.causes[vertex]),
             self.blocked_since[vertex],
         )
+
+
+class _Decoded(dict):  # type: ignore[type-arg]
+    """Root-cause bitsets to slugs, decoded once per distinct bitset."""
+
+    def __init__(self, decode: Callable[[int], tuple[str, ...]]) -> None:
+        super().__init__()
+        self._decode = decode
+
+    def __missing__(self, bits: int) -> tuple[str, ...]:
+        slugs = self[bits] = self._decode(bits)
+        return slugs
 
 
 class _NodeResults(Mapping[str, NodeResult]):

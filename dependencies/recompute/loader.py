@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, NamedTuple
 
 from django.db import connection
@@ -175,12 +176,17 @@ def load_graph() -> LoadedGraph:
     intrinsic = [
         intrinsic_of[manual, pk in blocking] for pk, manual in zip(ids, manuals, strict=True)
     ]
-    stored_nodes = {
-        slug: StoredRow(pk, states[state], moments[since], root_causes[text], states[before])
-        for pk, slug, state, since, text, before in zip(
-            ids, slugs, stored_states, sinces, causes, stored_intrinsics, strict=True
-        )
-    }
+    # StoredRow(pk, state, blocked_since, root_causes, intrinsic_state) per node, made by
+    # tuple.__new__ from the columns: all in C, where a comprehension of 260,000 calls is not.
+    rows = zip(
+        ids,
+        map(states.__getitem__, stored_states),
+        map(moments.__getitem__, sinces),
+        map(root_causes.__getitem__, causes),
+        map(states.__getitem__, stored_intrinsics),
+        strict=True,
+    )
+    stored_nodes = dict(zip(slugs, map(partial(tuple.__new__, StoredRow), rows), strict=True))
     del manuals, stored_intrinsics, stored_states, sinces, causes
 
     # The edges go to the engine as columns of node positions, never as an object per

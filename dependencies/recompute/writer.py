@@ -10,6 +10,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from itertools import compress
+from operator import itemgetter, ne
 from typing import Any
 
 from django.db import connection
@@ -52,7 +54,9 @@ def store_results(
     transitions: list[TransitionRow] = []
     reason = reason[:300]
     news = (
-        result.node_values() if only_nodes is None else (result.nodes[slug] for slug in only_nodes)
+        _differing_nodes(result, stored_nodes)
+        if only_nodes is None
+        else (result.nodes[slug] for slug in only_nodes)
     )
     for new in news:
         old = stored_nodes[new.slug]
@@ -118,6 +122,28 @@ def store_results(
     outcome.objectives_written = len(objective_rows)
     outcome.transitions = len(transitions)
     return outcome
+
+
+def _differing_nodes(
+    result: impact.ImpactResult, stored: Mapping[str, StoredRow]
+) -> Iterable[impact.NodeResult]:
+    """The node results that may differ from the stored rows, found a column at a time.
+
+    A full pass with little to write (the periodic safety net, a new worker) would
+    otherwise compare 250,000 rows one by one in Python; `map(ne, ...)` over columns runs in
+    C, and only the rows it flags are compared (and written) by the caller. Stored rows in
+    another order than the graph's nodes (not the loader's) are compared one by one.
+    """
+    graph = result.graph
+    count = graph.node_count
+    olds = list(stored.values())
+    if len(olds) != count or list(stored) != graph.slugs[:count]:
+        return result.node_values()
+    intrinsic, states, causes, since = result.node_columns()
+    differing: set[int] = set()
+    for new, field in ((states, 1), (intrinsic, 4), (since, 2), (causes, 3)):
+        differing.update(compress(range(count), map(ne, new, map(itemgetter(field), olds))))
+    return map(result.node_result, sorted(differing))
 
 
 # node id, objective id, from, to, at, root causes, reason, version
