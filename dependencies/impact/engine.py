@@ -10,13 +10,13 @@ results and keeps blocked-since across runs.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from functools import cached_property
 
+from dependencies.impact.bottlenecks import Ranking
 from dependencies.impact.gc_pause import garbage_collector_paused
 from dependencies.impact.graph import DependencyGraph
 from dependencies.impact.model import (
@@ -72,10 +72,13 @@ class ImpactResult:
         propagation: Propagation,
         computed_at: datetime,
         blocked_since: list[datetime | None],
+        derived_from: tuple[ImpactResult, Collection[int]] | None = None,
     ) -> None:
         self.propagation = propagation  # the engine's working state, for derived results
         self.computed_at = computed_at
         self.blocked_since = blocked_since  # by vertex; None unless blocked
+        # (base result, the vertices whose results may differ from it), until `ranking`.
+        self._derived_from = derived_from
 
     @property
     def graph(self) -> DependencyGraph:
@@ -115,6 +118,20 @@ class ImpactResult:
         )
 
     @cached_property
+    def ranking(self) -> Ranking:
+        """The bottleneck ranking with what it was made from (dependencies.impact.bottlenecks).
+
+        A result derived from another (an incremental update, a what-if scenario) updates
+        its base's ranking, if that one was made, from the items that changed.
+        """
+        derived_from, self._derived_from = self._derived_from, None  # no chains of bases
+        if derived_from is not None:
+            base, vertices = derived_from
+            if "ranking" in base.__dict__:
+                return base.ranking.updated(base.propagation, self.propagation, vertices)
+        return Ranking.of(self.propagation)
+
+    @property
     def bottlenecks(self) -> tuple[Bottleneck, ...]:
         """Root causes with what they block, most value at risk first (DESIGN §2.7).
 
@@ -123,33 +140,7 @@ class ImpactResult:
         Sorted by that value (descending), then by number of objectives (descending), then
         by slug.
         """
-        graph, propagation = self.graph, self.propagation
-        states, causes = propagation.states, propagation.causes
-        decode = propagation.cause_index.decode
-        slugs, node_count = graph.slugs, graph.node_count
-        capabilities: defaultdict[str, list[str]] = defaultdict(list)
-        objectives: defaultdict[str, list[str]] = defaultdict(list)
-        value: defaultdict[str, Decimal] = defaultdict(Decimal)
-        for vertex in graph.capability_vertices:
-            if states[vertex] == BLOCKED:
-                for cause in decode(causes[vertex]):
-                    capabilities[cause].append(slugs[vertex])
-        for vertex in range(node_count, graph.vertex_count):
-            if states[vertex] == BLOCKED:
-                for cause in decode(causes[vertex]):
-                    objectives[cause].append(slugs[vertex])
-                    value[cause] += graph.values[vertex - node_count]
-        ranking = [
-            Bottleneck(
-                node=cause,
-                capabilities=tuple(sorted(capabilities[cause])),
-                objectives=tuple(sorted(objectives[cause])),
-                value_at_risk=value[cause],
-            )
-            for cause in capabilities.keys() | objectives.keys()
-        ]
-        ranking.sort(key=lambda b: (-b.value_at_risk, -len(b.objectives), b.node))
-        return tuple(ranking)
+        return self.ranking.ranked
 
     def item(self, vertex: int) -> NodeResult | ObjectiveResult:
         """The result of a vertex of `graph`."""
@@ -168,6 +159,37 @@ class ImpactResult:
             self.blocked_since[vertex],
         )
 
+    def node_values(self) -> Iterator[NodeResult]:
+        """Every node's result in vertex order: `nodes.values()` without a lookup by slug
+        per node (a writer comparing 250,000 stored rows)."""
+        graph, propagation = self.graph, self.propagation
+        decode = propagation.cause_index.decode
+        return map(
+            NodeResult,
+            graph.slugs[: graph.node_count],
+            graph.kinds[: graph.node_count],
+            map(STATES.__getitem__, propagation.intrinsic[: graph.node_count]),
+            map(STATES.__getitem__, propagation.states[: graph.node_count]),
+            map(decode, propagation.causes[: graph.node_count]),
+            self.blocked_since[: graph.node_count],
+        )
+
+    def node_columns(
+        self,
+    ) -> tuple[list[State], list[State], list[tuple[str, ...]], list[datetime | None]]:
+        """Every node's intrinsic state, state, root causes and blocked-since, a list each
+        in vertex order: made in C but for the first decoding of each distinct set of root
+        causes, so that a writer can compare 250,000 stored rows a column at a time."""
+        graph, propagation = self.graph, self.propagation
+        count = graph.node_count
+        decoded = _Decoded(propagation.cause_index.decode)
+        return (
+            list(map(STATES.__getitem__, propagation.intrinsic[:count])),
+            list(map(STATES.__getitem__, propagation.states[:count])),
+            list(map(decoded.__getitem__, propagation.causes[:count])),
+            self.blocked_since[:count],
+        )
+
     def objective_result(self, vertex: int) -> ObjectiveResult:
         graph, propagation = self.graph, self.propagation
         return ObjectiveResult(
@@ -177,6 +199,18 @@ class ImpactResult:
             propagation.cause_index.decode(propagation.causes[vertex]),
             self.blocked_since[vertex],
         )
+
+
+class _Decoded(dict):  # type: ignore[type-arg]
+    """Root-cause bitsets to slugs, decoded once per distinct bitset."""
+
+    def __init__(self, decode: Callable[[int], tuple[str, ...]]) -> None:
+        super().__init__()
+        self._decode = decode
+
+    def __missing__(self, bits: int) -> tuple[str, ...]:
+        slugs = self[bits] = self._decode(bits)
+        return slugs
 
 
 class _NodeResults(Mapping[str, NodeResult]):
@@ -304,8 +338,19 @@ def update_impact(
 
     changed_nodes: list[str] = []
     changed_objectives: list[str] = []
+    # Compared as the engine holds them, without making results: equal bitsets mean equal
+    # root causes, since a derived result's cause index only ever adds bits.
+    old_states, new_states = result.propagation.states, updated.propagation.states
+    old_causes, new_causes = result.propagation.causes, updated.propagation.causes
+    old_intrinsic, new_intrinsic_states = result.propagation.intrinsic, propagation.intrinsic
+    old_since, new_since = result.blocked_since, updated.blocked_since
     for vertex in candidates:
-        if updated.item(vertex) != result.item(vertex):
+        if (
+            old_states[vertex] != new_states[vertex]
+            or old_causes[vertex] != new_causes[vertex]
+            or old_since[vertex] != new_since[vertex]
+            or old_intrinsic[vertex] != new_intrinsic_states[vertex]
+        ):
             is_objective = graph.is_objective(vertex)
             (changed_objectives if is_objective else changed_nodes).append(graph.slugs[vertex])
     return ImpactUpdate(
@@ -342,6 +387,8 @@ def derived_result(
     base: ImpactResult, propagation: Propagation, vertices: Iterable[int], now: datetime
 ) -> ImpactResult:
     """`base` with the results of `vertices` replaced; blocked-since continues from `base`."""
+    if not isinstance(vertices, Collection):
+        vertices = list(vertices)
     old_states, old_since = base.propagation.states, base.blocked_since
     states = propagation.states
     blocked_since = list(old_since)
@@ -350,4 +397,9 @@ def derived_result(
             blocked_since[vertex] = None
         elif old_states[vertex] != BLOCKED or old_since[vertex] is None:
             blocked_since[vertex] = now
-    return ImpactResult(propagation=propagation, computed_at=now, blocked_since=blocked_since)
+    return ImpactResult(
+        propagation=propagation,
+        computed_at=now,
+        blocked_since=blocked_since,
+        derived_from=(base, vertices),
+    )

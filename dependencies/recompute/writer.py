@@ -10,6 +10,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from itertools import compress
+from operator import itemgetter, ne
 from typing import Any
 
 from django.db import connection
@@ -51,14 +53,18 @@ def store_results(
     node_rows: list[tuple[int, str, str, list[str], datetime | None]] = []
     transitions: list[TransitionRow] = []
     reason = reason[:300]
-    for slug in result.nodes if only_nodes is None else only_nodes:
-        new = result.nodes[slug]
-        old = stored_nodes[slug]
-        if (new.intrinsic_state, new.state, new.root_causes, new.blocked_since) == (
-            old.intrinsic_state,
-            old.state,
-            old.root_causes,
-            old.blocked_since,
+    news = (
+        _differing_nodes(result, stored_nodes)
+        if only_nodes is None
+        else (result.nodes[slug] for slug in only_nodes)
+    )
+    for new in news:
+        old = stored_nodes[new.slug]
+        if (  # most often true on a full pass: cheapest tests first, no tuples made
+            new.state is old.state
+            and new.intrinsic_state is old.intrinsic_state
+            and new.blocked_since == old.blocked_since
+            and new.root_causes == old.root_causes
         ):
             continue
         node_rows.append(
@@ -118,6 +124,28 @@ def store_results(
     return outcome
 
 
+def _differing_nodes(
+    result: impact.ImpactResult, stored: Mapping[str, StoredRow]
+) -> Iterable[impact.NodeResult]:
+    """The node results that may differ from the stored rows, found a column at a time.
+
+    A full pass with little to write (the periodic safety net, a new worker) would
+    otherwise compare 250,000 rows one by one in Python; `map(ne, ...)` over columns runs in
+    C, and only the rows it flags are compared (and written) by the caller. Stored rows in
+    another order than the graph's nodes (not the loader's) are compared one by one.
+    """
+    graph = result.graph
+    count = graph.node_count
+    olds = list(stored.values())
+    if len(olds) != count or list(stored) != graph.slugs[:count]:
+        return result.node_values()
+    intrinsic, states, causes, since = result.node_columns()
+    differing: set[int] = set()
+    for new, field in ((states, 1), (intrinsic, 4), (since, 2), (causes, 3)):
+        differing.update(compress(range(count), map(ne, new, map(itemgetter(field), olds))))
+    return map(result.node_result, sorted(differing))
+
+
 # node id, objective id, from, to, at, root causes, reason, version
 TransitionRow = tuple[int | None, int | None, str, str, datetime, list[str], str, int]
 
@@ -130,8 +158,8 @@ COPY_THRESHOLD = 2000
 def _insert_transitions(rows: list[TransitionRow]) -> None:
     if not rows:
         return
+    table = connection.ops.quote_name(StateTransition._meta.db_table)
     if connection.vendor == "postgresql" and len(rows) > COPY_THRESHOLD:
-        table = connection.ops.quote_name(StateTransition._meta.db_table)
         with (
             connection.cursor() as cursor,
             cursor.cursor.copy(
@@ -143,6 +171,25 @@ def _insert_transitions(rows: list[TransitionRow]) -> None:
                 copy.write_row(
                     (node, objective, before, after, at, json.dumps(causes), reason, version)
                 )
+        return
+    if connection.vendor == "postgresql":
+        # One JSON document for every row: json.dumps encodes it in C, where an array per
+        # column would be quoted item by item in Python (a ticket change writes hundreds).
+        document = [
+            [node, objective, before, after, at.isoformat(), causes, reason, version]
+            for node, objective, before, after, at, causes, reason, version in rows
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                INSERT INTO {table} (node_id, objective_id, from_state, to_state, at,
+                                     root_causes, reason, version)
+                SELECT (r->>0)::bigint, (r->>1)::bigint, r->>2, r->>3, (r->>4)::timestamptz,
+                       r->5, r->>6, (r->>7)::bigint
+                  FROM jsonb_array_elements(%s::jsonb) AS r
+                """,
+                [json.dumps(document)],
+            )
         return
     StateTransition.objects.bulk_create(
         [
@@ -193,27 +240,22 @@ def _update_nodes(rows: list[tuple[int, str, str, list[str], datetime | None]]) 
         _update_nodes_by_copy(rows)
         return
     if connection.vendor == "postgresql":
-        table = Node._meta.db_table
+        # One JSON document, as for the transitions: encoded in C, sent as one parameter.
+        document = [
+            [pk, intrinsic, state, causes, since and since.isoformat()]
+            for pk, intrinsic, state, causes, since in rows
+        ]
         with connection.cursor() as cursor:
-            for chunk in _chunks(rows, 10000):
-                ids, intrinsic, states, causes, since = zip(*chunk, strict=True)
-                cursor.execute(
-                    f"""
-                    UPDATE {table} AS n
-                       SET intrinsic_state = v.intrinsic, state = v.state,
-                           root_causes = v.causes, blocked_since = v.since
-                      FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::jsonb[],
-                                  %s::timestamptz[]) AS v(id, intrinsic, state, causes, since)
-                     WHERE n.id = v.id
-                    """,
-                    [
-                        list(ids),
-                        list(intrinsic),
-                        list(states),
-                        [json.dumps(c) for c in causes],
-                        list(since),
-                    ],
-                )
+            cursor.execute(
+                f"""
+                UPDATE {connection.ops.quote_name(Node._meta.db_table)} AS n
+                   SET intrinsic_state = r->>1, state = r->>2, root_causes = r->3,
+                       blocked_since = (r->>4)::timestamptz
+                  FROM jsonb_array_elements(%s::jsonb) AS r
+                 WHERE n.id = (r->>0)::bigint
+                """,
+                [json.dumps(document)],
+            )
         return
     objs = [
         Node(id=pk, intrinsic_state=intrinsic, state=state, root_causes=causes, blocked_since=since)
@@ -228,20 +270,19 @@ def _update_objectives(rows: list[tuple[int, str, list[str], datetime | None]]) 
     if not rows:
         return
     if connection.vendor == "postgresql":
-        table = Objective._meta.db_table
+        document = [
+            [pk, state, causes, since and since.isoformat()] for pk, state, causes, since in rows
+        ]
         with connection.cursor() as cursor:
-            for chunk in _chunks(rows, 10000):
-                ids, states, causes, since = zip(*chunk, strict=True)
-                cursor.execute(
-                    f"""
-                    UPDATE {table} AS o
-                       SET state = v.state, root_causes = v.causes, blocked_since = v.since
-                      FROM unnest(%s::bigint[], %s::text[], %s::jsonb[], %s::timestamptz[])
-                           AS v(id, state, causes, since)
-                     WHERE o.id = v.id
-                    """,
-                    [list(ids), list(states), [json.dumps(c) for c in causes], list(since)],
-                )
+            cursor.execute(
+                f"""
+                UPDATE {connection.ops.quote_name(Objective._meta.db_table)} AS o
+                   SET state = r->>1, root_causes = r->2, blocked_since = (r->>3)::timestamptz
+                  FROM jsonb_array_elements(%s::jsonb) AS r
+                 WHERE o.id = (r->>0)::bigint
+                """,
+                [json.dumps(document)],
+            )
         return
     objs = [
         Objective(id=pk, state=state, root_causes=causes, blocked_since=since)
@@ -250,21 +291,33 @@ def _update_objectives(rows: list[tuple[int, str, list[str], datetime | None]]) 
     Objective.objects.bulk_update(objs, ["state", "root_causes", "blocked_since"], batch_size=500)
 
 
-def _chunks(rows: list[Any], size: int) -> Iterable[list[Any]]:
-    for start in range(0, len(rows), size):
-        yield rows[start : start + size]
+# The payload of each ranked bottleneck, by the identity of the (immutable) Bottleneck: an
+# incremental update keeps most entries of the ranking as they were, so their payload is
+# made once. Holding the Bottleneck keeps its id from being reused.
+_payloads: dict[int, tuple[impact.Bottleneck, dict[str, Any]]] = {}
 
 
 def bottlenecks_payload(result: impact.ImpactResult) -> list[dict[str, Any]]:
-    return [
-        {
-            "node": b.node,
-            "capabilities": list(b.capabilities),
-            "objectives": list(b.objectives),
-            "value_at_risk": str(b.value_at_risk),
-        }
-        for b in result.bottlenecks
-    ]
+    """The ranking as stored on ImpactState (JSON). Callers must not change the dicts."""
+    global _payloads
+    payloads: dict[int, tuple[impact.Bottleneck, dict[str, Any]]] = {}
+    ranking = []
+    for b in result.bottlenecks:
+        known = _payloads.get(id(b))
+        if known is None or known[0] is not b:
+            known = (
+                b,
+                {
+                    "node": b.node,
+                    "capabilities": list(b.capabilities),
+                    "objectives": list(b.objectives),
+                    "value_at_risk": str(b.value_at_risk),
+                },
+            )
+        payloads[id(b)] = known
+        ranking.append(known[1])
+    _payloads = payloads
+    return ranking
 
 
 def save_summary(
@@ -274,27 +327,35 @@ def save_summary(
     computed: int,
     changed: bool,
     duration_ms: int,
+    previous: impact.ImpactResult | None = None,
 ) -> None:
-    """Record on the ImpactState row what the stored results now reflect."""
-    bottlenecks = bottlenecks_payload(result)
+    """Record on the ImpactState row what the stored results now reflect.
+
+    `previous` is the result the stored row reflects, when the caller knows it (the
+    incremental pass): the ranking and cycles are then compared with its own, which costs
+    nothing when the update left them as they were, and written only when they changed.
+    """
+    fields = ["version", "computed", "computed_at", "duration_ms", "value_at_risk"]
     cycles = [list(cycle) for cycle in result.cycles]
-    value = Decimal(result.value_at_risk)
-    if changed or bottlenecks != state.bottlenecks or cycles != state.cycles:
+    if previous is not None:
+        summary_changed = result.bottlenecks != previous.bottlenecks or cycles != [
+            list(cycle) for cycle in previous.cycles
+        ]
+        if summary_changed:
+            state.bottlenecks = bottlenecks_payload(result)
+            state.cycles = cycles
+            fields += ["bottlenecks", "cycles"]
+    else:
+        bottlenecks = bottlenecks_payload(result)
+        summary_changed = bottlenecks != state.bottlenecks or cycles != state.cycles
+        if summary_changed:
+            state.bottlenecks = bottlenecks
+            state.cycles = cycles
+            fields += ["bottlenecks", "cycles"]
+    if changed or summary_changed:
         state.version += 1
     state.computed = computed
     state.computed_at = result.computed_at
     state.duration_ms = duration_ms
-    state.bottlenecks = bottlenecks
-    state.cycles = cycles
-    state.value_at_risk = value
-    state.save(
-        update_fields=[
-            "version",
-            "computed",
-            "computed_at",
-            "duration_ms",
-            "bottlenecks",
-            "cycles",
-            "value_at_risk",
-        ]
-    )
+    state.value_at_risk = Decimal(result.value_at_risk)
+    state.save(update_fields=fields)

@@ -212,3 +212,35 @@ def test_large_writes_go_by_copy_and_store_the_same(lending: Any, monkeypatch: A
     )
     assert by_copy == by_arrays
     assert ("cap", "blocked", ["ledger"]) in by_copy[0]
+
+
+def test_a_full_pass_rewrites_exactly_the_rows_that_differ_from_the_results(lending: Any) -> None:
+    # The writer finds them a column at a time (state, intrinsic state, blocked-since, root
+    # causes): each stored column tampered with on its own is found and put right.
+    _block("ledger")
+    impact_recompute(force=True)
+    rows = {n.slug: n for n in Node.objects.all()}
+    assert rows["api"].state == "blocked" and rows["api"].root_causes == ["ledger"]
+    Node.objects.filter(slug="api").update(root_causes=["someone-else"])
+    Node.objects.filter(slug="app").update(blocked_since=rows["cap"].blocked_since - HOUR)
+    Node.objects.filter(slug="ledger").update(intrinsic_state="operational")
+    # A blocked node stored as degraded: blocked again, and blocked since this pass.
+    Node.objects.filter(slug="cap").update(state="degraded")
+    forget_cache()  # a new worker: no cached result, every row compared
+    outcome = impact_recompute(force=True)
+
+    assert outcome.nodes_written == 4
+    after = {n.slug: n for n in Node.objects.all()}
+    for slug in ("api", "cap", "ledger", "app"):
+        assert (after[slug].state, after[slug].intrinsic_state, after[slug].root_causes) == (
+            rows[slug].state,
+            rows[slug].intrinsic_state,
+            rows[slug].root_causes,
+        )
+    assert after["app"].blocked_since is None
+    assert after["cap"].blocked_since > rows["cap"].blocked_since
+    forget_cache()
+    assert impact_recompute(force=True).nodes_written == 0  # nothing differs any more
+
+
+HOUR = dt.timedelta(hours=1)
