@@ -114,7 +114,14 @@ from .base import (
 )
 from .errors import ConfigurationError, ConnectorError, ResponseFormatError
 from .watermark import Cursor, Watermark
-from .zendesk_records import count, id_text, name, sla_state, tickets_with_sideloads, timestamp
+from .zendesk_records import (
+    count,
+    name,
+    reference,
+    sla_state,
+    tickets_with_sideloads,
+    timestamp,
+)
 
 __all__ = ["ZendeskConnector"]
 
@@ -253,9 +260,14 @@ class ZendeskConnector(Connector):
             if isinstance(next_cursor, str) and next_cursor:
                 after, start = next_cursor, None
             # else: no tickets, no cursor; the next export starts where this one did.
+            ended = body["end_of_stream"] or not (records or deleted)
+            if not ended and (after, start) == self._position:
+                raise ResponseFormatError(
+                    "Zendesk's export answered more to come but no new after_cursor: "
+                    "asking again would read the same page for ever"
+                )
             self._position = (after, start)
             self._page_deleted = deleted
-            ended = body["end_of_stream"] or not (records or deleted)
             if ended and settle:
                 settle, not_before = False, time.monotonic() + EXCLUDED_SECONDS + 1
             elif ended:
@@ -408,8 +420,8 @@ class ZendeskConnector(Connector):
             status_category=category,
             priority=self._priority(ticket),
             is_blocker=self.marks_blocker(tags),
-            assignee=name(ticket.get("assignee")) or id_text(ticket.get("assignee_id")),
-            assignment_group=name(ticket.get("group")) or id_text(ticket.get("group_id")),
+            assignee=name(ticket.get("assignee")) or reference(ticket, "assignee_id"),
+            assignment_group=name(ticket.get("group")) or reference(ticket, "group_id"),
             reassignment_count=max(stations - 1, 0) if stations is not None else None,
             ci=ci,
             components=(ci,) if ci else (),
