@@ -72,8 +72,8 @@ from .base import (
     require_mapping,
     require_text,
 )
-from .errors import ConfigurationError, ResponseFormatError
-from .graphql import GraphQLIssuesConnector, connection_nodes
+from .errors import ConfigurationError
+from .graphql import GraphQLIssuesConnector, connection_nodes, named_nodes
 
 __all__ = ["GitHubConnector"]
 
@@ -109,8 +109,6 @@ query Check($owner: String!, $name: String!) {
   repository(owner: $owner, name: $name) { nameWithOwner issues(states: OPEN) { totalCount } }
 }
 """
-# Longer repository names make keys longer than the mirror holds (100): keyed by name alone.
-MAX_KEY_PREFIX = 80
 
 
 class GitHubConnector(GraphQLIssuesConnector):
@@ -119,6 +117,8 @@ class GitHubConnector(GraphQLIssuesConnector):
     auth_types = frozenset({"bearer", "token"})
     token_header = "token {secret}"
     default_status_map = DEFAULT_STATUS_MAP
+    issues_query = ISSUES_QUERY
+    root_field = "repository"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -128,7 +128,6 @@ class GitHubConnector(GraphQLIssuesConnector):
                 "/api/graphql), not the REST API's /api/v3"
             )
         self.owner, self.name = self.path.split("/")
-        self.key_prefix = self.path if len(self.path) <= MAX_KEY_PREFIX else self.name[:80]
 
     def parse_path(self, query: str) -> str:
         owner, slash, name = query.partition("/")
@@ -140,35 +139,12 @@ class GitHubConnector(GraphQLIssuesConnector):
 
     # --- reading ---------------------------------------------------------------------------
 
-    def _repository(self, data: Mapping[str, Any]) -> Mapping[str, Any]:
-        repository = data.get("repository")
-        if not isinstance(repository, Mapping):
-            raise ConfigurationError(f"GitHub has no repository {self.path!r} the token can see")
-        return repository
-
-    def issues_page(
-        self, since: datetime | None, after: str | None, first: int
-    ) -> tuple[list[object], bool, str | None]:
-        data = self.graphql(
-            ISSUES_QUERY,
-            {
-                "owner": self.owner,
-                "name": self.name,
-                "since": self.since_literal(since),
-                "first": first,
-                "cursor": after,
-            },
-        )
-        issues = self._repository(data).get("issues")
-        page_info = issues.get("pageInfo") if isinstance(issues, Mapping) else None
-        nodes = issues.get("nodes") if isinstance(issues, Mapping) else None
-        if not isinstance(page_info, Mapping) or not isinstance(nodes, list):
-            raise ResponseFormatError("GitHub answered 'issues' without pageInfo and nodes")
-        return nodes, page_info.get("hasNextPage") is True, page_info.get("endCursor")
+    def path_variables(self) -> dict[str, str]:
+        return {"owner": self.owner, "name": self.name}
 
     def test_connection(self) -> str:
         data = self.graphql(CHECK_QUERY, {"owner": self.owner, "name": self.name})
-        repository = self._repository(data)
+        repository = self.root(data)
         issues = repository.get("issues")
         count = issues.get("totalCount") if isinstance(issues, Mapping) else "?"
         return f"Connected to GitHub: {repository.get('nameWithOwner')}, open issues: {count}."
@@ -206,9 +182,9 @@ class GitHubConnector(GraphQLIssuesConnector):
             "createdAt": issue.get("created_at"),
             "updatedAt": issue.get("updated_at"),
             "closedAt": issue.get("closed_at"),
-            "labels": {"nodes": _named(issue.get("labels"), "name")},
+            "labels": {"nodes": named_nodes(issue.get("labels"), "name")},
             "milestone": milestone if isinstance(milestone, Mapping) else None,
-            "assignees": {"nodes": _named(issue.get("assignees"), "login")},
+            "assignees": {"nodes": named_nodes(issue.get("assignees"), "login")},
         }
 
     # --- mapping ---------------------------------------------------------------------------
@@ -248,10 +224,3 @@ class GitHubConnector(GraphQLIssuesConnector):
 
 # A closed issue's reason is its status when it says it was not done.
 _CLOSE_REASONS = frozenset({"NOT_PLANNED", "DUPLICATE"})
-
-
-def _named(values: object, name: str) -> list[dict[str, Any]]:
-    """REST ``[{"name": ...}, ...]`` as GraphQL nodes with that one field."""
-    if not isinstance(values, list):
-        return []
-    return [{name: v.get(name)} for v in values if isinstance(v, Mapping)]

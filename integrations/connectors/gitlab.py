@@ -66,8 +66,8 @@ from .base import (
     require_mapping,
     require_text,
 )
-from .errors import ConfigurationError, ResponseFormatError
-from .graphql import GraphQLIssuesConnector, connection_nodes
+from .errors import ConfigurationError
+from .graphql import GraphQLIssuesConnector, connection_nodes, named_nodes
 
 __all__ = ["GitLabConnector"]
 
@@ -99,7 +99,6 @@ query Check($path: ID!) {
 GLOBAL_ID = re.compile(r"^gid://gitlab/Issue/(\d+)$")
 # "2013-12-03 17:15:43 UTC", as older issue hooks send times.
 HOOK_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}(?:\.\d+)?) UTC$")
-MAX_KEY_PREFIX = 80
 
 
 class GitLabConnector(GraphQLIssuesConnector):
@@ -108,11 +107,8 @@ class GitLabConnector(GraphQLIssuesConnector):
     auth_types = frozenset({"bearer"})
     graphql_path = "/api/graphql"
     default_status_map = DEFAULT_STATUS_MAP
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        name = self.path.rsplit("/", 1)[-1]
-        self.key_prefix = self.path if len(self.path) <= MAX_KEY_PREFIX else name[:80]
+    issues_query = ISSUES_QUERY
+    root_field = "project"
 
     def parse_path(self, query: str) -> str:
         parts = query.strip("/").split("/")
@@ -124,33 +120,11 @@ class GitLabConnector(GraphQLIssuesConnector):
 
     # --- reading ---------------------------------------------------------------------------
 
-    def _project(self, data: Mapping[str, Any]) -> Mapping[str, Any]:
-        project = data.get("project")
-        if not isinstance(project, Mapping):
-            raise ConfigurationError(f"GitLab has no project {self.path!r} the token can see")
-        return project
-
-    def issues_page(
-        self, since: datetime | None, after: str | None, first: int
-    ) -> tuple[list[object], bool, str | None]:
-        data = self.graphql(
-            ISSUES_QUERY,
-            {
-                "path": self.path,
-                "since": self.since_literal(since),
-                "first": first,
-                "cursor": after,
-            },
-        )
-        issues = self._project(data).get("issues")
-        page_info = issues.get("pageInfo") if isinstance(issues, Mapping) else None
-        nodes = issues.get("nodes") if isinstance(issues, Mapping) else None
-        if not isinstance(page_info, Mapping) or not isinstance(nodes, list):
-            raise ResponseFormatError("GitLab answered 'issues' without pageInfo and nodes")
-        return nodes, page_info.get("hasNextPage") is True, page_info.get("endCursor")
+    def path_variables(self) -> dict[str, str]:
+        return {"path": self.path}
 
     def test_connection(self) -> str:
-        project = self._project(self.graphql(CHECK_QUERY, {"path": self.path}))
+        project = self.root(self.graphql(CHECK_QUERY, {"path": self.path}))
         issues = project.get("issues")
         count = issues.get("count") if isinstance(issues, Mapping) else "?"
         return f"Connected to GitLab: {project.get('fullPath')}, open issues: {count}."
@@ -179,8 +153,8 @@ class GitLabConnector(GraphQLIssuesConnector):
             "createdAt": _hook_time(issue.get("created_at")),
             "updatedAt": _hook_time(issue.get("updated_at")),
             "closedAt": _hook_time(issue.get("closed_at")),
-            "labels": {"nodes": _field(body.get("labels"), "title")},
-            "assignees": {"nodes": _field(body.get("assignees"), "username")},
+            "labels": {"nodes": named_nodes(body.get("labels"), "title")},
+            "assignees": {"nodes": named_nodes(body.get("assignees"), "username")},
         }
 
     # --- mapping ---------------------------------------------------------------------------
@@ -225,9 +199,3 @@ def _hook_time(value: object) -> object:
     if isinstance(value, str) and (match := HOOK_TIME.match(value.strip())):
         return f"{match.group(1)}T{match.group(2)}Z"
     return value
-
-
-def _field(values: object, name: str) -> list[dict[str, Any]]:
-    if not isinstance(values, list):
-        return []
-    return [{name: v.get(name)} for v in values if isinstance(v, Mapping)]

@@ -51,9 +51,12 @@ from .http import rate_limit_wait
 from .timestamps import format_cursor_time, iso_field
 from .watermark import Watermark
 
-__all__ = ["GraphQLIssuesConnector", "connection_nodes"]
+__all__ = ["GraphQLIssuesConnector", "connection_nodes", "named_nodes"]
 
 MAX_FIRST = 100  # both tools: ``first`` is at most 100
+# Longer repository (project) paths make keys longer than the mirror holds (100): those are
+# keyed by the last part of the path alone.
+MAX_KEY_PREFIX = 80
 
 
 def connection_nodes(value: object, what: str) -> list[Mapping[str, Any]]:
@@ -66,10 +69,20 @@ def connection_nodes(value: object, what: str) -> list[Mapping[str, Any]]:
     return [n for n in nodes if isinstance(n, Mapping)]
 
 
+def named_nodes(values: object, name: str) -> list[dict[str, Any]]:
+    """A webhook's REST list (``[{"name": ...}, ...]``) as GraphQL nodes with that field."""
+    if not isinstance(values, list):
+        return []
+    return [{name: v.get(name)} for v in values if isinstance(v, Mapping)]
+
+
 class GraphQLIssuesConnector(Connector):
     """One repository's issues over GraphQL; a subclass names the tool's query and shapes."""
 
     graphql_path: ClassVar[str] = "/graphql"
+    # The query of one page of issues, and the field its answer hangs from.
+    issues_query: ClassVar[str]
+    root_field: ClassVar[str]
     max_page_size = MAX_FIRST
     default_page_size = MAX_FIRST
     default_overlap_seconds = 60
@@ -95,6 +108,8 @@ class GraphQLIssuesConnector(Connector):
             raise ConfigurationError("option 'default_priority' must be between 1 and 5")
         self.label_priority = {k.casefold(): v for k, v in self.priority_map.items()}
         self.path = self.parse_path(self.config.query.strip())
+        name = self.path.rsplit("/", 1)[-1]
+        self.key_prefix = self.path if len(self.path) <= MAX_KEY_PREFIX else name[:MAX_KEY_PREFIX]
 
     # --- what each tool provides ---------------------------------------------------------
 
@@ -103,10 +118,36 @@ class GraphQLIssuesConnector(Connector):
         """The repository (project) the query field names; ConfigurationError if none."""
 
     @abstractmethod
+    def path_variables(self) -> dict[str, str]:
+        """The query variables that name the repository (project)."""
+
+    # --- the issues connection -------------------------------------------------------------
+
+    def root(self, data: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The repository (project) of an answer; None there: the token cannot see it."""
+        value = data.get(self.root_field)
+        if not isinstance(value, Mapping):
+            raise ConfigurationError(
+                f"{self.label} has no {self.root_field} {self.path!r} the token can see"
+            )
+        return value
+
     def issues_page(
         self, since: datetime | None, after: str | None, first: int
     ) -> tuple[list[object], bool, str | None]:
         """One page: (issue nodes, hasNextPage, endCursor)."""
+        variables = {
+            **self.path_variables(),
+            "since": self.since_literal(since),
+            "first": first,
+            "cursor": after,
+        }
+        issues = self.root(self.graphql(self.issues_query, variables)).get("issues")
+        page_info = issues.get("pageInfo") if isinstance(issues, Mapping) else None
+        nodes = issues.get("nodes") if isinstance(issues, Mapping) else None
+        if not isinstance(page_info, Mapping) or not isinstance(nodes, list):
+            raise ResponseFormatError(f"{self.label} answered 'issues' without pageInfo and nodes")
+        return nodes, page_info.get("hasNextPage") is True, page_info.get("endCursor")
 
     # --- GraphQL -------------------------------------------------------------------------
 
