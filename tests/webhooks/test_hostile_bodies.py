@@ -35,7 +35,7 @@ SETTINGS: dict[str, dict[str, str]] = {
     },
 }
 ISSUE = {"node_id": "I_1", "number": 1, "state": "open", "created_at": "2026-12-01T10:00:00Z"}
-GITLAB_ISSUE = {"id": 5, "iid": 1, "state": "opened", "created_at": "2026-12-01 10:00:00 UTC"}
+GITLAB_ISSUE = {"id": 5, "iid": 1, "state": "opened", "milestone_id": None}
 
 
 def _connector(kind: str) -> Connector:
