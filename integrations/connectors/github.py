@@ -16,7 +16,9 @@ Wire facts (sources below):
   ``milestone{title}``, ``assignees{nodes{login}}``. Times are ISO 8601 with ``Z``. [1][3]
 - Errors come with HTTP 200 and ``{"errors": [{"type": "NOT_FOUND" | "RATE_LIMITED" |
   "FORBIDDEN" | ..., "message", "path"}]}`` (a repository the token cannot see is
-  ``NOT_FOUND``, "Could not resolve to a Repository with the name ..."). [4][5]
+  ``NOT_FOUND``, "Could not resolve to a Repository with the name ..."). ``data`` may come
+  beside ``errors``, an issue node null or a field of it failed, with the error's ``path``
+  naming the node: that issue alone is quarantined (.graphql). [4][5]
 - Rate limits: a primary budget of points an hour; the answers carry
   ``x-ratelimit-remaining`` and ``x-ratelimit-reset`` (the epoch second the window
   resets); over it, ``RATE_LIMITED`` (or a 403/429 with ``x-ratelimit-remaining: 0``), and
@@ -198,8 +200,7 @@ class GitHubConnector(GraphQLIssuesConnector):
             return None
         return (raw["id"], updated) if updated else None
 
-    def _normalize(self, raw: object) -> NormalizedTicket:
-        issue = require_mapping(raw)
+    def issue_ticket(self, issue: Mapping[str, Any]) -> NormalizedTicket:
         state = require_text(issue, "state").lower()
         reason = optional_text(issue.get("stateReason"))
         status = reason.lower() if state == "closed" and reason in _CLOSE_REASONS else state

@@ -210,8 +210,7 @@ class GitLabConnector(GraphQLIssuesConnector):
             return None
         return (match.group(1), updated) if match and updated else None
 
-    def _normalize(self, raw: object) -> NormalizedTicket:
-        issue = require_mapping(raw)
+    def issue_ticket(self, issue: Mapping[str, Any]) -> NormalizedTicket:
         global_id = require_text(issue, "id")
         match = GLOBAL_ID.match(global_id)
         if match is None:

@@ -13,7 +13,17 @@ Reading (each tool's module names its query and cites its wire facts):
   the watermark drops what it already passed on (.watermark);
 - a GraphQL error comes with HTTP 200 and an ``errors`` array: it is raised as a clear
   ConnectorError (``RATE_LIMITED`` waits the reset the rate-limit headers give and asks
-  again, within the retry policy; see .http for the 403/429 answers).
+  again, within the retry policy; see .http for the 403/429 answers). Except on a page of
+  issues whose every error points inside one issue: GraphQL allows ``data`` with
+  ``errors`` (a field that failed is null, its siblings kept), and an error "must contain
+  ... ``path``", "the path of the response field which experienced the error", list
+  indices as 0-based integers (the GraphQL specification, "Response: Errors", as
+  graphql-js's GraphQLFormattedError and Sourcegraph's GraphQLError restate it). GitHub
+  does answer so, a node null or a field of it FORBIDDEN (aquasecurity/vuln-list-update#151,
+  dtolnay/star-history#1, linuxfoundation/crowd.dev#4656). Then
+  ``path: [<root>, "issues", "nodes", <i>, ...]`` names the issue: that one is quarantined
+  with the error, the rest of the page read, and the cursor moves on past it as for any
+  rejected record.
 
 Mapping: the state (and GitHub's close reason) is the raw status, through the status map;
 labels are labels, and the highest priority among the labels the priority map names (matched
@@ -39,6 +49,7 @@ from .base import (
     content_revision,
     json_body,
     optional_text,
+    require_mapping,
 )
 from .errors import (
     AuthenticationError,
@@ -57,6 +68,8 @@ MAX_FIRST = 100  # both tools: ``first`` is at most 100
 # Longer repository (project) paths make keys longer than the mirror holds (100): those are
 # keyed by the last part of the path alone.
 MAX_KEY_PREFIX = 80
+# Where a GraphQL error that names one node of a page is kept on that node.
+NODE_ERRORS = "_graphql_errors"
 
 
 def connection_nodes(value: object, what: str) -> list[Mapping[str, Any]]:
@@ -67,6 +80,33 @@ def connection_nodes(value: object, what: str) -> list[Mapping[str, Any]]:
     if not isinstance(nodes, list):
         raise RecordRejected(f"{what!r} is not a connection with 'nodes'")
     return [n for n in nodes if isinstance(n, Mapping)]
+
+
+def _node_errors_set(data: object, errors: object, nodes_at: Sequence[str]) -> bool:
+    """Put each error on the node its ``path`` names (``[*nodes_at, <index>, ...]``: the
+    spec's path of the response field, list indices as integers), if every error names one
+    and the answer holds that node's list; else change nothing and say False."""
+    nodes: object = data
+    for field in nodes_at:
+        nodes = nodes.get(field) if isinstance(nodes, Mapping) else None
+    if not isinstance(nodes, list) or not isinstance(errors, list):
+        return False
+    depth = len(nodes_at)
+    found: dict[int, list[str]] = {}
+    for error in errors:
+        path = error.get("path") if isinstance(error, Mapping) else None
+        if not isinstance(path, list) or len(path) <= depth or path[:depth] != list(nodes_at):
+            return False
+        index = path[depth]
+        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(nodes):
+            return False
+        where = ".".join(str(p) for p in path[depth + 1 :]) or "the issue"
+        message = str(error.get("message", "")).strip()[:300]
+        found.setdefault(index, []).append(f"{where}: {message or 'an error'}")
+    for index, messages in found.items():
+        node = nodes[index]
+        nodes[index] = {**(node if isinstance(node, Mapping) else {}), NODE_ERRORS: messages}
+    return True
 
 
 def named_nodes(values: object, name: str) -> list[dict[str, Any]]:
@@ -142,7 +182,10 @@ class GraphQLIssuesConnector(Connector):
             "first": first,
             "cursor": after,
         }
-        issues = self.root(self.graphql(self.issues_query, variables)).get("issues")
+        data = self.graphql(
+            self.issues_query, variables, nodes_at=(self.root_field, "issues", "nodes")
+        )
+        issues = self.root(data).get("issues")
         page_info = issues.get("pageInfo") if isinstance(issues, Mapping) else None
         nodes = issues.get("nodes") if isinstance(issues, Mapping) else None
         if not isinstance(page_info, Mapping) or not isinstance(nodes, list):
@@ -151,8 +194,13 @@ class GraphQLIssuesConnector(Connector):
 
     # --- GraphQL -------------------------------------------------------------------------
 
-    def graphql(self, query: str, variables: Mapping[str, Any]) -> Mapping[str, Any]:
-        """The ``data`` of a query; its ``errors`` raised as ConnectorErrors."""
+    def graphql(
+        self, query: str, variables: Mapping[str, Any], *, nodes_at: Sequence[str] = ()
+    ) -> Mapping[str, Any]:
+        """The ``data`` of a query; its ``errors`` raised as ConnectorErrors, except, with
+        ``nodes_at`` (the path of a connection's ``nodes`` list), errors whose every path
+        points inside one node of it: those go on their node (``NODE_ERRORS``), which is
+        then quarantined with them, and the rest of the page is read."""
         attempt = 0
         while True:
             attempt += 1
@@ -166,6 +214,8 @@ class GraphQLIssuesConnector(Connector):
             if not isinstance(body, Mapping):
                 raise ResponseFormatError(f"{self.label} GraphQL answered without an object")
             errors = body.get("errors")
+            if errors and nodes_at and _node_errors_set(body.get("data"), errors, nodes_at):
+                errors = None
             if not errors:
                 data = body.get("data")
                 if not isinstance(data, Mapping):
@@ -218,6 +268,17 @@ class GraphQLIssuesConnector(Connector):
         return format_cursor_time(since) if since is not None else None
 
     # --- mapping ---------------------------------------------------------------------------
+
+    def _normalize(self, raw: object) -> NormalizedTicket:
+        issue = require_mapping(raw)
+        errors = issue.get(NODE_ERRORS)
+        if errors:
+            raise RecordRejected(f"{self.label} GraphQL could not read this issue: {errors}")
+        return self.issue_ticket(issue)
+
+    @abstractmethod
+    def issue_ticket(self, issue: Mapping[str, Any]) -> NormalizedTicket:
+        """The ticket of one issue node (in the tool's GraphQL shape)."""
 
     def label_names(self, value: object, name_field: str) -> tuple[str, ...]:
         return tuple(
