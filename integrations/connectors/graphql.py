@@ -109,6 +109,11 @@ def _node_errors_set(data: object, errors: object, nodes_at: Sequence[str]) -> b
     return True
 
 
+def _at_root(path: object) -> bool:
+    """An error's path names the query's root field (or nothing): not something inside."""
+    return path is None or (isinstance(path, list) and len(path) <= 1)
+
+
 def named_nodes(values: object, name: str) -> list[dict[str, Any]]:
     """A webhook's REST list (``[{"name": ...}, ...]``) as GraphQL nodes with that field."""
     if not isinstance(values, list):
@@ -239,7 +244,7 @@ class GraphQLIssuesConnector(Connector):
         if "RATE_LIMITED" in types:
             return RateLimitedError(message)
         # The repository (project) itself not found, rather than something inside it.
-        if any(e.get("type") == "NOT_FOUND" and len(e.get("path") or ()) <= 1 for e in entries):
+        if any(e.get("type") == "NOT_FOUND" and _at_root(e.get("path")) for e in entries):
             return ConfigurationError(f"{message} (check the query field: {self.path!r})")
         if types & {"FORBIDDEN", "INSUFFICIENT_SCOPES"}:
             return AuthenticationError(f"{message} (check the token's scopes)", status_code=200)

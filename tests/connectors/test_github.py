@@ -154,6 +154,10 @@ def test_errors_are_clear(fake: GitHubFake) -> None:
     rejected = pytest.raises(RequestRejectedError, match="Could not resolve a node")
     with _connector(fake) as connector, rejected:
         list(connector.fetch_pages(None))
+    # A path that is no list (a garbled answer) is no crash (it was a TypeError).
+    fake.inject(Reply(200, {"errors": [{"type": "NOT_FOUND", "path": 7, "message": "odd"}]}))
+    with _connector(fake) as connector, pytest.raises(RequestRejectedError, match="odd"):
+        connector.test_connection()
 
 
 def test_an_error_inside_one_issue_quarantines_that_issue_not_the_page(
