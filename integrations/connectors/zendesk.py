@@ -285,7 +285,7 @@ class ZendeskConnector(Connector):
 
     def _raw_records(self, external_ids: list[str]) -> list[object] | None:
         records: list[object] = []
-        ids = [i for i in external_ids if i.isdigit()]
+        ids = [i for i in external_ids if _ticket_number(i)]
         for chunk in range(0, len(ids), SHOW_MANY_AT_MOST):
             wanted = ",".join(ids[chunk : chunk + SHOW_MANY_AT_MOST])
             response = self.http.request(
@@ -387,7 +387,7 @@ class ZendeskConnector(Connector):
     def _normalize(self, raw: object) -> NormalizedTicket:
         ticket = require_mapping(raw)
         ticket_id = require_text(ticket, "id")
-        if not ticket_id.isdigit():
+        if not _ticket_number(ticket_id):
             raise RecordRejected(f"'id' is not a Zendesk ticket number: {ticket_id!r}")
         created = timestamp(ticket, "created_at")
         updated = timestamp(ticket, "updated_at")
@@ -450,3 +450,9 @@ class ZendeskConnector(Connector):
                 "export needs an admin's API token"
             )
         return f"Connected to Zendesk as {who} (admin)."
+
+
+def _ticket_number(text: str) -> bool:
+    """ASCII digits only: str.isdigit also takes '²' and other scripts' digits, which
+    Zendesk refuses (a show_many with one of them would fail the whole re-read)."""
+    return text.isascii() and text.isdigit()

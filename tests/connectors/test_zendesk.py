@@ -159,9 +159,12 @@ def test_an_empty_export_keeps_its_start(fake: ZendeskFake) -> None:
 def test_quarantined_tickets_are_read_again_by_id(fake: ZendeskFake) -> None:
     fake.delete(2)
     with _connector(fake) as connector:
-        page = connector.fetch_records(["1", "2", "not-a-number"])
+        page = connector.fetch_records(["1", "2", "not-a-number", "²", "١٢"])
+        superscript = connector.normalize({**ticket(4, UPDATED), "id": "²"})
     assert page is not None
     assert [t.key for t in page.tickets] == ["ZD-1"]  # 2 is deleted: not served
+    assert fake.requests[-1].param("ids") == "1,2"  # digits of other scripts are no ids
+    assert isinstance(superscript, Rejected) and "not a Zendesk ticket number" in superscript.reason
     assert page.tickets[0].assignment_group == "Payments"  # sideloads attached
 
 
