@@ -238,3 +238,23 @@ def test_the_pace_is_an_option(fake: ZendeskFake) -> None:
     sync_ok(_connector(fake, requests_per_minute=30), sleeps)
     *pacing, settle = sleeps
     assert pacing and all(1.0 < s <= 2.0 for s in pacing) and settle > 60
+
+
+def test_a_failed_reread_of_quarantined_records_is_a_warning_not_a_failed_run(
+    fake: ZendeskFake,
+) -> None:
+    """One id the source refuses would otherwise fail every run from then on."""
+    connector = _connector(fake)
+    sleeps = Sleeps(fake)
+    sync_ok(connector, sleeps)
+    QuarantinedRecord.objects.create(connector=connector, external_id="3", reason="garbled")
+    refused = {"error": "InvalidValue", "description": "ids is invalid"}
+    fake.inject(Reply(200, {"tickets": [], "end_of_stream": True}), Reply(400, refused))
+    run = sync_ok(connector, sleeps)
+    assert fake.requests[-1].path == "/api/v2/tickets/show_many.json"
+    [warning] = SyncRun.objects.get(pk=run.pk).warnings
+    assert warning.startswith("Quarantined records could not be read again this run")
+    assert "show_many.json was rejected (HTTP 400): InvalidValue" in warning
+    connector.refresh_from_db()
+    assert connector.last_error == ""
+    assert QuarantinedRecord.objects.get(external_id="3").resolved_at is None
