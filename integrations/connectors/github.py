@@ -19,6 +19,9 @@ Wire facts (sources below):
   ``NOT_FOUND``, "Could not resolve to a Repository with the name ..."). ``data`` may come
   beside ``errors``, an issue node null or a field of it failed, with the error's ``path``
   naming the node: that issue alone is quarantined (.graphql). [4][5]
+- ``nodes(ids: [ID!]!)`` ("Lookup nodes by a list of IDs", ``[Node]!``) reads quarantined
+  issues again by node id, ``... on Issue`` with ``repository { nameWithOwner }``; an id it
+  cannot resolve comes back null with an error whose ``path`` is ``["nodes", <i>]``. [1]
 - Rate limits: a primary budget of points an hour; the answers carry
   ``x-ratelimit-remaining`` and ``x-ratelimit-reset`` (the epoch second the window
   resets); over it, ``RATE_LIMITED`` (or a 403/429 with ``x-ratelimit-remaining: 0``), and
@@ -74,8 +77,14 @@ from .base import (
     require_mapping,
     require_text,
 )
-from .errors import ConfigurationError
-from .graphql import GraphQLIssuesConnector, connection_nodes, named_nodes
+from .errors import ConfigurationError, ResponseFormatError
+from .graphql import (
+    MAX_FIRST,
+    NODE_ERRORS,
+    GraphQLIssuesConnector,
+    connection_nodes,
+    named_nodes,
+)
 
 __all__ = ["GitHubConnector"]
 
@@ -103,6 +112,17 @@ query Issues($owner: String!, $name: String!, $since: DateTime, $first: Int!, $c
     + """}
     }
   }
+}
+"""
+)
+# Quarantined issues read again by node id (``Query.nodes(ids: [ID!]!): [Node]!``), with the
+# repository, as an issue transferred away still resolves by its id.
+NODES_QUERY = (
+    """
+query Nodes($ids: [ID!]!) {
+  nodes(ids: $ids) { ... on Issue {"""
+    + ISSUE_FIELDS
+    + """ repository { nameWithOwner } } }
 }
 """
 )
@@ -143,6 +163,25 @@ class GitHubConnector(GraphQLIssuesConnector):
 
     def path_variables(self) -> dict[str, str]:
         return {"owner": self.owner, "name": self.name}
+
+    def _raw_records(self, external_ids: list[str]) -> list[object] | None:
+        """Quarantined issues as they are now: those GitHub no longer resolves, or that
+        are no issues of this repository now, are left out (a full sync marks them)."""
+        records: list[object] = []
+        for start in range(0, len(external_ids), MAX_FIRST):
+            ids = external_ids[start : start + MAX_FIRST]
+            data = self.graphql(NODES_QUERY, {"ids": ids}, nodes_at=("nodes",))
+            nodes = data.get("nodes")
+            if not isinstance(nodes, list):
+                raise ResponseFormatError("GitHub answered 'nodes' without a list")
+            for node in nodes:
+                if not isinstance(node, Mapping) or not node.get("id") or NODE_ERRORS in node:
+                    continue
+                repository = node.get("repository")
+                name = repository.get("nameWithOwner") if isinstance(repository, Mapping) else None
+                if isinstance(name, str) and name.casefold() == self.path.casefold():
+                    records.append({k: v for k, v in node.items() if k != "repository"})
+        return records
 
     def test_connection(self) -> str:
         data = self.graphql(CHECK_QUERY, {"owner": self.owner, "name": self.name})

@@ -146,6 +146,26 @@ def test_a_bad_record_is_quarantined_with_its_reason(fake: GitHubFake) -> None:
     assert _mirror() == _expected(fake)
 
 
+def test_a_quarantined_issue_is_read_again_by_its_node_id(fake: GitHubFake) -> None:
+    """Mended in the source with no new update time (the cursor is past it): read again
+    by id on the next run, mirrored, and its quarantine resolved."""
+    bad = issue(9, NOW - timedelta(hours=3))
+    bad["state"] = "BOGUS"
+    fake.add(bad)
+    connector = _connector(fake)
+    assert sync_ok(connector).rejected == 1
+    bad["state"] = "OPEN"  # the same updatedAt
+    QuarantinedRecord.objects.create(connector=connector, external_id="I_gone", reason="x")
+    second = sync_ok(connector)
+    assert second.created == 1 and second.warnings == []
+    assert _mirror() == _expected(fake)
+    resolved = QuarantinedRecord.objects.get(external_id=bad["id"]).resolved_at
+    assert resolved is not None
+    assert QuarantinedRecord.objects.get(external_id="I_gone").resolved_at is None
+    asked = [q for q in fake.queries if "nodes(ids:" in q["query"]][-1]
+    assert sorted(asked["variables"]["ids"]) == sorted([bad["id"], "I_gone"])
+
+
 def test_a_rate_limit_waits_for_the_reset(fake: GitHubFake) -> None:
     fake.inject(fake.rate_limited(reset_in=9))
     sleeps = Sleeps()
