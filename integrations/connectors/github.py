@@ -12,8 +12,10 @@ Wire facts (sources below):
   ``first`` is 1..100 on every connection; the ``issues`` connection holds no pull requests.
   Issue fields read: ``id`` (the global node id, the webhook's ``node_id``), ``number``,
   ``title``, ``url``, ``state`` (OPEN, CLOSED), ``stateReason`` (COMPLETED, NOT_PLANNED,
-  DUPLICATE, REOPENED), ``createdAt``, ``updatedAt``, ``closedAt``, ``labels{nodes{name}}``,
-  ``milestone{title}``, ``assignees{nodes{login}}``. Times are ISO 8601 with ``Z``. [1][3]
+  REOPENED; DUPLICATE, which public clients ask for as ``stateReason(enableDuplicate:
+  true)``: what an unasked duplicate reads as is not verified here), ``createdAt``,
+  ``updatedAt``, ``closedAt``, ``labels{nodes{name}}``, ``milestone{title}``,
+  ``assignees{nodes{login}}``. Times are ISO 8601 with ``Z``. [1][3]
 - Errors come with HTTP 200 and ``{"errors": [{"type": "NOT_FOUND" | "RATE_LIMITED" |
   "FORBIDDEN" | ..., "message", "path"}]}`` (a repository the token cannot see is
   ``NOT_FOUND``, "Could not resolve to a Repository with the name ..."). ``data`` may come
