@@ -99,8 +99,13 @@ def pagerduty_signature_valid(secret: str, body: bytes, header: str) -> bool:
 
 def gitlab_token_valid(secret: str, header: str) -> bool:
     """GitLab's ``X-Gitlab-Token`` is the shared secret itself: compared in constant time
-    (as bytes: compare_digest refuses non-ASCII text)."""
-    return hmac.compare_digest(secret.encode(), header.encode("utf-8", "surrogateescape"))
+    as bytes (compare_digest refuses non-ASCII text). The header as it came: WSGI hands it
+    over decoded as Latin-1, so a token of UTF-8 bytes is recovered by encoding it back."""
+    try:
+        sent = header.encode("latin-1")
+    except UnicodeEncodeError:  # no byte string a server could have received
+        return False
+    return hmac.compare_digest(secret.encode(), sent)
 
 
 def zendesk_signature_valid(secret: str, body: bytes, signature: str, timestamp: str) -> bool:
