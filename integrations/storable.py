@@ -3,15 +3,18 @@
 A source may send what PostgreSQL or our JSON encoder refuses: a NUL character (text and
 jsonb cannot hold U+0000), a lone UTF-16 surrogate (``"\\ud800"`` in JSON: not a character
 at all), an integer beyond 64 bits (orjson, which encodes the pages we write, refuses it),
-JSON nested deeper than orjson goes. One such value would fail the statement that writes
-its whole page. The mirror keeps the record instead, cleaned: NULs dropped, lone surrogates
-replaced by U+FFFD, huge integers kept as their digits, anything nested deeper than
-``MAX_DEPTH`` replaced by a note saying so.
+JSON nested deeper than orjson goes, a NaN or an infinity (Python's json reads ``NaN``,
+``Infinity`` and ``1e999``; PostgreSQL's json refuses them). One such value would fail the
+statement that writes its whole page. The mirror keeps the record instead, cleaned: NULs
+dropped, lone surrogates replaced by U+FFFD, huge integers kept as their digits, NaN and
+infinities as their names, anything nested deeper than ``MAX_DEPTH`` replaced by a note
+saying so.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from typing import Any, TypeVar
 
@@ -42,6 +45,8 @@ def storable(value: Any, depth: int = 0) -> Any:
         return type(value)(storable(item, depth + 1) for item in value)
     if isinstance(value, int) and not isinstance(value, bool) and value not in _INT64:
         return str(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # 'nan', 'inf', '-inf'
     return value
 
 

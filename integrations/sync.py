@@ -300,7 +300,9 @@ def _quarantined_reread(
     connector: Connector, run: SyncRun, lease: Lease, source: Any, rules: list[CompiledRule]
 ) -> None:
     """Read again, by id, the records quarantined earlier: a source that sent a garbled
-    copy once usually sends it whole later, and the cursor has moved past it."""
+    copy once usually sends it whole later, and the cursor has moved past it. A failed
+    re-read is a warning on the run, not its failure: its pages are committed, and one id
+    the source refuses (kept from a hostile webhook, say) would fail every run after."""
     ids = list(
         QuarantinedRecord.objects.filter(connector=connector, resolved_at__isnull=True)
         .exclude(external_id="")
@@ -309,7 +311,13 @@ def _quarantined_reread(
     )
     if not ids:
         return
-    page = source.fetch_records(ids)
+    try:
+        page = source.fetch_records(ids)
+    except ConnectorError as exc:
+        warning = f"Quarantined records could not be read again this run: {exc}"
+        run.warnings = _with_warnings(run.warnings, (warning[:500],))
+        log.warning("sync of %s: %s", connector.slug, warning)
+        return
     if page is None:
         return  # this tool cannot read records by id; the daily reconciliation repairs them
     fresh = Page(

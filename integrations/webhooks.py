@@ -99,8 +99,13 @@ def pagerduty_signature_valid(secret: str, body: bytes, header: str) -> bool:
 
 def gitlab_token_valid(secret: str, header: str) -> bool:
     """GitLab's ``X-Gitlab-Token`` is the shared secret itself: compared in constant time
-    (as bytes: compare_digest refuses non-ASCII text)."""
-    return hmac.compare_digest(secret.encode(), header.encode("utf-8", "surrogateescape"))
+    as bytes (compare_digest refuses non-ASCII text). The header as it came: WSGI hands it
+    over decoded as Latin-1, so a token of UTF-8 bytes is recovered by encoding it back."""
+    try:
+        sent = header.encode("latin-1")
+    except UnicodeEncodeError:  # no byte string a server could have received
+        return False
+    return hmac.compare_digest(secret.encode(), sent)
 
 
 def zendesk_signature_valid(secret: str, body: bytes, signature: str, timestamp: str) -> bool:
@@ -188,12 +193,11 @@ def _receive(request: HttpRequest, slug: str) -> JsonResponse:
         return _error(400, f"The body is not JSON: {exc}.")
     except RecursionError:
         # json gives up near ~1,000 levels; keep what was sent so an admin can see it.
-        QuarantinedRecord.objects.create(
-            connector=connector,
-            reason="webhook: the JSON is nested too deeply to read",
-            raw_text=storable_text(body.decode("utf-8", errors="replace")),
-        )
-        return _error(400, "The JSON is nested too deeply to read. It was kept in quarantine.")
+        return _unreadable(connector, body, "the JSON is nested too deeply to read")
+    except ValueError as exc:
+        # Valid JSON Python will not read: an integer of more than 4,300 digits.
+        limit = str(exc).partition(":")[0]
+        return _unreadable(connector, body, f"the JSON holds a number too long to read ({limit})")
     delivery = next((request.headers[h] for h in DELIVERY_HEADERS if h in request.headers), "")
 
     with transaction.atomic():
@@ -206,6 +210,16 @@ def _receive(request: HttpRequest, slug: str) -> JsonResponse:
             if source is not None:
                 source.close()
         return _apply(connector, push)
+
+
+def _unreadable(connector: Connector, body: bytes, problem: str) -> JsonResponse:
+    """A 400 for JSON that is valid but cannot be read, the body kept for an admin."""
+    QuarantinedRecord.objects.create(
+        connector=connector,
+        reason=f"webhook: {problem}",
+        raw_text=storable_text(body.decode("utf-8", errors="replace")),
+    )
+    return _error(400, f"{problem[0].upper()}{problem[1:]}. It was kept in quarantine.")
 
 
 def _first_delivery(connector: Connector, delivery: str) -> bool:

@@ -12,11 +12,18 @@ Wire facts (sources below):
   ``first`` is 1..100 on every connection; the ``issues`` connection holds no pull requests.
   Issue fields read: ``id`` (the global node id, the webhook's ``node_id``), ``number``,
   ``title``, ``url``, ``state`` (OPEN, CLOSED), ``stateReason`` (COMPLETED, NOT_PLANNED,
-  DUPLICATE, REOPENED), ``createdAt``, ``updatedAt``, ``closedAt``, ``labels{nodes{name}}``,
-  ``milestone{title}``, ``assignees{nodes{login}}``. Times are ISO 8601 with ``Z``. [1][3]
+  REOPENED; DUPLICATE, which public clients ask for as ``stateReason(enableDuplicate:
+  true)``: what an unasked duplicate reads as is not verified here), ``createdAt``,
+  ``updatedAt``, ``closedAt``, ``labels{nodes{name}}``, ``milestone{title}``,
+  ``assignees{nodes{login}}``. Times are ISO 8601 with ``Z``. [1][3]
 - Errors come with HTTP 200 and ``{"errors": [{"type": "NOT_FOUND" | "RATE_LIMITED" |
   "FORBIDDEN" | ..., "message", "path"}]}`` (a repository the token cannot see is
-  ``NOT_FOUND``, "Could not resolve to a Repository with the name ..."). [4][5]
+  ``NOT_FOUND``, "Could not resolve to a Repository with the name ..."). ``data`` may come
+  beside ``errors``, an issue node null or a field of it failed, with the error's ``path``
+  naming the node: that issue alone is quarantined (.graphql). [4][5]
+- ``nodes(ids: [ID!]!)`` ("Lookup nodes by a list of IDs", ``[Node]!``) reads quarantined
+  issues again by node id, ``... on Issue`` with ``repository { nameWithOwner }``; an id it
+  cannot resolve comes back null with an error whose ``path`` is ``["nodes", <i>]``. [1]
 - Rate limits: a primary budget of points an hour; the answers carry
   ``x-ratelimit-remaining`` and ``x-ratelimit-reset`` (the epoch second the window
   resets); over it, ``RATE_LIMITED`` (or a 403/429 with ``x-ratelimit-remaining: 0``), and
@@ -73,7 +80,13 @@ from .base import (
     require_text,
 )
 from .errors import ConfigurationError, ResponseFormatError
-from .graphql import GraphQLIssuesConnector, connection_nodes
+from .graphql import (
+    MAX_FIRST,
+    NODE_ERRORS,
+    GraphQLIssuesConnector,
+    connection_nodes,
+    named_nodes,
+)
 
 __all__ = ["GitHubConnector"]
 
@@ -104,13 +117,22 @@ query Issues($owner: String!, $name: String!, $since: DateTime, $first: Int!, $c
 }
 """
 )
+# Quarantined issues read again by node id (``Query.nodes(ids: [ID!]!): [Node]!``), with the
+# repository, as an issue transferred away still resolves by its id.
+NODES_QUERY = (
+    """
+query Nodes($ids: [ID!]!) {
+  nodes(ids: $ids) { ... on Issue {"""
+    + ISSUE_FIELDS
+    + """ repository { nameWithOwner } } }
+}
+"""
+)
 CHECK_QUERY = """
 query Check($owner: String!, $name: String!) {
   repository(owner: $owner, name: $name) { nameWithOwner issues(states: OPEN) { totalCount } }
 }
 """
-# Longer repository names make keys longer than the mirror holds (100): keyed by name alone.
-MAX_KEY_PREFIX = 80
 
 
 class GitHubConnector(GraphQLIssuesConnector):
@@ -119,6 +141,8 @@ class GitHubConnector(GraphQLIssuesConnector):
     auth_types = frozenset({"bearer", "token"})
     token_header = "token {secret}"
     default_status_map = DEFAULT_STATUS_MAP
+    issues_query = ISSUES_QUERY
+    root_field = "repository"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -128,7 +152,6 @@ class GitHubConnector(GraphQLIssuesConnector):
                 "/api/graphql), not the REST API's /api/v3"
             )
         self.owner, self.name = self.path.split("/")
-        self.key_prefix = self.path if len(self.path) <= MAX_KEY_PREFIX else self.name[:80]
 
     def parse_path(self, query: str) -> str:
         owner, slash, name = query.partition("/")
@@ -140,35 +163,31 @@ class GitHubConnector(GraphQLIssuesConnector):
 
     # --- reading ---------------------------------------------------------------------------
 
-    def _repository(self, data: Mapping[str, Any]) -> Mapping[str, Any]:
-        repository = data.get("repository")
-        if not isinstance(repository, Mapping):
-            raise ConfigurationError(f"GitHub has no repository {self.path!r} the token can see")
-        return repository
+    def path_variables(self) -> dict[str, str]:
+        return {"owner": self.owner, "name": self.name}
 
-    def issues_page(
-        self, since: datetime | None, after: str | None, first: int
-    ) -> tuple[list[object], bool, str | None]:
-        data = self.graphql(
-            ISSUES_QUERY,
-            {
-                "owner": self.owner,
-                "name": self.name,
-                "since": self.since_literal(since),
-                "first": first,
-                "cursor": after,
-            },
-        )
-        issues = self._repository(data).get("issues")
-        page_info = issues.get("pageInfo") if isinstance(issues, Mapping) else None
-        nodes = issues.get("nodes") if isinstance(issues, Mapping) else None
-        if not isinstance(page_info, Mapping) or not isinstance(nodes, list):
-            raise ResponseFormatError("GitHub answered 'issues' without pageInfo and nodes")
-        return nodes, page_info.get("hasNextPage") is True, page_info.get("endCursor")
+    def _raw_records(self, external_ids: list[str]) -> list[object] | None:
+        """Quarantined issues as they are now: those GitHub no longer resolves, or that
+        are no issues of this repository now, are left out (a full sync marks them)."""
+        records: list[object] = []
+        for start in range(0, len(external_ids), MAX_FIRST):
+            ids = external_ids[start : start + MAX_FIRST]
+            data = self.graphql(NODES_QUERY, {"ids": ids}, nodes_at=("nodes",))
+            nodes = data.get("nodes")
+            if not isinstance(nodes, list):
+                raise ResponseFormatError("GitHub answered 'nodes' without a list")
+            for node in nodes:
+                if not isinstance(node, Mapping) or not node.get("id") or NODE_ERRORS in node:
+                    continue
+                repository = node.get("repository")
+                name = repository.get("nameWithOwner") if isinstance(repository, Mapping) else None
+                if isinstance(name, str) and name.casefold() == self.path.casefold():
+                    records.append({k: v for k, v in node.items() if k != "repository"})
+        return records
 
     def test_connection(self) -> str:
         data = self.graphql(CHECK_QUERY, {"owner": self.owner, "name": self.name})
-        repository = self._repository(data)
+        repository = self.root(data)
         issues = repository.get("issues")
         count = issues.get("totalCount") if isinstance(issues, Mapping) else "?"
         return f"Connected to GitHub: {repository.get('nameWithOwner')}, open issues: {count}."
@@ -206,9 +225,9 @@ class GitHubConnector(GraphQLIssuesConnector):
             "createdAt": issue.get("created_at"),
             "updatedAt": issue.get("updated_at"),
             "closedAt": issue.get("closed_at"),
-            "labels": {"nodes": _named(issue.get("labels"), "name")},
+            "labels": {"nodes": named_nodes(issue.get("labels"), "name")},
             "milestone": milestone if isinstance(milestone, Mapping) else None,
-            "assignees": {"nodes": _named(issue.get("assignees"), "login")},
+            "assignees": {"nodes": named_nodes(issue.get("assignees"), "login")},
         }
 
     # --- mapping ---------------------------------------------------------------------------
@@ -222,8 +241,7 @@ class GitHubConnector(GraphQLIssuesConnector):
             return None
         return (raw["id"], updated) if updated else None
 
-    def _normalize(self, raw: object) -> NormalizedTicket:
-        issue = require_mapping(raw)
+    def issue_ticket(self, issue: Mapping[str, Any]) -> NormalizedTicket:
         state = require_text(issue, "state").lower()
         reason = optional_text(issue.get("stateReason"))
         status = reason.lower() if state == "closed" and reason in _CLOSE_REASONS else state
@@ -248,10 +266,3 @@ class GitHubConnector(GraphQLIssuesConnector):
 
 # A closed issue's reason is its status when it says it was not done.
 _CLOSE_REASONS = frozenset({"NOT_PLANNED", "DUPLICATE"})
-
-
-def _named(values: object, name: str) -> list[dict[str, Any]]:
-    """REST ``[{"name": ...}, ...]`` as GraphQL nodes with that one field."""
-    if not isinstance(values, list):
-        return []
-    return [{name: v.get(name)} for v in values if isinstance(v, Mapping)]

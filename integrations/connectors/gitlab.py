@@ -23,9 +23,11 @@ Wire facts (sources below):
 - Webhooks ("Issue Hook"): ``X-Gitlab-Event: Issue Hook``, ``{"object_kind": "issue",
   "event_type": "issue" | "confidential_issue", "project": {"path_with_namespace"},
   "object_attributes": {id, iid, title, url, state, created_at, updated_at, closed_at,
-  action: open | close | reopen | update}, "labels": [{title}], "assignees": [{username}]}``
-  (the milestone by ``milestone_id`` only: a pushed issue has no milestone until the next
-  pull reads it). The secret token is sent as is in ``X-Gitlab-Token``; a delivery is named
+  action: open | close | reopen | update}, "labels": [{title}], "assignees": [{username}]}``.
+  The milestone comes by ``milestone_id`` only [9], so a hook whose ``milestone_id`` is not
+  null is answered by reading the issue back, ``project(fullPath:) { issue(iid: String!)
+  }`` (one request; a failed read is quarantined with its reason). The secret token is
+  sent as is in ``X-Gitlab-Token``; a delivery is named
   by ``Idempotency-Key`` (GitLab 17.4+, the same on retries) or ``X-Gitlab-Event-UUID``
   (integrations/webhooks.py). GitLab sends no hook when an issue is deleted ([8] asks for
   one); one moved to another project is closed here (``moved_to_id``) and opened there.
@@ -45,7 +47,11 @@ gitlab-org/gitlab#469590 (the complexity error), !52448 (``queryComplexity``) an
 and gitlab-org/gitlab#20191 (an issue hook's payload); [7] docs.gitlab.com "Webhooks"
 (``X-Gitlab-Token``) and a GitLab webhook receiver reading ``Idempotency-Key`` ("GitLab
 before 17.4 has no such header"); [8] gitlab-org/gitlab-ce#30851 ("Trigger webhook on issue
-delete"). Read again for this module: [2]'s quoted queries, [3], [4], [5], [6], [8]; the
+delete"); [9] gitlab-org/gitlab#218295 ("Issue webhook does not include milestone detail
+or milestone group ID"; its workaround, reading the issue again) and public GitLab clients'
+``project(fullPath: $fullPath) { issue(iid: $iid) }`` queries with ``$iid: String!`` (not
+GitLab's reference itself). Read again for this module: [2]'s quoted queries, [3], [4],
+[5], [6], [8], [9]; the
 ``updatedAfter`` argument, ``X-Gitlab-Event-UUID`` and the ``Bearer`` scheme for access
 tokens are as issue 16 states them, not re-read here.
 """
@@ -66,8 +72,8 @@ from .base import (
     require_mapping,
     require_text,
 )
-from .errors import ConfigurationError, ResponseFormatError
-from .graphql import GraphQLIssuesConnector, connection_nodes
+from .errors import ConfigurationError, ConnectorError
+from .graphql import GraphQLIssuesConnector, connection_nodes, named_nodes
 
 __all__ = ["GitLabConnector"]
 
@@ -76,21 +82,35 @@ DEFAULT_STATUS_MAP: Mapping[str, StatusCategory] = {
     "locked": "open",
     "closed": "closed",
 }
-ISSUES_QUERY = """
-query Issues($path: ID!, $since: Time, $first: Int!, $cursor: String) {
-  project(fullPath: $path) {
-    issues(updatedAfter: $since, sort: UPDATED_ASC, first: $first, after: $cursor) {
-      pageInfo { hasNextPage endCursor }
-      nodes {
+ISSUE_FIELDS = """
         id iid title webUrl state createdAt updatedAt closedAt
         labels { nodes { title } }
         milestone { title }
         assignees { nodes { username } }
-      }
+"""
+ISSUES_QUERY = (
+    """
+query Issues($path: ID!, $since: Time, $first: Int!, $cursor: String) {
+  project(fullPath: $path) {
+    issues(updatedAfter: $since, sort: UPDATED_ASC, first: $first, after: $cursor) {
+      pageInfo { hasNextPage endCursor }
+      nodes {"""
+    + ISSUE_FIELDS
+    + """}
     }
   }
 }
 """
+)
+ISSUE_QUERY = (
+    """
+query Issue($path: ID!, $iid: String!) {
+  project(fullPath: $path) { issue(iid: $iid) {"""
+    + ISSUE_FIELDS
+    + """} }
+}
+"""
+)
 CHECK_QUERY = """
 query Check($path: ID!) {
   project(fullPath: $path) { fullPath issues(state: opened) { count } }
@@ -99,7 +119,6 @@ query Check($path: ID!) {
 GLOBAL_ID = re.compile(r"^gid://gitlab/Issue/(\d+)$")
 # "2013-12-03 17:15:43 UTC", as older issue hooks send times.
 HOOK_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}(?:\.\d+)?) UTC$")
-MAX_KEY_PREFIX = 80
 
 
 class GitLabConnector(GraphQLIssuesConnector):
@@ -108,11 +127,8 @@ class GitLabConnector(GraphQLIssuesConnector):
     auth_types = frozenset({"bearer"})
     graphql_path = "/api/graphql"
     default_status_map = DEFAULT_STATUS_MAP
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        name = self.path.rsplit("/", 1)[-1]
-        self.key_prefix = self.path if len(self.path) <= MAX_KEY_PREFIX else name[:80]
+    issues_query = ISSUES_QUERY
+    root_field = "project"
 
     def parse_path(self, query: str) -> str:
         parts = query.strip("/").split("/")
@@ -124,33 +140,11 @@ class GitLabConnector(GraphQLIssuesConnector):
 
     # --- reading ---------------------------------------------------------------------------
 
-    def _project(self, data: Mapping[str, Any]) -> Mapping[str, Any]:
-        project = data.get("project")
-        if not isinstance(project, Mapping):
-            raise ConfigurationError(f"GitLab has no project {self.path!r} the token can see")
-        return project
-
-    def issues_page(
-        self, since: datetime | None, after: str | None, first: int
-    ) -> tuple[list[object], bool, str | None]:
-        data = self.graphql(
-            ISSUES_QUERY,
-            {
-                "path": self.path,
-                "since": self.since_literal(since),
-                "first": first,
-                "cursor": after,
-            },
-        )
-        issues = self._project(data).get("issues")
-        page_info = issues.get("pageInfo") if isinstance(issues, Mapping) else None
-        nodes = issues.get("nodes") if isinstance(issues, Mapping) else None
-        if not isinstance(page_info, Mapping) or not isinstance(nodes, list):
-            raise ResponseFormatError("GitLab answered 'issues' without pageInfo and nodes")
-        return nodes, page_info.get("hasNextPage") is True, page_info.get("endCursor")
+    def path_variables(self) -> dict[str, str]:
+        return {"path": self.path}
 
     def test_connection(self) -> str:
-        project = self._project(self.graphql(CHECK_QUERY, {"path": self.path}))
+        project = self.root(self.graphql(CHECK_QUERY, {"path": self.path}))
         issues = project.get("issues")
         count = issues.get("count") if isinstance(issues, Mapping) else "?"
         return f"Connected to GitLab: {project.get('fullPath')}, open issues: {count}."
@@ -158,7 +152,8 @@ class GitLabConnector(GraphQLIssuesConnector):
     # --- webhooks --------------------------------------------------------------------------
 
     def push_envelope(self, body: Mapping[str, Any]) -> tuple[PushAction, object]:
-        """An issue hook: its issue in the GraphQL shape. Other hooks change no ticket."""
+        """An issue hook: its issue in the GraphQL shape; with a milestone, which the hook
+        names by id only, the issue read back by its iid. Other hooks change no ticket."""
         kind = body.get("object_kind")
         if kind is None:
             raise RecordRejected("not a GitLab hook: no 'object_kind'")
@@ -170,6 +165,12 @@ class GitLabConnector(GraphQLIssuesConnector):
             raise RecordRejected(f"the hook is for {path!r}, not {self.path!r}")
         issue = require_mapping(body.get("object_attributes"), "'object_attributes'")
         ident = require_text(issue, "id")
+        if not GLOBAL_ID.match(f"gid://gitlab/Issue/{ident}"):
+            raise RecordRejected(f"'id' is not a GitLab issue id: {ident[:100]!r}")
+        if "milestone_id" not in issue or issue["milestone_id"] is not None:
+            # Its milestone's title is not in the hook: mirrored without it, the ticket
+            # would lose its component until the issue changes again.
+            return "upsert", self._issue_read_back(require_text(issue, "iid"))
         return "upsert", {
             "id": f"gid://gitlab/Issue/{ident}",
             "iid": issue.get("iid"),
@@ -179,9 +180,23 @@ class GitLabConnector(GraphQLIssuesConnector):
             "createdAt": _hook_time(issue.get("created_at")),
             "updatedAt": _hook_time(issue.get("updated_at")),
             "closedAt": _hook_time(issue.get("closed_at")),
-            "labels": {"nodes": _field(body.get("labels"), "title")},
-            "assignees": {"nodes": _field(body.get("assignees"), "username")},
+            "labels": {"nodes": named_nodes(body.get("labels"), "title")},
+            "milestone": None,
+            "assignees": {"nodes": named_nodes(body.get("assignees"), "username")},
         }
+
+    def _issue_read_back(self, iid: str) -> Mapping[str, Any]:
+        try:
+            found = self.root(self.graphql(ISSUE_QUERY, {"path": self.path, "iid": iid}))
+        except ConnectorError as exc:  # quarantined with the reason, not a failed request
+            raise RecordRejected(f"GitLab issue {iid} could not be read back: {exc}") from exc
+        issue = found.get("issue")
+        if not isinstance(issue, Mapping):
+            raise RecordRejected(
+                f"GitLab has no issue {iid} in {self.path!r} to read back; the next sync "
+                "mirrors the project as it is"
+            )
+        return issue
 
     # --- mapping ---------------------------------------------------------------------------
 
@@ -195,8 +210,7 @@ class GitLabConnector(GraphQLIssuesConnector):
             return None
         return (match.group(1), updated) if match and updated else None
 
-    def _normalize(self, raw: object) -> NormalizedTicket:
-        issue = require_mapping(raw)
+    def issue_ticket(self, issue: Mapping[str, Any]) -> NormalizedTicket:
         global_id = require_text(issue, "id")
         match = GLOBAL_ID.match(global_id)
         if match is None:
@@ -225,9 +239,3 @@ def _hook_time(value: object) -> object:
     if isinstance(value, str) and (match := HOOK_TIME.match(value.strip())):
         return f"{match.group(1)}T{match.group(2)}Z"
     return value
-
-
-def _field(values: object, name: str) -> list[dict[str, Any]]:
-    if not isinstance(values, list):
-        return []
-    return [{name: v.get(name)} for v in values if isinstance(v, Mapping)]

@@ -39,6 +39,7 @@ from .errors import (
     ConnectorError,
     HttpStatusError,
     NetworkError,
+    RequestRejectedError,
 )
 from .responses import error_for_response, is_rate_limited
 
@@ -244,6 +245,11 @@ class HttpClient:
                 raise
             except httpx.UnsupportedProtocol as exc:
                 raise ConfigurationError(f"unsupported URL {url}: {exc}") from exc
+            except httpx.InvalidURL as exc:
+                # An id from a webhook body made into a path (a 100 kB id: "URL too long").
+                raise RequestRejectedError(
+                    f"{method} {url[:200]}: the URL cannot be sent ({exc})"
+                ) from exc
             except httpx.TransportError as exc:
                 error = NetworkError(
                     f"{method} {self._client.base_url.copy_with(query=None)}{url}: "

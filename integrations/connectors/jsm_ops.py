@@ -94,7 +94,7 @@ from .base import (
 )
 from .errors import ConfigurationError, ConnectorError, ResponseFormatError
 from .timestamps import iso_field
-from .watermark import Cursor, Watermark
+from .watermark import Cursor, Watermark, run_start_cursor
 
 __all__ = ["JsmOpsConnector"]
 
@@ -253,17 +253,12 @@ class JsmOpsConnector(Connector):
         """As PagerDuty's: the reads are not oldest first, so pages before the last keep the
         stored cursor; the last moves it to this run's first answer and records the alerts
         open now, which the next run reads by id if they are no longer open."""
+        cursor = run_start_cursor(watermark, stored, is_last=is_last, run_start=self._run_start)
         if not is_last:
-            return (
-                stored
-                if stored is not None
-                else Watermark(scope=watermark.scope, overlap=watermark.overlap).to_cursor()
-            )
-        if self._run_start is not None:
-            watermark.since = self._run_start
-        cursor: dict[str, Any] = dict(watermark.to_cursor())
-        cursor["open"] = sorted(self._open_now)
-        return cursor  # type: ignore[return-value]
+            return cursor
+        with_open: dict[str, Any] = dict(cursor)
+        with_open["open"] = sorted(self._open_now)
+        return with_open  # type: ignore[return-value]
 
     def _raw_pages(self, watermark: Watermark) -> Iterator[RawPage]:
         read: set[str] = set()

@@ -76,7 +76,7 @@ from .normalizing import content_revision, optional_text, require_mapping, requi
 from .responses import json_body
 from .tickets import NormalizedTicket, PushAction, RawPage, StatusCategory
 from .timestamps import iso_field
-from .watermark import Cursor, Watermark
+from .watermark import Cursor, Watermark, run_start_cursor
 
 __all__ = ["PagerDutyConnector"]
 
@@ -223,19 +223,7 @@ class PagerDutyConnector(Connector):
             start = end
 
     def page_cursor(self, watermark: Watermark, stored: Cursor | None, *, is_last: bool) -> Cursor:
-        """The reads of a run do not come oldest first, so a page's records say nothing of
-        what is settled: pages before the last keep the stored cursor (a run stopped half
-        way reads again from it), and the last one moves it to when this run's first answer
-        was made, so every change after it is read by the next run."""
-        if not is_last:
-            return (
-                stored
-                if stored is not None
-                else Watermark(scope=watermark.scope, overlap=watermark.overlap).to_cursor()
-            )
-        if self._run_start is not None:
-            watermark.since = self._run_start
-        return watermark.to_cursor()
+        return run_start_cursor(watermark, stored, is_last=is_last, run_start=self._run_start)
 
     def _raw_pages(self, watermark: Watermark) -> Iterator[RawPage]:
         read: set[str] = set()

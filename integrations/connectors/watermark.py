@@ -164,6 +164,23 @@ class Watermark:
         )
 
 
+def run_start_cursor(
+    watermark: Watermark, stored: Cursor | None, *, is_last: bool, run_start: datetime | None
+) -> Cursor:
+    """The cursor after a page of a run whose reads do not come oldest first (open records
+    re-read, then those created since; PagerDuty, JSM Operations): a page's records say
+    nothing of what is settled, so pages before the last keep the stored cursor (a run
+    stopped half way reads again from it), and the last one moves it to ``run_start``, when
+    the run's first answer was made, so every change after it is read by the next run."""
+    if not is_last:
+        if stored is not None:
+            return stored
+        return Watermark(scope=watermark.scope, overlap=watermark.overlap).to_cursor()
+    if run_start is not None:
+        watermark.since = run_start
+    return watermark.to_cursor()
+
+
 def _later_revision(revision: str, previous: str) -> bool:
     """Counters (ServiceNow's sys_mod_count) only count up: an older one read late is not
     new. Hashes (RT) have no order: any other one is new."""

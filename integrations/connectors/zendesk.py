@@ -114,7 +114,14 @@ from .base import (
 )
 from .errors import ConfigurationError, ConnectorError, ResponseFormatError
 from .watermark import Cursor, Watermark
-from .zendesk_records import count, id_text, name, sla_state, tickets_with_sideloads, timestamp
+from .zendesk_records import (
+    count,
+    name,
+    reference,
+    sla_state,
+    tickets_with_sideloads,
+    timestamp,
+)
 
 __all__ = ["ZendeskConnector"]
 
@@ -253,9 +260,14 @@ class ZendeskConnector(Connector):
             if isinstance(next_cursor, str) and next_cursor:
                 after, start = next_cursor, None
             # else: no tickets, no cursor; the next export starts where this one did.
+            ended = body["end_of_stream"] or not (records or deleted)
+            if not ended and (after, start) == self._position:
+                raise ResponseFormatError(
+                    "Zendesk's export answered more to come but no new after_cursor: "
+                    "asking again would read the same page for ever"
+                )
             self._position = (after, start)
             self._page_deleted = deleted
-            ended = body["end_of_stream"] or not (records or deleted)
             if ended and settle:
                 settle, not_before = False, time.monotonic() + EXCLUDED_SECONDS + 1
             elif ended:
@@ -273,7 +285,7 @@ class ZendeskConnector(Connector):
 
     def _raw_records(self, external_ids: list[str]) -> list[object] | None:
         records: list[object] = []
-        ids = [i for i in external_ids if i.isdigit()]
+        ids = [i for i in external_ids if _ticket_number(i)]
         for chunk in range(0, len(ids), SHOW_MANY_AT_MOST):
             wanted = ",".join(ids[chunk : chunk + SHOW_MANY_AT_MOST])
             response = self.http.request(
@@ -375,7 +387,7 @@ class ZendeskConnector(Connector):
     def _normalize(self, raw: object) -> NormalizedTicket:
         ticket = require_mapping(raw)
         ticket_id = require_text(ticket, "id")
-        if not ticket_id.isdigit():
+        if not _ticket_number(ticket_id):
             raise RecordRejected(f"'id' is not a Zendesk ticket number: {ticket_id!r}")
         created = timestamp(ticket, "created_at")
         updated = timestamp(ticket, "updated_at")
@@ -408,8 +420,8 @@ class ZendeskConnector(Connector):
             status_category=category,
             priority=self._priority(ticket),
             is_blocker=self.marks_blocker(tags),
-            assignee=name(ticket.get("assignee")) or id_text(ticket.get("assignee_id")),
-            assignment_group=name(ticket.get("group")) or id_text(ticket.get("group_id")),
+            assignee=name(ticket.get("assignee")) or reference(ticket, "assignee_id"),
+            assignment_group=name(ticket.get("group")) or reference(ticket, "group_id"),
             reassignment_count=max(stations - 1, 0) if stations is not None else None,
             ci=ci,
             components=(ci,) if ci else (),
@@ -438,3 +450,9 @@ class ZendeskConnector(Connector):
                 "export needs an admin's API token"
             )
         return f"Connected to Zendesk as {who} (admin)."
+
+
+def _ticket_number(text: str) -> bool:
+    """ASCII digits only: str.isdigit also takes '²' and other scripts' digits, which
+    Zendesk refuses (a show_many with one of them would fail the whole re-read)."""
+    return text.isascii() and text.isdigit()

@@ -32,6 +32,18 @@ def id_text(value: object) -> str | None:
     return str(value) if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def reference(ticket: Mapping[str, Any], field: str) -> str | None:
+    """A user or group the ticket names by id (``assignee_id``...): a number or none."""
+    value = ticket.get(field)
+    if value is None:
+        return None
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        return value.strip()  # as a trigger's placeholder renders it
+    if id_text(value) is None:
+        raise RecordRejected(f"{field!r} is not a Zendesk id: {str(value)[:100]!r}")
+    return str(value)
+
+
 def tickets_with_sideloads(body: Mapping[str, Any]) -> tuple[list[object], tuple[str, ...]]:
     """The tickets of an answer, each with its sideloads attached (``assignee`` and
     ``group``, ``{"id", "name"}``; ``metric_set``), and apart the ids of the deleted ones.
@@ -56,7 +68,8 @@ def tickets_with_sideloads(body: Mapping[str, Any]) -> tuple[list[object], tuple
             ("group", groups, "group_id"),
             ("metric_set", metric_sets, "id"),
         ):
-            found = table.get(ticket.get(key))
+            ref = ticket.get(key)  # a list or object here is the ticket's to answer for
+            found = table.get(ref) if isinstance(ref, int | str) else None
             if found is not None and attached not in record:
                 record[attached] = found
         records.append(record)
@@ -71,7 +84,7 @@ def _by_id(
     return {
         row[key]: (row if keep is None else {k: row[k] for k in keep if k in row})
         for row in rows
-        if isinstance(row, Mapping) and key in row
+        if isinstance(row, Mapping) and isinstance(row.get(key), int | str)
     }
 
 

@@ -4,7 +4,8 @@ What integrations/connectors/github.py relies on, as its docstring cites it: ``P
 /graphql`` (``/api/graphql`` for Enterprise Server) with ``Authorization: bearer|token``;
 ``repository(owner:, name:) { issues(filterBy: {since:}, orderBy: {field: UPDATED_AT,
 direction: ASC}, first:, after:) }`` with ``since`` at or after, ``first`` 1..100, keyset
-cursors; errors with HTTP 200 (``NOT_FOUND`` for an unknown repository, ``RATE_LIMITED``);
+cursors; ``nodes(ids:)``; errors with HTTP 200 (``NOT_FOUND`` for an unknown repository or
+node, ``RATE_LIMITED``);
 ``x-ratelimit-*`` headers on every answer. Issues are kept in the GraphQL shape;
 :func:`webhook_issue` gives one in the REST shape an ``issues`` webhook carries.
 """
@@ -144,7 +145,32 @@ class GitHubFake(GraphQLIssuesFake):
             "x-ratelimit-resource": "graphql",
         }
 
+    def _nodes(self, ids: list[str]) -> Reply:
+        """``nodes(ids:)``: each issue with its repository, null and a NOT_FOUND error
+        (``path: ["nodes", i]``) for an id that resolves to nothing."""
+        nodes: list[Any] = []
+        errors = []
+        for index, ident in enumerate(ids):
+            record = self.issues.get(ident)
+            if record is None:
+                nodes.append(None)
+                errors.append(
+                    {
+                        "type": "NOT_FOUND",
+                        "path": ["nodes", index],
+                        "message": f"Could not resolve to a node with the global id of '{ident}'",
+                    }
+                )
+            else:
+                nodes.append({**record, "repository": {"nameWithOwner": f"{OWNER}/{NAME}"}})
+        body: dict[str, Any] = {"data": {"nodes": nodes}}
+        if errors:
+            body["errors"] = errors
+        return Reply(200, body, self._headers())
+
     def answer(self, query: str, variables: dict[str, Any]) -> Reply:
+        if "nodes(ids: $ids)" in query:
+            return self._nodes(variables.get("ids") or [])
         owner, name = variables.get("owner"), variables.get("name")
         if (owner, name) != (OWNER, NAME):
             return Reply(

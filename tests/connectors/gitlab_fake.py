@@ -3,7 +3,8 @@
 What integrations/connectors/gitlab.py relies on, as its docstring cites it: ``POST
 /api/graphql`` with ``Authorization: Bearer``; ``project(fullPath:) { issues(updatedAfter:,
 sort: UPDATED_ASC, first:, after:) }`` with keyset cursors; ``{"project": null}`` for a
-project the token cannot see; errors with HTTP 200; 429 ``Retry later`` with
+project the token cannot see; ``project(fullPath:) { issue(iid:) }`` (null for no such
+issue); errors with HTTP 200; 429 ``Retry later`` with
 ``Retry-After``. Issues are kept in the GraphQL shape; :func:`issue_hook` gives the issue
 hook GitLab would send for one.
 """
@@ -143,6 +144,10 @@ class GitLabFake(GraphQLIssuesFake):
             return Reply(
                 200, {"data": {"project": {"fullPath": PROJECT, "issues": {"count": count}}}}
             )
+        if "project(fullPath: $path) { issue(iid: $iid) {" in query:
+            iid = variables.get("iid")
+            found = next((i for i in self.issues.values() if i["iid"] == iid), None)
+            return Reply(200, {"data": {"project": {"issue": found}}})
         if ISSUES_SHAPE not in query:
             return Reply(200, {"errors": [{"message": "Unexpected query"}]})
         first = variables.get("first")

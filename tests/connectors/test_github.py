@@ -9,7 +9,12 @@ from typing import Any
 
 import pytest
 
-from integrations.connectors import ConfigurationError, ConnectorConfig, connector_for
+from integrations.connectors import (
+    ConfigurationError,
+    ConnectorConfig,
+    ConnectorError,
+    connector_for,
+)
 from integrations.connectors.base import NormalizedTicket, RecordRejected, Rejected
 from integrations.connectors.errors import (
     AuthenticationError,
@@ -148,6 +153,44 @@ def test_errors_are_clear(fake: GitHubFake) -> None:
     fake.inject(Reply(200, {"errors": [{**inside, "message": "Could not resolve a node"}]}))
     rejected = pytest.raises(RequestRejectedError, match="Could not resolve a node")
     with _connector(fake) as connector, rejected:
+        list(connector.fetch_pages(None))
+    # A path that is no list (a garbled answer) is no crash (it was a TypeError).
+    fake.inject(Reply(200, {"errors": [{"type": "NOT_FOUND", "path": 7, "message": "odd"}]}))
+    with _connector(fake) as connector, pytest.raises(RequestRejectedError, match="odd"):
+        connector.test_connection()
+
+
+def test_an_error_inside_one_issue_quarantines_that_issue_not_the_page(
+    fake: GitHubFake,
+) -> None:
+    """GraphQL answers ``data`` beside ``errors``; an error whose path names one node of
+    the page (``[..., "nodes", <i>, ...]``) is that issue's, not the page's."""
+    page = fake.page(since=None, first=100, after=None)
+    page["nodes"][1]["milestone"] = None
+    page["nodes"][2] = None
+    nodes_path = ["repository", "issues", "nodes"]
+    errors = [
+        {
+            "type": "FORBIDDEN",
+            "path": [*nodes_path, 1, "milestone"],
+            "message": "Resource protected by organization SAML enforcement.",
+        },
+        {"type": "INTERNAL", "path": [*nodes_path, 2], "message": "Something went wrong"},
+    ]
+    answer = {"data": {"repository": {"issues": page}}, "errors": errors}
+    fake.inject(Reply(200, answer))
+    with _connector(fake) as connector:
+        [first] = list(connector.fetch_pages(None))
+    assert [t.key for t in first.tickets] == ["acme/widgets#1"]
+    reasons = {r.external_id: r.reason for r in first.rejected}
+    assert reasons == {
+        fake.node(2)["id"]: "GitHub GraphQL could not read this issue: "
+        "['milestone: Resource protected by organization SAML enforcement.']",
+        None: "GitHub GraphQL could not read this issue: ['the issue: Something went wrong']",
+    }
+    # An error that names no issue still fails the page, data or not.
+    fake.inject(Reply(200, {**answer, "errors": [*errors, {"message": "Timeout", "path": None}]}))
+    with _connector(fake) as connector, pytest.raises(ConnectorError, match="; Timeout"):
         list(connector.fetch_pages(None))
 
 

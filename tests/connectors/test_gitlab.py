@@ -148,15 +148,15 @@ def test_a_bad_record_is_rejected_with_its_reason(fake: GitLabFake) -> None:
 
 
 def test_the_issue_hook(fake: GitLabFake) -> None:
-    node = issue(5, AT, labels=("P1",), assignees=("linus",), milestone="16.1")
+    node = issue(5, AT, labels=("P1",), assignees=("linus",))
     with _connector(fake) as connector:
         action, record = connector.push_envelope(issue_hook(node, action="open"))
         pushed, pulled = connector.normalize(record), connector.normalize(node)
         assert isinstance(pushed, NormalizedTicket) and action == "upsert"
         for name in ("external_id", "key", "url", "status_category", "priority", "labels"):
             assert getattr(pushed, name) == getattr(pulled, name), name
-        assert (pushed.updated_at, pushed.assignee) == (AT, "linus")
-        assert pushed.components == ()  # the hook names the milestone by id only
+        assert (pushed.updated_at, pushed.assignee, pushed.components) == (AT, "linus", ())
+        assert not fake.queries  # no milestone: the hook alone is enough
         assert connector.push_envelope({"object_kind": "merge_request"})[0] == "ignore"
         with pytest.raises(RecordRejected, match="no 'object_kind'"):
             connector.push_envelope({"issue": {}})
@@ -164,3 +164,25 @@ def test_the_issue_hook(fake: GitLabFake) -> None:
         other["project"]["path_with_namespace"] = "acme/other"
         with pytest.raises(RecordRejected, match="not 'acme/platform/widgets'"):
             connector.push_envelope(other)
+
+
+def test_an_issue_hook_with_a_milestone_reads_the_issue_back(fake: GitLabFake) -> None:
+    """The hook names the milestone by id only: mirrored from the hook alone, the ticket
+    would lose its component (the milestone) until the issue changed again."""
+    node = issue(5, AT, labels=("P1",), assignees=("linus",), milestone="16.1")
+    fake.add(node)
+    hook = issue_hook(node, action="update")
+    assert hook["object_attributes"]["milestone_id"] == 7
+    with _connector(fake) as connector:
+        action, record = connector.push_envelope(hook)
+        pushed = connector.normalize(record)
+        assert action == "upsert" and isinstance(pushed, NormalizedTicket)
+        assert (pushed.key, pushed.components) == (f"{PROJECT}#5", ("16.1",))
+        assert fake.queries[-1]["variables"] == {"path": PROJECT, "iid": "5"}
+        # Gone since, or GitLab unreachable: quarantined with the reason, not guessed.
+        fake.delete(5)
+        with pytest.raises(RecordRejected, match="no issue 5 in 'acme/platform/widgets'"):
+            connector.push_envelope(hook)
+        fake.inject(Reply(502, "Bad Gateway"), *[Reply(502, "Bad Gateway")] * 5)
+        with pytest.raises(RecordRejected, match="could not be read back"):
+            connector.push_envelope(issue_hook(issue(1, AT, milestone="16.0")))

@@ -19,6 +19,12 @@ def test_nested_values_keys_and_huge_integers() -> None:
     assert storable(value) == {"k": ["x", ("y\ufffd",), str(2**70), -(2**63), True, None, 1.5]}
 
 
+def test_nan_and_infinities_are_kept_as_their_names() -> None:
+    """Python's json reads NaN, Infinity and 1e999; PostgreSQL's json refuses them."""
+    value = [float("nan"), float("inf"), -float("inf"), 1e308]
+    assert storable(value) == ["nan", "inf", "-inf", 1e308]
+
+
 def test_a_normalized_ticket() -> None:
     moment = datetime(2026, 11, 26, tzinfo=UTC)
     ticket = NormalizedTicket(

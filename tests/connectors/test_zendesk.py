@@ -11,7 +11,7 @@ import pytest
 
 from integrations.connectors import ConfigurationError, ConnectorConfig, connector_for
 from integrations.connectors.base import NormalizedTicket, RecordRejected, Rejected
-from integrations.connectors.errors import AuthenticationError
+from integrations.connectors.errors import AuthenticationError, ResponseFormatError
 from integrations.connectors.zendesk import ZendeskConnector
 
 from .fakes import Reply
@@ -159,10 +159,51 @@ def test_an_empty_export_keeps_its_start(fake: ZendeskFake) -> None:
 def test_quarantined_tickets_are_read_again_by_id(fake: ZendeskFake) -> None:
     fake.delete(2)
     with _connector(fake) as connector:
-        page = connector.fetch_records(["1", "2", "not-a-number"])
+        page = connector.fetch_records(["1", "2", "not-a-number", "²", "١٢"])
+        superscript = connector.normalize({**ticket(4, UPDATED), "id": "²"})
     assert page is not None
     assert [t.key for t in page.tickets] == ["ZD-1"]  # 2 is deleted: not served
+    assert fake.requests[-1].param("ids") == "1,2"  # digits of other scripts are no ids
+    assert isinstance(superscript, Rejected) and "not a Zendesk ticket number" in superscript.reason
     assert page.tickets[0].assignment_group == "Payments"  # sideloads attached
+
+
+def test_a_ticket_naming_its_assignee_by_a_list_is_rejected_not_the_page(
+    fake: ZendeskFake,
+) -> None:
+    """A list or object where an id belongs was a TypeError (unhashable) that failed the
+    whole page; now that ticket alone is quarantined with its reason."""
+    bad = {**ticket(4, UPDATED), "assignee_id": [7001]}
+    worse = {**ticket(5, UPDATED), "group_id": {"id": 1}}
+    answer = {
+        "tickets": [ticket(1, UPDATED), bad, worse],
+        "users": [{"id": [1], "name": "odd"}, {"id": 7001, "name": "Ada Lovelace"}],
+        "after_cursor": "MTU4MDc1Mzc5OC4wfHw0MzJ8",
+        "end_of_stream": True,
+    }
+    fake.inject(Reply(200, answer))
+    with _connector(fake) as connector:
+        first = next(connector.fetch_pages(None))
+    assert [t.key for t in first.tickets] == ["ZD-1"]
+    reasons = {r.external_id: r.reason for r in first.rejected}
+    assert reasons == {
+        "4": "'assignee_id' is not a Zendesk id: '[7001]'",
+        "5": "'group_id' is not a Zendesk id: \"{'id': 1}\"",
+    }
+
+
+def test_an_export_that_does_not_move_on_is_an_error_not_a_loop(fake: ZendeskFake) -> None:
+    """More to come but the same after_cursor again: asking again would read that page for
+    ever (the pace makes it a request every 6 seconds, without end)."""
+    stuck = {
+        "tickets": [ticket(1, UPDATED)],
+        "after_cursor": "MTU4MDc1Mzc5OC4wfHw0MzJ8",
+        "end_of_stream": False,
+    }
+    fake.inject(*[Reply(200, stuck)] * 3)
+    with _connector(fake) as connector, pytest.raises(ResponseFormatError, match="same page"):
+        list(connector.fetch_pages(None))
+    assert len(fake.requests_to("cursor.json")) == 2
 
 
 def test_connection_check(fake: ZendeskFake) -> None:

@@ -10,19 +10,14 @@ from typing import Any
 
 import pytest
 
-from integrations.models import Connector, QuarantinedRecord, SyncRun, Ticket
-from integrations.sync import sync_connector
+from integrations.models import Connector, QuarantinedRecord, Ticket
 from tests.connectors.github_fake import TOKEN, GitHubFake, issue
+from tests.sync.source_runs import Sleeps, sync_ok
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 CATEGORY = {"OPEN": "open", "CLOSED": "closed", "NOT_PLANNED": "cancelled"}
-
-
-class Sleeps(list[float]):
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
 
 
 def _source() -> list[dict[str, Any]]:
@@ -59,17 +54,6 @@ def _connector(fake: GitHubFake) -> Connector:
     connector.set_secret(TOKEN)
     connector.save()
     return connector
-
-
-def _sync(connector: Connector, sleeps: Sleeps | None = None, *, full: bool = False) -> SyncRun:
-    run = sync_connector(
-        connector=connector,
-        full=full,
-        connector_options={"sleep": sleeps if sleeps is not None else Sleeps()},
-    )
-    assert run is not None
-    assert run.outcome == "succeeded", run.error
-    return run
 
 
 def _mirror() -> dict[str, tuple[Any, ...]]:
@@ -112,7 +96,7 @@ def _expected(fake: GitHubFake) -> dict[str, tuple[Any, ...]]:
 
 def test_two_syncs_mirror_the_source_exactly(fake: GitHubFake) -> None:
     connector = _connector(fake)
-    first = _sync(connector)
+    first = sync_ok(connector)
     assert _mirror() == _expected(fake)
     assert (first.created, first.rejected) == (6, 0)
     ticket = Ticket.objects.get(key="acme/widgets#1")
@@ -128,7 +112,7 @@ def test_two_syncs_mirror_the_source_exactly(fake: GitHubFake) -> None:
     fake.add(issue(7, datetime.fromisoformat(newest), labels=("P3",)))
     fake.add(issue(8, datetime.now(UTC), assignees=("ada",)))
     asked = len(fake.queries)
-    second = _sync(connector)
+    second = sync_ok(connector)
     assert _mirror() == _expected(fake)
     assert (second.created, second.updated, second.rejected) == (2, 3, 0)
     # The second run asked from the first one's newest time less the overlap.
@@ -136,16 +120,16 @@ def test_two_syncs_mirror_the_source_exactly(fake: GitHubFake) -> None:
     since = {q["variables"]["since"] for q in fake.queries[asked:]}
     assert since == {window.strftime("%Y-%m-%dT%H:%M:%SZ")}
 
-    third = _sync(connector)
+    third = sync_ok(connector)
     assert (third.created, third.updated) == (0, 0)
     assert _mirror() == _expected(fake)
 
 
 def test_a_full_sync_marks_deleted_and_transferred_issues_gone(fake: GitHubFake) -> None:
     connector = _connector(fake)
-    _sync(connector)
+    sync_ok(connector)
     fake.delete(4)  # deleted, or transferred to another repository: no longer listed
-    run = _sync(connector, full=True)
+    run = sync_ok(connector, full=True)
     assert (run.created, run.updated, run.marked_missing) == (0, 0, 1)
     gone = Ticket.objects.get(key="acme/widgets#4")
     assert gone.missing_from_source and not gone.is_blocking
@@ -156,15 +140,35 @@ def test_a_bad_record_is_quarantined_with_its_reason(fake: GitHubFake) -> None:
     bad = issue(9, NOW - timedelta(hours=3))
     bad["state"] = "BOGUS"
     fake.add(bad)
-    run = _sync(_connector(fake))
+    run = sync_ok(_connector(fake))
     assert run.rejected == 1
     assert "unknown status 'bogus'" in QuarantinedRecord.objects.get().reason
     assert _mirror() == _expected(fake)
 
 
+def test_a_quarantined_issue_is_read_again_by_its_node_id(fake: GitHubFake) -> None:
+    """Mended in the source with no new update time (the cursor is past it): read again
+    by id on the next run, mirrored, and its quarantine resolved."""
+    bad = issue(9, NOW - timedelta(hours=3))
+    bad["state"] = "BOGUS"
+    fake.add(bad)
+    connector = _connector(fake)
+    assert sync_ok(connector).rejected == 1
+    bad["state"] = "OPEN"  # the same updatedAt
+    QuarantinedRecord.objects.create(connector=connector, external_id="I_gone", reason="x")
+    second = sync_ok(connector)
+    assert second.created == 1 and second.warnings == []
+    assert _mirror() == _expected(fake)
+    resolved = QuarantinedRecord.objects.get(external_id=bad["id"]).resolved_at
+    assert resolved is not None
+    assert QuarantinedRecord.objects.get(external_id="I_gone").resolved_at is None
+    asked = [q for q in fake.queries if "nodes(ids:" in q["query"]][-1]
+    assert sorted(asked["variables"]["ids"]) == sorted([bad["id"], "I_gone"])
+
+
 def test_a_rate_limit_waits_for_the_reset(fake: GitHubFake) -> None:
     fake.inject(fake.rate_limited(reset_in=9))
     sleeps = Sleeps()
-    _sync(_connector(fake), sleeps)
+    sync_ok(_connector(fake), sleeps)
     assert len(sleeps) == 1 and 7 <= sleeps[0] <= 9
     assert _mirror() == _expected(fake)

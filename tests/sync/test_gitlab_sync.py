@@ -10,18 +10,13 @@ from typing import Any
 
 import pytest
 
-from integrations.models import Connector, QuarantinedRecord, SyncRun, Ticket
-from integrations.sync import sync_connector
+from integrations.models import Connector, QuarantinedRecord, Ticket
 from tests.connectors.gitlab_fake import PROJECT, TOKEN, GitLabFake, issue
+from tests.sync.source_runs import Sleeps, sync_ok
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 NOW = datetime.now(UTC).replace(microsecond=0)
-
-
-class Sleeps(list[float]):
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
 
 
 def _source() -> list[dict[str, Any]]:
@@ -58,17 +53,6 @@ def _connector(fake: GitLabFake) -> Connector:
     connector.set_secret(TOKEN)
     connector.save()
     return connector
-
-
-def _sync(connector: Connector, sleeps: Sleeps | None = None, *, full: bool = False) -> SyncRun:
-    run = sync_connector(
-        connector=connector,
-        full=full,
-        connector_options={"sleep": sleeps if sleeps is not None else Sleeps()},
-    )
-    assert run is not None
-    assert run.outcome == "succeeded", run.error
-    return run
 
 
 def _mirror() -> dict[str, tuple[Any, ...]]:
@@ -109,7 +93,7 @@ def _expected(fake: GitLabFake) -> dict[str, tuple[Any, ...]]:
 
 def test_two_syncs_mirror_the_source_exactly(fake: GitLabFake) -> None:
     connector = _connector(fake)
-    first = _sync(connector)
+    first = sync_ok(connector)
     assert _mirror() == _expected(fake)
     assert (first.created, first.rejected) == (6, 0)
     connector.refresh_from_db()
@@ -123,22 +107,22 @@ def test_two_syncs_mirror_the_source_exactly(fake: GitLabFake) -> None:
     fake.add(issue(7, newest, labels=("P3",)))
     fake.add(issue(8, datetime.now(UTC), assignees=("ada",)))
     asked = len(fake.queries)
-    second = _sync(connector)
+    second = sync_ok(connector)
     assert _mirror() == _expected(fake)
     assert (second.created, second.updated, second.rejected) == (2, 3, 0)
     window = (newest - timedelta(seconds=60)).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert {q["variables"]["since"] for q in fake.queries[asked:]} == {window}
 
-    third = _sync(connector)
+    third = sync_ok(connector)
     assert (third.created, third.updated) == (0, 0)
     assert _mirror() == _expected(fake)
 
 
 def test_a_full_sync_marks_deleted_issues_gone(fake: GitLabFake) -> None:
     connector = _connector(fake)
-    _sync(connector)
+    sync_ok(connector)
     fake.delete(4)  # GitLab sends no hook for a deletion: the full sync is what tells
-    run = _sync(connector, full=True)
+    run = sync_ok(connector, full=True)
     assert (run.created, run.updated, run.marked_missing) == (0, 0, 1)
     assert Ticket.objects.get(key=f"{PROJECT}#4").missing_from_source
     assert _mirror() == _expected(fake)
@@ -148,7 +132,7 @@ def test_a_bad_record_is_quarantined_with_its_reason(fake: GitLabFake) -> None:
     bad = issue(9, NOW - timedelta(hours=3))
     bad["state"] = "bogus"
     fake.add(bad)
-    run = _sync(_connector(fake))
+    run = sync_ok(_connector(fake))
     assert run.rejected == 1
     assert "unknown status 'bogus'" in QuarantinedRecord.objects.get().reason
     assert _mirror() == _expected(fake)
@@ -157,6 +141,6 @@ def test_a_bad_record_is_quarantined_with_its_reason(fake: GitLabFake) -> None:
 def test_a_429_waits_the_retry_after(fake: GitLabFake) -> None:
     fake.inject(fake.throttled(retry_after=5), fake.throttled(retry_after=2))
     sleeps = Sleeps()
-    _sync(_connector(fake), sleeps)
+    sync_ok(_connector(fake), sleeps)
     assert sleeps == [5.0, 2.0]
     assert _mirror() == _expected(fake)

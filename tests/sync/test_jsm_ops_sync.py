@@ -10,20 +10,15 @@ from typing import Any
 import pytest
 
 from integrations.connectors.jsm_ops import JsmOpsConnector, raw_status
-from integrations.models import Connector, QuarantinedRecord, SyncRun, Ticket
-from integrations.sync import sync_connector
+from integrations.models import Connector, QuarantinedRecord, Ticket
 from tests.connectors.fakes import Reply
 from tests.connectors.jsm_ops_fake import EMAIL, TOKEN, JsmOpsFake, alert
+from tests.sync.source_runs import Sleeps, sync_ok
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 CATEGORY = {"open": "open", "acknowledged": "in_progress", "snoozed": "in_progress"}
-
-
-class Sleeps(list[float]):
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
 
 
 def _source() -> list[dict[str, Any]]:
@@ -63,17 +58,6 @@ def _connector(fake: JsmOpsFake, **options: Any) -> Connector:
     return connector
 
 
-def _sync(connector: Connector, sleeps: Sleeps | None = None, *, full: bool = False) -> SyncRun:
-    run = sync_connector(
-        connector=connector,
-        full=full,
-        connector_options={"sleep": sleeps if sleeps is not None else Sleeps()},
-    )
-    assert run is not None
-    assert run.outcome == "succeeded", run.error
-    return run
-
-
 def _mirror() -> dict[str, tuple[Any, ...]]:
     return {
         t.external_id: (
@@ -107,7 +91,7 @@ def _expected(fake: JsmOpsFake, gone: tuple[str, ...] = ()) -> dict[str, tuple[A
 
 def test_two_syncs_mirror_the_source_exactly(fake: JsmOpsFake) -> None:
     connector = _connector(fake)
-    first = _sync(connector)
+    first = sync_ok(connector)
     assert _mirror() == _expected(fake)
     assert (first.created, first.rejected) == (6, 0)
     one = Ticket.objects.get(key="ALERT-1")
@@ -125,7 +109,7 @@ def test_two_syncs_mirror_the_source_exactly(fake: JsmOpsFake) -> None:
     fake.snooze(alert(6, NOW)["id"])
     fake.assign(alert(5, NOW)["id"], "Grace Hopper")
     fake.create(alert(7, datetime.now(UTC), priority="P3"))
-    second = _sync(connector)
+    second = sync_ok(connector)
     assert _mirror() == _expected(fake)
     assert (second.created, second.updated, second.rejected) == (1, 4, 0)
     closed = Ticket.objects.get(external_id=old_closed)
@@ -133,7 +117,7 @@ def test_two_syncs_mirror_the_source_exactly(fake: JsmOpsFake) -> None:
     assert closed.resolved_at is not None
     assert fake.requests_to(f"/v1/alerts/{old_closed}")  # read by its id
 
-    third = _sync(connector)
+    third = sync_ok(connector)
     assert (third.created, third.updated) == (0, 0)
     assert _mirror() == _expected(fake)
 
@@ -146,10 +130,10 @@ def connector_cursor(connector: Connector) -> dict[str, Any]:
 
 def test_an_alert_deleted_in_jsm_is_marked_missing(fake: JsmOpsFake) -> None:
     connector = _connector(fake)
-    _sync(connector)
+    sync_ok(connector)
     deleted = alert(1, NOW)["id"]
     fake.delete(deleted)
-    run = _sync(connector)
+    run = sync_ok(connector)
     assert run.marked_missing == 1
     gone = Ticket.objects.get(external_id=deleted)
     assert gone.missing_from_source and not gone.is_blocking
@@ -159,7 +143,7 @@ def test_an_alert_deleted_in_jsm_is_marked_missing(fake: JsmOpsFake) -> None:
 
 def test_a_bad_record_is_quarantined_with_its_reason(fake: JsmOpsFake) -> None:
     fake.create(alert(8, NOW - timedelta(hours=2), priority="SEV1"))
-    run = _sync(_connector(fake))
+    run = sync_ok(_connector(fake))
     assert run.rejected == 1
     record = QuarantinedRecord.objects.get()
     assert "unknown priority 'SEV1'" in record.reason
@@ -175,7 +159,7 @@ def test_a_429_waits_retry_after(fake: JsmOpsFake) -> None:
         )
     )
     sleeps = Sleeps()
-    _sync(_connector(fake), sleeps)
+    sync_ok(_connector(fake), sleeps)
     assert sleeps == [7.0]
     assert _mirror() == _expected(fake)
 
@@ -188,7 +172,7 @@ def test_reads_are_sliced_at_the_record_cap(
         fake.create(alert(n, NOW - timedelta(days=20 + n // 3), status="closed"))
     fake.max_records = 5
     monkeypatch.setattr(JsmOpsConnector, "max_records", 5)
-    run = _sync(_connector(fake))
+    run = sync_ok(_connector(fake))
     assert _mirror() == _expected(fake)
     assert run.created == 16
     restarts = {r.param("query") for r in fake.requests_to("/v1/alerts")}
@@ -198,8 +182,8 @@ def test_reads_are_sliced_at_the_record_cap(
 def test_a_full_sync_reads_back_to_the_oldest_alert(fake: JsmOpsFake) -> None:
     fake.create(alert(30, NOW - timedelta(days=700), status="closed"))
     connector = _connector(fake)
-    _sync(connector)
+    sync_ok(connector)
     assert _mirror() == _expected(fake)
-    run = _sync(connector, full=True)
+    run = sync_ok(connector, full=True)
     assert (run.created, run.updated, run.marked_missing) == (0, 0, 0)
     assert _mirror() == _expected(fake)

@@ -10,19 +10,14 @@ from typing import Any
 import pytest
 
 from integrations.connectors.pagerduty import PagerDutyConnector
-from integrations.models import Connector, QuarantinedRecord, SyncRun, Ticket
-from integrations.sync import sync_connector
+from integrations.models import Connector, QuarantinedRecord, Ticket
 from tests.connectors.fakes import Reply
 from tests.connectors.pagerduty_fake import TOKEN, PagerDutyFake, incident, iso
+from tests.sync.source_runs import Sleeps, sync_ok
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 NOW = datetime.now(UTC).replace(microsecond=0)
-
-
-class Sleeps(list[float]):
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
 
 
 def _source() -> list[dict[str, Any]]:
@@ -59,15 +54,6 @@ def _connector(fake: PagerDutyFake, **options: Any) -> Connector:
     connector.set_secret(TOKEN)
     connector.save()
     return connector
-
-
-def _sync(connector: Connector, sleeps: Sleeps | None = None) -> SyncRun:
-    run = sync_connector(
-        connector=connector, connector_options={"sleep": sleeps if sleeps is not None else Sleeps()}
-    )
-    assert run is not None
-    assert run.outcome == "succeeded", run.error
-    return run
 
 
 def _mirror() -> dict[str, tuple[Any, ...]]:
@@ -107,7 +93,7 @@ def _expected(fake: PagerDutyFake) -> dict[str, tuple[Any, ...]]:
 def test_two_syncs_mirror_the_source_exactly(fake: PagerDutyFake, embedded: bool) -> None:
     fake.embed_incidents = embedded
     connector = _connector(fake)
-    first = _sync(connector)
+    first = sync_ok(connector)
     assert _mirror() == _expected(fake)
     assert (first.created, first.rejected) == (6, 0)
     ticket = Ticket.objects.get(external_id="Q000001")
@@ -125,7 +111,7 @@ def test_two_syncs_mirror_the_source_exactly(fake: PagerDutyFake, embedded: bool
     fake.acknowledge("Q000006")
     fake.trigger(incident(7, datetime.now(UTC), priority="P3"))
     fake.reassign("Q000002", "Grace Hopper")  # its times stay as they were
-    second = _sync(connector)
+    second = sync_ok(connector)
     assert _mirror() == _expected(fake)
     assert (second.created, second.updated, second.rejected) == (1, 3, 0)
     resolved = Ticket.objects.get(external_id="Q000001")
@@ -134,7 +120,7 @@ def test_two_syncs_mirror_the_source_exactly(fake: PagerDutyFake, embedded: bool
     # Only the log entries name it: embedded in them, or read by its id.
     assert bool(fake.requests_to("/incidents/Q000001")) is not embedded
 
-    third = _sync(connector)
+    third = sync_ok(connector)
     assert (third.created, third.updated) == (0, 0)
     assert _mirror() == _expected(fake)
 
@@ -143,7 +129,7 @@ def test_a_bad_record_is_quarantined_with_its_reason(fake: PagerDutyFake) -> Non
     bad = incident(8, NOW - timedelta(hours=2))
     bad["status"] = "bogus"
     fake.trigger(bad)
-    run = _sync(_connector(fake))
+    run = sync_ok(_connector(fake))
     assert run.rejected == 1
     record = QuarantinedRecord.objects.get()
     assert "unknown status 'bogus'" in record.reason
@@ -159,7 +145,7 @@ def test_a_429_waits_the_ratelimit_reset(fake: PagerDutyFake) -> None:
         )
     )
     sleeps = Sleeps()
-    _sync(_connector(fake), sleeps)
+    sync_ok(_connector(fake), sleeps)
     assert sleeps == [7.0]
     assert _mirror() == _expected(fake)
 
@@ -172,7 +158,7 @@ def test_windows_are_sliced_at_six_months_and_at_the_record_cap(
         fake.trigger(incident(n, NOW - timedelta(days=200 + n), status="resolved"))
     fake.max_records = 4
     monkeypatch.setattr(PagerDutyConnector, "max_records", 4)
-    run = _sync(_connector(fake, initial_days=400))
+    run = sync_ok(_connector(fake, initial_days=400))
     assert _mirror() == _expected(fake)
     assert run.created == 16
     windows = {(r.param("since"), r.param("until")) for r in fake.requests_to("/incidents")}
@@ -184,9 +170,8 @@ def test_a_full_sync_reads_back_to_the_oldest_incident(fake: PagerDutyFake) -> N
     # a full sync flags nothing as gone from the source.
     fake.trigger(incident(30, NOW - timedelta(days=700), status="resolved"))
     connector = _connector(fake)
-    _sync(connector)
+    sync_ok(connector)
     assert _mirror() == _expected(fake)
-    run = sync_connector(connector=connector, full=True, connector_options={"sleep": Sleeps()})
-    assert run is not None and run.outcome == "succeeded", run and run.error
+    run = sync_ok(connector, full=True)
     assert (run.created, run.updated, run.marked_missing) == (0, 0, 0)
     assert _mirror() == _expected(fake)

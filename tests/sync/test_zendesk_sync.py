@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 
 from integrations.models import Connector, QuarantinedRecord, SyncRun, Ticket
-from integrations.sync import sync_connector
 from tests.connectors.fakes import Reply
 from tests.connectors.zendesk_fake import EMAIL, GROUPS, TOKEN, USERS, ZendeskFake, ticket, unix
+from tests.sync import source_runs
+from tests.sync.source_runs import sync_ok
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -22,7 +23,7 @@ NOW = datetime.now(UTC).replace(microsecond=0)
 SHARED = NOW - timedelta(hours=5)  # one second three tickets share
 
 
-class Sleeps(list[float]):
+class Sleeps(source_runs.Sleeps):
     """The waits asked for: kept, and passed on Zendesk's clock instead of ours."""
 
     def __init__(self, fake: ZendeskFake) -> None:
@@ -30,7 +31,7 @@ class Sleeps(list[float]):
         self.fake = fake
 
     def __call__(self, seconds: float) -> None:
-        self.append(seconds)
+        super().__call__(seconds)
         self.fake.advance(seconds)
 
 
@@ -68,13 +69,6 @@ def _connector(fake: ZendeskFake, **options: Any) -> Connector:
     connector.set_secret(TOKEN)
     connector.save()
     return connector
-
-
-def _sync(connector: Connector, sleeps: Sleeps, **kwargs: Any) -> SyncRun:
-    run = sync_connector(connector=connector, connector_options={"sleep": sleeps}, **kwargs)
-    assert run is not None
-    assert run.outcome == "succeeded", run.error
-    return run
 
 
 def _mirror() -> dict[str, tuple[Any, ...]]:
@@ -125,7 +119,7 @@ def test_two_syncs_mirror_the_source_exactly(fake: ZendeskFake) -> None:
     # Changed just now: the export leaves it out until a minute has passed, and the first
     # read, once caught up, asks again a minute later.
     fake.create(ticket(7, fake.clock(), status="open"))
-    first = _sync(connector, sleeps)
+    first = sync_ok(connector, sleeps)
     assert _mirror() == _expected(fake)
     assert (first.created, first.rejected) == (7, 0)
     assert 60 < sleeps[-1] <= 61  # the minute waited once caught up
@@ -157,7 +151,7 @@ def test_two_syncs_mirror_the_source_exactly(fake: ZendeskFake) -> None:
             fake.update(1, status="open")
             fake.advance(61)
 
-    second = _sync(connector, sleeps, on_page=change_after_read)
+    second = sync_ok(connector, sleeps, on_page=change_after_read)
     assert _mirror() == _expected(fake)
     assert Ticket.objects.get(external_id="6").missing_from_source
     assert (second.created, second.marked_missing) == (1, 1)  # 8; 6
@@ -170,37 +164,37 @@ def test_two_syncs_mirror_the_source_exactly(fake: ZendeskFake) -> None:
     # Changed just before a run: that run does not see it (the source leaves it out), the
     # next one does, from the cursor.
     fake.update(5, status="solved")
-    third = _sync(connector, sleeps)
+    third = sync_ok(connector, sleeps)
     assert (third.created, third.updated, third.marked_missing) == (0, 0, 0)
     assert Ticket.objects.get(external_id="5").status_category == "in_progress"
     fake.advance(61)
-    fourth = _sync(connector, sleeps)
+    fourth = sync_ok(connector, sleeps)
     assert (fourth.created, fourth.updated) == (0, 1)
     assert _mirror() == _expected(fake)
 
 
 def test_a_deleted_ticket_restored_is_mirrored_again(fake: ZendeskFake) -> None:
     connector, sleeps = _connector(fake), Sleeps(fake)
-    _sync(connector, sleeps)
+    sync_ok(connector, sleeps)
     fake.delete(2)
     fake.advance(61)
-    _sync(connector, sleeps)
+    sync_ok(connector, sleeps)
     assert Ticket.objects.get(external_id="2").missing_from_source
     fake.update(2, status="open")  # restored from the deleted view
     fake.advance(61)
-    _sync(connector, sleeps)
+    sync_ok(connector, sleeps)
     assert not Ticket.objects.get(external_id="2").missing_from_source
     assert _mirror() == _expected(fake)
 
 
 def test_a_full_sync_reads_everything_and_flags_only_the_deleted(fake: ZendeskFake) -> None:
     connector, sleeps = _connector(fake), Sleeps(fake)
-    _sync(connector, sleeps)
+    sync_ok(connector, sleeps)
     fake.delete(5)
     fake.advance(61)
     # Changed just now: left out until the read asks again a minute later, so not flagged.
     fake.update(2, status="solved")
-    run = _sync(connector, sleeps, full=True)
+    run = sync_ok(connector, sleeps, full=True)
     assert (run.created, run.updated, run.marked_missing) == (0, 1, 1)
     assert _mirror() == _expected(fake)
     assert not Ticket.objects.get(external_id="2").missing_from_source
@@ -212,7 +206,7 @@ def test_a_bad_record_is_quarantined_with_its_reason(fake: ZendeskFake) -> None:
     bad = ticket(9, NOW - timedelta(hours=2))
     bad["status"] = "bogus"
     fake.create(bad)
-    run = _sync(_connector(fake), Sleeps(fake))
+    run = sync_ok(_connector(fake), Sleeps(fake))
     assert run.rejected == 1
     record = QuarantinedRecord.objects.get()
     assert record.external_id == "9" and "unknown status 'bogus'" in record.reason
@@ -228,7 +222,7 @@ def test_requests_are_paced_and_a_429_waits_its_retry_after(fake: ZendeskFake) -
         )
     )
     sleeps = Sleeps(fake)
-    _sync(_connector(fake), sleeps)
+    sync_ok(_connector(fake), sleeps)
     assert _mirror() == _expected(fake)
     # The 429 and its retry, two more pages of 2, and the read a minute after catching up.
     assert len(fake.requests_to("/incremental/tickets/cursor.json")) == 5
@@ -241,6 +235,26 @@ def test_requests_are_paced_and_a_429_waits_its_retry_after(fake: ZendeskFake) -
 
 def test_the_pace_is_an_option(fake: ZendeskFake) -> None:
     sleeps = Sleeps(fake)
-    _sync(_connector(fake, requests_per_minute=30), sleeps)
+    sync_ok(_connector(fake, requests_per_minute=30), sleeps)
     *pacing, settle = sleeps
     assert pacing and all(1.0 < s <= 2.0 for s in pacing) and settle > 60
+
+
+def test_a_failed_reread_of_quarantined_records_is_a_warning_not_a_failed_run(
+    fake: ZendeskFake,
+) -> None:
+    """One id the source refuses would otherwise fail every run from then on."""
+    connector = _connector(fake)
+    sleeps = Sleeps(fake)
+    sync_ok(connector, sleeps)
+    QuarantinedRecord.objects.create(connector=connector, external_id="3", reason="garbled")
+    refused = {"error": "InvalidValue", "description": "ids is invalid"}
+    fake.inject(Reply(200, {"tickets": [], "end_of_stream": True}), Reply(400, refused))
+    run = sync_ok(connector, sleeps)
+    assert fake.requests[-1].path == "/api/v2/tickets/show_many.json"
+    [warning] = SyncRun.objects.get(pk=run.pk).warnings
+    assert warning.startswith("Quarantined records could not be read again this run")
+    assert "show_many.json was rejected (HTTP 400): InvalidValue" in warning
+    connector.refresh_from_db()
+    assert connector.last_error == ""
+    assert QuarantinedRecord.objects.get(external_id="3").resolved_at is None

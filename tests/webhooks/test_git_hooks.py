@@ -128,3 +128,17 @@ def test_gitlab_tokens_are_checked_and_only_for_gitlab_connectors() -> None:
     # Another kind's hooks must be signed: the bare secret is not enough.
     assert _post("github-hook", hook, **{"X-Gitlab-Token": SECRET}).status_code == 401
     assert not Ticket.objects.exists()
+
+
+def test_a_gitlab_token_of_utf8_bytes_matches_its_secret() -> None:
+    """A server hands header bytes over decoded as Latin-1 (WSGI): the token GitLab sends as
+    UTF-8 bytes must be compared as those bytes (it was encoded twice and never matched)."""
+    connector = _connector("gitlab")
+    connector.set_webhook_secret("clé-secrète")
+    connector.save()
+    hook = gitlab_fake.issue_hook(gitlab_fake.issue(1, AT))
+    as_received = "clé-secrète".encode().decode("latin-1")
+    response = _post("gitlab-hook", hook, **{"X-Gitlab-Token": as_received})
+    assert response.status_code == 200, response.json()
+    assert _post("gitlab-hook", hook, **{"X-Gitlab-Token": "clé-secrète"}).status_code == 401
+    assert _post("gitlab-hook", hook, **{"X-Gitlab-Token": "€"}).status_code == 401
