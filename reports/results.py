@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Max
@@ -28,6 +28,7 @@ from reports.registry import Chart, Report, Result, Table
 from reports.window import Window, parse_window
 
 DATED = ("from", "to", "period")
+T = TypeVar("T")
 
 
 class Built:
@@ -87,16 +88,7 @@ def report_for(report: Report, params: Mapping[str, str]) -> Built:
     step = int(time.time() // report.cache_seconds)
     dated = any((params.get(name) or "").strip() for name in DATED)
     span: tuple[Any, ...] = (window.start, window.end) if dated else ("default", step)
-    key = (
-        "report",
-        report.name,
-        *span,
-        window.team.pk if window.team else None,
-        Ticket.objects.aggregate(Max("updated_at"))["updated_at__max"],
-        TicketLink.objects.order_by("-id").values_list("id", flat=True).first(),
-        StateTransition.objects.order_by("-id").values_list("id", flat=True).first(),
-        step,
-    )
+    key = ("report", report.name, *span, window.team.pk if window.team else None, *_newest(), step)
     state, marker = impact_state(), change_marker()
     # One build of a report at a time in this process: people arriving while it runs wait
     # and then read its result, rather than each building the same thing at once.
@@ -104,6 +96,22 @@ def report_for(report: Report, params: Mapping[str, str]) -> Built:
         return cached(
             key, lambda: Built(report, window, report.build(window)), state=state, marker=marker
         )
+
+
+def _newest() -> tuple[Any, ...]:
+    """The newest ticket change, link and state transition: three index reads."""
+    return (
+        Ticket.objects.aggregate(Max("updated_at"))["updated_at__max"],
+        TicketLink.objects.order_by("-id").values_list("id", flat=True).first(),
+        StateTransition.objects.order_by("-id").values_list("id", flat=True).first(),
+    )
+
+
+def kept_like_a_report(name: str, build: Callable[[], T], *, seconds: int = 300) -> T:
+    """`build()` for the default window, kept as `report_for` keeps a report: while nothing
+    it reads has changed, for at most `seconds` (the dashboard's tiles, on every visit)."""
+    step = int(time.time() // seconds)
+    return cached((name, step, *_newest()), build, state=impact_state(), marker=change_marker())
 
 
 _locks: dict[str, threading.Lock] = {}
