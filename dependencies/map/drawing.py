@@ -4,9 +4,8 @@ team, with one ETag and one cache for every read of the map (pages and API)."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
 import zlib
-from collections import Counter, OrderedDict, defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -31,6 +30,7 @@ from dependencies.map.query import (
     url_maker,
     within_objectives,
 )
+from dependencies.map.result_cache import ResultCache
 from dependencies.map.shapes import STATE_ICON, carries, iso, owner_line, reach
 from dependencies.models import Edge, ImpactState, Node
 from dependencies.recompute.loader import impact_state
@@ -85,37 +85,7 @@ def map_etag(f: MapFilters, state: ImpactState, marker: int, *, shape: str = "ma
     return f'"{shape}-{state.version}-{state.structure}-{marker}-{digest:08x}"'
 
 
-class _ResultCache:
-    """A few recent reads, valid while the stored results they were read from are.
-
-    Keyed by the impact version, the structure counter and `computed_at` (which differs
-    after a database is restored or recreated, when the counters may repeat), plus the
-    question asked. Many people looking at the same map then cost one read per change.
-    """
-
-    def __init__(self, size: int = 64) -> None:
-        self._size = size
-        self._entries: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get_or_make(self, key: tuple[Any, ...], make: Callable[[], T]) -> T:
-        with self._lock:
-            if key in self._entries:
-                self._entries.move_to_end(key)
-                return self._entries[key]  # type: ignore[no-any-return]
-        value = make()
-        with self._lock:
-            self._entries[key] = value
-            while len(self._entries) > self._size:
-                self._entries.popitem(last=False)
-        return value
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-
-result_cache = _ResultCache()
+result_cache = ResultCache()
 
 
 def forget_map_cache() -> None:
@@ -123,9 +93,20 @@ def forget_map_cache() -> None:
     result_cache.clear()
 
 
-def cached(key: tuple[Any, ...], make: Callable[[], T], *, state: ImpactState, marker: int) -> T:
-    """`make()`, or what it returned before for `key` while the stored results hold."""
-    return result_cache.get_or_make((*key, *state_key(state, marker)), make)
+def cached(
+    key: tuple[Any, ...],
+    make: Callable[[], T],
+    *,
+    state: ImpactState,
+    marker: int,
+    shared: bool = False,
+) -> T:
+    """`make()`, or what it returned before for `key` while the stored results hold;
+    `shared`: also with the other web processes (dependencies/map/result_cache.py), once
+    results have been stored."""
+    return result_cache.get_or_make(
+        (*key, *state_key(state, marker)), make, shared=shared and state.computed_at is not None
+    )
 
 
 def change_marker() -> int:
@@ -150,7 +131,9 @@ def map_graph(
     """The drawable map for these filters (see `_map_graph`), cached per stored version."""
     state = state or impact_state()
     return result_cache.get_or_make(
-        ("graph", *state_key(state, marker), f, budget), lambda: _map_graph(f, state, budget)
+        ("graph", *state_key(state, marker), f, budget),
+        lambda: _map_graph(f, state, budget),
+        shared=state.computed_at is not None,
     )
 
 

@@ -91,7 +91,7 @@ def blocked_table_html(
         return render_to_string("map/_blocked_table.html", context, request=request)
 
     key = ("table-html", request.GET.urlencode())
-    return cached(key, render_table, state=state, marker=marker), rows
+    return cached(key, render_table, state=state, marker=marker, shared=True), rows
 
 
 class MapPage(LeadershipPage):
@@ -257,6 +257,7 @@ class BottlenecksPage(LeadershipPage):
             lambda: bottleneck_rows(team=team, q=q),
             state=state,
             marker=marker,
+            shared=True,
         )
         if request.GET.get("format") == "csv":
             return csv_response(
@@ -314,6 +315,7 @@ class BottlenecksPage(LeadershipPage):
             render_table,
             state=state,
             marker=marker,
+            shared=True,
         )
         context = self.get_context_data(
             table_html=table_html,
@@ -348,6 +350,7 @@ class DashboardPage(LeadershipPage):
                 dashboard_summary,
                 state=impact_state(),
                 marker=change_marker(),
+                shared=True,
             )
         )
         return context
