@@ -212,17 +212,17 @@ def test_the_map_is_rendered_once_per_version(
 ) -> None:
     """At 50,000 nodes the affected map is 18 MB of JSON: each client that asks for it gets
     the bytes rendered for the first, until the stored results change."""
-    from rest_framework.renderers import JSONRenderer
+    from dependencies.map import api
 
     forget_map_cache()
     renders = []
-    render = JSONRenderer.render
+    render = api.render_json
 
-    def counted(self: Any, *args: Any, **kwargs: Any) -> bytes:
+    def counted(*args: Any) -> bytes:
         renders.append(1)
-        return render(self, *args, **kwargs)
+        return render(*args)
 
-    monkeypatch.setattr(JSONRenderer, "render", counted)
+    monkeypatch.setattr(api, "render_json", counted)
     first = client_as("member").get("/api/map/")
     again = client_as("leadership").get("/api/map/")
     assert first.content == again.content and first["Content-Type"] == "application/json"
@@ -255,3 +255,31 @@ def test_the_map_s_edges_are_read_with_the_node_filter_not_a_list_of_ids(
     impact_recompute(force=True)
     after = edge_statement()
     assert len(after) == len(before)
+
+
+def test_the_map_json_is_byte_for_byte_what_drf_renders() -> None:
+    """orjson makes the map's JSON; DRF's renderer is the reference (dates, decimals, U+2028,
+    text beyond ASCII)."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from rest_framework.renderers import JSONRenderer
+
+    from dependencies.map.api import render_json
+
+    body = {
+        "computed_at": dt.datetime(2026, 12, 7, 9, 30, 1, 123456, tzinfo=dt.UTC),
+        "blocked_since": dt.datetime(2026, 12, 7, 9, 30, tzinfo=dt.UTC),
+        "value_at_risk": Decimal("1234567.50"),
+        "nodes": [
+            {"name": "Zahlungsverkehr \u2028 “Kern” ✓", "root_causes": ["a", "b"], "n": None}
+        ],
+        "edges": [],
+    }
+    renderer = JSONRenderer()
+    assert render_json(body, renderer, "application/json", {}) == renderer.render(
+        body, "application/json", {}
+    )
+    # Indented output is DRF's own.
+    indented = render_json(body, renderer, "application/json; indent=2", {})
+    assert indented == renderer.render(body, "application/json; indent=2", {})
