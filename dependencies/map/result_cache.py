@@ -26,7 +26,9 @@ from django.db import connection
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 SHARED_WAIT = 30.0
-SHARED_SECONDS = 3600  # a newer version changes the key long before
+# Long enough for the other processes to read it; short, because Redis is also the broker
+# (noeviction, docs/operations.md): a busy hour of versions must not pile up in it.
+SHARED_SECONDS = 30
 _MISSING = object()
 
 
