@@ -23,6 +23,10 @@ requests, and prints per page the time of a cold request (just after the stored 
 changed, nothing cached) and p50 / p95 / max of the rest against the targets: 300 ms for
 /map/, 200 ms for the list pages. Each thread has its own database connection, as each
 request of a threaded server would; all share one Python process, so one core at a time.
+
+`time --serve N` (issue 17) times them over HTTP instead, against gunicorn with N processes
+started as production runs it (bench/server.py), "cold" being the first request after a real
+recompute stored a new version; `--only` also takes exact paths, comma-separated.
 """
 
 from __future__ import annotations
