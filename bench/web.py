@@ -23,6 +23,10 @@ requests, and prints per page the time of a cold request (just after the stored 
 changed, nothing cached) and p50 / p95 / max of the rest against the targets: 300 ms for
 /map/, 200 ms for the list pages. Each thread has its own database connection, as each
 request of a threaded server would; all share one Python process, so one core at a time.
+
+`time --serve N` (issue 17) times them over HTTP instead, against gunicorn with N processes
+started as production runs it (bench/server.py), "cold" being the first request after a real
+recompute stored a new version; `--only` also takes exact paths, comma-separated.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
+from pathlib import Path
 
 import django
 
@@ -259,7 +264,12 @@ def load_tickets(count: int, seed: int) -> None:
     )
 
 
-def time_pages(users: int, rounds: int, think: float, only: str = "") -> None:
+def time_pages(users: int, rounds: int, think: float, only: str = "", serve: int = 0) -> None:
+    """In this process through Django's test client, or (`serve` > 0) over HTTP against
+    gunicorn with `serve` processes, started here as production runs it (bench/server.py)."""
+    if serve:
+        _time_pages_http(users, rounds, think, only, serve)
+        return
     from django.contrib.auth import get_user_model
     from django.db import connection
     from django.test import Client
@@ -296,22 +306,124 @@ def time_pages(users: int, rounds: int, think: float, only: str = "") -> None:
         connection.close()
         return times
 
+    _print_header(users, rounds, think)
+    with ThreadPoolExecutor(max_workers=users) as pool:
+        for path, target in PAGES:
+            if not _picked(path, only):
+                continue
+            first = cold(path)
+            samples = sorted(t for ts in pool.map(one, [path] * users) for t in ts)
+            _print_row(path, target, first, samples)
+
+
+def _picked(path: str, only: str) -> bool:
+    """`--only`: a part of the path, or exact paths separated by commas."""
+    return path in only.split(",") if "," in only else only in path
+
+
+def _print_header(users: int, rounds: int, think: float) -> None:
     print(
         f"{'page':28} {'cold':>7} {'p50':>7} {'p95':>7} {'max':>7}  target"
         f"  ({users} users x {rounds}, think {think:g} s)"
     )
-    with ThreadPoolExecutor(max_workers=users) as pool:
-        for path, target in PAGES:
-            if only not in path:
-                continue
-            first = cold(path)
-            samples = sorted(t for ts in pool.map(one, [path] * users) for t in ts)
-            p95 = samples[max(0, int(len(samples) * 0.95) - 1)]
-            verdict = "ok" if p95 <= target else "SLOW"
-            print(
-                f"{path:28} {first * 1000:5.0f}ms {statistics.median(samples) * 1000:5.0f}ms "
-                f"{p95 * 1000:5.0f}ms {samples[-1] * 1000:5.0f}ms  {target * 1000:.0f} ms {verdict}"
-            )
+
+
+def _print_row(path: str, target: float, first: float, samples: list[float]) -> None:
+    p95 = samples[max(0, int(len(samples) * 0.95) - 1)]
+    verdict = "ok" if p95 <= target else "SLOW"
+    print(
+        f"{path:28} {first * 1000:5.0f}ms {statistics.median(samples) * 1000:5.0f}ms "
+        f"{p95 * 1000:5.0f}ms {samples[-1] * 1000:5.0f}ms  {target * 1000:.0f} ms {verdict}",
+        flush=True,
+    )
+
+
+def _time_pages_http(users: int, rounds: int, think: float, only: str, workers: int) -> None:
+    """The pages over HTTP from gunicorn's `workers` processes; `users` threads here only
+    wait on sockets. "cold" is the first request after a real recompute stored a new
+    version (every process's cache keyed on the old one). Also prints the server's CPU time
+    per page (its processes' user + system time, read from /proc, divided by requests)."""
+    import requests
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+
+    from bench import server
+    from dependencies.recompute.runner import impact_recompute
+
+    leader = get_user_model().objects.get(username="bench-leader")
+    login = Client()
+    login.force_login(leader)
+    cookie = login.cookies[settings.SESSION_COOKIE_NAME].value
+    connection.close()
+    if not os.environ.get("FIELD_ENCRYPTION_KEY"):  # production refuses to start without one
+        from cryptography.fernet import Fernet
+
+        os.environ["FIELD_ENCRYPTION_KEY"] = Fernet.generate_key().decode()
+    port = server.free_port()
+    base = f"http://127.0.0.1:{port}"
+    web = server.start_web(port, workers, Path("/tmp/bench-web") / "gunicorn.log")
+    rng = random.Random(1)
+
+    def session() -> requests.Session:
+        s = requests.Session()
+        s.cookies.set(settings.SESSION_COOKIE_NAME, cookie)
+        return s
+
+    def get(s: requests.Session, path: str) -> float:
+        started = time.perf_counter()
+        response = s.get(base + path, timeout=300)
+        elapsed = time.perf_counter() - started
+        assert response.status_code == 200, (path, response.status_code)
+        return elapsed
+
+    def one(path: str) -> list[float]:
+        s = session()
+        get(s, path)  # this user's first request (a new connection, maybe a cold process)
+        times = []
+        for _ in range(rounds):
+            time.sleep(think * rng.uniform(0.5, 1.5))  # a person reads before clicking again
+            times.append(get(s, path))
+        return times
+
+    try:
+        server.wait_up(base, [web])
+        print(f"gunicorn: {workers} processes at {base}; load average {_load()}")
+        picked = [(path, target) for path, target in PAGES if _picked(path, only)]
+        with ThreadPoolExecutor(max_workers=users) as pool:
+            # Processes that have run a while: each has read what outlives a change of the
+            # results (the graph read upwards, imports, its database connection).
+            list(pool.map(lambda p: get(session(), p), [p for p, _ in picked] * users))
+            _print_header(users, rounds, think)
+            for path, target in picked:
+                impact_recompute(force=True, reason="benchmark: the results change")
+                connection.close()
+                cpu_before = _cpu_seconds(web.pid)
+                first = get(session(), path)
+                samples = sorted(t for ts in pool.map(one, [path] * users) for t in ts)
+                cpu = _cpu_seconds(web.pid) - cpu_before
+                _print_row(path, target, first, samples)
+                print(
+                    f"{'':28} server CPU {cpu * 1000 / (1 + users * (rounds + 1)):5.0f}ms a "
+                    f"request on average; load average {_load()}"
+                )
+    finally:
+        server.stop([web])
+
+
+def _load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def _cpu_seconds(master: int) -> float:
+    """User + system CPU seconds of gunicorn's worker processes (the master's children)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for child in Path(f"/proc/{master}/task/{master}/children").read_text().split():
+        fields = Path(f"/proc/{child}/stat").read_text().rpartition(")")[2].split()
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
 
 
 # --- Reports `spend` and `trends` (issue 12) -------------------------------------------------
@@ -444,11 +556,22 @@ def main() -> None:
     tickets.add_argument("--count", type=int, default=100_000, help="tickets (100,000)")
     tickets.add_argument("--seed", type=int, default=20_261_107)
     timer = sub.add_parser("time", help="time the pages")
-    timer.add_argument("--only", default="", help="time only the pages containing this")
+    timer.add_argument(
+        "--only",
+        default="",
+        help="time only the pages containing this, or these exact paths (comma-separated)",
+    )
     timer.add_argument("--users", type=int, default=20, help="concurrent users (20)")
     timer.add_argument("--rounds", type=int, default=5, help="requests per user and page (5)")
     timer.add_argument(
         "--think", type=float, default=1.0, help="seconds between a user's requests (1.0)"
+    )
+    timer.add_argument(
+        "--serve",
+        type=int,
+        default=0,
+        metavar="N",
+        help="time over HTTP against gunicorn with N processes, started here (0: in process)",
     )
     costs = sub.add_parser("costs", help="add a year of costs and state history (after load)")
     costs.add_argument("--months", type=int, default=12)
@@ -466,7 +589,7 @@ def main() -> None:
     elif args.command == "reports":
         time_reports(args.rounds)
     else:
-        time_pages(args.users, args.rounds, args.think, args.only)
+        time_pages(args.users, args.rounds, args.think, args.only, args.serve)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from django.http import HttpResponse
@@ -10,7 +9,7 @@ from django.shortcuts import render
 
 from cataligent.permissions import check_read_reports
 from reports.digest import Digest, build_digest
-from reports.results import built_once
+from reports.results import kept_like_a_report
 
 # The page's digest is kept this long while nothing it reads changes (it builds green-red
 # for two weeks and the spend report: about a second for a large organisation).
@@ -25,5 +24,4 @@ def digest_page(request: Any) -> HttpResponse:
 
 
 def page_digest() -> Digest:
-    step = int(time.time() // PAGE_CACHE_SECONDS)
-    return built_once("digest", (step,), build_digest)
+    return kept_like_a_report("digest", build_digest, seconds=PAGE_CACHE_SECONDS)

@@ -22,13 +22,11 @@ from django.utils import timezone
 from cataligent.models import Team
 from dependencies.choices import NodeKind
 from dependencies.map.drawing import result_cache
-from dependencies.models import Edge, Node, StateTransition
-from dependencies.recompute.loader import impact_state
+from dependencies.models import Node, StateTransition
 from integrations.models import ACTIVE_CATEGORIES, StatusCategory, Ticket
-from objectives.models import Objective, Requirement
+from objectives.models import Objective
 from reports import history, loaders
 from reports.reach import Item, ItemReach, item_reach
-from reports.support import SupportGraph
 from reports.window import Window
 
 RESOLVED_CATEGORIES = (StatusCategory.RESOLVED, StatusCategory.CLOSED)
@@ -139,22 +137,14 @@ def _item_reach(*, capability_ids: list[int], objective_ids: list[int]) -> ItemR
     change of a node, edge, requirement or objective bumps it) and the newest edge,
     requirement, node and objective, not the recompute: a ticket that moves a state does
     not change what lies above what."""
-    newest = tuple(
-        model.objects.order_by("-id").values_list("id", flat=True).first()
-        for model in (Edge, Requirement, Node, Objective)
-    )
     # The items are part of it: they are read anyway, and the bits are theirs, in this order.
     items = (tuple(capability_ids), tuple(objective_ids))
-    key = ("report-reach", impact_state().structure, *newest, items)
+    structure = loaders.structure_key()
+    key = ("report-reach", *structure, items)
     return result_cache.get_or_make(
         key,
         lambda: item_reach(
-            SupportGraph.build(
-                loaders.fetch(Edge.objects.order_by().values_list("source_id", "target_id")),
-                loaders.fetch(
-                    Requirement.objects.order_by().values_list("objective_id", "node_id")
-                ),
-            ),
+            loaders.support_graph(structure),
             capability_ids=capability_ids,
             objective_ids=objective_ids,
         ),

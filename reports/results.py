@@ -100,15 +100,28 @@ def built_once(name: str, key: tuple[Any, ...], build: Callable[[], T]) -> T:
         "report",
         name,
         *key,
-        Ticket.objects.aggregate(Max("updated_at"))["updated_at__max"],
-        TicketLink.objects.order_by("-id").values_list("id", flat=True).first(),
-        StateTransition.objects.order_by("-id").values_list("id", flat=True).first(),
+        *_newest(),
     )
     state, marker = impact_state(), change_marker()
     # One build at a time for each name in this process: people arriving while it runs wait
     # and then read its result, rather than each building the same thing at once.
     with _lock_of(name):
         return cached(key, build, state=state, marker=marker)
+
+
+def _newest() -> tuple[Any, ...]:
+    """The newest ticket change, link and state transition: three index reads."""
+    return (
+        Ticket.objects.aggregate(Max("updated_at"))["updated_at__max"],
+        TicketLink.objects.order_by("-id").values_list("id", flat=True).first(),
+        StateTransition.objects.order_by("-id").values_list("id", flat=True).first(),
+    )
+
+
+def kept_like_a_report(name: str, build: Callable[[], T], *, seconds: int = 300) -> T:
+    """`build()` for the default window, kept as `report_for` keeps a report: while nothing
+    it reads has changed, for at most `seconds` (the dashboard's tiles, the digest page)."""
+    return built_once(name, (int(time.time() // seconds),), build)
 
 
 _locks: dict[str, threading.Lock] = {}

@@ -4,18 +4,18 @@ team, with one ETag and one cache for every read of the map (pages and API)."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
 import zlib
-from collections import Counter, OrderedDict, defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from cataligent.modeling import row_gaps
-from cataligent.models import AuditEntry, Team
+from cataligent.models import AuditEntry
 from cataligent.people import name_of_row, person_fields
 from dependencies.choices import NodeKind, State
+from dependencies.map import grouped
 from dependencies.map.query import (
     KIND_LABEL,
     MAX_DRAWN,
@@ -30,7 +30,8 @@ from dependencies.map.query import (
     url_maker,
     within_objectives,
 )
-from dependencies.map.shapes import STATE_ICON, carries, iso, owner_line, reach, worst
+from dependencies.map.result_cache import ResultCache
+from dependencies.map.shapes import STATE_ICON, carries, iso, owner_line, reach
 from dependencies.models import Edge, ImpactState, Node
 from dependencies.recompute.loader import impact_state
 from objectives.models import Objective, Requirement
@@ -84,37 +85,7 @@ def map_etag(f: MapFilters, state: ImpactState, marker: int, *, shape: str = "ma
     return f'"{shape}-{state.version}-{state.structure}-{marker}-{digest:08x}"'
 
 
-class _ResultCache:
-    """A few recent reads, valid while the stored results they were read from are.
-
-    Keyed by the impact version, the structure counter and `computed_at` (which differs
-    after a database is restored or recreated, when the counters may repeat), plus the
-    question asked. Many people looking at the same map then cost one read per change.
-    """
-
-    def __init__(self, size: int = 64) -> None:
-        self._size = size
-        self._entries: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get_or_make(self, key: tuple[Any, ...], make: Callable[[], T]) -> T:
-        with self._lock:
-            if key in self._entries:
-                self._entries.move_to_end(key)
-                return self._entries[key]  # type: ignore[no-any-return]
-        value = make()
-        with self._lock:
-            self._entries[key] = value
-            while len(self._entries) > self._size:
-                self._entries.popitem(last=False)
-        return value
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-
-result_cache = _ResultCache()
+result_cache = ResultCache()
 
 
 def forget_map_cache() -> None:
@@ -122,9 +93,20 @@ def forget_map_cache() -> None:
     result_cache.clear()
 
 
-def cached(key: tuple[Any, ...], make: Callable[[], T], *, state: ImpactState, marker: int) -> T:
-    """`make()`, or what it returned before for `key` while the stored results hold."""
-    return result_cache.get_or_make((*key, *state_key(state, marker)), make)
+def cached(
+    key: tuple[Any, ...],
+    make: Callable[[], T],
+    *,
+    state: ImpactState,
+    marker: int,
+    shared: bool = False,
+) -> T:
+    """`make()`, or what it returned before for `key` while the stored results hold;
+    `shared`: also with the other web processes (dependencies/map/result_cache.py), once
+    results have been stored."""
+    return result_cache.get_or_make(
+        (*key, *state_key(state, marker)), make, shared=shared and state.computed_at is not None
+    )
 
 
 def change_marker() -> int:
@@ -149,7 +131,9 @@ def map_graph(
     """The drawable map for these filters (see `_map_graph`), cached per stored version."""
     state = state or impact_state()
     return result_cache.get_or_make(
-        ("graph", *state_key(state, marker), f, budget), lambda: _map_graph(f, state, budget)
+        ("graph", *state_key(state, marker), f, budget),
+        lambda: _map_graph(f, state, budget),
+        shared=state.computed_at is not None,
     )
 
 
@@ -159,29 +143,53 @@ def _map_graph(f: MapFilters, state: ImpactState, budget: int) -> MapGraph:
     never hides *why* something is blocked. Grouped by team beyond `budget` items.
     """
     affected_only = f.view != "all"
-    within = within_objectives(f)
-
     node_qs = node_queryset(f, affected_only=affected_only)
-    focus: dict[int, _Light] = {
-        pk: _Light(pk, team, s)
-        for pk, team, s in node_qs.values_list("id", "team_id", "state").iterator(chunk_size=20000)
-        if within is None or pk in within
-    }
     # The node-kind filter is about nodes: objectives are left out while it is on.
     objective_qs = (
         Objective.objects.none() if f.kind else objective_queryset(f, affected_only=affected_only)
     )
     objective_light = list(objective_qs.values_list("id", "team_id", "state"))
     objective_ids = {pk for pk, _team, _state in objective_light}
-
     requirements = list(
         Requirement.objects.filter(objective_id__in=objective_qs.values("id")).values_list(
             "objective_id", "node_id", "node__team_id", "node__state", "criticality"
         )
     )
-    shown = dict(focus)
+    graph = MapGraph(
+        version=state.version,
+        structure=state.structure,
+        mode="items",
+        computed_at=state.computed_at,
+        value_at_risk=state.value_at_risk,
+    )
+    if not f.narrowed:
+        # The whole map: counted first; grouped by team in SQL when it is too large to draw
+        # item by item (at 250,000 nodes the affected view alone has over 100,000).
+        graph.total_items = node_qs.count() + len(objective_ids)
+        if graph.total_items > budget:
+            _draw_grouped(graph, f, objective_light, requirements, budget, whole=node_qs)
+            return graph
+    shown = _shown(f, node_qs, requirements, affected_only=affected_only)
+    graph.total_items = len(shown) + len(objective_ids)
+    if graph.total_items <= budget:
+        _draw_items(graph, set(shown), objective_ids, requirements)
+    else:
+        _draw_grouped(graph, f, objective_light, requirements, budget, shown=shown)
+    return graph
+
+
+def _shown(
+    f: MapFilters, node_qs: Any, requirements: list[tuple[Any, ...]], *, affected_only: bool
+) -> dict[int, _Light]:
+    """The nodes the filters chose, plus (when narrowed) what the shown objectives require
+    and what blocks anything shown."""
+    within = within_objectives(f)
+    shown: dict[int, _Light] = {
+        pk: _Light(pk, team, s)
+        for pk, team, s in node_qs.values_list("id", "team_id", "state").iterator(chunk_size=20000)
+        if within is None or pk in within
+    }
     if f.narrowed:
-        # What the shown objectives require, and what blocks anything shown.
         for _objective, node, team, s in (r[:4] for r in requirements):
             if not affected_only or s != State.OPERATIONAL:
                 shown.setdefault(node, _Light(node, team, s))
@@ -193,27 +201,15 @@ def _map_graph(f: MapFilters, state: ImpactState, budget: int) -> MapGraph:
         }
         affected_adjacency: dict[int, list[int]] = defaultdict(list)
         for source, target in (
-            Edge.objects.exclude(source__state=State.OPERATIONAL)
+            Edge.objects.order_by()
+            .exclude(source__state=State.OPERATIONAL)
             .exclude(target__state=State.OPERATIONAL)
             .values_list("source_id", "target_id")
         ):
             affected_adjacency[source].append(target)
         for pk in reach([pk for pk in shown if pk in affected], affected_adjacency):
             shown.setdefault(pk, affected[pk])
-
-    graph = MapGraph(
-        version=state.version,
-        structure=state.structure,
-        mode="items",
-        computed_at=state.computed_at,
-        value_at_risk=state.value_at_risk,
-    )
-    graph.total_items = len(shown) + len(objective_ids)
-    if graph.total_items <= budget:
-        _draw_items(graph, set(shown), objective_ids, requirements)
-    else:
-        _draw_grouped(graph, f, shown, objective_light, requirements, budget)
-    return graph
+    return shown
 
 
 def _node_rows(ids: Iterable[int]) -> list[dict[str, Any]]:
@@ -331,30 +327,34 @@ def _objective_element(row: Mapping[str, Any]) -> dict[str, Any]:
 def _draw_grouped(
     graph: MapGraph,
     f: MapFilters,
-    shown: dict[int, _Light],
     objective_light: list[tuple[int, int | None, str]],
     requirements: list[tuple[Any, ...]],
     budget: int,
+    *,
+    whole: Any = None,
+    shown: dict[int, _Light] | None = None,
 ) -> None:
+    """Grouped by owning team (dependencies/map/grouped.py): from the `whole` map's
+    queryset, counted in SQL, or from the nodes a filter chose (`shown`)."""
     graph.mode = "grouped"
-    team_slugs = dict(Team.objects.values_list("id", "slug"))
-    team_names = dict(Team.objects.values_list("slug", "name"))
-
-    def slug_of(team_id: int | None) -> str:
-        return team_slugs.get(team_id, NO_TEAM) if team_id is not None else NO_TEAM
-
-    members: dict[str, list[_Light]] = defaultdict(list)
-    for light in shown.values():
-        members[slug_of(light.team_id)].append(light)
+    affected_only = f.view != "all"
+    slugs, team_names = grouped.team_slugs()
+    members: dict[str, list[int]] = {}
+    if shown is None:
+        states = grouped.team_states_in_sql(whole, slugs)
+    else:
+        states, members = grouped.team_states_in_python(
+            ((x.id, x.team_id, x.state) for x in shown.values()), slugs
+        )
     objective_members: dict[str, list[tuple[int, int | None, str]]] = defaultdict(list)
     for row in objective_light:
-        objective_members[slug_of(row[1])].append(row)
+        objective_members[grouped.slug_of(slugs, row[1])].append(row)
 
     # Expanded teams are drawn item by item while they fit in the budget.
     expanded: set[str] = set()
     room = budget
     for slug in f.expand:
-        size = len(members.get(slug, ())) + len(objective_members.get(slug, ()))
+        size = sum(states.get(slug, Counter()).values()) + len(objective_members.get(slug, ()))
         if size == 0:
             continue
         if size > room:
@@ -366,7 +366,10 @@ def _draw_grouped(
         expanded.add(slug)
         room -= size
 
-    node_ids = {light.id for slug in expanded for light in members[slug]}
+    if shown is None:
+        node_ids = grouped.team_members_in_sql(whole, slugs, expanded & set(states))
+    else:
+        node_ids = {pk for slug in expanded for pk in members.get(slug, ())}
     objective_ids = {row[0] for slug in expanded for row in objective_members[slug]}
     nodes = {row["id"]: row for row in _node_rows(node_ids)}
     objectives = {row["id"]: row for row in _objective_rows(objective_ids)}
@@ -374,86 +377,56 @@ def _draw_grouped(
         graph.nodes.append({"data": _objective_element(row)})
     for row in sorted(nodes.values(), key=lambda r: r["slug"]):
         graph.nodes.append({"data": _node_element(row)})
-
-    def group_element(slug: str, states: list[str], objectives_group: bool) -> dict[str, Any]:
-        counts = Counter(states)
-        s = worst(states)
-        name = team_names.get(slug, "No owning team")
-        what = "objectives" if objectives_group else "capabilities and dependencies"
-        return {
-            "id": f"{'go' if objectives_group else 'gn'}:{slug}",
-            "type": "group",
-            "kind": "group",
-            "team_slug": slug,
-            "name": f"{name}: {len(states)} {what}",
-            "state": s,
-            "root": False,
-            "label": (
-                f"{STATE_ICON[State(s)]} {State(s).label.upper()} · TEAM\n{name}\n"
-                f"{len(states)} {what} · {counts[State.BLOCKED]} blocked · "
-                f"{counts[State.DEGRADED]} degraded"
-            ),
-            "count": len(states),
-            "blocked": counts[State.BLOCKED],
-            "degraded": counts[State.DEGRADED],
-        }
-
-    element_of: dict[int, str] = {}
-    for slug, lights in members.items():
-        if slug in expanded:
-            for light in lights:
-                element_of[light.id] = f"n:{nodes[light.id]['slug']}"
-        else:
-            graph.nodes.append({"data": group_element(slug, [x.state for x in lights], False)})
-            for light in lights:
-                element_of[light.id] = f"gn:{slug}"
+    for slug in sorted(states):
+        if slug not in expanded:
+            element = grouped.group_element(slug, states[slug], team_names, objectives=False)
+            graph.nodes.append({"data": element})
     objective_element_of: dict[int, str] = {}
-    for slug, rows in objective_members.items():
+    for slug in sorted(objective_members):
+        rows = objective_members[slug]
         if slug in expanded:
             for row in rows:
                 objective_element_of[row[0]] = f"o:{objectives[row[0]]['key']}"
         else:
-            graph.nodes.append({"data": group_element(slug, [r[2] for r in rows], True)})
+            counts = Counter(r[2] for r in rows)
+            element = grouped.group_element(slug, counts, team_names, objectives=True)
+            graph.nodes.append({"data": element})
             for row in rows:
                 objective_element_of[row[0]] = f"go:{slug}"
 
-    links: Counter[tuple[str, str]] = Counter()
-    bad: set[tuple[str, str]] = set()
-    for objective_id, node_id, _team, s, _criticality in requirements:
-        if objective_id in objective_element_of and node_id in element_of:
-            pair = (objective_element_of[objective_id], element_of[node_id])
-            links[pair] += 1
-            if s != State.OPERATIONAL:
-                bad.add(pair)
-    for source, target in Edge.objects.values_list("source_id", "target_id").iterator(
-        chunk_size=20000
-    ):
-        if source in element_of and target in element_of:
-            pair = (element_of[source], element_of[target])
-            if pair[0] != pair[1]:
-                links[pair] += 1
-                if shown[source].state != State.OPERATIONAL and shown[target].state != (
-                    State.OPERATIONAL
-                ):
-                    bad.add(pair)
-    for (source, target), count in sorted(links.items()):
-        graph.edges.append(
-            {
-                "data": {
-                    "id": f"x:{source}:{target}",
-                    "source": source,
-                    "target": target,
-                    "criticality": "hard",
-                    "carries": (source, target) in bad,
-                    "count": count,
-                    "label": str(count) if count > 1 else "",
-                    # To or from a group: shown when one end is pointed at, not laid out
-                    # (dozens of teams all depend on each other; drawn at once it is a hairball).
-                    "aux": source.startswith("g") or target.startswith("g"),
-                    "state": State.BLOCKED if (source, target) in bad else State.OPERATIONAL,
-                }
-            }
+    def element_of(node_id: int, team_id: int | None) -> str:
+        if node_id in nodes:
+            return f"n:{nodes[node_id]['slug']}"
+        return f"gn:{grouped.slug_of(slugs, team_id)}"
+
+    links: dict[tuple[str, str], list[Any]] = defaultdict(lambda: [0, False])
+    for objective_id, node_id, team_id, s, _criticality in requirements:
+        node_shown = (
+            (not affected_only or s != State.OPERATIONAL) if shown is None else node_id in shown
         )
+        if objective_id in objective_element_of and node_shown:
+            link = links[(objective_element_of[objective_id], element_of(node_id, team_id))]
+            link[0] += 1
+            link[1] = link[1] or s != State.OPERATIONAL
+    if shown is None:
+        expanded_ids = [pk for pk, slug in slugs.items() if slug in expanded]
+        between = grouped.links_in_sql(
+            affected_only=affected_only,
+            slugs=slugs,
+            expanded_team_ids=expanded_ids,
+            expanded_no_team=NO_TEAM in expanded,
+            element_of_node=lambda pk: f"n:{nodes[pk]['slug']}",
+        )
+    else:
+        between = grouped.links_in_python(
+            {pk: element_of(pk, x.team_id) for pk, x in shown.items()},
+            {pk: x.state for pk, x in shown.items()},
+        )
+    for pair, (count, bad) in between.items():
+        links[pair][0] += count
+        links[pair][1] = links[pair][1] or bad
+    for (source, target), (count, bad) in sorted(links.items()):
+        graph.edges.append(grouped.link_element(source, target, count, bad))
     graph.drawn_items = len(nodes) + len(objectives)
     graph.notes.insert(
         0,

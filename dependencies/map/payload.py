@@ -62,21 +62,26 @@ def map_payload(
             *NODE_MAP_FIELDS, "manual_reason", "owner__username", "escalation_policy__name"
         )
     )
-    ids = {row["id"] for row in node_rows}
-    slugs = {row["id"]: row["slug"] for row in node_rows}
+    # The edges between the nodes shown: the node filter again as a subquery (a list of
+    # tens of thousands of ids costs more to send than the join), ordered as the nodes are
+    # (by slug) from their positions rather than by a join and sort in SQL.
+    position = {row["id"]: i for i, row in enumerate(node_rows)}
+    shown = nodes.values("id")
+    edges = sorted(
+        Edge.objects.filter(source_id__in=shown, target_id__in=shown).values_list(
+            "source_id", "target_id", "criticality", "redundancy_group", "min_operational"
+        ),
+        key=lambda e: (position[e[0]], position[e[1]]),
+    )
     edge_rows = [
         {
-            "source": slugs[source],
-            "target": slugs[target],
+            "source": node_rows[position[source]]["slug"],
+            "target": node_rows[position[target]]["slug"],
             "criticality": criticality,
             "redundancy_group": group,
             "min_operational": minimum,
         }
-        for source, target, criticality, group, minimum in Edge.objects.filter(
-            source_id__in=ids, target_id__in=ids
-        )
-        .order_by("source__slug", "target__slug")
-        .values_list("source_id", "target_id", "criticality", "redundancy_group", "min_operational")
+        for source, target, criticality, group, minimum in edges
     ]
     objective_rows = list(
         objectives.order_by("key").values(

@@ -61,7 +61,9 @@ def blocked_rows(
     valuable first, each with its root causes, their owners and the value at risk."""
     state = state or impact_state()
     key = ("rows", *state_key(state, marker), f.team, f.objective, f.period, f.kind, f.q)
-    return result_cache.get_or_make(key, lambda: _blocked_rows(f))
+    return result_cache.get_or_make(
+        key, lambda: _blocked_rows(f), shared=state.computed_at is not None
+    )
 
 
 def _blocked_rows(f: MapFilters) -> list[BlockedRow]:

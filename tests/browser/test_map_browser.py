@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 
+from dependencies.map.views import POLL_SECONDS
+from dependencies.models import Node
 from tests.browser.conftest import (
     click_node,
     node_data,
@@ -140,6 +142,71 @@ def test_the_map_follows_changes_without_a_reload(demo: Any, page: Any, playwrig
     assert after == positions
     assert node_data(page, "o:OBJ-2")["label"].startswith("▲ DEGRADED")
     assert page.evaluate("window.__noReload") is True
+
+
+def test_a_signed_webhook_reaches_the_open_map_at_its_next_poll(
+    demo: Any, page: Any, playwright: Any
+) -> None:
+    """A P1 ticket pushed for the fraud engine: the capability above it reads blocked on
+    the open map at its next poll (every POLL_SECONDS), without a reload."""
+    import hashlib
+    import hmac
+    import json
+
+    from integrations.models import Connector, LinkRule
+
+    connector = Connector(
+        slug="rt-hook", name="RT", kind="rt", base_url="https://rt.example/", auth_type="token"
+    )
+    connector.set_secret("token")
+    connector.set_webhook_secret("whsec-browser")
+    connector.save()
+    engine = Node.objects.get(slug="fraud-engine")
+    LinkRule.objects.create(connector=connector, field="ci", pattern="fraud-engine", node=engine)
+
+    sign_in(page, demo.url, "leader")
+    wait_for_map(page)
+    assert node_data(page, "n:fraud-detection") is None  # operational: not on the map
+    page.evaluate("window.__noReload = true")
+    polls: list[str] = []
+    page.on("request", lambda r: polls.append(r.url) if "/map/graph.json" in r.url else None)
+
+    body = json.dumps(
+        {
+            "external_id": "901",
+            "key": "RT#901",
+            "title": "Fraud models time out",
+            "status_category": "open",
+            "priority": 1,
+            "ci": "fraud-engine",
+            "updated_at": "2026-12-07T09:00:00Z",
+        }
+    ).encode()
+    signature = hmac.new(b"whsec-browser", body, hashlib.sha256).hexdigest()
+    request = playwright.request.new_context(base_url=demo.url)
+    response = request.post(
+        "/hooks/rt-hook/",
+        data=body,
+        headers={
+            "Content-Type": "application/json",
+            "X-Cataligent-Signature": f"sha256={signature}",
+        },
+    )
+    assert response.ok, response.text()
+    request.dispose()
+    sent = len(polls)
+
+    wait_until(
+        page,
+        "() => { const n = window.cataligentMap.cy.getElementById('n:fraud-detection');"
+        " return n.nonempty() && n.data('state') === 'blocked'; }",
+        timeout=(POLL_SECONDS * 2 + 5) * 1000,
+    )
+    # The poll after the webhook brought it (one more if a poll was already under way).
+    assert 1 <= len(polls) - sent <= 2
+    assert page.evaluate("window.__noReload") is True
+    assert node_data(page, "n:fraud-engine")["root"] is True
+    page.locator('tr[data-item="fraud-detection"]').wait_for()  # the table follows too
 
 
 def test_what_if_shows_the_objectives_that_would_break(demo: Any, page: Any) -> None:

@@ -205,3 +205,81 @@ def test_whatif_on_a_node_newer_than_the_last_recompute_is_a_400(
     response = client.post("/api/whatif/", {"block": ["brand-new"]}, format="json")
     assert response.status_code == 400, response.content
     assert "block" in response.json()
+
+
+def test_the_map_is_rendered_once_per_version(
+    blocked: Any, client_as: Any, monkeypatch: Any
+) -> None:
+    """At 50,000 nodes the affected map is 18 MB of JSON: each client that asks for it gets
+    the bytes rendered for the first, until the stored results change."""
+    from dependencies.map import api
+
+    forget_map_cache()
+    renders = []
+    render = api.render_json
+
+    def counted(*args: Any) -> bytes:
+        renders.append(1)
+        return render(*args)
+
+    monkeypatch.setattr(api, "render_json", counted)
+    first = client_as("member").get("/api/map/")
+    again = client_as("leadership").get("/api/map/")
+    assert first.content == again.content and first["Content-Type"] == "application/json"
+    assert len(renders) == 1
+    Node.objects.filter(slug="ledger").update(manual_state="")
+    impact_recompute(force=True)
+    assert client_as("member").get("/api/map/").json()["nodes"] == []
+    assert len(renders) == 2
+    # The browsable API still answers a browser.
+    page = client_as("member").get("/api/map/", HTTP_ACCEPT="text/html")
+    assert page.status_code == 200 and page["Content-Type"].startswith("text/html")
+
+
+def test_the_map_s_edges_are_read_with_the_node_filter_not_a_list_of_ids(
+    blocked: Any, client_as: Any
+) -> None:
+    """The edges between the nodes shown: the filter as a subquery, so the statement stays
+    the same size however many nodes are affected (a list of 27,000 ids took longer to send
+    than the join)."""
+
+    def edge_statement() -> str:
+        forget_map_cache()
+        with CaptureQueriesContext(connection) as ctx:
+            client_as("member").get("/api/map/")
+        return next(q["sql"] for q in ctx.captured_queries if '"dependencies_edge"' in q["sql"])
+
+    before = edge_statement()
+    for i in range(20):
+        NodeFactory(slug=f"down-{i}", manual_state="blocked", manual_reason="test")
+    impact_recompute(force=True)
+    after = edge_statement()
+    assert len(after) == len(before)
+
+
+def test_the_map_json_is_byte_for_byte_what_drf_renders() -> None:
+    """orjson makes the map's JSON; DRF's renderer is the reference (dates, decimals, U+2028,
+    text beyond ASCII)."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from rest_framework.renderers import JSONRenderer
+
+    from dependencies.map.api import render_json
+
+    body = {
+        "computed_at": dt.datetime(2026, 12, 7, 9, 30, 1, 123456, tzinfo=dt.UTC),
+        "blocked_since": dt.datetime(2026, 12, 7, 9, 30, tzinfo=dt.UTC),
+        "value_at_risk": Decimal("1234567.50"),
+        "nodes": [
+            {"name": "Zahlungsverkehr \u2028 “Kern” ✓", "root_causes": ["a", "b"], "n": None}
+        ],
+        "edges": [],
+    }
+    renderer = JSONRenderer()
+    assert render_json(body, renderer, "application/json", {}) == renderer.render(
+        body, "application/json", {}
+    )
+    # Indented output is DRF's own.
+    indented = render_json(body, renderer, "application/json; indent=2", {})
+    assert indented == renderer.render(body, "application/json; indent=2", {})

@@ -4,9 +4,12 @@ dashboard's app, below the reports in the layers, imports nothing of them)."""
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from dependencies.map.drawing import forget_map_cache
 from tests.reports.conftest import Org
 
 pytestmark = pytest.mark.django_db
@@ -35,3 +38,30 @@ def test_no_activity_is_a_dash_not_zero(org: Org) -> None:
     body = _dashboard(org)
     tile = body[body.index("Work aligned to objectives") :][:400]
     assert "—" in tile and "no ticket activity in the last 30 days" in tile
+
+
+def _tables_read(org: Org) -> set[str]:
+    with CaptureQueriesContext(connection) as ctx:
+        _dashboard(org)
+    # The whole reads (the freshness checks read one id of each, newest first).
+    reads = {
+        "dependencies_edge": '"dependencies_edge"."source_id"',
+        "integrations_ticketlink": '"integrations_ticketlink"."ticket_id"',
+    }
+    return {
+        table for q in ctx.captured_queries for table, column in reads.items() if column in q["sql"]
+    }
+
+
+def test_the_tile_is_kept_while_nothing_it_reads_changes(org: Org) -> None:
+    """At 250,000 nodes reading the graph upwards takes seconds: the dashboard must not pay
+    it on every visit, nor after a ticket changes (the graph's shape has not)."""
+    forget_map_cache()
+    now = timezone.now()
+    org.ticket(linked=(org.ledger,), updated_at=now)
+    assert _tables_read(org) == {"dependencies_edge", "integrations_ticketlink"}
+    assert _tables_read(org) == set()  # the next visit: nothing re-read
+
+    org.ticket(linked=(org.island,), updated_at=now)
+    assert _tables_read(org) == {"integrations_ticketlink"}  # the tickets again, not the graph
+    assert "50.0 %" in _dashboard(org)

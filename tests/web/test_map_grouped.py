@@ -1,0 +1,106 @@
+"""The map grouped by team (dependencies/map/grouped.py): the whole map is counted in SQL,
+and says exactly what the walk over the chosen items says."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from dependencies.choices import State
+from dependencies.map import drawing
+from dependencies.map.drawing import forget_map_cache, map_graph
+from dependencies.map.query import MapFilters, node_queryset, objective_queryset
+from dependencies.models import Edge, Node
+from dependencies.recompute.loader import impact_state
+from dependencies.recompute.runner import forget_cache, impact_recompute
+from objectives.models import Requirement
+from tests.factories import NodeFactory, ObjectiveFactory, TeamFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches():  # type: ignore[no-untyped-def]
+    forget_cache()
+    forget_map_cache()
+    yield
+    forget_cache()
+    forget_map_cache()
+
+
+def _organisation(seed: int) -> None:
+    """Three teams and unowned items, a random acyclic graph, some nodes blocked or
+    degraded by hand, objectives requiring capabilities."""
+    rng = random.Random(seed)
+    teams = [TeamFactory(slug=f"team-{i}", name=f"Team {i}") for i in range(3)] + [None]
+    nodes = []
+    for i in range(40):
+        manual = rng.choice(["", "", "", "blocked", "degraded"])
+        nodes.append(
+            NodeFactory(
+                slug=f"n-{i:02d}",
+                kind="capability" if i < 10 else "service",
+                team=rng.choice(teams),
+                manual_state=manual,
+                manual_reason="down" if manual else "",
+            )
+        )
+    for i, source in enumerate(nodes):
+        for target in rng.sample(nodes[i + 1 :], min(3, len(nodes) - i - 1)):
+            Edge.objects.create(source=source, target=target)
+    for i in range(8):
+        objective = ObjectiveFactory(key=f"OBJ-{i}", team=rng.choice(teams))
+        for capability in rng.sample(nodes[:10], 2):
+            objective.requirements.create(node=capability)
+    impact_recompute(force=True)
+
+
+def _walked(f: MapFilters, budget: int) -> dict[str, Any]:
+    """The grouped drawing from every item read one by one (the filtered maps' way)."""
+    affected_only = f.view != "all"
+    node_qs = node_queryset(f, affected_only=affected_only)
+    objective_qs = objective_queryset(f, affected_only=affected_only)
+    requirements = list(
+        Requirement.objects.filter(objective_id__in=objective_qs.values("id")).values_list(
+            "objective_id", "node_id", "node__team_id", "node__state", "criticality"
+        )
+    )
+    shown = drawing._shown(f, node_qs, requirements, affected_only=affected_only)
+    objective_light = list(objective_qs.values_list("id", "team_id", "state"))
+    state = impact_state()
+    graph = drawing.MapGraph(version=state.version, structure=state.structure, mode="items")
+    graph.computed_at, graph.value_at_risk = state.computed_at, state.value_at_risk
+    graph.total_items = len(shown) + len(objective_light)
+    drawing._draw_grouped(graph, f, objective_light, requirements, budget, shown=shown)
+    return graph.as_json()
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("view", ["affected", "all"])
+@pytest.mark.parametrize("expand", [(), ("team-1",), ("team-0", "_none"), ("team-2", "team-1")])
+def test_grouping_in_sql_draws_what_the_walk_draws(
+    seed: int, view: str, expand: tuple[str, ...]
+) -> None:
+    _organisation(seed)
+    assert Node.objects.exclude(state=State.OPERATIONAL).count() > 5
+    f = MapFilters(view=view, expand=expand)
+    in_sql = map_graph(f, budget=20).as_json()
+    assert in_sql["mode"] == "grouped"
+    assert in_sql == _walked(f, budget=20)
+
+
+def test_the_whole_map_is_grouped_without_reading_every_edge() -> None:
+    """One row per pair of groups: the edges are counted in SQL, never read one by one."""
+    _organisation(4)
+    with CaptureQueriesContext(connection) as ctx:
+        graph = map_graph(MapFilters(view="all", expand=("team-1",)), budget=30)
+    assert graph.mode == "grouped"
+    edge_reads = [q["sql"] for q in ctx.captured_queries if 'FROM "dependencies_edge"' in q["sql"]]
+    assert len(edge_reads) == 1 and "GROUP BY" in edge_reads[0]
+    team_1 = Node.objects.filter(team__slug="team-1").count()
+    drawn = [n for n in graph.nodes if n["data"]["id"].startswith("n:")]
+    assert len(drawn) == team_1  # every node of the expanded team, and no other
