@@ -122,8 +122,15 @@ class Node(Governed, models.Model):
     # A manual override always wins over tickets for this node (DESIGN §2).
     manual_state = models.CharField(max_length=20, choices=State.choices, blank=True)
     manual_reason = models.TextField(blank=True)
+    # Not indexed: no page filters on it, and every index is touched by each rewrite of a
+    # node's computed state (migration 0011); deleting a user scans for it once.
     manual_set_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     manual_set_at = models.DateTimeField(null=True, blank=True)
 
@@ -151,11 +158,19 @@ class Node(Governed, models.Model):
                 name="node_manual_state_valid",
             ),
         ]
+        # Few indexes, on purpose: a recompute rewrites the computed columns of up to every
+        # node, and each rewrite that moves `state` touches every index (migration 0011).
         indexes = [
-            models.Index(fields=["state"]),
-            models.Index(fields=["kind", "state"]),
-            # The dependencies list: worst state first, then by name.
+            # The dependencies list: worst state first, then by name; its first column also
+            # serves `state = …` (the dashboard, escalations).
             models.Index(fields=["-state", "name"], name="node_state_name_idx"),
+            # Capabilities by state (the map's tables, reports): a few rows of many, so an
+            # update of a technical node adds nothing to this index.
+            models.Index(
+                fields=["state"],
+                condition=Q(kind="capability"),
+                name="node_capability_state_idx",
+            ),
         ]
 
     def __str__(self) -> str:
