@@ -235,7 +235,7 @@ class ImpactState(Leased):
     computed_at = models.DateTimeField(null=True, blank=True)
     duration_ms = models.PositiveIntegerField(default=0)
     cycles = models.JSONField(default=list, blank=True)
-    bottlenecks = models.JSONField(default=list, blank=True)
+    # The bottleneck ranking is stored a row per entry: StoredBottleneck.
     value_at_risk = models.DecimalField(max_digits=16, decimal_places=2, default=0)
     # The `requested` value of the last change that did not say which nodes it touched
     # (link rules edited, a connector deleted): the next pass re-reads every intrinsic state.
@@ -247,6 +247,23 @@ class ImpactState(Leased):
 
     def __str__(self) -> str:
         return f"impact version {self.version} (computed {self.computed}/{self.requested})"
+
+
+class StoredBottleneck(models.Model):
+    """One entry of the bottleneck ranking (DESIGN §2.7), as the last recompute stored it.
+
+    A row per root cause, so that a ticket change writes the few entries it moved rather than
+    the whole ranking (455 KB of JSON at 250,000 nodes). Read in rank order with
+    `dependencies.recompute.loader.stored_ranking`.
+    """
+
+    node = models.CharField(max_length=200, primary_key=True)  # the root cause's slug
+    capabilities = models.JSONField(default=list)
+    objectives = models.JSONField(default=list)
+    value_at_risk = models.DecimalField(max_digits=16, decimal_places=2)
+
+    def __str__(self) -> str:
+        return f"bottleneck {self.node}"
 
 
 class IntrinsicChange(models.Model):
