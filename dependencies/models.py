@@ -122,8 +122,7 @@ class Node(Governed, models.Model):
     # A manual override always wins over tickets for this node (DESIGN §2).
     manual_state = models.CharField(max_length=20, choices=State.choices, blank=True)
     manual_reason = models.TextField(blank=True)
-    # Not indexed: no page filters on it, and every index is touched by each rewrite of a
-    # node's computed state (migration 0011); deleting a user scans for it once.
+    # Not indexed: nothing filters on it (migration 0011).
     manual_set_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -158,14 +157,11 @@ class Node(Governed, models.Model):
                 name="node_manual_state_valid",
             ),
         ]
-        # Few indexes, on purpose: a recompute rewrites the computed columns of up to every
-        # node, and each rewrite that moves `state` touches every index (migration 0011).
+        # Few on purpose: a recompute's update that moves `state` touches every index (0011).
         indexes = [
-            # The dependencies list: worst state first, then by name; its first column also
-            # serves `state = …` (the dashboard, escalations).
+            # The dependencies list, worst state first; also serves `state = …`.
             models.Index(fields=["-state", "name"], name="node_state_name_idx"),
-            # Capabilities by state (the map's tables, reports): a few rows of many, so an
-            # update of a technical node adds nothing to this index.
+            # Capabilities by state (map tables, reports); technical nodes add nothing to it.
             models.Index(
                 fields=["state"],
                 condition=Q(kind="capability"),
@@ -250,12 +246,9 @@ class ImpactState(Leased):
 
 
 class StoredBottleneck(models.Model):
-    """One entry of the bottleneck ranking (DESIGN §2.7), as the last recompute stored it.
-
-    A row per root cause, so that a ticket change writes the few entries it moved rather than
-    the whole ranking (455 KB of JSON at 250,000 nodes). Read in rank order with
-    `dependencies.recompute.loader.stored_ranking`.
-    """
+    """One entry of the bottleneck ranking (DESIGN §2.7) as last stored: a row per root
+    cause, so that a change writes only the entries it moved (migration 0012). Read in rank
+    order with `dependencies.recompute.loader.stored_ranking`."""
 
     node = models.CharField(max_length=200, primary_key=True)  # the root cause's slug
     capabilities = models.JSONField(default=list)
