@@ -122,8 +122,14 @@ class Node(Governed, models.Model):
     # A manual override always wins over tickets for this node (DESIGN §2).
     manual_state = models.CharField(max_length=20, choices=State.choices, blank=True)
     manual_reason = models.TextField(blank=True)
+    # Not indexed: nothing filters on it (migration 0011).
     manual_set_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     manual_set_at = models.DateTimeField(null=True, blank=True)
 
@@ -151,11 +157,16 @@ class Node(Governed, models.Model):
                 name="node_manual_state_valid",
             ),
         ]
+        # Few on purpose: a recompute's update that moves `state` touches every index (0011).
         indexes = [
-            models.Index(fields=["state"]),
-            models.Index(fields=["kind", "state"]),
-            # The dependencies list: worst state first, then by name.
+            # The dependencies list, worst state first; also serves `state = …`.
             models.Index(fields=["-state", "name"], name="node_state_name_idx"),
+            # Capabilities by state (map tables, reports); technical nodes add nothing to it.
+            models.Index(
+                fields=["state"],
+                condition=Q(kind="capability"),
+                name="node_capability_state_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -220,7 +231,7 @@ class ImpactState(Leased):
     computed_at = models.DateTimeField(null=True, blank=True)
     duration_ms = models.PositiveIntegerField(default=0)
     cycles = models.JSONField(default=list, blank=True)
-    bottlenecks = models.JSONField(default=list, blank=True)
+    # The bottleneck ranking is stored a row per entry: StoredBottleneck.
     value_at_risk = models.DecimalField(max_digits=16, decimal_places=2, default=0)
     # The `requested` value of the last change that did not say which nodes it touched
     # (link rules edited, a connector deleted): the next pass re-reads every intrinsic state.
@@ -232,6 +243,20 @@ class ImpactState(Leased):
 
     def __str__(self) -> str:
         return f"impact version {self.version} (computed {self.computed}/{self.requested})"
+
+
+class StoredBottleneck(models.Model):
+    """One entry of the bottleneck ranking (DESIGN §2.7) as last stored: a row per root
+    cause, so that a change writes only the entries it moved (migration 0012). Read in rank
+    order with `dependencies.recompute.loader.stored_ranking`."""
+
+    node = models.CharField(max_length=200, primary_key=True)  # the root cause's slug
+    capabilities = models.JSONField(default=list)
+    objectives = models.JSONField(default=list)
+    value_at_risk = models.DecimalField(max_digits=16, decimal_places=2)
+
+    def __str__(self) -> str:
+        return f"bottleneck {self.node}"
 
 
 class IntrinsicChange(models.Model):

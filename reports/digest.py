@@ -32,7 +32,7 @@ from cataligent.models import AuditEntry
 from cataligent.roles import Role
 from dependencies.escalations.notifications import record_notifications
 from dependencies.models import Escalation, Node, Notification
-from dependencies.recompute.loader import impact_state
+from dependencies.recompute.loader import stored_ranking
 from objectives.models import Objective
 from objectives.selectors import objectives_update_overdue, update_due_at
 from reports import spend
@@ -122,7 +122,7 @@ def build_digest(now: dt.datetime | None = None) -> Digest:
 
 
 def _bottlenecks() -> list[dict[str, Any]]:
-    ranking = impact_state().bottlenecks[:TOP]
+    ranking = stored_ranking()[:TOP]
     slugs = [b["node"] for b in ranking]
     nodes = {
         row["slug"]: row

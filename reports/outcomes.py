@@ -24,7 +24,7 @@ from typing import Any
 
 from dependencies.choices import State
 from dependencies.models import Node, StateTransition
-from dependencies.recompute.loader import impact_state
+from dependencies.recompute.loader import stored_ranking
 from objectives.models import Objective
 from reports import history, loaders, ticket_reads
 from reports.reach import Item
@@ -36,7 +36,7 @@ from reports.window import Window
 
 def build(window: Window) -> Result:
     data = load(window, history=False)
-    return outcomes(data, root_cause_history(data), impact_state().bottlenecks or [])
+    return outcomes(data, root_cause_history(data), stored_ranking())
 
 
 def resolved_tickets(data: ReportData) -> dict[int, list[tuple[Any, ...]]]:

@@ -16,7 +16,7 @@ from cataligent.people import person_fields
 from dependencies.choices import NodeKind, State
 from dependencies.map.shapes import weeks_since
 from dependencies.models import Node
-from dependencies.recompute.loader import impact_state
+from dependencies.recompute.loader import impact_state, stored_ranking
 from integrations.models import Connector
 from objectives.models import Objective
 from objectives.selectors import update_due_at, update_overview
@@ -108,7 +108,7 @@ def dashboard_summary(now: dt.datetime | None = None) -> dict[str, Any]:
         "never_updated": updates["never_updated"],
         "connectors": connectors,
         "connector_health": Counter(c["health"] for c in connectors),
-        "bottleneck": _top_bottleneck(state.bottlenecks),
+        "bottleneck": _top_bottleneck(stored_ranking()),
     }
 
 

@@ -10,7 +10,7 @@ from dependencies.choices import State
 from dependencies.map.query import NODE_MAP_FIELDS, OBJECTIVE_MAP_FIELDS
 from dependencies.map.shapes import api_node, api_objective, reach
 from dependencies.models import Edge, Node
-from dependencies.recompute.loader import impact_state
+from dependencies.recompute.loader import impact_state, stored_ranking
 from objectives.models import Objective, Requirement
 
 MAP_VIEWS = ("affected", "all")
@@ -96,7 +96,7 @@ def map_payload(
     ):
         requires.setdefault(objective_id, []).append({"node": slug, "criticality": criticality})
 
-    bottlenecks = state.bottlenecks
+    bottlenecks = stored_ranking()
     if team or objective or kind:
         included = {row["slug"] for row in node_rows}
         bottlenecks = [b for b in bottlenecks if b["node"] in included]

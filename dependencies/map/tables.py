@@ -28,7 +28,7 @@ from dependencies.map.query import (
 )
 from dependencies.map.shapes import STATE_RANK, weeks_since
 from dependencies.models import ImpactState, Node
-from dependencies.recompute.loader import impact_state
+from dependencies.recompute.loader import impact_state, stored_ranking
 from integrations.models import ACTIVE_CATEGORIES, TicketLink
 from objectives.models import Objective, Requirement
 
@@ -211,7 +211,7 @@ def bottleneck_rows(
     """The ranking of DESIGN §2.7 as stored by the last recompute, with who owns each root
     cause, its escalation path, open tickets and what it has cost so far."""
     now = now or timezone.now()
-    ranking = impact_state().bottlenecks
+    ranking = stored_ranking()
     slugs = [b["node"] for b in ranking]
     nodes = {
         row["slug"]: row

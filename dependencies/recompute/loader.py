@@ -20,7 +20,7 @@ from django.utils.dateparse import parse_datetime
 
 from dependencies import impact
 from dependencies.impact import State
-from dependencies.models import Edge, ImpactState, IntrinsicChange, Node
+from dependencies.models import Edge, ImpactState, IntrinsicChange, Node, StoredBottleneck
 from integrations.models import TicketLink
 from objectives.models import Objective, Requirement
 
@@ -239,3 +239,24 @@ def impact_state() -> ImpactState:
     database lacks it)."""
     state, _ = ImpactState.objects.get_or_create(pk=1)
     return state
+
+
+def stored_ranking() -> list[dict[str, Any]]:
+    """The bottleneck ranking the last recompute stored, best first: for each root cause its
+    slug (`node`), the blocked capabilities and objectives, and the value at risk (a string,
+    as in the API). Ordered as the engine ranks (impact.bottlenecks): value at risk, then
+    objectives blocked, then slug, in Python so that ties do not follow the database's
+    collation."""
+    rows = StoredBottleneck.objects.values_list(
+        "node", "capabilities", "objectives", "value_at_risk"
+    )
+    ranked = sorted(rows, key=lambda row: (-row[3], -len(row[2]), row[0]))
+    return [
+        {
+            "node": node,
+            "capabilities": capabilities,
+            "objectives": objectives,
+            "value_at_risk": str(value),
+        }
+        for node, capabilities, objectives, value in ranked
+    ]

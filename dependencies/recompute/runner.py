@@ -68,9 +68,9 @@ def recompute_lease() -> Lease:
 
 
 def _state_row() -> QuerySet[ImpactState]:
-    """The ImpactState row without the stored ranking and cycles: at 250,000 nodes the
-    ranking is megabytes of JSON, read only when a full pass compares against it."""
-    return ImpactState.objects.defer("bottlenecks", "cycles")
+    """The ImpactState row without the stored cycles, read only when a full pass compares
+    against them (the ranking has a table of its own: StoredBottleneck)."""
+    return ImpactState.objects.defer("cycles")
 
 
 def _commit_without_waiting_for_disk() -> None:

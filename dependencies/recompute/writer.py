@@ -12,12 +12,11 @@ from datetime import datetime
 from decimal import Decimal
 from itertools import compress
 from operator import itemgetter, ne
-from typing import Any
 
 from django.db import connection
 
 from dependencies import impact
-from dependencies.models import ImpactState, Node, StateTransition
+from dependencies.models import ImpactState, Node, StateTransition, StoredBottleneck
 from dependencies.recompute.loader import StoredRow
 from objectives.models import Objective
 
@@ -291,33 +290,67 @@ def _update_objectives(rows: list[tuple[int, str, list[str], datetime | None]]) 
     Objective.objects.bulk_update(objs, ["state", "root_causes", "blocked_since"], batch_size=500)
 
 
-# The payload of each ranked bottleneck, by the identity of the (immutable) Bottleneck: an
-# incremental update keeps most entries of the ranking as they were, so their payload is
-# made once. Holding the Bottleneck keeps its id from being reused.
-_payloads: dict[int, tuple[impact.Bottleneck, dict[str, Any]]] = {}
+# What a stored entry of the ranking says: capabilities, objectives, value at risk.
+Entry = tuple[list[str], list[str], Decimal]
 
 
-def bottlenecks_payload(result: impact.ImpactResult) -> list[dict[str, Any]]:
-    """The ranking as stored on ImpactState (JSON). Callers must not change the dicts."""
-    global _payloads
-    payloads: dict[int, tuple[impact.Bottleneck, dict[str, Any]]] = {}
-    ranking = []
-    for b in result.bottlenecks:
-        known = _payloads.get(id(b))
-        if known is None or known[0] is not b:
-            known = (
-                b,
-                {
-                    "node": b.node,
-                    "capabilities": list(b.capabilities),
-                    "objectives": list(b.objectives),
-                    "value_at_risk": str(b.value_at_risk),
-                },
+def _changed_entries(
+    before: Mapping[str, Entry], bottlenecks: Iterable[impact.Bottleneck]
+) -> list[StoredBottleneck]:
+    """The rows to write for the entries that differ from `before` (or are new)."""
+    return [
+        StoredBottleneck(
+            node=b.node,
+            capabilities=list(b.capabilities),
+            objectives=list(b.objectives),
+            value_at_risk=b.value_at_risk,
+        )
+        for b in bottlenecks
+        # Decimals compare by value: 0 and 0.00 are the same entry.
+        if before.get(b.node) != (list(b.capabilities), list(b.objectives), b.value_at_risk)
+    ]
+
+
+def store_ranking(result: impact.ImpactResult, previous: impact.ImpactResult | None = None) -> int:
+    """Write the entries of the bottleneck ranking that changed, delete those gone; return
+    how many rows that was.
+
+    `previous` is the result the stored rows reflect, when the caller knows it (the
+    incremental pass): only entries that are not the very same objects in both are
+    compared, and nothing is read. Without it, the stored rows are read and compared.
+    """
+    if previous is None:
+        before: dict[str, Entry] = {
+            node: (capabilities, objectives, value)
+            for node, capabilities, objectives, value in StoredBottleneck.objects.values_list(
+                "node", "capabilities", "objectives", "value_at_risk"
             )
-        payloads[id(b)] = known
-        ranking.append(known[1])
-    _payloads = payloads
-    return ranking
+        }
+        changed = _changed_entries(before, result.bottlenecks)
+        gone = before.keys() - {b.node for b in result.bottlenecks}
+    elif result.bottlenecks == previous.bottlenecks:  # equal items are mostly the same objects
+        return 0
+    else:
+        old = {b.node: b for b in previous.bottlenecks}
+        new = {b.node: b for b in result.bottlenecks}
+        moved = [b for slug, b in new.items() if old.get(slug) is not b]
+        before = {
+            b.node: (list(b.capabilities), list(b.objectives), b.value_at_risk)
+            for b in (old[m.node] for m in moved if m.node in old)
+        }
+        changed = _changed_entries(before, moved)
+        gone = old.keys() - new.keys()
+    if changed:
+        StoredBottleneck.objects.bulk_create(
+            changed,
+            batch_size=1000,
+            update_conflicts=True,
+            unique_fields=["node"],
+            update_fields=["capabilities", "objectives", "value_at_risk"],
+        )
+    if gone:
+        StoredBottleneck.objects.filter(node__in=sorted(gone)).delete()
+    return len(changed) + len(gone)
 
 
 def save_summary(
@@ -329,29 +362,21 @@ def save_summary(
     duration_ms: int,
     previous: impact.ImpactResult | None = None,
 ) -> None:
-    """Record on the ImpactState row what the stored results now reflect.
+    """Record on the ImpactState row what the stored results now reflect, and store the
+    entries of the ranking that changed (StoredBottleneck).
 
-    `previous` is the result the stored row reflects, when the caller knows it (the
+    `previous` is the result the stored rows reflect, when the caller knows it (the
     incremental pass): the ranking and cycles are then compared with its own, which costs
-    nothing when the update left them as they were, and written only when they changed.
+    nothing when the update left them as they were.
     """
     fields = ["version", "computed", "computed_at", "duration_ms", "value_at_risk"]
     cycles = [list(cycle) for cycle in result.cycles]
-    if previous is not None:
-        summary_changed = result.bottlenecks != previous.bottlenecks or cycles != [
-            list(cycle) for cycle in previous.cycles
-        ]
-        if summary_changed:
-            state.bottlenecks = bottlenecks_payload(result)
-            state.cycles = cycles
-            fields += ["bottlenecks", "cycles"]
-    else:
-        bottlenecks = bottlenecks_payload(result)
-        summary_changed = bottlenecks != state.bottlenecks or cycles != state.cycles
-        if summary_changed:
-            state.bottlenecks = bottlenecks
-            state.cycles = cycles
-            fields += ["bottlenecks", "cycles"]
+    stored_cycles = state.cycles if previous is None else [list(c) for c in previous.cycles]
+    summary_changed = bool(store_ranking(result, previous))
+    if cycles != stored_cycles:
+        summary_changed = True
+        state.cycles = cycles
+        fields.append("cycles")
     if changed or summary_changed:
         state.version += 1
     state.computed = computed

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from dependencies.graph.changes import impact_changed
 from dependencies.models import ImpactState, Node, StateTransition
-from dependencies.recompute.loader import load_graph
+from dependencies.recompute.loader import load_graph, stored_ranking
 from dependencies.recompute.runner import forget_cache, impact_recompute
 from objectives.models import Objective
 from tests.factories import NodeFactory, link_ticket
@@ -52,7 +52,7 @@ def test_recompute_stores_states_root_causes_and_history(lending: Any) -> None:
     assert objective.blocked_since is not None
     state = ImpactState.objects.get()
     assert state.version == version + 1
-    assert state.bottlenecks == [
+    assert stored_ranking() == [
         {
             "node": "ledger",
             "capabilities": ["cap"],

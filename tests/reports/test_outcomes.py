@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from dependencies.models import ImpactState, StateTransition
+from dependencies.models import StateTransition, StoredBottleneck
 from reports import outcomes
 from tests.reports.world import at, blocked, depends, node, november, objective, ticket
 
@@ -75,15 +75,20 @@ def test_value_at_risk_and_hours_blocking_others_follow_owned_root_causes(
     org: dict[str, Any],
 ) -> None:
     key = org["objective"].key
-    ImpactState.objects.update_or_create(
-        pk=1,
-        defaults={
-            "bottlenecks": [
-                {"node": "core-api", "capabilities": ["loan-origination"], "objectives": [key]},
-                # The same objective through a second root cause of the same team: once.
-                {"node": "core-api", "capabilities": [], "objectives": [key]},
-            ]
-        },
+    node("core-db", team=org["team_b"])
+    StoredBottleneck.objects.bulk_create(
+        [
+            StoredBottleneck(
+                node="core-api",
+                capabilities=["loan-origination"],
+                objectives=[key],
+                value_at_risk=16800,
+            ),
+            # The same objective through a second root cause of the same team: once.
+            StoredBottleneck(
+                node="core-db", capabilities=[], objectives=[key], value_at_risk=16800
+            ),
+        ]
     )
     for item, field in ((org["capability"], "node"), (org["objective"], "objective")):
         StateTransition.objects.create(
