@@ -74,21 +74,40 @@ class ResultCache:
             found = cache.get(name, _MISSING)
             if found is not _MISSING:
                 return found  # type: ignore[no-any-return]
-            if cache.add(f"{name}:building", os.getpid(), timeout=int(SHARED_WAIT)):
-                try:
-                    value = make()
-                    cache.set(name, value, timeout=SHARED_SECONDS)
-                finally:
-                    cache.delete(f"{name}:building")
-                return value
-            deadline = time.monotonic() + SHARED_WAIT
-            while time.monotonic() < deadline:
-                time.sleep(0.05)
-                found = cache.get(name, _MISSING)
-                if found is not _MISSING:
-                    return found  # type: ignore[no-any-return]
-                if cache.get(f"{name}:building") is None:
-                    break  # the builder failed or gave up: build it here
+            building = cache.add(f"{name}:building", os.getpid(), timeout=int(SHARED_WAIT))
         except Exception:  # the shared cache is a help, not a need: read it here instead
             log.warning("shared map cache unavailable; reading in this process", exc_info=True)
-        return make()
+            return make()
+        if building:
+            try:
+                value = make()  # its own errors are the caller's, not the cache's
+                _quietly(cache.set, name, value, timeout=SHARED_SECONDS)
+            finally:
+                _quietly(cache.delete, f"{name}:building")
+            return value
+        found = _wait_for(name)
+        return make() if found is _MISSING else found  # type: ignore[no-any-return]
+
+
+def _wait_for(name: str) -> Any:
+    """What another process is building under `name`, or _MISSING when it gave up, failed or
+    took longer than SHARED_WAIT (then the caller builds it)."""
+    deadline = time.monotonic() + SHARED_WAIT
+    try:
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+            found = cache.get(name, _MISSING)
+            if found is not _MISSING:
+                return found
+            if cache.get(f"{name}:building") is None:
+                break  # the builder failed or gave up: build it here
+    except Exception:
+        log.warning("shared map cache unavailable; reading in this process", exc_info=True)
+    return _MISSING
+
+
+def _quietly(call: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+    try:
+        call(*args, **kwargs)
+    except Exception:
+        log.warning("shared map cache unavailable; kept in this process only", exc_info=True)

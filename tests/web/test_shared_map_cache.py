@@ -66,3 +66,19 @@ def test_forgetting_starts_afresh_in_that_process() -> None:
     assert cache.get_or_make(KEY, lambda: "old", shared=True) == "old"
     cache.clear()
     assert cache.get_or_make(KEY, lambda: "new", shared=True) == "new"
+
+
+def test_a_read_that_fails_fails_once_and_frees_the_key(caplog: Any) -> None:
+    """The read's own error is the caller's: not taken for the cache being down (which would
+    log that and read a second time), and the next process may build the key at once."""
+    calls: list[int] = []
+
+    def broken() -> Any:
+        calls.append(1)
+        raise ValueError("the database went away")
+
+    with pytest.raises(ValueError, match="went away"):
+        ResultCache().get_or_make((*KEY, "fails"), broken, shared=True)
+    assert calls == [1]
+    assert "shared map cache unavailable" not in caplog.text
+    assert ResultCache().get_or_make((*KEY, "fails"), lambda: "built", shared=True) == "built"
