@@ -101,7 +101,7 @@ def test_the_map_follows_changes_without_a_reload(demo: Any, page: Any, playwrig
     assert node_data(page, "o:OBJ-2") is None  # on track: not on the affected map
     click_node(page, "o:OBJ-1")
     page.locator("#panel [data-item-id='o:OBJ-1']").wait_for()
-    page.evaluate("window.__noReload = true; window.cataligentMap.cy.zoom(0.7)")
+    page.evaluate("window.__noReload = true; window.cataligentMap.cy.zoom(0.7); null")
     zoom = page.evaluate("window.cataligentMap.cy.zoom()")
     version = page.evaluate("window.cataligentMap.version()")
 
