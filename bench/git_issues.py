@@ -3,7 +3,7 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/cataligent_dev \\
         .venv/bin/python -m bench.git_issues --source github [--issues 5000]
 
-Not a test: it prints tickets/s. A fresh ``cataligent_bench_<pid>`` database (bench.ingest's
+Not a test: it prints tickets/s. A fresh ``cataligent_bench_<pid>`` database (bench.source_sync's
 helpers); the fake (tests/connectors/github_fake.py or gitlab_fake.py) runs in this process,
 so its JSON encoding and keyset paging compete for the same interpreter: the figures are a
 floor. The sync is the product's (``integrations.sync.sync_connector``), pages of 100 (both
@@ -16,23 +16,18 @@ APIs' maximum).
 
 from __future__ import annotations
 
-import argparse
-import os
-import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
-from bench.ingest import _fresh_database, _setup_django
+from bench import source_sync
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = source_sync.bench_parser(__doc__)
     parser.add_argument("--source", choices=("github", "gitlab"), required=True)
     parser.add_argument("--issues", type=int, default=5_000)
     args = parser.parse_args(argv)
-    with _fresh_database(os.environ["DATABASE_URL"]) as url:
-        _setup_django(url)
-        _run(args.source, args.issues)
+    source_sync.in_fresh_database(lambda: _run(args.source, args.issues))
 
 
 def _source(kind: str) -> tuple[Any, Any, str, str, str]:
@@ -47,25 +42,22 @@ def _source(kind: str) -> tuple[Any, Any, str, str, str]:
 
 
 def _run(kind: str, count: int) -> None:
-    from integrations.models import Connector, Ticket
-    from integrations.sync import sync_connector
-
     fake_class, issue, token, query, opened = _source(kind)
     closed = "CLOSED" if kind == "github" else "closed"
     now = datetime.now(UTC).replace(microsecond=0)
-    step = timedelta(days=90) / count
     records = [
         issue(
             n,
-            now - timedelta(days=90) + n * step,
+            when,
             state=opened if n % 5 == 0 else closed,
             labels=(f"P{n % 4 + 1}", "bug" if n % 2 else "feature"),
             assignees=("ada",) if n % 3 else (),
         )
-        for n in range(1, count + 1)
+        for n, when in source_sync.over_the_last_90_days(count, now=now)
     ]
     fake = fake_class(records)
-    connector = Connector(
+    connector = source_sync.save_connector(
+        secret=token,
         slug=f"bench-{kind}",
         name=f"Benchmark {kind}",
         kind=kind,
@@ -74,36 +66,20 @@ def _run(kind: str, count: int) -> None:
         query=query,
         page_size=100,
     )
-    connector.set_secret(token)
-    connector.save()
-    try:
-        started = time.perf_counter()
-        first = sync_connector(connector=connector)
-        first_seconds = time.perf_counter() - started
-        assert first is not None and first.outcome == "succeeded", first and first.error
-        print(
-            f"{kind} first sync: {first.created:,} issues in {first_seconds:.2f} s = "
-            f"{first.created / first_seconds:,.0f} tickets/s ({len(fake.requests)} requests)"
-        )
 
+    def close_a_tenth_and_add_a_twentieth() -> None:
         for n in range(1, count + 1, 10):
             fake.update(n, state=closed)
         for n in range(count + 1, count + 1 + count // 20):
             fake.add(issue(n, datetime.now(UTC), labels=("P2",)))
-        requests_before = len(fake.requests)
-        started = time.perf_counter()
-        second = sync_connector(connector=connector)
-        second_seconds = time.perf_counter() - started
-        assert second is not None and second.outcome == "succeeded", second and second.error
-        changed = second.created + second.updated
-        print(
-            f"{kind} second sync: {second.created:,} new + {second.updated:,} changed of "
-            f"{Ticket.objects.count():,} in {second_seconds:.2f} s = "
-            f"{changed / second_seconds:,.0f} changed tickets/s "
-            f"({len(fake.requests) - requests_before} requests)"
-        )
-    finally:
-        fake.close()
+
+    source_sync.two_syncs(
+        connector=connector,
+        fake=fake,
+        noun="issues",
+        between=close_a_tenth_and_add_a_twentieth,
+        label=f"{kind} ",
+    )
 
 
 if __name__ == "__main__":

@@ -64,11 +64,6 @@ from bench.ingest_report import (
 
 DEFAULT_SIZES = (25_000, 100_000)
 
-# The set-up under the names the per-source benchmarks import it by (bench/pagerduty.py).
-_fresh_database = fresh_database
-_setup_django = setup_django
-
-
 # --- the measuring child -----------------------------------------------------------------
 
 

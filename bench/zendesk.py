@@ -3,7 +3,7 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/cataligent_dev \\
         .venv/bin/python -m bench.zendesk [--tickets 20000]
 
-Not a test: it prints tickets/s. A fresh ``cataligent_bench_<pid>`` database (bench.ingest's
+Not a test: it prints tickets/s. A fresh ``cataligent_bench_<pid>`` database (bench.source_sync's
 helpers); the fake (tests/connectors/zendesk_fake.py) runs in this process, so its JSON
 encoding competes for the same interpreter: the figures are a floor. The sync is the
 product's (``integrations.sync.sync_connector``), pages of 1,000 (the export's maximum) with
@@ -20,44 +20,37 @@ about 167 tickets/s, and a first or full read takes a minute more.
 
 from __future__ import annotations
 
-import argparse
-import os
-import time
 from datetime import UTC, datetime, timedelta
 
-from bench.ingest import _fresh_database, _setup_django
+from bench import source_sync
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = source_sync.bench_parser(__doc__)
     parser.add_argument("--tickets", type=int, default=20_000)
     args = parser.parse_args(argv)
-    with _fresh_database(os.environ["DATABASE_URL"]) as url:
-        _setup_django(url)
-        _run(args.tickets)
+    source_sync.in_fresh_database(lambda: _run(args.tickets))
 
 
 def _run(count: int) -> None:
-    from integrations.models import Connector, Ticket
-    from integrations.sync import sync_connector
     from tests.connectors.zendesk_fake import EMAIL, TOKEN, ZendeskFake, ticket
 
     # The newest a few minutes back: the export leaves out the last minute.
     now = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
-    step = timedelta(days=90) / count
     priorities = ["urgent", "high", "normal", "low", None]
     records = [
         ticket(
             n,
-            now - timedelta(days=90) + n * step,
+            when,
             status="open" if n % 5 == 0 else "solved",
             priority=priorities[n % 5],
             tags=["payments", f"team-{n % 7}"],
         )
-        for n in range(1, count + 1)
+        for n, when in source_sync.over_the_last_90_days(count, now=now)
     ]
     fake = ZendeskFake(records)
-    connector = Connector(
+    connector = source_sync.save_connector(
+        secret=TOKEN,
         slug="bench-zendesk",
         name="Benchmark Zendesk",
         kind="zendesk",
@@ -66,41 +59,29 @@ def _run(count: int) -> None:
         username=f"{EMAIL}/token",
         page_size=1000,
     )
-    connector.set_secret(TOKEN)
-    connector.save()
-    try:
-        started = time.perf_counter()
-        first = sync_connector(connector=connector, connector_options={"sleep": fake.advance})
-        first_seconds = time.perf_counter() - started
-        assert first is not None and first.outcome == "succeeded", first and first.error
-        print(
-            f"first sync: {first.created:,} tickets in {first_seconds:.2f} s = "
-            f"{first.created / first_seconds:,.0f} tickets/s ({len(fake.requests)} requests)"
-        )
 
+    def solve_half_create_as_many_delete_some() -> None:
+        # A minute on each side: past the minute the export leaves out.
         fake.advance(61)
-        open_ids = [r["id"] for r in records if r["status"] == "open"]
-        for ident in open_ids[: len(open_ids) // 2]:
-            fake.update(ident, status="solved")
-        for n in range(count + 1, count + 1 + len(open_ids) // 2):
-            fake.create(ticket(n, fake.clock(), priority="normal"))
+        source_sync.close_half_and_open_as_many(
+            [r["id"] for r in records if r["status"] == "open"],
+            count=count,
+            close=lambda ident: fake.update(ident, status="solved"),
+            open_new=lambda n: fake.create(ticket(n, fake.clock(), priority="normal")),
+        )
         for ident in range(3, count, 100):
             fake.delete(ident)
         fake.advance(61)
-        requests_before = len(fake.requests)
-        started = time.perf_counter()
-        second = sync_connector(connector=connector, connector_options={"sleep": fake.advance})
-        second_seconds = time.perf_counter() - started
-        assert second is not None and second.outcome == "succeeded", second and second.error
-        changed = second.created + second.updated + second.marked_missing
-        print(
-            f"second sync: {second.created:,} new + {second.updated:,} changed + "
-            f"{second.marked_missing:,} deleted of {Ticket.objects.count():,} in "
-            f"{second_seconds:.2f} s = {changed / second_seconds:,.0f} changed tickets/s "
-            f"({len(fake.requests) - requests_before} requests)"
-        )
-    finally:
-        fake.close()
+
+    source_sync.two_syncs(
+        connector=connector,
+        fake=fake,
+        noun="tickets",
+        between=solve_half_create_as_many_delete_some,
+        # The connector's waits pass on the fake's clock, not ours.
+        options={"sleep": fake.advance},
+        deletions=True,
+    )
 
 
 if __name__ == "__main__":
