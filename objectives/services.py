@@ -127,7 +127,9 @@ def objective_set_requirements(
             requirement.save()
     after = _requirements_summary(objective)
     if after != before:
-        impact_changed(structure=True, reason=f"requirements of {objective.key} changed")
+        impact_changed(
+            requirements_of=[objective.pk], reason=f"requirements of {objective.key} changed"
+        )
     audit_changes(
         objective,
         {"requires": (before, after)},

@@ -132,7 +132,7 @@ def edge_create(
     )
     edge.full_clean()
     edge.save()
-    impact_changed(structure=True, reason=f"edge {edge} added")
+    impact_changed(edges_of=[source.pk], reason=f"edge {edge} added")
     # The history lives on the dependent node: "what does this rest on" changed.
     audit_changes(
         source,
@@ -158,7 +158,7 @@ def edge_update(
         raise ValidationError(problems)
     edge.full_clean()
     edge.save()
-    impact_changed(structure=True, reason=f"edge {edge} changed")
+    impact_changed(edges_of={old_source.pk, edge.source_id}, reason=f"edge {edge} changed")
     if edge.source_id != old_source.pk:
         audit_changes(
             old_source, {"depends_on": (before, None)}, actor=actor, actor_label=actor_label
@@ -181,8 +181,9 @@ def edge_delete(*, edge: Edge, actor: Any, actor_label: str = "") -> None:
         actor=actor,
         actor_label=actor_label,
     )
+    source_id = edge.source_id
     edge.delete()
-    impact_changed(structure=True, reason="edge deleted")
+    impact_changed(edges_of=[source_id], reason="edge deleted")
 
 
 # What a policy's history records besides its levels: who it belongs to and what it is called.

@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from cataligent.leases import Lease, LeaseLost
 from dependencies import impact
-from dependencies.models import ImpactState, IntrinsicChange
+from dependencies.models import ImpactState, IntrinsicChange, ShapeChange
 from dependencies.recompute.loader import (
     LoadedGraph,
     StoredRow,
@@ -39,6 +39,7 @@ from dependencies.recompute.loader import (
     load_intrinsic_states,
     noted_changes,
 )
+from dependencies.recompute.rewiring import Rewiring, noted_rewiring
 from dependencies.recompute.writer import save_summary, store_results
 
 log = logging.getLogger(__name__)
@@ -145,11 +146,8 @@ def _one_pass(
     cached = _cache
     outcome.ran = True
     outcome.passes += 1
-    if (
-        cached is not None
-        and cached.version == state.version
-        and cached.structure == state.structure
-    ):
+    rewiring = _rewiring_for(cached, state, target, thorough=thorough)
+    if cached is not None and rewiring is not None:
         if thorough or state.unscoped > cached.computed:
             intrinsic = load_intrinsic_states()
             complete = intrinsic.keys() == cached.result.nodes.keys()
@@ -164,7 +162,20 @@ def _one_pass(
             changes = {
                 slug: value for slug, value in intrinsic.items() if held[index[slug]] != value
             }
-            update = impact.update_impact(cached.result, now=now, intrinsic=changes)
+            try:
+                update = impact.update_impact(
+                    cached.result,
+                    now=now,
+                    intrinsic=changes,
+                    dependencies=rewiring.dependencies,
+                    requirements=rewiring.requirements,
+                )
+            except impact.ImpactError:
+                # An edge to a node the cached graph lacks: a shape change it was not told
+                # of. The full pass below reads everything.
+                log.warning("recompute: the cached graph cannot take the noted shape changes")
+                complete = False
+        if complete:
             stored_nodes = _rows(cached.result.nodes, cached.node_pks)
             stored_objectives = _rows(cached.result.objectives, cached.objective_pks)
             with transaction.atomic():
@@ -240,9 +251,25 @@ def _one_pass(
     outcome.objectives_written += written.objectives_written
 
 
+def _rewiring_for(
+    cached: _Cached | None, state: ImpactState, target: int, *, thorough: bool
+) -> Rewiring | None:
+    """The shape changes to apply to the cached graph (none if its shape is current), or
+    None if the cache cannot be used: none, stale, forced to re-read, or a shape change
+    since it that did not say what it touched."""
+    if cached is None or cached.version != state.version:
+        return None
+    if cached.structure == state.structure:
+        return Rewiring()
+    if thorough or state.reshaped > cached.structure:
+        return None
+    return noted_rewiring(cached.computed, target)
+
+
 def forget_noted_changes(upto: int) -> None:
     """The stored results now reflect every change up to `upto`: its notes are spent."""
     IntrinsicChange.objects.filter(requested__lte=upto).delete()
+    ShapeChange.objects.filter(requested__lte=upto).delete()
 
 
 class _LazyRows(dict):  # type: ignore[type-arg]

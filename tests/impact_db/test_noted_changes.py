@@ -20,27 +20,15 @@ from dependencies.recompute.runner import forget_cache, impact_recompute
 from tests.factories import NodeFactory
 
 # Committed transactions, as in production: the notes are written after the commit.
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("recompute_left_to_the_test"),
+]
 
 
 def _override(slug: str, state: str) -> int:
     Node.objects.filter(slug=slug).update(manual_state=state)
     return Node.objects.get(slug=slug).pk
-
-
-@pytest.fixture(autouse=True)
-def _no_eager_recompute() -> Any:
-    """Leave the recompute to the test (in tests the queued task would run at once,
-    eagerly), so that it can look at the notes before and after."""
-    from dependencies.graph.changes import impact_change_recorded
-    from dependencies.recompute.tasks import enqueue_recompute
-
-    uid = "dependencies.recompute.enqueue"
-    impact_change_recorded.disconnect(dispatch_uid=uid)
-    try:
-        yield
-    finally:
-        impact_change_recorded.connect(enqueue_recompute, dispatch_uid=uid)
 
 
 def _stored() -> list[tuple[Any, ...]]:

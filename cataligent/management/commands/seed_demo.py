@@ -93,7 +93,9 @@ class Command(BaseCommand):
                 if found.state == "blocked":
                     model.objects.filter(pk=found.pk).update(blocked_since=began)
         # The next recompute reads blocked-since back from the database.
-        ImpactState.objects.filter(pk=1).update(structure=F("structure") + 1)
+        ImpactState.objects.filter(pk=1).update(
+            structure=F("structure") + 1, reshaped=F("structure") + 1
+        )
 
     def _status_updates(self) -> None:
         """The story's status updates, dated as the story says (once)."""
