@@ -264,7 +264,7 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
     from bench.generate import organisation_of_size
     from dependencies import impact
     from dependencies.graph.changes import impact_change_recorded, impact_changed
-    from dependencies.models import ImpactState
+    from dependencies.models import Edge, ImpactState, Node
     from dependencies.recompute.loader import load_graph
     from dependencies.recompute.runner import current_result, forget_cache, impact_recompute
     from dependencies.recompute.writer import store_results
@@ -444,6 +444,43 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
     row(
         "incremental, a change naming no node (re-reads every node)",
         statistics.median(unscoped),
+    )
+
+    # As the graph's services do it: an edge added (then removed) names its source
+    # (impact_changed(edges_of=...)), and the recompute rewires its cached graph.
+    sources = list(
+        Node.objects.filter(kind="capability").values_list("id", flat=True)[: args.samples]
+    )
+    targets = list(
+        Node.objects.exclude(kind="capability")
+        .order_by("-id")
+        .values_list("id", flat=True)[: args.samples]
+    )
+    rewired, rewired_cpu = [], []
+    for source_id, target_id in zip(sources, targets, strict=False):
+        edge = Edge.objects.create(source_id=source_id, target_id=target_id)
+
+        def edge_change(source_id: int = source_id) -> Any:
+            impact_changed(edges_of=[source_id], reason="bench: an edge added or removed")
+            return impact_recompute()
+
+        for then in (edge.delete, None):  # added, then removed
+            outcome, seconds = _timed(edge_change)
+            assert outcome.incremental, "expected the incremental path"
+            rewired.append(seconds)
+            rewired_cpu.append(_cpu[-1])
+            if then:
+                then()
+    row(
+        f"incremental, one edge added or removed (median of {len(rewired)})",
+        statistics.median(rewired),
+        f"(max {_fmt(max(rewired)).strip()})",
+        cpu=statistics.median(rewired_cpu),
+    )
+    figures.update(
+        edge_change_median_s=statistics.median(rewired),
+        edge_change_max_s=max(rewired),
+        edge_change_cpu_s=statistics.median(rewired_cpu),
     )
 
     base_result = current_result()
