@@ -6,23 +6,19 @@ It touches only the rows whose results changed, in one statement per table on Po
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from itertools import compress
 from operator import itemgetter, ne
-from typing import Any
 
-from django.db import OperationalError, connection, transaction
+from django.db import connection
 
 from dependencies import impact
 from dependencies.models import ImpactState, Node, StateTransition, StoredBottleneck
 from dependencies.recompute.loader import StoredRow
 from objectives.models import Objective
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -212,19 +208,6 @@ def _insert_transitions(rows: list[TransitionRow]) -> None:
     )
 
 
-# Past this many rows (a first run, a change that moves most of the organisation) the
-# UPDATE runs without the indexes that hold `state`, which are built again after it in the
-# same transaction. An update that changes an indexed column is never HOT: it adds an entry
-# to every index of the table, so a first run at 250,000 nodes (145,000 rows, most changing
-# `state`) spent most of its store maintaining them. Built afresh, each takes a fraction of
-# a second; without them the other updates stay on their page (fillfactor 80).
-MASS_UPDATE_ROWS = 20_000
-# How long the mass update waits for the table to itself (DROP INDEX locks out readers until
-# the transaction commits). A reader in a long transaction makes it give up and update with
-# the indexes in place: slower, never stuck behind a reader.
-MASS_UPDATE_LOCK_WAIT = "2s"
-
-
 def _update_nodes_by_copy(rows: list[tuple[int, str, str, list[str], datetime | None]]) -> None:
     table = connection.ops.quote_name(Node._meta.db_table)
     with connection.cursor() as cursor:
@@ -238,7 +221,6 @@ def _update_nodes_by_copy(rows: list[tuple[int, str, str, list[str], datetime | 
         with cursor.cursor.copy("COPY impact_node_rows FROM STDIN") as copy:
             for pk, intrinsic, state, causes, since in rows:
                 copy.write_row((pk, intrinsic, state, json.dumps(causes), since))
-        rebuild = _drop_state_indexes(cursor) if len(rows) >= MASS_UPDATE_ROWS else []
         cursor.execute(
             f"""
             UPDATE {table} AS n
@@ -248,43 +230,6 @@ def _update_nodes_by_copy(rows: list[tuple[int, str, str, list[str], datetime | 
              WHERE n.id = v.id
             """
         )
-        for create in rebuild:
-            cursor.execute(create)
-        if rebuild:
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # as Django's foreign keys are
-
-
-def _drop_state_indexes(cursor: Any) -> list[str]:
-    """Drop the node table's plain indexes that hold `state` (in their columns or their
-    WHERE) and return the statements that make them again, exactly as they were; nothing
-    dropped if the table cannot be had within MASS_UPDATE_LOCK_WAIT."""
-    cursor.execute(
-        """
-        SELECT i.relname, pg_get_indexdef(x.indexrelid)
-          FROM pg_index AS x JOIN pg_class AS i ON i.oid = x.indexrelid
-         WHERE x.indrelid = %s::regclass AND NOT x.indisunique AND NOT x.indisprimary
-           AND pg_get_indexdef(x.indexrelid) ~ '[(, ]state[) ,]'
-         ORDER BY i.relname
-        """,
-        [Node._meta.db_table],
-    )
-    found = cursor.fetchall()
-    if not found:
-        return []
-    # A table's index cannot be built while checks of its foreign keys wait for the commit
-    # (rows this transaction wrote before): run them now.
-    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-    try:
-        with transaction.atomic():  # a savepoint: a lock not had undoes only this
-            cursor.execute(f"SET LOCAL lock_timeout = '{MASS_UPDATE_LOCK_WAIT}'")
-            for name, _create in found:
-                cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
-            cursor.execute("SET LOCAL lock_timeout TO DEFAULT")
-    except OperationalError:
-        logger.info("mass update: the node table is in use; updating with its indexes")
-        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-        return []
-    return [create for _name, create in found]
 
 
 def _update_nodes(rows: list[tuple[int, str, str, list[str], datetime | None]]) -> None:
