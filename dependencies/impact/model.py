@@ -48,7 +48,9 @@ class State(IntEnum):
 
     @property
     def label(self) -> str:
-        return self.name.lower()
+        # A tuple lookup: the writer asks for hundreds of thousands of labels in a first
+        # run, and `self.name` goes through the enum's descriptor each time.
+        return _LABELS[self]
 
     @classmethod
     def parse(cls, label: str) -> State:
@@ -69,6 +71,9 @@ class State(IntEnum):
             except KeyError:
                 return None
         return None
+
+
+_LABELS = tuple(state.name.lower() for state in State)
 
 
 class Criticality(StrEnum):

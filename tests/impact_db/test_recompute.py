@@ -214,6 +214,24 @@ def test_large_writes_go_by_copy_and_store_the_same(lending: Any, monkeypatch: A
     assert ("cap", "blocked", ["ledger"]) in by_copy[0]
 
 
+def test_copy_keeps_reasons_and_root_causes_byte_for_byte(lending: Any, monkeypatch: Any) -> None:
+    """COPY's text format gives backslashes, tabs and newlines a meaning: the writer escapes
+    them (JSON writes non-ASCII slugs as \\u escapes, reasons are free text)."""
+    from dependencies.recompute import writer
+
+    Node.objects.filter(slug="ledger").update(slug="café\\ledger", manual_state="blocked")
+    monkeypatch.setattr(writer, "COPY_THRESHOLD", 0)
+    reason = 'ticket "INC1"\tsaid:\nC:\\temp \\N é'
+    impact_recompute(force=True, reason=reason)
+
+    cap = Node.objects.get(slug="cap")
+    assert (cap.state, cap.root_causes) == ("blocked", ["café\\ledger"])
+    assert cap.blocked_since is not None
+    moved = StateTransition.objects.get(node=cap)
+    assert (moved.reason, moved.root_causes) == (reason, ["café\\ledger"])
+    assert moved.at == cap.blocked_since
+
+
 def test_a_full_pass_rewrites_exactly_the_rows_that_differ_from_the_results(lending: Any) -> None:
     # The writer finds them a column at a time (state, intrinsic state, blocked-since, root
     # causes): each stored column tampered with on its own is found and put right.
