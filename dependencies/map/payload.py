@@ -5,6 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import QuerySet
+
 from cataligent.modeling import row_gaps
 from dependencies.choices import State
 from dependencies.map.query import NODE_MAP_FIELDS, OBJECTIVE_MAP_FIELDS
@@ -24,6 +28,52 @@ def _downstream(start: Iterable[int]) -> set[int]:
     ):
         adjacency.setdefault(source, []).append(target)
     return reach(start, adjacency)
+
+
+def _edges_from(nodes: QuerySet[Node]) -> Iterable[tuple[int, int, str, str, int]]:
+    """Every edge leaving the nodes (source, target, criticality, group, minimum).
+
+    On PostgreSQL the node filter runs once as an array the edges' source index is probed
+    with: at 250,000 nodes, `source_id IN (subquery) AND target_id IN (subquery)` hashes
+    both sides and scans every edge (0.6 s for 10,000 capabilities, against 0.05 s)."""
+    if connection.vendor != "postgresql":
+        return Edge.objects.filter(source_id__in=nodes.values("id")).values_list(
+            "source_id", "target_id", "criticality", "redundancy_group", "min_operational"
+        )
+    try:
+        shown, params = nodes.order_by().values("id").query.sql_with_params()
+    except EmptyResultSet:  # a filter that nothing can match (no node on the way)
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT source_id, target_id, criticality, redundancy_group, min_operational "
+            f"FROM {connection.ops.quote_name(Edge._meta.db_table)} "
+            f"WHERE source_id = ANY(ARRAY({shown}))",
+            params,
+        )
+        return cursor.fetchall()
+
+
+def _requirements_of(
+    objectives: QuerySet[Objective], slugs: dict[int, str]
+) -> dict[int, list[dict[str, str]]]:
+    """Each objective's requirements, by node slug. The slugs come from the nodes already
+    read where they can (a join and sort over the node table took 0.4 s at 250,000 nodes),
+    the others in one query."""
+    rows = list(
+        Requirement.objects.filter(objective__in=objectives.order_by().values("id"))
+        .order_by()  # its default ordering joins the node and objective tables
+        .values_list("objective_id", "node_id", "criticality")
+    )
+    missing = {node for _, node, _ in rows if node not in slugs}
+    if missing:
+        slugs = {**slugs, **dict(Node.objects.filter(pk__in=missing).values_list("id", "slug"))}
+    requires: dict[int, list[dict[str, str]]] = {}
+    for objective_id, node_id, criticality in sorted(rows, key=lambda r: slugs[r[1]]):
+        requires.setdefault(objective_id, []).append(
+            {"node": slugs[node_id], "criticality": criticality}
+        )
+    return requires
 
 
 def map_payload(
@@ -62,15 +112,11 @@ def map_payload(
             *NODE_MAP_FIELDS, "manual_reason", "owner__username", "escalation_policy__name"
         )
     )
-    # The edges between the nodes shown: the node filter again as a subquery (a list of
-    # tens of thousands of ids costs more to send than the join), ordered as the nodes are
-    # (by slug) from their positions rather than by a join and sort in SQL.
+    # The edges between the nodes shown, ordered as the nodes are (by slug) from their
+    # positions rather than by a join and sort in SQL.
     position = {row["id"]: i for i, row in enumerate(node_rows)}
-    shown = nodes.values("id")
     edges = sorted(
-        Edge.objects.filter(source_id__in=shown, target_id__in=shown).values_list(
-            "source_id", "target_id", "criticality", "redundancy_group", "min_operational"
-        ),
+        (edge for edge in _edges_from(nodes) if edge[1] in position),
         key=lambda e: (position[e[0]], position[e[1]]),
     )
     edge_rows = [
@@ -88,13 +134,7 @@ def map_payload(
             *OBJECTIVE_MAP_FIELDS, "owner__username", "escalation_policy__name"
         )
     )
-    requires: dict[int, list[dict[str, str]]] = {}
-    for objective_id, slug, criticality in (
-        Requirement.objects.filter(objective_id__in=[o["id"] for o in objective_rows])
-        .order_by("node__slug")
-        .values_list("objective_id", "node__slug", "criticality")
-    ):
-        requires.setdefault(objective_id, []).append({"node": slug, "criticality": criticality})
+    requires = _requirements_of(objectives, {row["id"]: row["slug"] for row in node_rows})
 
     bottlenecks = stored_ranking()
     if team or objective or kind:

@@ -257,6 +257,30 @@ def test_the_map_s_edges_are_read_with_the_node_filter_not_a_list_of_ids(
     assert len(after) == len(before)
 
 
+def test_the_map_reads_no_join_over_the_node_table_for_edges_or_requirements(
+    blocked: Any, client_as: Any
+) -> None:
+    """At 250,000 nodes a join of the edges or the requirements to the node table hashes
+    or scans the whole table (0.4-0.6 s for a map of capabilities): the edges are probed by
+    source with the node filter as an array, the requirements read bare and their slugs
+    taken from the nodes already read. Each objective's requirements still come by slug."""
+    nodes, objective = blocked
+    objective.requirements.create(node=nodes["api"], criticality="soft")
+    forget_map_cache()
+    with CaptureQueriesContext(connection) as ctx:
+        body = client_as("member").get("/api/map/").json()
+    for query in ctx.captured_queries:
+        sql = query["sql"]
+        if "dependencies_edge" in sql or "objectives_requirement" in sql:
+            assert "JOIN" not in sql, sql
+    edges = next(q["sql"] for q in ctx.captured_queries if '"dependencies_edge"' in q["sql"])
+    assert "= ANY(ARRAY(SELECT" in edges
+    assert body["objectives"][0]["requires"] == [
+        {"node": "api", "criticality": "soft"},
+        {"node": "cap", "criticality": "hard"},
+    ]
+
+
 def test_the_map_json_is_byte_for_byte_what_drf_renders() -> None:
     """orjson makes the map's JSON; DRF's renderer is the reference (dates, decimals, U+2028,
     text beyond ASCII)."""
