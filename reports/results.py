@@ -92,10 +92,14 @@ def report_for(report: Report, params: Mapping[str, str]) -> Built:
     return built_once(report.name, key, lambda: Built(report, window, report.build(window)))
 
 
-def built_once(name: str, key: tuple[Any, ...], build: Callable[[], T]) -> T:
+def built_once(
+    name: str, key: tuple[Any, ...], build: Callable[[], T], *, shared: bool = False
+) -> T:
     """`build()`, or what it built before for `name` and `key` while nothing a report reads
     has changed: the stored impact results, the audit marker, the newest ticket change, link
-    and state transition. The key carries the caller's own parts (window, clock step)."""
+    and state transition. The key carries the caller's own parts (window, clock step).
+    `shared`: also with the other web processes, built by one of them (the value must
+    pickle; dependencies/map/result_cache.py)."""
     key = (
         "report",
         name,
@@ -106,7 +110,7 @@ def built_once(name: str, key: tuple[Any, ...], build: Callable[[], T]) -> T:
     # One build at a time for each name in this process: people arriving while it runs wait
     # and then read its result, rather than each building the same thing at once.
     with _lock_of(name):
-        return cached(key, build, state=state, marker=marker)
+        return cached(key, build, state=state, marker=marker, shared=shared)
 
 
 def _newest() -> tuple[Any, ...]:
@@ -118,10 +122,13 @@ def _newest() -> tuple[Any, ...]:
     )
 
 
-def kept_like_a_report(name: str, build: Callable[[], T], *, seconds: int = 300) -> T:
+def kept_like_a_report(
+    name: str, build: Callable[[], T], *, seconds: int = 300, shared: bool = False
+) -> T:
     """`build()` for the default window, kept as `report_for` keeps a report: while nothing
-    it reads has changed, for at most `seconds` (the dashboard's tiles, the digest page)."""
-    return built_once(name, (int(time.time() // seconds),), build)
+    it reads has changed, for at most `seconds` (the dashboard's tiles, the digest page);
+    `shared` with the other web processes too (see `built_once`)."""
+    return built_once(name, (int(time.time() // seconds),), build, shared=shared)
 
 
 _locks: dict[str, threading.Lock] = {}

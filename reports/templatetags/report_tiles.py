@@ -22,6 +22,8 @@ register = template.Library()
 def alignment_tile() -> dict[str, Any]:
     """The share of the default window's ticket activity that supports an objective."""
     window = parse_window({})
-    # Kept like a report: it reads every ticket of the window and the graph upwards.
-    share = kept_like_a_report("alignment-tile", lambda: alignment_share(window))
+    # Kept like a report: it reads every ticket of the window and the graph upwards. Shared
+    # by the web processes: after a change one builds it and the others read its result,
+    # rather than each reading the graph upwards while its visitors wait.
+    share = kept_like_a_report("alignment-tile", lambda: alignment_share(window), shared=True)
     return {"share": share, "days": round(window.hours / 24)}

@@ -9,7 +9,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from dependencies.map.drawing import forget_map_cache
+from dependencies.map.drawing import forget_map_cache, result_cache
+from dependencies.recompute.runner import impact_recompute
 from tests.reports.conftest import Org
 
 pytestmark = pytest.mark.django_db
@@ -65,3 +66,15 @@ def test_the_tile_is_kept_while_nothing_it_reads_changes(org: Org) -> None:
     org.ticket(linked=(org.island,), updated_at=now)
     assert _tables_read(org) == {"integrations_ticketlink"}  # the tickets again, not the graph
     assert "50.0 %" in _dashboard(org)
+
+
+def test_another_web_process_reads_the_tile_the_first_built(org: Org) -> None:
+    """gunicorn runs several processes: after a change one builds the tile (reading the
+    graph upwards) and the others read its result from the shared cache."""
+    impact_recompute(force=True)  # shared once results are stored
+    forget_map_cache()
+    org.ticket(linked=(org.ledger,), updated_at=timezone.now())
+    assert _tables_read(org) == {"dependencies_edge", "integrations_ticketlink"}
+    result_cache._entries.clear()  # another process: the shared cache, nothing of its own
+    assert _tables_read(org) == set()
+    assert "100.0 %" in _dashboard(org)
