@@ -39,6 +39,7 @@ from dependencies.recompute.loader import (
     load_intrinsic_states,
     noted_changes,
 )
+from dependencies.recompute.team_counts import store_team_counts
 from dependencies.recompute.writer import save_summary, store_results
 
 log = logging.getLogger(__name__)
@@ -189,6 +190,16 @@ def _one_pass(
                     duration_ms=int((time.monotonic() - started) * 1000),
                 )
                 forget_noted_changes(target)
+                # The map's counts by team, carried over from the nodes that changed.
+                store_team_counts(
+                    locked.version,
+                    state.structure,  # the graph this pass computed on
+                    previous=cached.version,
+                    before={
+                        cached.node_pks[slug]: cached.result.nodes[slug].state.label
+                        for slug in update.changed_nodes
+                    },
+                )
             _cache = _Cached(
                 locked.version,
                 state.structure,
@@ -226,6 +237,7 @@ def _one_pass(
             duration_ms=int((time.monotonic() - started) * 1000),
         )
         forget_noted_changes(target)
+        store_team_counts(locked.version, locked.structure)  # the map's counts by team
     _cache = _Cached(
         locked.version,
         state.structure,
