@@ -92,14 +92,10 @@ def report_for(report: Report, params: Mapping[str, str]) -> Built:
     return built_once(report.name, key, lambda: Built(report, window, report.build(window)))
 
 
-def built_once(
-    name: str, key: tuple[Any, ...], build: Callable[[], T], *, shared: bool = False
-) -> T:
+def built_once(name: str, key: tuple[Any, ...], build: Callable[[], T]) -> T:
     """`build()`, or what it built before for `name` and `key` while nothing a report reads
     has changed: the stored impact results, the audit marker, the newest ticket change, link
-    and state transition. The key carries the caller's own parts (window, clock step).
-    `shared`: also with the other web processes, built by one of them (the value must
-    pickle; dependencies/map/result_cache.py)."""
+    and state transition. The key carries the caller's own parts (window, clock step)."""
     key = (
         "report",
         name,
@@ -110,25 +106,29 @@ def built_once(
     # One build at a time for each name in this process: people arriving while it runs wait
     # and then read its result, rather than each building the same thing at once.
     with _lock_of(name):
-        return cached(key, build, state=state, marker=marker, shared=shared)
+        return cached(key, build, state=state, marker=marker)
 
 
 def _newest() -> tuple[Any, ...]:
     """The newest ticket change, link and state transition: three index reads."""
     return (
-        Ticket.objects.aggregate(Max("updated_at"))["updated_at__max"],
-        TicketLink.objects.order_by("-id").values_list("id", flat=True).first(),
+        *newest_ticket_change(),
         StateTransition.objects.order_by("-id").values_list("id", flat=True).first(),
     )
 
 
-def kept_like_a_report(
-    name: str, build: Callable[[], T], *, seconds: int = 300, shared: bool = False
-) -> T:
+def newest_ticket_change() -> tuple[Any, ...]:
+    """The newest ticket change and link: two index reads."""
+    return (
+        Ticket.objects.aggregate(Max("updated_at"))["updated_at__max"],
+        TicketLink.objects.order_by("-id").values_list("id", flat=True).first(),
+    )
+
+
+def kept_like_a_report(name: str, build: Callable[[], T], *, seconds: int = 300) -> T:
     """`build()` for the default window, kept as `report_for` keeps a report: while nothing
-    it reads has changed, for at most `seconds` (the dashboard's tiles, the digest page);
-    `shared` with the other web processes too (see `built_once`)."""
-    return built_once(name, (int(time.time() // seconds),), build, shared=shared)
+    it reads has changed, for at most `seconds` (the dashboard's tiles, the digest page)."""
+    return built_once(name, (int(time.time() // seconds),), build)
 
 
 _locks: dict[str, threading.Lock] = {}

@@ -3,6 +3,8 @@ dashboard's app, below the reports in the layers, imports nothing of them)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.db import connection
 from django.test import Client
@@ -10,10 +12,20 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from dependencies.map.drawing import forget_map_cache, result_cache
-from dependencies.recompute.runner import impact_recompute
+from dependencies.models import Node
+from dependencies.recompute.loader import impact_state
+from dependencies.recompute.runner import forget_cache, impact_recompute
 from tests.reports.conftest import Org
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _no_result_of_another_test() -> Any:
+    """The recompute keeps its last result in memory, with the ids of that test's rows."""
+    forget_cache()
+    yield
+    forget_cache()
 
 
 def _dashboard(org: Org) -> str:
@@ -78,3 +90,17 @@ def test_another_web_process_reads_the_tile_the_first_built(org: Org) -> None:
     result_cache._entries.clear()  # another process: the shared cache, nothing of its own
     assert _tables_read(org) == set()
     assert "100.0 %" in _dashboard(org)
+
+
+def test_the_tile_outlives_a_change_of_the_results(org: Org) -> None:
+    """The share reads no state: a recompute that stores new states (every ticket moves
+    some) does not send the next visitor to read the graph upwards."""
+    impact_recompute(force=True)
+    forget_map_cache()
+    org.ticket(linked=(org.ledger,), updated_at=timezone.now())
+    assert _tables_read(org) == {"dependencies_edge", "integrations_ticketlink"}
+    before = impact_state().version
+    Node.objects.filter(pk=org.island.pk).update(manual_state="blocked")
+    impact_recompute(force=True)
+    assert impact_state().version > before
+    assert _tables_read(org) == set()
