@@ -16,6 +16,7 @@ from cataligent.modeling import GAP_FIELDS, effective_policy_id
 from cataligent.people import name_of_row, person_fields
 from dependencies.choices import NodeKind, State
 from dependencies.graph.escalation_paths import LevelSpec, paths_by_policy
+from dependencies.impact.gc_pause import garbage_collector_paused
 from dependencies.map.blocked_since import blocked_at_least_since, causes_started
 from dependencies.map.drawing import result_cache, state_key
 from dependencies.map.query import (
@@ -66,7 +67,10 @@ def blocked_rows(
     )
 
 
+@garbage_collector_paused()
 def _blocked_rows(f: MapFilters) -> list[BlockedRow]:
+    # Tens of thousands of rows and dicts, none in a cycle: with the collector on, it
+    # traversed them again and again as they piled up (a third of the CPU at 250,000 nodes).
     kind = f.kind or NodeKind.CAPABILITY
     item_filters = MapFilters(team=f.team, objective=f.objective, period=f.period, q=f.q)
     objectives = (
