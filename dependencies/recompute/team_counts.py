@@ -23,6 +23,7 @@ from django.db.models import Count, Q
 
 from cataligent.models import AuditEntry
 from dependencies.choices import State
+from dependencies.impact.gc_pause import garbage_collector_paused
 from dependencies.models import Edge, Node, TeamCounts
 
 OPERATIONAL = State.OPERATIONAL.value
@@ -35,6 +36,7 @@ def audit_marker() -> int:
     return AuditEntry.objects.order_by("-id").values_list("id", flat=True).first() or 0
 
 
+@garbage_collector_paused()  # the worker holds a 250,000-node result: no full collections
 def store_team_counts(
     version: int,
     structure: int,
