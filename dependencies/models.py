@@ -264,6 +264,32 @@ class StoredBottleneck(models.Model):
         return f"bottleneck {self.node}"
 
 
+class TeamCounts(models.Model):
+    """The whole map's counts by owning team for one stored version of the results, counted
+    by the recompute in the transaction that stores them (dependencies/recompute/team_counts.py)
+    so the grouped map reads a few hundred rows instead of grouping a million edges per
+    request. Valid only for its `version`, `structure` and `marker` (the newest audit entry
+    when counted: a node's team moves with one); the map counts in SQL otherwise."""
+
+    version = models.PositiveBigIntegerField()
+    structure = models.PositiveBigIntegerField()
+    marker = models.PositiveBigIntegerField()
+    # [[team id or null, state, nodes], ...]
+    states = models.JSONField(default=list)
+    # [[source team or null, target team or null, edges, edges with both ends affected], ...]
+    links = models.JSONField(default=list)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "structure", "marker"], name="team_counts_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"team counts of version {self.version}"
+
+
 class IntrinsicChange(models.Model):
     """A node whose intrinsic state may have changed, noted by the change that moved it.
 

@@ -112,9 +112,16 @@ def built_once(name: str, key: tuple[Any, ...], build: Callable[[], T]) -> T:
 def _newest() -> tuple[Any, ...]:
     """The newest ticket change, link and state transition: three index reads."""
     return (
+        *newest_ticket_change(),
+        StateTransition.objects.order_by("-id").values_list("id", flat=True).first(),
+    )
+
+
+def newest_ticket_change() -> tuple[Any, ...]:
+    """The newest ticket change and link: two index reads."""
+    return (
         Ticket.objects.aggregate(Max("updated_at"))["updated_at__max"],
         TicketLink.objects.order_by("-id").values_list("id", flat=True).first(),
-        StateTransition.objects.order_by("-id").values_list("id", flat=True).first(),
     )
 
 

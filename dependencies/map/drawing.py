@@ -32,7 +32,7 @@ from dependencies.map.query import (
 )
 from dependencies.map.result_cache import ResultCache
 from dependencies.map.shapes import STATE_ICON, carries, iso, owner_line, reach
-from dependencies.models import Edge, ImpactState, Node
+from dependencies.models import Edge, ImpactState, Node, TeamCounts
 from dependencies.recompute.loader import impact_state
 from objectives.models import Objective, Requirement
 
@@ -132,12 +132,12 @@ def map_graph(
     state = state or impact_state()
     return result_cache.get_or_make(
         ("graph", *state_key(state, marker), f, budget),
-        lambda: _map_graph(f, state, budget),
+        lambda: _map_graph(f, state, change_marker() if marker is None else marker, budget),
         shared=state.computed_at is not None,
     )
 
 
-def _map_graph(f: MapFilters, state: ImpactState, budget: int) -> MapGraph:
+def _map_graph(f: MapFilters, state: ImpactState, marker: int, budget: int) -> MapGraph:
     """The items to draw for these filters: affected (or all) objectives, the capabilities and
     dependencies beneath them, and always the root causes of what is shown, so that a filter
     never hides *why* something is blocked. Grouped by team beyond `budget` items.
@@ -164,10 +164,18 @@ def _map_graph(f: MapFilters, state: ImpactState, budget: int) -> MapGraph:
     )
     if not f.narrowed:
         # The whole map: counted first; grouped by team in SQL when it is too large to draw
-        # item by item (at 250,000 nodes the affected view alone has over 100,000).
-        graph.total_items = node_qs.count() + len(objective_ids)
+        # item by item (at 250,000 nodes the affected view alone has over 100,000), from the
+        # counts the recompute stored with these results when it did.
+        counts = grouped.stored_counts(state, marker)
+        graph.total_items = len(objective_ids) + (
+            node_qs.count()
+            if counts is None
+            else grouped.nodes_counted(counts, affected_only=affected_only)
+        )
         if graph.total_items > budget:
-            _draw_grouped(graph, f, objective_light, requirements, budget, whole=node_qs)
+            _draw_grouped(
+                graph, f, objective_light, requirements, budget, whole=node_qs, stored=counts
+            )
             return graph
     shown = _shown(f, node_qs, requirements, affected_only=affected_only)
     graph.total_items = len(shown) + len(objective_ids)
@@ -332,15 +340,19 @@ def _draw_grouped(
     budget: int,
     *,
     whole: Any = None,
+    stored: TeamCounts | None = None,
     shown: dict[int, _Light] | None = None,
 ) -> None:
     """Grouped by owning team (dependencies/map/grouped.py): from the `whole` map's
-    queryset, counted in SQL, or from the nodes a filter chose (`shown`)."""
+    queryset, with the counts `stored` with the results or counted in SQL, or from the
+    nodes a filter chose (`shown`)."""
     graph.mode = "grouped"
     affected_only = f.view != "all"
     slugs, team_names = grouped.team_slugs()
     members: dict[str, list[int]] = {}
-    if shown is None:
+    if stored is not None:
+        states = grouped.team_states_stored(stored, slugs, affected_only=affected_only)
+    elif shown is None:
         states = grouped.team_states_in_sql(whole, slugs)
     else:
         states, members = grouped.team_states_in_python(
@@ -410,13 +422,20 @@ def _draw_grouped(
             link[1] = link[1] or s != State.OPERATIONAL
     if shown is None:
         expanded_ids = [pk for pk, slug in slugs.items() if slug in expanded]
-        between = grouped.links_in_sql(
-            affected_only=affected_only,
-            slugs=slugs,
-            expanded_team_ids=expanded_ids,
-            expanded_no_team=NO_TEAM in expanded,
-            element_of_node=lambda pk: f"n:{nodes[pk]['slug']}",
-        )
+        between: grouped.Links = {}
+        if stored is not None:
+            between = grouped.links_stored(
+                stored, affected_only=affected_only, slugs=slugs, expanded=expanded
+            )
+        if stored is None or expanded:
+            between |= grouped.links_in_sql(
+                affected_only=affected_only,
+                slugs=slugs,
+                expanded_team_ids=expanded_ids,
+                expanded_no_team=NO_TEAM in expanded,
+                element_of_node=lambda pk: f"n:{nodes[pk]['slug']}",
+                expanded_only=stored is not None,
+            )
     else:
         between = grouped.links_in_python(
             {pk: element_of(pk, x.team_id) for pk, x in shown.items()},

@@ -4,9 +4,12 @@ Each team's items are one element (its state the worst of theirs, with the count
 the teams the user expanded, drawn item by item; links between elements are counted.
 
 Two ways to read the nodes and edges, with the same drawing:
-- the whole map (the affected view or every item, no filter): **in SQL**, each team's
-  states counted with GROUP BY and the edges between teams counted with GROUP BY, so a
-  250,000-node map costs one row per team pair rather than a read of every edge;
+- the whole map (the affected view or every item, no filter): **counted**, each team's
+  states and the edges between teams, so a 250,000-node map costs one row per team pair
+  rather than a read of every edge. The counts are those the recompute stored with the
+  results (`TeamCounts`, dependencies/recompute/team_counts.py); when it has none for the
+  version, structure and audit marker read, they are counted here in SQL with GROUP BY. Only
+  the edges of expanded teams are then grouped per request;
 - a filtered map (team, objective, period, kind, search): from the items the filters chose
   (`shown`, already read in Python: the filters add the root causes of what they show,
   which SQL does not know), walking the edges in Python.
@@ -24,7 +27,7 @@ from cataligent.models import Team
 from dependencies.choices import State
 from dependencies.map.query import NO_TEAM
 from dependencies.map.shapes import STATE_ICON, worst
-from dependencies.models import Edge, Node
+from dependencies.models import Edge, ImpactState, Node, TeamCounts
 
 
 def team_slugs() -> tuple[dict[int, str], dict[str, str]]:
@@ -35,6 +38,28 @@ def team_slugs() -> tuple[dict[int, str], dict[str, str]]:
 
 def slug_of(slugs: dict[int, str], team_id: int | None) -> str:
     return slugs.get(team_id, NO_TEAM) if team_id is not None else NO_TEAM
+
+
+def stored_counts(state: ImpactState, marker: int) -> TeamCounts | None:
+    """The counts the recompute stored for exactly these results, or None (one row)."""
+    return TeamCounts.objects.filter(
+        version=state.version, structure=state.structure, marker=marker
+    ).first()
+
+
+def nodes_counted(counts: TeamCounts, *, affected_only: bool) -> int:
+    return sum(n for _team, s, n in counts.states if not affected_only or s != State.OPERATIONAL)
+
+
+def team_states_stored(
+    counts: TeamCounts, slugs: dict[int, str], *, affected_only: bool
+) -> dict[str, Counter[str]]:
+    """What `team_states_in_sql` counts, from the stored counts."""
+    states: dict[str, Counter[str]] = defaultdict(Counter)
+    for team_id, s, n in counts.states:
+        if not affected_only or s != State.OPERATIONAL:
+            states[slug_of(slugs, team_id)][s] += n
+    return states
 
 
 def team_states_in_sql(nodes: QuerySet[Node], slugs: dict[int, str]) -> dict[str, Counter[str]]:
@@ -72,6 +97,23 @@ def team_states_in_python(
 Links = dict[tuple[str, str], tuple[int, bool]]
 
 
+def links_stored(
+    counts: TeamCounts, *, affected_only: bool, slugs: dict[int, str], expanded: set[str]
+) -> Links:
+    """The links between teams not expanded, from the stored counts: in the affected view
+    an edge is shown when both its ends are affected, which is also when it carries a bad
+    state, so the one count serves both views."""
+    links: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for source_team, target_team, n, n_bad in counts.links:
+        source, target = slug_of(slugs, source_team), slug_of(slugs, target_team)
+        if source == target or source in expanded or target in expanded:
+            continue
+        link = links[(f"gn:{source}", f"gn:{target}")]
+        link[0] += n_bad if affected_only else n
+        link[1] += n_bad
+    return {pair: (n, n_bad > 0) for pair, (n, n_bad) in links.items() if n}
+
+
 def links_in_sql(
     *,
     affected_only: bool,
@@ -79,10 +121,19 @@ def links_in_sql(
     expanded_team_ids: list[int],
     expanded_no_team: bool,
     element_of_node: Callable[[int], str],
+    expanded_only: bool = False,
 ) -> Links:
     """Edges between the nodes shown, counted per pair of elements in SQL: one row per pair
-    of teams (or of an expanded team's node and a team), whatever the number of edges."""
+    of teams (or of an expanded team's node and a team), whatever the number of edges.
+    `expanded_only`: just the edges with an end in an expanded team (the rest is stored)."""
     edges = Edge.objects.order_by()
+    if expanded_only:
+        touching = Q(source__team_id__in=expanded_team_ids) | Q(
+            target__team_id__in=expanded_team_ids
+        )
+        if expanded_no_team:
+            touching |= Q(source__team__isnull=True) | Q(target__team__isnull=True)
+        edges = edges.filter(touching)
     if affected_only:
         edges = edges.exclude(source__state=State.OPERATIONAL).exclude(
             target__state=State.OPERATIONAL

@@ -16,6 +16,7 @@ from cataligent.modeling import GAP_FIELDS, effective_policy_id
 from cataligent.people import name_of_row, person_fields
 from dependencies.choices import NodeKind, State
 from dependencies.graph.escalation_paths import LevelSpec, paths_by_policy
+from dependencies.impact.gc_pause import garbage_collector_paused
 from dependencies.map.blocked_since import blocked_at_least_since, causes_started
 from dependencies.map.drawing import result_cache, state_key
 from dependencies.map.query import (
@@ -66,7 +67,10 @@ def blocked_rows(
     )
 
 
+@garbage_collector_paused()
 def _blocked_rows(f: MapFilters) -> list[BlockedRow]:
+    # Tens of thousands of rows and dicts, none in a cycle: with the collector on, it
+    # traversed them again and again as they piled up (a third of the CPU at 250,000 nodes).
     kind = f.kind or NodeKind.CAPABILITY
     item_filters = MapFilters(team=f.team, objective=f.objective, period=f.period, q=f.q)
     objectives = (
@@ -87,11 +91,16 @@ def _blocked_rows(f: MapFilters) -> list[BlockedRow]:
     )
 
     # A capability's value at risk: what the blocked objectives that need it stand to lose.
+    # Every requirement of a blocked objective (a few thousand rows), kept for the nodes
+    # listed: at 250,000 nodes the list is 12,000 ids, whose IN took longer to build and
+    # bind than the read.
+    listed = {n["id"] for n in nodes}
     value: dict[int, Decimal] = defaultdict(Decimal)
     for node_id, objective_value in Requirement.objects.filter(
-        node_id__in=[n["id"] for n in nodes], objective__state=State.BLOCKED
+        objective__state=State.BLOCKED
     ).values_list("node_id", "objective__value_at_stake"):
-        value[node_id] += objective_value
+        if node_id in listed:
+            value[node_id] += objective_value
 
     cause_slugs = {c for row in [*objectives, *nodes] for c in row["root_causes"]}
     causes = {

@@ -40,6 +40,7 @@ from dependencies.recompute.loader import (
     noted_changes,
 )
 from dependencies.recompute.rewiring import Rewiring, noted_rewiring
+from dependencies.recompute.team_counts import store_team_counts
 from dependencies.recompute.writer import save_summary, store_results
 
 log = logging.getLogger(__name__)
@@ -200,6 +201,19 @@ def _one_pass(
                     duration_ms=int((time.monotonic() - started) * 1000),
                 )
                 forget_noted_changes(target)
+                # The map's counts by team, carried over from the nodes that changed and the
+                # edges that came or went.
+                store_team_counts(
+                    locked.version,
+                    state.structure,  # the graph this pass computed on
+                    previous=cached.version,
+                    previous_structure=cached.structure,
+                    before={
+                        cached.node_pks[slug]: cached.result.nodes[slug].state.label
+                        for slug in update.changed_nodes
+                    },
+                    rewired=_targets_before(cached, rewiring),
+                )
             _cache = _Cached(
                 locked.version,
                 state.structure,
@@ -237,6 +251,7 @@ def _one_pass(
             duration_ms=int((time.monotonic() - started) * 1000),
         )
         forget_noted_changes(target)
+        store_team_counts(locked.version, locked.structure)  # the map's counts by team
     _cache = _Cached(
         locked.version,
         state.structure,
@@ -249,6 +264,15 @@ def _one_pass(
     outcome.version = locked.version
     outcome.nodes_written += written.nodes_written
     outcome.objectives_written += written.objectives_written
+
+
+def _targets_before(cached: _Cached, rewiring: Rewiring) -> dict[int, set[int]]:
+    """For each node whose edges the pass replaced, the ids it depended on before."""
+    graph, pks = cached.result.graph, cached.node_pks
+    return {
+        pks[slug]: {pks[graph.slugs[t]] for t in graph.dependencies(graph.vertex(slug))}
+        for slug in rewiring.dependencies
+    }
 
 
 def _rewiring_for(

@@ -33,18 +33,3 @@ def lending(db, people):  # type: ignore[no-untyped-def]
     )
     objective.requirements.create(node=nodes["cap"])
     return nodes, objective
-
-
-@pytest.fixture
-def recompute_left_to_the_test():  # type: ignore[no-untyped-def]
-    """Leave the recompute to the test (in tests the queued task would run at once,
-    eagerly), so that it can look at the notes before and after."""
-    from dependencies.graph.changes import impact_change_recorded
-    from dependencies.recompute.tasks import enqueue_recompute
-
-    uid = "dependencies.recompute.enqueue"
-    impact_change_recorded.disconnect(dispatch_uid=uid)
-    try:
-        yield
-    finally:
-        impact_change_recorded.connect(enqueue_recompute, dispatch_uid=uid)

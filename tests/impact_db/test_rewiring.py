@@ -16,8 +16,16 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from dependencies.graph.services import edge_create, edge_delete, edge_update, node_create
-from dependencies.models import Edge, ImpactState, Node, ShapeChange
+from dependencies.graph.services import (
+    edge_create,
+    edge_delete,
+    edge_update,
+    node_create,
+    node_update,
+)
+from dependencies.map.drawing import change_marker
+from dependencies.models import Edge, ImpactState, Node, ShapeChange, TeamCounts
+from dependencies.recompute import team_counts
 from dependencies.recompute.runner import forget_cache, impact_recompute
 from objectives.models import Objective
 from objectives.services import objective_set_requirements
@@ -47,7 +55,25 @@ def _incremental_pass() -> Any:
         if WHOLE_TABLE.search(sql) and " WHERE " not in sql and not sql.startswith("UPDATE"):
             pytest.fail(f"read a whole table: {sql[:200]}")
     assert not ShapeChange.objects.exists(), "the notes are spent once stored"
+    assert _team_counts_stored() == _team_counts_counted()
     return outcome
+
+
+def _team_counts_stored() -> tuple[dict[Any, int], dict[Any, list[int]]]:
+    """The map's counts by team the pass stored for the current version (carried over)."""
+    state = ImpactState.objects.get()
+    row = TeamCounts.objects.get(
+        version=state.version, structure=state.structure, marker=change_marker()
+    )
+    return (
+        {(team, s): n for team, s, n in row.states},
+        {(source, target): [n, bad] for source, target, n, bad in row.links},
+    )
+
+
+def _team_counts_counted() -> tuple[dict[Any, int], dict[Any, list[int]]]:
+    states, links = team_counts._counted()
+    return {key: n for key, n in states.items() if n}, links
 
 
 def _same_as_a_full_recompute() -> None:
@@ -156,4 +182,18 @@ def test_edges_of_a_node_deleted_since_rebuild_the_graph(lending: Any, people: A
     outcome = impact_recompute()
     assert outcome.ran and not outcome.incremental
     assert not Node.objects.filter(slug="app").exists()
+    _same_as_a_full_recompute()
+
+
+def test_a_team_moved_since_makes_the_pass_count_the_map_again(lending: Any, people: Any) -> None:
+    nodes, _objective = lending
+    Node.objects.filter(slug="ledger").update(manual_state="blocked")
+    impact_recompute(force=True)
+    # Audited, no recompute of its own: the counts by team cannot be carried over.
+    node_update(node=nodes["api"], changes={"team": people["team_b"]}, actor=people["admin"])
+    edge_create(source=nodes["app"], target=nodes["ledger"], actor=people["admin"])
+    with CaptureQueriesContext(connection) as queries:
+        assert impact_recompute().incremental
+    assert any("GROUP BY" in q["sql"] for q in queries.captured_queries), "counted afresh"
+    assert _team_counts_stored() == _team_counts_counted()
     _same_as_a_full_recompute()

@@ -3,16 +3,29 @@ dashboard's app, below the reports in the layers, imports nothing of them)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from dependencies.map.drawing import forget_map_cache
+from dependencies.map.drawing import forget_map_cache, result_cache
+from dependencies.models import Node
+from dependencies.recompute.loader import impact_state
+from dependencies.recompute.runner import forget_cache, impact_recompute
 from tests.reports.conftest import Org
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _no_result_of_another_test() -> Any:
+    """The recompute keeps its last result in memory, with the ids of that test's rows."""
+    forget_cache()
+    yield
+    forget_cache()
 
 
 def _dashboard(org: Org) -> str:
@@ -65,3 +78,29 @@ def test_the_tile_is_kept_while_nothing_it_reads_changes(org: Org) -> None:
     org.ticket(linked=(org.island,), updated_at=now)
     assert _tables_read(org) == {"integrations_ticketlink"}  # the tickets again, not the graph
     assert "50.0 %" in _dashboard(org)
+
+
+def test_another_web_process_reads_the_tile_the_first_built(org: Org) -> None:
+    """gunicorn runs several processes: after a change one builds the tile (reading the
+    graph upwards) and the others read its result from the shared cache."""
+    impact_recompute(force=True)  # shared once results are stored
+    forget_map_cache()
+    org.ticket(linked=(org.ledger,), updated_at=timezone.now())
+    assert _tables_read(org) == {"dependencies_edge", "integrations_ticketlink"}
+    result_cache._entries.clear()  # another process: the shared cache, nothing of its own
+    assert _tables_read(org) == set()
+    assert "100.0 %" in _dashboard(org)
+
+
+def test_the_tile_outlives_a_change_of_the_results(org: Org) -> None:
+    """The share reads no state: a recompute that stores new states (every ticket moves
+    some) does not send the next visitor to read the graph upwards."""
+    impact_recompute(force=True)
+    forget_map_cache()
+    org.ticket(linked=(org.ledger,), updated_at=timezone.now())
+    assert _tables_read(org) == {"dependencies_edge", "integrations_ticketlink"}
+    before = impact_state().version
+    Node.objects.filter(pk=org.island.pk).update(manual_state="blocked")
+    impact_recompute(force=True)
+    assert impact_state().version > before
+    assert _tables_read(org) == set()

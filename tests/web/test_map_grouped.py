@@ -1,5 +1,6 @@
-"""The map grouped by team (dependencies/map/grouped.py): the whole map is counted in SQL,
-and says exactly what the walk over the chosen items says."""
+"""The map grouped by team (dependencies/map/grouped.py): the whole map is counted (by the
+recompute, with the results, or in SQL), and says exactly what the walk over the chosen items
+says."""
 
 from __future__ import annotations
 
@@ -7,14 +8,19 @@ import random
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from cataligent.models import Team
 from dependencies.choices import State
+from dependencies.graph.changes import impact_changed
+from dependencies.graph.services import node_update
 from dependencies.map import drawing
-from dependencies.map.drawing import forget_map_cache, map_graph
+from dependencies.map.drawing import change_marker, forget_map_cache, map_graph
 from dependencies.map.query import MapFilters, node_queryset, objective_queryset
-from dependencies.models import Edge, Node
+from dependencies.models import Edge, Node, TeamCounts
+from dependencies.recompute import team_counts
 from dependencies.recompute.loader import impact_state
 from dependencies.recompute.runner import forget_cache, impact_recompute
 from objectives.models import Requirement
@@ -104,3 +110,83 @@ def test_the_whole_map_is_grouped_without_reading_every_edge() -> None:
     team_1 = Node.objects.filter(team__slug="team-1").count()
     drawn = [n for n in graph.nodes if n["data"]["id"].startswith("n:")]
     assert len(drawn) == team_1  # every node of the expanded team, and no other
+
+
+def _counted_now() -> tuple[dict[Any, int], dict[Any, list[int]]]:
+    states, links = team_counts._counted()
+    return {k: n for k, n in states.items() if n}, links
+
+
+def _stored_now() -> tuple[dict[Any, int], dict[Any, list[int]]]:
+    state = impact_state()
+    row = TeamCounts.objects.get(
+        version=state.version, structure=state.structure, marker=change_marker()
+    )
+    return (
+        {(team, s): n for team, s, n in row.states},
+        {(source, target): [n, bad] for source, target, n, bad in row.links},
+    )
+
+
+# Committed, as in production: the changes are noted after the commit.
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("seed", [5, 6, 7])
+def test_the_counts_stored_by_an_incremental_recompute_are_the_counts(
+    seed: int, recompute_left_to_the_test: None
+) -> None:
+    """The recompute carries the counts over from the nodes that changed: after random
+    changes of state they are what a count of every node and edge says, and the map drawn
+    from them is what the walk draws."""
+    _organisation(seed)
+    rng = random.Random(seed)
+    assert _stored_now() == _counted_now()  # the full pass counted
+    nodes = list(Node.objects.order_by("slug"))
+    # Not audited, as a ticket's change: the marker stays and the counts carry over. From
+    # a few bad nodes (most of the map is blocked otherwise), so that edges come and go.
+    Node.objects.update(manual_state="")
+    for _ in range(8):
+        changed = rng.sample(nodes, 3)
+        for node in changed:
+            Node.objects.filter(pk=node.pk).update(
+                manual_state=rng.choice(["", "", "", "blocked", "degraded"])
+            )
+        impact_changed(nodes=[n.pk for n in nodes], reason="test")
+        # An edge added or removed, as the graph's services note it: the pass rewires its
+        # graph and the counts between teams are counted again.
+        source, target = rng.sample(nodes, 2)
+        edge = Edge.objects.filter(source=source, target=target).first()
+        if edge is not None:
+            edge.delete()
+        elif not Edge.objects.filter(source=target, target=source).exists():
+            Edge.objects.create(source=source, target=target)
+        impact_changed(edges_of=[source.pk], reason="test")
+        outcome = impact_recompute()
+        assert outcome.incremental
+        assert _stored_now() == _counted_now()
+        for f in (MapFilters(), MapFilters(view="all"), MapFilters(expand=("team-1",))):
+            forget_map_cache()
+            drawn = map_graph(f, budget=20).as_json()
+            if drawn["mode"] == "grouped":  # else few enough items to draw one by one
+                assert drawn == _walked(f, budget=20)
+
+
+def test_the_whole_map_reads_the_stored_counts_not_the_edges() -> None:
+    _organisation(8)
+    with CaptureQueriesContext(connection) as ctx:
+        graph = map_graph(MapFilters(), budget=20)
+    assert graph.mode == "grouped"
+    assert not [q for q in ctx.captured_queries if '"dependencies_edge"' in q["sql"]]
+    assert graph.as_json() == _walked(MapFilters(), budget=20)
+
+
+def test_counts_are_not_read_once_a_team_moved_without_a_recompute() -> None:
+    """A node's team changes with an audit entry and no recompute: the stored counts are
+    those of the old teams, so the map counts in SQL until the next pass."""
+    _organisation(9)
+    node = Node.objects.exclude(state=State.OPERATIONAL).exclude(team__slug="team-2").first()
+    assert node is not None
+    user = get_user_model().objects.create_user("mover")
+    node_update(node=node, changes={"team": Team.objects.get(slug="team-2")}, actor=user)
+    forget_map_cache()
+    for f in (MapFilters(), MapFilters(view="all")):
+        assert map_graph(f, budget=20).as_json() == _walked(f, budget=20)
