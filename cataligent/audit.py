@@ -76,6 +76,28 @@ def audit_changes(
     AuditEntry.objects.bulk_create(entries)
 
 
+def _owned_elsewhere(obj: models.Model) -> list[models.Field[Any, Any]]:
+    """Columns other processes own (`editable=False`: the impact engine's results, a sync's
+    cursor), which an object read a while ago may hold stale; not the modification time."""
+    return [
+        f
+        for f in obj._meta.concrete_fields
+        if not f.editable and not f.primary_key and not getattr(f, "auto_now", False)
+    ]
+
+
+def _saved_fields(obj: models.Model, untouched: Mapping[str, Any]) -> list[str]:
+    """The columns an update writes: the editable ones and the modification time, plus
+    the owned-elsewhere ones this update set itself (a connector's secret). Saving the
+    others would undo, say, a recompute that ran since the object was read."""
+    return [
+        f.name
+        for f in obj._meta.concrete_fields
+        if not f.primary_key
+        and (f.name not in untouched or getattr(obj, f.attname) != untouched[f.name])
+    ]
+
+
 def audited_update(
     obj: models.Model,
     changes: Mapping[str, Any],
@@ -90,12 +112,13 @@ def audited_update(
     first. Returns the audited values from before the change."""
     fields = tuple(fields)
     before = {f: getattr(obj, f) for f in fields}
+    untouched = {f.name: getattr(obj, f.attname) for f in _owned_elsewhere(obj)}
     for field, value in changes.items():
         setattr(obj, field, value)
     if before_save is not None:
         before_save(before)
     obj.full_clean()
-    obj.save()
+    obj.save(update_fields=_saved_fields(obj, untouched))
     audit_changes(
         obj, {f: (before[f], getattr(obj, f)) for f in fields}, actor=actor, actor_label=actor_label
     )

@@ -262,3 +262,27 @@ def test_a_full_pass_rewrites_exactly_the_rows_that_differ_from_the_results(lend
 
 
 HOUR = dt.timedelta(hours=1)
+
+
+def test_an_edit_of_a_node_read_before_a_recompute_keeps_the_recompute_s_results(
+    lending: Any, people: Any
+) -> None:
+    """A form reads the node, a recompute stores new results, the form saves: the results
+    stay (an update writes the fields people edit, not the engine's)."""
+    from dependencies.graph.services import node_update
+    from objectives.services import objective_update
+
+    nodes, objective = lending
+    read_by_the_form = Node.objects.get(slug="cap")
+    objective_read = Objective.objects.get(pk=objective.pk)
+    _block("ledger")
+    impact_recompute(force=True)
+
+    node_update(node=read_by_the_form, changes={"name": "Lending"}, actor=people["admin"])
+    objective_update(objective=objective_read, changes={"title": "Lend"}, actor=people["admin"])
+
+    cap = Node.objects.get(slug="cap")
+    assert (cap.name, cap.state, cap.root_causes) == ("Lending", "blocked", ["ledger"])
+    assert cap.blocked_since is not None
+    saved = Objective.objects.get(pk=objective.pk)
+    assert (saved.title, saved.state, saved.root_causes) == ("Lend", "blocked", ["ledger"])
