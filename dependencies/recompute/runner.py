@@ -20,9 +20,8 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from operator import itemgetter
-from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -31,14 +30,15 @@ from django.utils import timezone
 
 from cataligent.leases import Lease, LeaseLost
 from dependencies import impact
+from dependencies.impact.gc_pause import collected_as_long_lived
 from dependencies.models import ImpactState, IntrinsicChange
 from dependencies.recompute.loader import (
     LoadedGraph,
-    StoredRow,
     load_graph,
     load_intrinsic_states,
     noted_changes,
 )
+from dependencies.recompute.update_writer import store_update
 from dependencies.recompute.writer import save_summary, store_results
 
 log = logging.getLogger(__name__)
@@ -150,58 +150,11 @@ def _one_pass(
         and cached.version == state.version
         and cached.structure == state.structure
     ):
-        if thorough or state.unscoped > cached.computed:
-            intrinsic = load_intrinsic_states()
-            complete = intrinsic.keys() == cached.result.nodes.keys()
-        else:
-            # Only the nodes the changes named since the cached result (ingest, overrides).
-            intrinsic = load_intrinsic_states(noted_changes(cached.computed, target))
-            complete = intrinsic.keys() <= cached.result.nodes.keys()
-        if complete:
-            # Read from the engine's lists, not results: a thorough pass compares every node.
-            index = cached.result.graph.node_index
-            held = cached.result.propagation.intrinsic
-            changes = {
-                slug: value for slug, value in intrinsic.items() if held[index[slug]] != value
-            }
-            update = impact.update_impact(cached.result, now=now, intrinsic=changes)
-            stored_nodes = _rows(cached.result.nodes, cached.node_pks)
-            stored_objectives = _rows(cached.result.objectives, cached.objective_pks)
-            with transaction.atomic():
-                _commit_without_waiting_for_disk()
-                locked = _state_row().select_for_update().get(pk=1)
-                _check_lease(locked, lease)
-                written = store_results(
-                    update.result,
-                    stored_nodes=stored_nodes,
-                    stored_objectives=stored_objectives,
-                    only_nodes=update.changed_nodes,
-                    only_objectives=update.changed_objectives,
-                    version=locked.version + 1,
-                    reason=reason,
-                )
-                save_summary(
-                    locked,
-                    update.result,
-                    previous=cached.result,  # what is stored: the cache's version is current
-                    computed=target,
-                    changed=written.changed,
-                    duration_ms=int((time.monotonic() - started) * 1000),
-                )
-                forget_noted_changes(target)
-            _cache = _Cached(
-                locked.version,
-                state.structure,
-                target,
-                update.result,
-                cached.node_pks,
-                cached.objective_pks,
-            )
-            outcome.incremental = True
-            outcome.version = locked.version
-            outcome.nodes_written += written.nodes_written
-            outcome.objectives_written += written.objectives_written
-            return
+        with collected_as_long_lived():  # the new result is kept until the next change
+            if _incremental_pass(
+                state, cached, outcome, reason, lease, thorough=thorough, now=now, started=started
+            ):
+                return
 
     loaded: LoadedGraph = load_graph()
     result = impact.compute_impact(
@@ -240,34 +193,76 @@ def _one_pass(
     outcome.objectives_written += written.objectives_written
 
 
+def _incremental_pass(
+    state: ImpactState,
+    cached: _Cached,
+    outcome: RecomputeOutcome,
+    reason: str,
+    lease: Lease,
+    *,
+    thorough: bool,
+    now: datetime,
+    started: float,
+) -> bool:
+    """Update the cached result with the intrinsic states that changed and store what moved;
+    False (nothing done) when the changes name a node the cached graph does not have."""
+    global _cache
+    target = state.requested
+    if thorough or state.unscoped > cached.computed:
+        intrinsic = load_intrinsic_states()
+        complete = intrinsic.keys() == cached.result.nodes.keys()
+    else:
+        # Only the nodes the changes named since the cached result (ingest, overrides).
+        intrinsic = load_intrinsic_states(noted_changes(cached.computed, target))
+        complete = intrinsic.keys() <= cached.result.nodes.keys()
+    if not complete:
+        return False
+    # Read from the engine's lists, not results: a thorough pass compares every node.
+    index = cached.result.graph.node_index
+    held = cached.result.propagation.intrinsic
+    changes = {slug: value for slug, value in intrinsic.items() if held[index[slug]] != value}
+    update = impact.update_impact(cached.result, now=now, intrinsic=changes)
+    with transaction.atomic():
+        _commit_without_waiting_for_disk()
+        locked = _state_row().select_for_update().get(pk=1)
+        _check_lease(locked, lease)
+        # The cached result is what is stored: the rows the engine found changed are
+        # written as they are, without comparing them again.
+        written = store_update(
+            cached.result,
+            update,
+            node_pks=cached.node_pks,
+            objective_pks=cached.objective_pks,
+            version=locked.version + 1,
+            reason=reason,
+        )
+        save_summary(
+            locked,
+            update.result,
+            previous=cached.result,  # what is stored: the cache's version is current
+            computed=target,
+            changed=written.changed,
+            duration_ms=int((time.monotonic() - started) * 1000),
+        )
+        forget_noted_changes(target)
+    _cache = _Cached(
+        locked.version,
+        state.structure,
+        target,
+        update.result,
+        cached.node_pks,
+        cached.objective_pks,
+    )
+    outcome.incremental = True
+    outcome.version = locked.version
+    outcome.nodes_written += written.nodes_written
+    outcome.objectives_written += written.objectives_written
+    return True
+
+
 def forget_noted_changes(upto: int) -> None:
     """The stored results now reflect every change up to `upto`: its notes are spent."""
     IntrinsicChange.objects.filter(requested__lte=upto).delete()
-
-
-class _LazyRows(dict):  # type: ignore[type-arg]
-    """StoredRow views of a previous result, made only for the items looked up."""
-
-    def __init__(self, results: Any, pks: dict[str, int]) -> None:
-        super().__init__()
-        self._results = results
-        self._pks = pks
-
-    def __missing__(self, key: str) -> StoredRow:
-        item = self._results[key]
-        row = StoredRow(
-            self._pks[key],
-            item.state,
-            item.blocked_since,
-            item.root_causes,
-            getattr(item, "intrinsic_state", impact.State.OPERATIONAL),
-        )
-        self[key] = row
-        return row
-
-
-def _rows(results: Any, pks: dict[str, int]) -> _LazyRows:
-    return _LazyRows(results, pks)
 
 
 def current_result() -> impact.ImpactResult:
