@@ -36,8 +36,8 @@ from dependencies.recompute.loader import (
     LoadedGraph,
     load_graph,
     load_intrinsic_states,
-    noted_changes,
 )
+from dependencies.recompute.noted import noted_intrinsic_states
 from dependencies.recompute.update_writer import store_update
 from dependencies.recompute.writer import save_summary, store_results
 
@@ -109,20 +109,23 @@ def impact_recompute(*, force: bool = False, reason: str = "recompute") -> Recom
     `force` recomputes even when nothing was requested (commands, the periodic safety net).
     """
     outcome = RecomputeOutcome(ran=False)
-    ImpactState.objects.get_or_create(pk=1)  # made by a migration; a flushed test database lacks it
     while True:
         lease = recompute_lease()
         if not lease.claim():
-            return outcome  # the lease holder looks again after letting go
+            # Made by a migration; a flushed test database lacks it (looked for only here,
+            # not on every call: a ticket change's pass counts its round trips).
+            ImpactState.objects.get_or_create(pk=1)
+            if not lease.claim():
+                return outcome  # the lease holder looks again after letting go
         try:
             with lease.kept():
-                while True:
-                    state = _state_row().get(pk=1)
-                    if state.computed >= state.requested and state.computed_at and not force:
-                        break
+                state = _state_row().get(pk=1)
+                while state.computed < state.requested or not state.computed_at or force:
                     # A forced pass (commands, the periodic safety net) re-reads every
                     # intrinsic state rather than trusting the noted changes.
-                    _one_pass(state, outcome, reason, lease, thorough=force)
+                    # The row it returns was read under its lock, after the last request
+                    # it saw; later ones are caught by the read after letting go.
+                    state = _one_pass(state, outcome, reason, lease, thorough=force)
                     force = False
         except LeaseLost:
             # Too slow (or paused) and another recompute took over: it computes what was asked.
@@ -137,7 +140,8 @@ def impact_recompute(*, force: bool = False, reason: str = "recompute") -> Recom
 
 def _one_pass(
     state: ImpactState, outcome: RecomputeOutcome, reason: str, lease: Lease, *, thorough: bool
-) -> None:
+) -> ImpactState:
+    """Compute and store once; returns the ImpactState row as this pass left it."""
     global _cache
     started = time.monotonic()
     target = state.requested
@@ -151,10 +155,11 @@ def _one_pass(
         and cached.structure == state.structure
     ):
         with collected_as_long_lived():  # the new result is kept until the next change
-            if _incremental_pass(
+            locked = _incremental_pass(
                 state, cached, outcome, reason, lease, thorough=thorough, now=now, started=started
-            ):
-                return
+            )
+        if locked is not None:
+            return locked
 
     loaded: LoadedGraph = load_graph()
     result = impact.compute_impact(
@@ -191,6 +196,7 @@ def _one_pass(
     outcome.version = locked.version
     outcome.nodes_written += written.nodes_written
     outcome.objectives_written += written.objectives_written
+    return locked
 
 
 def _incremental_pass(
@@ -203,9 +209,10 @@ def _incremental_pass(
     thorough: bool,
     now: datetime,
     started: float,
-) -> bool:
+) -> ImpactState | None:
     """Update the cached result with the intrinsic states that changed and store what moved;
-    False (nothing done) when the changes name a node the cached graph does not have."""
+    returns the ImpactState row as stored, or None (nothing done) when the changes name a
+    node the cached graph does not have."""
     global _cache
     target = state.requested
     if thorough or state.unscoped > cached.computed:
@@ -213,10 +220,10 @@ def _incremental_pass(
         complete = intrinsic.keys() == cached.result.nodes.keys()
     else:
         # Only the nodes the changes named since the cached result (ingest, overrides).
-        intrinsic = load_intrinsic_states(noted_changes(cached.computed, target))
+        intrinsic = noted_intrinsic_states(cached.computed, target)
         complete = intrinsic.keys() <= cached.result.nodes.keys()
     if not complete:
-        return False
+        return None
     # Read from the engine's lists, not results: a thorough pass compares every node.
     index = cached.result.graph.node_index
     held = cached.result.propagation.intrinsic
@@ -257,7 +264,7 @@ def _incremental_pass(
     outcome.version = locked.version
     outcome.nodes_written += written.nodes_written
     outcome.objectives_written += written.objectives_written
-    return True
+    return locked
 
 
 def forget_noted_changes(upto: int) -> None:
