@@ -26,6 +26,7 @@ from operator import itemgetter
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from cataligent.leases import Lease, LeaseLost
@@ -73,18 +74,26 @@ def _state_row() -> QuerySet[ImpactState]:
     return ImpactState.objects.defer("cycles")
 
 
-def _commit_without_waiting_for_disk() -> None:
-    """The stored results are derived data: this transaction need not wait for its commit
-    to reach the disk (PostgreSQL's `synchronous_commit`, for this transaction only).
+def _locked_state_row() -> ImpactState:
+    """The ImpactState row, locked until the transaction ends: the results are stored
+    under this lock.
 
+    On PostgreSQL the same statement turns off `synchronous_commit` for this transaction
+    (`set_config(..., true)` is `SET LOCAL`, one round trip fewer): the stored results are
+    derived data, and this transaction need not wait for its commit to reach the disk.
     Lost in a crash, it is lost whole: `computed` and the spent change notes with the
     results, so the next pass computes them again. A ticket change rewrites hundreds of
     rows; the flush was a good part of the incremental recompute's wall time.
     https://www.postgresql.org/docs/15/wal-async-commit.html
     """
+    rows = _state_row().select_for_update()
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        rows = rows.annotate(
+            commit_without_waiting_for_disk=RawSQL(
+                "set_config('synchronous_commit', 'off', true)", ()
+            )
+        )
+    return rows.get(pk=1)
 
 
 def _check_lease(locked: ImpactState, lease: Lease) -> None:
@@ -166,8 +175,7 @@ def _one_pass(
         loaded.graph, now=now, previous_nodes=loaded.nodes, previous_objectives=loaded.objectives
     )
     with transaction.atomic():
-        _commit_without_waiting_for_disk()
-        locked = _state_row().select_for_update().get(pk=1)
+        locked = _locked_state_row()
         _check_lease(locked, lease)
         written = store_results(
             result,
@@ -230,8 +238,7 @@ def _incremental_pass(
     changes = {slug: value for slug, value in intrinsic.items() if held[index[slug]] != value}
     update = impact.update_impact(cached.result, now=now, intrinsic=changes)
     with transaction.atomic():
-        _commit_without_waiting_for_disk()
-        locked = _state_row().select_for_update().get(pk=1)
+        locked = _locked_state_row()
         _check_lease(locked, lease)
         # The cached result is what is stored: the rows the engine found changed are
         # written as they are, without comparing them again.

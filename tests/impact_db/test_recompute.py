@@ -244,3 +244,25 @@ def test_a_full_pass_rewrites_exactly_the_rows_that_differ_from_the_results(lend
 
 
 HOUR = dt.timedelta(hours=1)
+
+
+def test_a_ticket_change_is_stored_without_waiting_for_the_disk(
+    lending: Any, monkeypatch: Any
+) -> None:
+    # The lock on the state row turns synchronous_commit off for the storing transaction.
+    from dependencies.recompute import runner
+
+    seen: list[str] = []
+    store_update = runner.store_update
+
+    def watching(*args: Any, **kwargs: Any) -> Any:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            seen.append(cursor.fetchone()[0])
+        return store_update(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "store_update", watching)
+    impact_recompute(force=True)
+    _block("ledger")
+    assert impact_recompute(force=True).incremental
+    assert seen == ["off"]
