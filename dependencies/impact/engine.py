@@ -85,11 +85,14 @@ class ImpactResult:
     def graph(self) -> DependencyGraph:
         return self.propagation.graph
 
-    @cached_property
+    # Views made on each access, not cached: a cached view would point back at its result,
+    # a reference cycle that only the cyclic collector frees. A worker drops its previous
+    # result on every ticket change; refcounting frees it at once, whole.
+    @property
     def nodes(self) -> Mapping[str, NodeResult]:
         return _NodeResults(self)
 
-    @cached_property
+    @property
     def objectives(self) -> Mapping[str, ObjectiveResult]:
         return _ObjectiveResults(self)
 
