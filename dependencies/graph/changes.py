@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.dispatch import Signal
 
@@ -126,6 +126,14 @@ def impact_changed(
 def _record(change: _Change) -> None:
     """Move the counters and note the nodes, in one transaction: a recompute that sees the
     new `requested` sees the nodes that came with it."""
+    if (
+        change.nodes
+        and not change.structure
+        and connection.vendor == "postgresql"
+        and _note_nodes(change.nodes)
+    ):
+        impact_change_recorded.send(sender=ImpactState)
+        return
     updates: dict[str, Any] = {"requested": F("requested") + 1}
     if change.structure:
         updates["structure"] = F("structure") + 1
@@ -159,3 +167,23 @@ def _notes(change: _Change) -> list[IntrinsicChange | ShapeChange]:
             ShapeChange(objective_id=pk, requested=0) for pk in change.requirements_of or ()
         )
     return notes
+
+
+def _note_nodes(nodes: set[int]) -> bool:
+    """Move `requested` and note the nodes in one statement (a ticket change's usual case:
+    one round trip where the transaction below takes five). False if the ImpactState row
+    is missing (a flushed test database): then nothing was changed."""
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH moved AS (
+                UPDATE {quote(ImpactState._meta.db_table)} SET requested = requested + 1
+                 WHERE id = 1 RETURNING requested
+            )
+            INSERT INTO {quote(IntrinsicChange._meta.db_table)} (node_id, requested)
+            SELECT node, moved.requested FROM moved, unnest(%s::bigint[]) AS node
+            """,
+            [sorted(nodes)],
+        )
+        return cursor.rowcount > 0

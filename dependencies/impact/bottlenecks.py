@@ -13,6 +13,7 @@ to a full ranking after random changes.
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -97,16 +98,21 @@ class Ranking:
         if not touched:
             return self
         entries = dict(self.entries)
+        # The touched entries move within the ranking, the rest keep their order: each is
+        # taken out and put back by binary search (ranks are distinct: they end with the
+        # slug), not the 2,000 entries sorted again with a Decimal key each.
+        ranked = list(self.ranked)
         for cause in touched:
             for table in (capabilities, objectives):
                 if cause in table and not table[cause]:
                     del table[cause]
+            old_entry = entries.pop(cause, None)
+            if old_entry is not None:
+                del ranked[bisect_left(ranked, _rank(old_entry), key=_rank)]
             if cause in capabilities or cause in objectives:
                 entries[cause] = _entry(after, cause, capabilities, objectives)
-            else:
-                entries.pop(cause, None)
-        ranked = tuple(sorted(entries.values(), key=_rank))
-        return Ranking(capabilities, objectives, entries, ranked)
+                insort(ranked, entries[cause], key=_rank)
+        return Ranking(capabilities, objectives, entries, tuple(ranked))
 
 
 def _entry(

@@ -10,6 +10,7 @@ results and keeps blocked-since across runs.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -84,11 +85,14 @@ class ImpactResult:
     def graph(self) -> DependencyGraph:
         return self.propagation.graph
 
-    @cached_property
+    # Views made on each access, not cached: a cached view would point back at its result,
+    # a reference cycle that only the cyclic collector frees. A worker drops its previous
+    # result on every ticket change; refcounting frees it at once, whole.
+    @property
     def nodes(self) -> Mapping[str, NodeResult]:
         return _NodeResults(self)
 
-    @cached_property
+    @property
     def objectives(self) -> Mapping[str, ObjectiveResult]:
         return _ObjectiveResults(self)
 
@@ -267,12 +271,15 @@ class ImpactUpdate:
 
     `full_recompute` says whether the change touched the graph's shape in a way that needed
     a new evaluation order (e.g. a new cycle), so everything was evaluated again.
+    `changed_vertices` are the same items as vertices of `result.graph`, in vertex order:
+    a writer reads their results from the engine's lists without a lookup by slug.
     """
 
     result: ImpactResult
     changed_nodes: tuple[str, ...]
     changed_objectives: tuple[str, ...]
     full_recompute: bool
+    changed_vertices: tuple[int, ...] = ()
 
 
 def compute_impact(
@@ -336,8 +343,7 @@ def update_impact(
             updated = derived_result(result, propagation, range(graph.vertex_count), now)
             candidates = range(graph.vertex_count)
 
-    changed_nodes: list[str] = []
-    changed_objectives: list[str] = []
+    changed_vertices: list[int] = []
     # Compared as the engine holds them, without making results: equal bitsets mean equal
     # root causes, since a derived result's cause index only ever adds bits.
     old_states, new_states = result.propagation.states, updated.propagation.states
@@ -351,13 +357,16 @@ def update_impact(
             or old_since[vertex] != new_since[vertex]
             or old_intrinsic[vertex] != new_intrinsic_states[vertex]
         ):
-            is_objective = graph.is_objective(vertex)
-            (changed_objectives if is_objective else changed_nodes).append(graph.slugs[vertex])
+            changed_vertices.append(vertex)
+    changed_vertices.sort()
+    slugs, node_count = graph.slugs, graph.node_count
+    objectives_from = bisect_left(changed_vertices, node_count)
     return ImpactUpdate(
         result=updated,
-        changed_nodes=tuple(sorted(changed_nodes)),
-        changed_objectives=tuple(sorted(changed_objectives)),
+        changed_nodes=tuple(sorted(slugs[v] for v in changed_vertices[:objectives_from])),
+        changed_objectives=tuple(sorted(slugs[v] for v in changed_vertices[objectives_from:])),
         full_recompute=not order_kept,
+        changed_vertices=tuple(changed_vertices),
     )
 
 

@@ -50,6 +50,11 @@ BLOCKED = int(State.BLOCKED)
 STATES: tuple[State, ...] = tuple(State)
 
 
+# How many decoded sets of root causes a cause index keeps (a full pass at 250,000 nodes
+# decodes about 34,000; each entry is about a kilobyte there).
+DECODED_LIMIT = 100_000
+
+
 @dataclass(frozen=True, eq=False)
 class CauseIndex:
     """Which node each bit of a root-cause bitset stands for.
@@ -91,6 +96,11 @@ class CauseIndex:
                 found.append(self.slug_of_bit[top - position])
                 position = binary.find("1", position + 1)
             slugs = tuple(sorted(found))
+            if len(self.decoded) >= DECODED_LIMIT:
+                # Shared by every result derived from one full result, in a worker that
+                # may run for weeks: the sets of causes no result holds any more would
+                # pile up (at 250,000 nodes each key is a bitset of a kilobyte).
+                self.decoded.clear()
             self.decoded[bits] = slugs
         return slugs
 

@@ -20,27 +20,28 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from operator import itemgetter
-from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from cataligent.leases import Lease, LeaseLost
 from dependencies import impact
+from dependencies.impact.gc_pause import collected_as_long_lived
 from dependencies.models import ImpactState, IntrinsicChange, ShapeChange
 from dependencies.recompute.loader import (
     LoadedGraph,
-    StoredRow,
     load_graph,
     load_intrinsic_states,
-    noted_changes,
 )
+from dependencies.recompute.noted import noted_intrinsic_states
 from dependencies.recompute.rewiring import Rewiring, noted_rewiring
 from dependencies.recompute.team_counts import store_team_counts
+from dependencies.recompute.update_writer import store_update
 from dependencies.recompute.writer import save_summary, store_results
 
 log = logging.getLogger(__name__)
@@ -75,18 +76,26 @@ def _state_row() -> QuerySet[ImpactState]:
     return ImpactState.objects.defer("cycles")
 
 
-def _commit_without_waiting_for_disk() -> None:
-    """The stored results are derived data: this transaction need not wait for its commit
-    to reach the disk (PostgreSQL's `synchronous_commit`, for this transaction only).
+def _locked_state_row() -> ImpactState:
+    """The ImpactState row, locked until the transaction ends: the results are stored
+    under this lock.
 
+    On PostgreSQL the same statement turns off `synchronous_commit` for this transaction
+    (`set_config(..., true)` is `SET LOCAL`, one round trip fewer): the stored results are
+    derived data, and this transaction need not wait for its commit to reach the disk.
     Lost in a crash, it is lost whole: `computed` and the spent change notes with the
     results, so the next pass computes them again. A ticket change rewrites hundreds of
     rows; the flush was a good part of the incremental recompute's wall time.
     https://www.postgresql.org/docs/15/wal-async-commit.html
     """
+    rows = _state_row().select_for_update()
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        rows = rows.annotate(
+            commit_without_waiting_for_disk=RawSQL(
+                "set_config('synchronous_commit', 'off', true)", ()
+            )
+        )
+    return rows.get(pk=1)
 
 
 def _check_lease(locked: ImpactState, lease: Lease) -> None:
@@ -111,20 +120,23 @@ def impact_recompute(*, force: bool = False, reason: str = "recompute") -> Recom
     `force` recomputes even when nothing was requested (commands, the periodic safety net).
     """
     outcome = RecomputeOutcome(ran=False)
-    ImpactState.objects.get_or_create(pk=1)  # made by a migration; a flushed test database lacks it
     while True:
         lease = recompute_lease()
         if not lease.claim():
-            return outcome  # the lease holder looks again after letting go
+            # Made by a migration; a flushed test database lacks it (looked for only here,
+            # not on every call: a ticket change's pass counts its round trips).
+            ImpactState.objects.get_or_create(pk=1)
+            if not lease.claim():
+                return outcome  # the lease holder looks again after letting go
         try:
             with lease.kept():
-                while True:
-                    state = _state_row().get(pk=1)
-                    if state.computed >= state.requested and state.computed_at and not force:
-                        break
+                state = _state_row().get(pk=1)
+                while state.computed < state.requested or not state.computed_at or force:
                     # A forced pass (commands, the periodic safety net) re-reads every
                     # intrinsic state rather than trusting the noted changes.
-                    _one_pass(state, outcome, reason, lease, thorough=force)
+                    # The row it returns was read under its lock, after the last request
+                    # it saw; later ones are caught by the read after letting go.
+                    state = _one_pass(state, outcome, reason, lease, thorough=force)
                     force = False
         except LeaseLost:
             # Too slow (or paused) and another recompute took over: it computes what was asked.
@@ -139,7 +151,8 @@ def impact_recompute(*, force: bool = False, reason: str = "recompute") -> Recom
 
 def _one_pass(
     state: ImpactState, outcome: RecomputeOutcome, reason: str, lease: Lease, *, thorough: bool
-) -> None:
+) -> ImpactState:
+    """Compute and store once; returns the ImpactState row as this pass left it."""
     global _cache
     started = time.monotonic()
     target = state.requested
@@ -149,92 +162,27 @@ def _one_pass(
     outcome.passes += 1
     rewiring = _rewiring_for(cached, state, target, thorough=thorough)
     if cached is not None and rewiring is not None:
-        if thorough or state.unscoped > cached.computed:
-            intrinsic = load_intrinsic_states()
-            complete = intrinsic.keys() == cached.result.nodes.keys()
-        else:
-            # Only the nodes the changes named since the cached result (ingest, overrides).
-            intrinsic = load_intrinsic_states(noted_changes(cached.computed, target))
-            complete = intrinsic.keys() <= cached.result.nodes.keys()
-        if complete:
-            # Read from the engine's lists, not results: a thorough pass compares every node.
-            index = cached.result.graph.node_index
-            held = cached.result.propagation.intrinsic
-            changes = {
-                slug: value for slug, value in intrinsic.items() if held[index[slug]] != value
-            }
-            try:
-                update = impact.update_impact(
-                    cached.result,
-                    now=now,
-                    intrinsic=changes,
-                    dependencies=rewiring.dependencies,
-                    requirements=rewiring.requirements,
-                )
-            except impact.ImpactError:
-                # An edge to a node the cached graph lacks: a shape change it was not told
-                # of. The full pass below reads everything.
-                log.warning("recompute: the cached graph cannot take the noted shape changes")
-                complete = False
-        if complete:
-            stored_nodes = _rows(cached.result.nodes, cached.node_pks)
-            stored_objectives = _rows(cached.result.objectives, cached.objective_pks)
-            with transaction.atomic():
-                _commit_without_waiting_for_disk()
-                locked = _state_row().select_for_update().get(pk=1)
-                _check_lease(locked, lease)
-                written = store_results(
-                    update.result,
-                    stored_nodes=stored_nodes,
-                    stored_objectives=stored_objectives,
-                    only_nodes=update.changed_nodes,
-                    only_objectives=update.changed_objectives,
-                    version=locked.version + 1,
-                    reason=reason,
-                )
-                save_summary(
-                    locked,
-                    update.result,
-                    previous=cached.result,  # what is stored: the cache's version is current
-                    computed=target,
-                    changed=written.changed,
-                    duration_ms=int((time.monotonic() - started) * 1000),
-                )
-                forget_noted_changes(target)
-                # The map's counts by team, carried over from the nodes that changed and the
-                # edges that came or went.
-                store_team_counts(
-                    locked.version,
-                    state.structure,  # the graph this pass computed on
-                    previous=cached.version,
-                    previous_structure=cached.structure,
-                    before={
-                        cached.node_pks[slug]: cached.result.nodes[slug].state.label
-                        for slug in update.changed_nodes
-                    },
-                    rewired=_targets_before(cached, rewiring),
-                )
-            _cache = _Cached(
-                locked.version,
-                state.structure,
-                target,
-                update.result,
-                cached.node_pks,
-                cached.objective_pks,
+        with collected_as_long_lived():  # the new result is kept until the next change
+            locked = _incremental_pass(
+                state,
+                cached,
+                rewiring,
+                outcome,
+                reason,
+                lease,
+                thorough=thorough,
+                now=now,
+                started=started,
             )
-            outcome.incremental = True
-            outcome.version = locked.version
-            outcome.nodes_written += written.nodes_written
-            outcome.objectives_written += written.objectives_written
-            return
+        if locked is not None:
+            return locked
 
     loaded: LoadedGraph = load_graph()
     result = impact.compute_impact(
         loaded.graph, now=now, previous_nodes=loaded.nodes, previous_objectives=loaded.objectives
     )
     with transaction.atomic():
-        _commit_without_waiting_for_disk()
-        locked = _state_row().select_for_update().get(pk=1)
+        locked = _locked_state_row()
         _check_lease(locked, lease)
         written = store_results(
             result,
@@ -264,6 +212,99 @@ def _one_pass(
     outcome.version = locked.version
     outcome.nodes_written += written.nodes_written
     outcome.objectives_written += written.objectives_written
+    return locked
+
+
+def _incremental_pass(
+    state: ImpactState,
+    cached: _Cached,
+    rewiring: Rewiring,
+    outcome: RecomputeOutcome,
+    reason: str,
+    lease: Lease,
+    *,
+    thorough: bool,
+    now: datetime,
+    started: float,
+) -> ImpactState | None:
+    """Update the cached result with the intrinsic states and the edges and requirements
+    that changed, and store what moved; returns the ImpactState row as stored, or None
+    (nothing done) when the changes name a node the cached graph does not have."""
+    global _cache
+    target = state.requested
+    if thorough or state.unscoped > cached.computed:
+        intrinsic = load_intrinsic_states()
+        complete = intrinsic.keys() == cached.result.nodes.keys()
+    else:
+        # Only the nodes the changes named since the cached result (ingest, overrides).
+        intrinsic = noted_intrinsic_states(cached.computed, target)
+        complete = intrinsic.keys() <= cached.result.nodes.keys()
+    if not complete:
+        return None
+    # Read from the engine's lists, not results: a thorough pass compares every node.
+    index = cached.result.graph.node_index
+    held = cached.result.propagation.intrinsic
+    changes = {slug: value for slug, value in intrinsic.items() if held[index[slug]] != value}
+    try:
+        update = impact.update_impact(
+            cached.result,
+            now=now,
+            intrinsic=changes,
+            dependencies=rewiring.dependencies,
+            requirements=rewiring.requirements,
+        )
+    except impact.ImpactError:
+        # An edge to a node the cached graph lacks: a shape change it was not told of.
+        log.warning("recompute: the cached graph cannot take the noted shape changes")
+        return None
+    with transaction.atomic():
+        locked = _locked_state_row()
+        _check_lease(locked, lease)
+        # The cached result is what is stored: the rows the engine found changed are
+        # written as they are, without comparing them again.
+        written = store_update(
+            cached.result,
+            update,
+            node_pks=cached.node_pks,
+            objective_pks=cached.objective_pks,
+            version=locked.version + 1,
+            reason=reason,
+        )
+        save_summary(
+            locked,
+            update.result,
+            previous=cached.result,  # what is stored: the cache's version is current
+            computed=target,
+            changed=written.changed,
+            duration_ms=int((time.monotonic() - started) * 1000),
+        )
+        forget_noted_changes(target, shapes=state.structure != cached.structure)
+        # The map's counts by team, carried over from the nodes that changed and the edges
+        # that came or went.
+        store_team_counts(
+            locked.version,
+            state.structure,  # the graph this pass computed on
+            previous=cached.version,
+            previous_structure=cached.structure,
+            before={
+                cached.node_pks[slug]: cached.result.nodes[slug].state.label
+                for slug in update.changed_nodes
+            },
+            rewired=_targets_before(cached, rewiring),
+        )
+    _cache = _Cached(
+        locked.version,
+        state.structure,
+        target,
+        update.result,
+        cached.node_pks,
+        cached.objective_pks,
+    )
+    outcome.incremental = True
+    outcome.version = locked.version
+    outcome.nodes_written += written.nodes_written
+    outcome.objectives_written += written.objectives_written
+    return locked
 
 
 def _targets_before(cached: _Cached, rewiring: Rewiring) -> dict[int, set[int]]:
@@ -290,35 +331,13 @@ def _rewiring_for(
     return noted_rewiring(cached.computed, target)
 
 
-def forget_noted_changes(upto: int) -> None:
-    """The stored results now reflect every change up to `upto`: its notes are spent."""
+def forget_noted_changes(upto: int, *, shapes: bool = True) -> None:
+    """The stored results now reflect every change up to `upto`: its notes are spent.
+    `shapes=False`: no shape change was noted since the last pass (the graph's structure
+    held), so there are no ShapeChange rows to delete (one statement fewer per ticket)."""
     IntrinsicChange.objects.filter(requested__lte=upto).delete()
-    ShapeChange.objects.filter(requested__lte=upto).delete()
-
-
-class _LazyRows(dict):  # type: ignore[type-arg]
-    """StoredRow views of a previous result, made only for the items looked up."""
-
-    def __init__(self, results: Any, pks: dict[str, int]) -> None:
-        super().__init__()
-        self._results = results
-        self._pks = pks
-
-    def __missing__(self, key: str) -> StoredRow:
-        item = self._results[key]
-        row = StoredRow(
-            self._pks[key],
-            item.state,
-            item.blocked_since,
-            item.root_causes,
-            getattr(item, "intrinsic_state", impact.State.OPERATIONAL),
-        )
-        self[key] = row
-        return row
-
-
-def _rows(results: Any, pks: dict[str, int]) -> _LazyRows:
-    return _LazyRows(results, pks)
+    if shapes:
+        ShapeChange.objects.filter(requested__lte=upto).delete()
 
 
 def current_result() -> impact.ImpactResult:

@@ -389,8 +389,7 @@ def store_ranking(result: impact.ImpactResult, previous: impact.ImpactResult | N
     elif result.bottlenecks == previous.bottlenecks:  # equal items are mostly the same objects
         return 0
     else:
-        old = {b.node: b for b in previous.bottlenecks}
-        new = {b.node: b for b in result.bottlenecks}
+        old, new = previous.ranking.entries, result.ranking.entries  # by root cause
         moved = [b for slug, b in new.items() if old.get(slug) is not b]
         before = {
             b.node: (list(b.capabilities), list(b.objectives), b.value_at_risk)
@@ -428,13 +427,15 @@ def save_summary(
     nothing when the update left them as they were.
     """
     fields = ["version", "computed", "computed_at", "duration_ms", "value_at_risk"]
-    cycles = [list(cycle) for cycle in result.cycles]
-    stored_cycles = state.cycles if previous is None else [list(c) for c in previous.cycles]
     summary_changed = bool(store_ranking(result, previous))
-    if cycles != stored_cycles:
-        summary_changed = True
-        state.cycles = cycles
-        fields.append("cycles")
+    # An update on the same graph (a ticket change) has the same cycles: nothing to compare.
+    if previous is None or previous.graph is not result.graph:
+        cycles = [list(cycle) for cycle in result.cycles]
+        stored_cycles = state.cycles if previous is None else [list(c) for c in previous.cycles]
+        if cycles != stored_cycles:
+            summary_changed = True
+            state.cycles = cycles
+            fields.append("cycles")
     if changed or summary_changed:
         state.version += 1
     state.computed = computed

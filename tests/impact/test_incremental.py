@@ -149,3 +149,24 @@ def test_bad_changes_are_refused(base: ImpactResult) -> None:
         update_impact(base, now=T1, dependencies={"api": [Edge("db", "cache")]})
     with pytest.raises(UnknownNodeError):
         update_impact(base, now=T1, requirements={"OBJ-9": []})
+
+
+def test_a_dropped_result_is_freed_without_the_cyclic_collector() -> None:
+    # A worker replaces its result on every ticket change and counts the new one as
+    # long-lived (runner: collected_as_long_lived): a result in a reference cycle would
+    # wait for a rare full collection, a million slots at a time.
+    import gc
+    import weakref
+
+    base = full(NODES, edges_of(EDGES))
+    update = update_impact(base, now=T1, intrinsic={"db": State.BLOCKED})
+    for result in (base, update.result):
+        assert dict(result.nodes) and dict(result.objectives)
+        assert isinstance(result.bottlenecks, tuple)  # the ranking made and kept
+    refs = [weakref.ref(base), weakref.ref(update.result)]
+    gc.disable()
+    try:
+        del base, update, result
+        assert [ref() for ref in refs] == [None, None]
+    finally:
+        gc.enable()

@@ -139,3 +139,29 @@ def test_what_if_changes_agree_with_its_full_scenario(
     assert [c.item for c in outcome.capabilities] == [
         slug for slug, _, _ in expected_nodes if scenario.nodes[slug].kind == "capability"
     ]
+
+
+@settings(max_examples=100, deadline=None)
+@given(organisations(), st.data())
+def test_decoding_root_causes_is_the_same_with_a_bounded_cache(
+    org: Organisation, data: st.DataObject
+) -> None:
+    # The cache of decoded sets is cleared when full (a worker's results share it for weeks);
+    # the slugs a bitset decodes to do not depend on what the cache held.
+    from dependencies.impact import propagation
+
+    result = org.compute()
+    index = result.propagation.cause_index
+    bitsets = data.draw(st.lists(st.integers(0, 2 ** len(index.slug_of_bit) - 1), max_size=12))
+    expected = [
+        tuple(sorted(index.slug_of_bit[k] for k in range(len(index.slug_of_bit)) if b >> k & 1))
+        for b in bitsets
+    ]
+    limit = propagation.DECODED_LIMIT
+    propagation.DECODED_LIMIT = 3
+    try:
+        assert [index.decode(b) for b in bitsets] == expected
+        assert len(index.decoded) <= 3
+        assert [index.decode(b) for b in reversed(bitsets)] == expected[::-1]
+    finally:
+        propagation.DECODED_LIMIT = limit

@@ -182,6 +182,12 @@ def test_incremental_update_equals_a_full_recompute(org: Organisation, data: st.
     assert set(update.changed_objectives) == {
         key for key in expected.objectives if expected.objectives[key] != base.objectives[key]
     }
+    # The same items as vertices, in vertex order (the incremental writer reads these).
+    graph = update.result.graph
+    assert list(update.changed_vertices) == sorted(
+        [graph.node_index[slug] for slug in update.changed_nodes]
+        + [graph.objective_index[key] for key in update.changed_objectives]
+    )
 
 
 @examples

@@ -104,3 +104,30 @@ def test_changes_in_one_transaction_are_noted_together(lending: Any) -> None:
     impact_recompute()
     assert Node.objects.get(slug="app").intrinsic_state == "degraded"
     assert Node.objects.get(slug="ledger").intrinsic_state == "blocked"
+
+
+def test_a_ticket_change_takes_one_statement_to_note_and_few_to_store(lending: Any) -> None:
+    # Round trips are much of a ticket change's cost at 250,000 nodes: the note is one
+    # statement (the counter and the nodes together), the pass a fixed handful.
+    impact_recompute(force=True)
+    pk = _override("ledger", "blocked")
+    with CaptureQueriesContext(connection) as noting:
+        impact_changed(nodes=[pk], reason="test")
+    assert len(noting.captured_queries) == 1
+    assert IntrinsicChange.objects.get().requested == ImpactState.objects.get().requested
+    with CaptureQueriesContext(connection) as passing:
+        outcome = impact_recompute()
+    assert outcome.incremental and Node.objects.get(slug="cap").state == "blocked"
+    # Lease, state, the noted nodes' inputs, BEGIN, SET LOCAL, lock, nodes, objectives,
+    # transitions, ranking, summary, notes spent, COMMIT, release, state; and the map's
+    # counts by team carried over (the audit marker, this version's and the last one's
+    # counts, the changed nodes and their edges, the new counts, the old ones dropped).
+    assert len(passing.captured_queries) <= 21, len(passing.captured_queries)
+
+
+def test_a_named_change_without_the_state_row_is_still_counted(lending: Any) -> None:
+    ImpactState.objects.all().delete()  # a flushed database: the migration's row is gone
+    impact_changed(nodes=[_override("ledger", "blocked")], reason="test")
+    state = ImpactState.objects.get()
+    assert state.requested == 1
+    assert list(IntrinsicChange.objects.values_list("requested", flat=True)) == [1]

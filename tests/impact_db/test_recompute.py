@@ -272,7 +272,7 @@ def test_an_edit_of_a_node_read_before_a_recompute_keeps_the_recompute_s_results
     from dependencies.graph.services import node_update
     from objectives.services import objective_update
 
-    nodes, objective = lending
+    _nodes, objective = lending
     read_by_the_form = Node.objects.get(slug="cap")
     objective_read = Objective.objects.get(pk=objective.pk)
     _block("ledger")
@@ -286,3 +286,25 @@ def test_an_edit_of_a_node_read_before_a_recompute_keeps_the_recompute_s_results
     assert cap.blocked_since is not None
     saved = Objective.objects.get(pk=objective.pk)
     assert (saved.title, saved.state, saved.root_causes) == ("Lend", "blocked", ["ledger"])
+
+
+def test_a_ticket_change_is_stored_without_waiting_for_the_disk(
+    lending: Any, monkeypatch: Any
+) -> None:
+    # The lock on the state row turns synchronous_commit off for the storing transaction.
+    from dependencies.recompute import runner
+
+    seen: list[str] = []
+    store_update = runner.store_update
+
+    def watching(*args: Any, **kwargs: Any) -> Any:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            seen.append(cursor.fetchone()[0])
+        return store_update(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "store_update", watching)
+    impact_recompute(force=True)
+    _block("ledger")
+    assert impact_recompute(force=True).incremental
+    assert seen == ["off"]
