@@ -21,7 +21,6 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import timedelta
-from operator import itemgetter
 from typing import Any
 
 from django.conf import settings
@@ -39,6 +38,7 @@ from dependencies.recompute.loader import (
     load_intrinsic_states,
     noted_changes,
 )
+from dependencies.recompute.stored import differing_nodes
 from dependencies.recompute.writer import save_summary, store_results
 
 log = logging.getLogger(__name__)
@@ -205,8 +205,14 @@ def _one_pass(
 
     loaded: LoadedGraph = load_graph()
     result = impact.compute_impact(
-        loaded.graph, now=now, previous_nodes=loaded.nodes, previous_objectives=loaded.objectives
+        loaded.graph,
+        now=now,
+        kept_node_since=loaded.nodes.kept_blocked_since(),
+        previous_objectives=loaded.objectives,
     )
+    # Every stored node compared with its result, a column at a time; the writer compares
+    # and rewrites those that differ.
+    differing = differing_nodes(result, loaded.nodes)
     with transaction.atomic():
         _commit_without_waiting_for_disk()
         locked = _state_row().select_for_update().get(pk=1)
@@ -215,6 +221,7 @@ def _one_pass(
             result,
             stored_nodes=loaded.nodes,
             stored_objectives=loaded.objectives,
+            only_nodes=differing,
             version=locked.version + 1,
             reason=reason,
         )
@@ -231,7 +238,7 @@ def _one_pass(
         state.structure,
         target,
         result,
-        dict(zip(loaded.nodes, map(itemgetter(0), loaded.nodes.values()), strict=True)),
+        dict(zip(loaded.nodes.slugs, loaded.nodes.pks, strict=True)),
         {key: row.pk for key, row in loaded.objectives.items()},
     )
     outcome.incremental = False
@@ -291,7 +298,7 @@ def current_result() -> impact.ImpactResult:
     result = impact.compute_impact(
         loaded.graph,
         now=state.computed_at or timezone.now(),
-        previous_nodes=loaded.nodes,
+        kept_node_since=loaded.nodes.kept_blocked_since(),
         previous_objectives=loaded.objectives,
     )
     _read_cache = (state.version, state.structure, result)
