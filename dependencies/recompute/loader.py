@@ -8,10 +8,11 @@ PostgreSQL's binary format (psycopg 3 reads those in C; https://www.psycopg.org/
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 from django.db import connection
 from django.db.models import Model
@@ -89,20 +90,29 @@ def _fetch_columns(model: type[Model], columns: Sequence[Column]) -> list[list[A
         return send(model, columns)()
 
 
+class Send(Protocol):
+    def __call__(
+        self, model: type[Model], columns: Sequence[Column], *, apart: bool = False
+    ) -> Receive: ...
+
+
 @contextmanager
-def _column_reads() -> Iterator[Callable[[type[Model], Sequence[Column]], Receive]]:
+def _column_reads() -> Iterator[Send]:
     """Reads of whole tables as columns: `send(model, columns)` sends one, and the function
     it returns waits for its columns (a list per column, every row's value).
 
     On PostgreSQL each column comes as one array in the binary format, which the driver
     turns into a list in C: at 1.25 million edges that is about 0.1 s of CPU, where rows as
     tuples and transposing them cost about 2 s. The reads go in one pipeline (psycopg's
-    pipeline mode, https://www.psycopg.org/psycopg3/docs/advanced/pipeline.html): the
-    server computes the edges' arrays while this process handles the nodes. Elsewhere
-    (SQLite), rows transposed, read when received.
+    pipeline mode, https://www.psycopg.org/psycopg3/docs/advanced/pipeline.html), so that
+    the server computes the next read's arrays while this process handles the one before.
+    A read sent `apart` goes on a connection of its own, in a thread, when this connection
+    is not in a transaction (whose rows another connection would not see): PostgreSQL then
+    builds the nodes' and the edges' arrays at the same time, on two cores.
+    Elsewhere (SQLite), rows transposed, read when received.
     """
     if connection.vendor != "postgresql":
-        yield lambda model, columns: partial(_transposed, model, columns)
+        yield lambda model, columns, *, apart=False: partial(_transposed, model, columns)
         return
     import psycopg  # PostgreSQL only
 
@@ -112,8 +122,13 @@ def _column_reads() -> Iterator[Callable[[type[Model], Sequence[Column]], Receiv
     # (the time of a pipelined query is the time to send it).
     wrap = connection.make_debug_cursor if connection.queries_logged else connection.make_cursor
     cursors: list[Any] = []
+    threads: list[ThreadPoolExecutor] = []
 
-    def send(model: type[Model], columns: Sequence[Column]) -> Receive:
+    def send(model: type[Model], columns: Sequence[Column], *, apart: bool = False) -> Receive:
+        if apart and not connection.in_atomic_block:
+            thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="impact-loader")
+            threads.append(thread)
+            return thread.submit(_fetch_columns_on_own_connection, model, columns).result
         raw = psycopg.Cursor(raw_connection)  # Django's cursor binds client-side: text only
         raw.format = psycopg.pq.Format.BINARY
         cursor = wrap(raw)
@@ -132,6 +147,19 @@ def _column_reads() -> Iterator[Callable[[type[Model], Sequence[Column]], Receiv
     finally:
         for cursor in cursors:
             cursor.close()
+        for thread in threads:
+            thread.shutdown(cancel_futures=True)
+
+
+def _fetch_columns_on_own_connection(
+    model: type[Model], columns: Sequence[Column]
+) -> list[list[Any]]:
+    """`_fetch_columns` in a thread: Django gives each thread a connection of its own,
+    closed here."""
+    try:
+        return _fetch_columns(model, columns)
+    finally:
+        connection.close()
 
 
 def _array_sql(model: type[Model], columns: Sequence[Column]) -> str:
@@ -177,6 +205,7 @@ def load_graph() -> LoadedGraph:
                 ("redundancy_group", "NULLIF(\"redundancy_group\", '')"),
                 "min_operational",
             ),
+            apart=True,
         )
         receive_requirements = send(Requirement, ("objective_id", "node_id", "criticality"))
 
