@@ -51,10 +51,8 @@ def load_intrinsic_states(among: Collection[int] | None = None) -> dict[str, Sta
     if among is None:  # every node: as columns, like the full load
         ids, slugs, manuals = _fetch_columns(Node, ("id", "slug", "manual_state"))
         intrinsic_of = Parsed(lambda key: impact.intrinsic_state(key[0], key[1]))
-        return {
-            slug: intrinsic_of[manual, pk in blocking]
-            for pk, slug, manual in zip(ids, slugs, manuals, strict=True)
-        }
+        keys = zip(manuals, map(blocking.__contains__, ids), strict=True)
+        return dict(zip(slugs, map(intrinsic_of.__getitem__, keys), strict=True))
     nodes = Node.objects.filter(pk__in=list(among))
     return {
         slug: impact.intrinsic_state(manual, pk in blocking)
@@ -211,10 +209,10 @@ def load_graph() -> LoadedGraph:
 
         nodes = receive_nodes()
         ids, slugs, kinds, manuals, stored_intrinsics, stored_states, sinces, causes = nodes
+        # Decided once per (override, blocked by a ticket) pair, the loop in C.
         intrinsic_of = Parsed(lambda key: impact.intrinsic_state(key[0], key[1]))
-        intrinsic = [
-            intrinsic_of[manual, pk in blocking] for pk, manual in zip(ids, manuals, strict=True)
-        ]
+        keys = zip(manuals, map(blocking.__contains__, ids), strict=True)
+        intrinsic = list(map(intrinsic_of.__getitem__, keys))
         position = dict(zip(ids, range(len(ids)), strict=True))
         sources, targets, criticalities, groups, minimums = receive_edges()
         columns = impact.GraphColumns(
@@ -235,9 +233,9 @@ def load_graph() -> LoadedGraph:
     for objective_id, slug, crit in zip(
         objective_ids, node_slugs, requirement_criticalities, strict=True
     ):
-        requires.setdefault(objective_id, []).append(
-            impact.Requirement(slug, impact.Criticality(crit))
-        )
+        # The stored text, as for the edges: the engine refuses one it does not know.
+        requirement = impact.Requirement(slug, crit)  # type: ignore[arg-type]
+        requires.setdefault(objective_id, []).append(requirement)
     engine_objectives = []
     stored_objectives: dict[str, StoredRow] = {}
     for pk, key, value, state, since, objective_causes in Objective.objects.values_list(
