@@ -126,7 +126,9 @@ def _column_reads() -> Iterator[Send]:
         if apart and not connection.in_atomic_block:
             thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="impact-loader")
             threads.append(thread)
-            return thread.submit(_fetch_columns_on_own_connection, model, columns).result
+            # Held until received, then dropped: the future would keep the columns alive.
+            pending = [thread.submit(_fetch_columns_on_own_connection, model, columns)]
+            return lambda: pending.pop().result()
         raw = psycopg.Cursor(raw_connection)  # Django's cursor binds client-side: text only
         raw.format = psycopg.pq.Format.BINARY
         cursor = wrap(raw)
@@ -135,6 +137,7 @@ def _column_reads() -> Iterator[Send]:
 
         def receive() -> list[list[Any]]:
             values = cursor.fetchone()
+            cursor.close()  # the driver's copy of the arrays: tens of MB, freed now
             return [column if column is not None else [] for column in values]
 
         return receive
