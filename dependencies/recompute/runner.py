@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from cataligent.leases import Lease, LeaseLost
 from dependencies import impact
+from dependencies.impact.gc_pause import garbage_collector_paused
 from dependencies.models import ImpactState, IntrinsicChange
 from dependencies.recompute.loader import (
     LoadedGraph,
@@ -203,44 +204,48 @@ def _one_pass(
             outcome.objectives_written += written.objectives_written
             return
 
-    loaded: LoadedGraph = load_graph()
-    result = impact.compute_impact(
-        loaded.graph,
-        now=now,
-        kept_node_since=loaded.nodes.kept_blocked_since(),
-        previous_objectives=loaded.objectives,
-    )
-    # Every stored node compared with its result, a column at a time; the writer compares
-    # and rewrites those that differ.
-    differing = differing_nodes(result, loaded.nodes)
-    with transaction.atomic():
-        _commit_without_waiting_for_disk()
-        locked = _state_row().select_for_update().get(pk=1)
-        _check_lease(locked, lease)
-        written = store_results(
-            result,
-            stored_nodes=loaded.nodes,
-            stored_objectives=loaded.objectives,
-            only_nodes=differing,
-            version=locked.version + 1,
-            reason=reason,
+    # Held off for the whole pass: it allocates a million objects, none in a reference
+    # cycle, and the collector would walk them again and again (about 80 collections,
+    # 0.45 s of CPU at 250,000 nodes; one afterwards instead).
+    with garbage_collector_paused():
+        loaded: LoadedGraph = load_graph()
+        result = impact.compute_impact(
+            loaded.graph,
+            now=now,
+            kept_node_since=loaded.nodes.kept_blocked_since(),
+            previous_objectives=loaded.objectives,
         )
-        save_summary(
-            locked,
+        # Every stored node compared with its result, a column at a time; the writer compares
+        # and rewrites those that differ.
+        differing = differing_nodes(result, loaded.nodes)
+        with transaction.atomic():
+            _commit_without_waiting_for_disk()
+            locked = _state_row().select_for_update().get(pk=1)
+            _check_lease(locked, lease)
+            written = store_results(
+                result,
+                stored_nodes=loaded.nodes,
+                stored_objectives=loaded.objectives,
+                only_nodes=differing,
+                version=locked.version + 1,
+                reason=reason,
+            )
+            save_summary(
+                locked,
+                result,
+                computed=target,
+                changed=written.changed,
+                duration_ms=int((time.monotonic() - started) * 1000),
+            )
+            forget_noted_changes(target)
+        _cache = _Cached(
+            locked.version,
+            state.structure,
+            target,
             result,
-            computed=target,
-            changed=written.changed,
-            duration_ms=int((time.monotonic() - started) * 1000),
+            dict(zip(loaded.nodes.slugs, loaded.nodes.pks, strict=True)),
+            {key: row.pk for key, row in loaded.objectives.items()},
         )
-        forget_noted_changes(target)
-    _cache = _Cached(
-        locked.version,
-        state.structure,
-        target,
-        result,
-        dict(zip(loaded.nodes.slugs, loaded.nodes.pks, strict=True)),
-        {key: row.pk for key, row in loaded.objectives.items()},
-    )
     outcome.incremental = False
     outcome.version = locked.version
     outcome.nodes_written += written.nodes_written
