@@ -84,11 +84,14 @@ class ImpactResult:
     def graph(self) -> DependencyGraph:
         return self.propagation.graph
 
-    @cached_property
+    # Views made on each access, not cached: a cached view would point back at its result,
+    # a reference cycle that only the cyclic collector frees (a whole graph's worth of
+    # memory, and the full pass holds that collector off).
+    @property
     def nodes(self) -> Mapping[str, NodeResult]:
         return _NodeResults(self)
 
-    @cached_property
+    @property
     def objectives(self) -> Mapping[str, ObjectiveResult]:
         return _ObjectiveResults(self)
 
