@@ -267,6 +267,7 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
     from dependencies.models import Edge, ImpactState, Node
     from dependencies.recompute.loader import load_graph
     from dependencies.recompute.runner import current_result, forget_cache, impact_recompute
+    from dependencies.recompute.stored import differing_nodes
     from dependencies.recompute.writer import store_results
     from integrations.models import Ticket, TicketLink
 
@@ -307,17 +308,19 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
         lambda: impact.compute_impact(
             loaded.graph,
             now=timezone.now(),
-            previous_nodes=loaded.nodes,
+            kept_node_since=loaded.nodes.kept_blocked_since(),
             previous_objectives=loaded.objectives,
         )
     )
 
-    def store() -> Any:
+    def store() -> Any:  # as the recompute service's full pass stores
+        differing = differing_nodes(result, loaded.nodes)
         with transaction.atomic():
             return store_results(
                 result,
                 stored_nodes=loaded.nodes,
                 stored_objectives=loaded.objectives,
+                only_nodes=differing,
                 version=1,
                 reason="benchmark",
             )

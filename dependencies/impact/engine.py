@@ -86,7 +86,8 @@ class ImpactResult:
         return self.propagation.graph
 
     # Views made on each access, not cached: a cached view would point back at its result,
-    # a reference cycle that only the cyclic collector frees. A worker drops its previous
+    # a reference cycle that only the cyclic collector frees (a whole graph's worth of
+    # memory, and the full pass holds that collector off). A worker drops its previous
     # result on every ticket change; refcounting frees it at once, whole.
     @property
     def nodes(self) -> Mapping[str, NodeResult]:
@@ -288,16 +289,24 @@ def compute_impact(
     now: datetime,
     previous_nodes: Mapping[str, PreviousState] | None = None,
     previous_objectives: Mapping[str, PreviousState] | None = None,
+    kept_node_since: Sequence[datetime | None] | None = None,
 ) -> ImpactResult:
     """Evaluate the whole graph.
 
     `previous_*` (stored rows or an earlier result's `nodes` / `objectives`) only feed
     blocked-since; items missing from them count as not blocked before.
+    `kept_node_since`, in place of `previous_nodes`, gives it by node vertex: when the node
+    became blocked if it was blocked before, else None (a loader's column: no lookup by
+    slug for each of 150,000 blocked nodes).
     """
+    if kept_node_since is not None and len(kept_node_since) != graph.node_count:
+        raise ValueError("kept_node_since needs one entry per node")
     with garbage_collector_paused():
         propagation = Propagation.start(graph, list(graph.intrinsic), {})
         propagation.run_all()
-        return _result_of(propagation, now, previous_nodes or {}, previous_objectives or {})
+        return _result_of(
+            propagation, now, previous_nodes or {}, previous_objectives or {}, kept_node_since
+        )
 
 
 def update_impact(
@@ -375,13 +384,18 @@ def _result_of(
     now: datetime,
     previous_nodes: Mapping[str, PreviousState],
     previous_objectives: Mapping[str, PreviousState],
+    kept_node_since: Sequence[datetime | None] | None = None,
 ) -> ImpactResult:
-    """The result of a whole propagation; blocked-since continues from `previous_*`."""
+    """The result of a whole propagation; blocked-since continues from `previous_*` or
+    `kept_node_since`."""
     graph = propagation.graph
     slugs, node_count = graph.slugs, graph.node_count
     blocked_since: list[datetime | None] = [None] * graph.vertex_count
     blocked = [v for v, state in enumerate(propagation.states) if state == BLOCKED]
     for vertex in blocked:
+        if kept_node_since is not None and vertex < node_count:
+            blocked_since[vertex] = kept_node_since[vertex] or now
+            continue
         previous = (previous_objectives if vertex >= node_count else previous_nodes).get(
             slugs[vertex]
         )

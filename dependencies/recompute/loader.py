@@ -7,41 +7,28 @@ PostgreSQL's binary format (psycopg 3 reads those in C; https://www.psycopg.org/
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from functools import partial
-from typing import Any, NamedTuple
+from typing import Any, Protocol
 
 from django.db import connection
 from django.db.models import Model
-from django.utils.dateparse import parse_datetime
 
 from dependencies import impact
 from dependencies.impact import State
 from dependencies.models import Edge, ImpactState, IntrinsicChange, Node, StoredBottleneck
+from dependencies.recompute.stored import Parsed, StoredNodes, StoredRow, moment
 from integrations.models import TicketLink
 from objectives.models import Objective, Requirement
-
-
-class StoredRow(NamedTuple):
-    """What the database holds for one node or objective (the engine's PreviousState).
-
-    A named tuple: the loader makes one per node, 260,000 at a time.
-    """
-
-    pk: int
-    state: State
-    blocked_since: datetime | None
-    root_causes: tuple[str, ...]
-    intrinsic_state: State = State.OPERATIONAL
 
 
 @dataclass
 class LoadedGraph:
     graph: impact.DependencyGraph
-    nodes: dict[str, StoredRow] = field(default_factory=dict)
+    nodes: StoredNodes
     objectives: dict[str, StoredRow] = field(default_factory=dict)
 
 
@@ -63,11 +50,9 @@ def load_intrinsic_states(among: Collection[int] | None = None) -> dict[str, Sta
     blocking = blocking_node_ids(among)
     if among is None:  # every node: as columns, like the full load
         ids, slugs, manuals = _fetch_columns(Node, ("id", "slug", "manual_state"))
-        intrinsic_of = _Parsed(lambda key: impact.intrinsic_state(key[0], key[1]))
-        return {
-            slug: intrinsic_of[manual, pk in blocking]
-            for pk, slug, manual in zip(ids, slugs, manuals, strict=True)
-        }
+        intrinsic_of = Parsed(lambda key: impact.intrinsic_state(key[0], key[1]))
+        keys = zip(manuals, map(blocking.__contains__, ids), strict=True)
+        return dict(zip(slugs, map(intrinsic_of.__getitem__, keys), strict=True))
     nodes = Node.objects.filter(pk__in=list(among))
     return {
         slug: impact.intrinsic_state(manual, pk in blocking)
@@ -93,135 +78,167 @@ def _fetch(model: type[Model], columns: Sequence[str]) -> list[tuple[Any, ...]]:
         return cursor.fetchall()
 
 
-def _fetch_columns(model: type[Model], columns: Sequence[str | tuple[str, str]]) -> list[list[Any]]:
-    """Every row's value of each column, a list per column, in one round trip.
+Column = str | tuple[str, str]  # a name, or (name, the SQL expression to read on PostgreSQL)
+Receive = Callable[[], list[list[Any]]]
 
-    A column is a name, or (name, the SQL expression to read on PostgreSQL). On PostgreSQL
-    each column comes as one array in the binary format, which the driver turns into a
-    list in C: at 1.25 million edges that is about 0.1 s of CPU, where rows as tuples and
-    transposing them cost about 2 s. Elsewhere (SQLite), rows transposed.
+
+def _fetch_columns(model: type[Model], columns: Sequence[Column]) -> list[list[Any]]:
+    """Every row's value of each column, a list per column, in one round trip."""
+    with _column_reads() as send:
+        return send(model, columns)()
+
+
+class Send(Protocol):
+    def __call__(
+        self, model: type[Model], columns: Sequence[Column], *, apart: bool = False
+    ) -> Receive: ...
+
+
+@contextmanager
+def _column_reads() -> Iterator[Send]:
+    """Reads of whole tables as columns: `send(model, columns)` sends one, and the function
+    it returns waits for its columns (a list per column, every row's value).
+
+    On PostgreSQL each column comes as one array in the binary format, which the driver
+    turns into a list in C: at 1.25 million edges that is about 0.1 s of CPU, where rows as
+    tuples and transposing them cost about 2 s. The reads go in one pipeline (psycopg's
+    pipeline mode, https://www.psycopg.org/psycopg3/docs/advanced/pipeline.html), so that
+    the server computes the next read's arrays while this process handles the one before.
+    A read sent `apart` goes on a connection of its own, in a thread, when this connection
+    is not in a transaction (whose rows another connection would not see): PostgreSQL then
+    builds the nodes' and the edges' arrays at the same time, on two cores.
+    Elsewhere (SQLite), rows transposed, read when received.
     """
     if connection.vendor != "postgresql":
-        names = [column if isinstance(column, str) else column[0] for column in columns]
-        rows = _fetch(model, names)
-        return list(map(list, zip(*rows, strict=True))) if rows else [[] for _ in columns]
+        yield lambda model, columns, *, apart=False: partial(_transposed, model, columns)
+        return
     import psycopg  # PostgreSQL only
 
+    connection.ensure_connection()
+    raw_connection = connection.connection
+    # Wrapped as Django wraps its own cursors, so each query is counted and timed as usual
+    # (the time of a pipelined query is the time to send it).
+    wrap = connection.make_debug_cursor if connection.queries_logged else connection.make_cursor
+    cursors: list[Any] = []
+    threads: list[ThreadPoolExecutor] = []
+
+    def send(model: type[Model], columns: Sequence[Column], *, apart: bool = False) -> Receive:
+        if apart and not connection.in_atomic_block:
+            thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="impact-loader")
+            threads.append(thread)
+            # Held until received, then dropped: the future would keep the columns alive.
+            pending = [thread.submit(_fetch_columns_on_own_connection, model, columns)]
+            return lambda: pending.pop().result()
+        raw = psycopg.Cursor(raw_connection)  # Django's cursor binds client-side: text only
+        raw.format = psycopg.pq.Format.BINARY
+        cursor = wrap(raw)
+        cursors.append(cursor)
+        cursor.execute(_array_sql(model, columns))
+
+        def receive() -> list[list[Any]]:
+            values = cursor.fetchone()
+            cursor.close()  # the driver's copy of the arrays: tens of MB, freed now
+            return [column if column is not None else [] for column in values]
+
+        return receive
+
+    try:
+        with raw_connection.pipeline():
+            yield send
+    finally:
+        for cursor in cursors:
+            cursor.close()
+        for thread in threads:
+            thread.shutdown(cancel_futures=True)
+
+
+def _fetch_columns_on_own_connection(
+    model: type[Model], columns: Sequence[Column]
+) -> list[list[Any]]:
+    """`_fetch_columns` in a thread: Django gives each thread a connection of its own,
+    closed here."""
+    try:
+        return _fetch_columns(model, columns)
+    finally:
+        connection.close()
+
+
+def _array_sql(model: type[Model], columns: Sequence[Column]) -> str:
     quote = connection.ops.quote_name
     expressions = [quote(column) if isinstance(column, str) else column[1] for column in columns]
     arrays = ", ".join(f"array_agg({expression})" for expression in expressions)
-    sql = f"SELECT {arrays} FROM {quote(model._meta.db_table)}"
-    connection.ensure_connection()
-    raw = psycopg.Cursor(connection.connection)  # Django's cursor binds client-side: text only
-    raw.format = psycopg.pq.Format.BINARY
-    # Wrapped as Django wraps its own cursors, so the query is counted and timed as usual.
-    wrapped = connection.make_debug_cursor if connection.queries_logged else connection.make_cursor
-    with wrapped(raw) as cursor:
-        cursor.execute(sql)
-        values = cursor.fetchone()
-    return [list(column or ()) for column in values]
+    return f"SELECT {arrays} FROM {quote(model._meta.db_table)}"
 
 
-def _json_list(value: Any) -> tuple[str, ...]:
-    """A JSON list column as the driver gives it: text (PostgreSQL's jsonb as Django reads
-    it, SQLite) or already parsed."""
-    if isinstance(value, str):
-        return () if value == "[]" else tuple(json.loads(value))
-    return tuple(value or ())
-
-
-def _moment(value: Any) -> datetime | None:
-    """A timestamp column: PostgreSQL gives aware datetimes (or text, read as such), SQLite
-    UTC text."""
-    if value is None or isinstance(value, datetime):
-        return value
-    parsed = parse_datetime(value)
-    return parsed if parsed is None or parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-class _Parsed(dict):  # type: ignore[type-arg]
-    """Text parsed once per distinct value: 260,000 nodes share a few thousand sets of root
-    causes and a handful of blocked-since moments."""
-
-    def __init__(self, parse: Callable[[Any], Any]) -> None:
-        super().__init__()
-        self._parse = parse
-
-    def __missing__(self, text: Any) -> Any:
-        value = self[text] = self._parse(text)
-        return value
+def _transposed(model: type[Model], columns: Sequence[Column]) -> list[list[Any]]:
+    names = [column if isinstance(column, str) else column[0] for column in columns]
+    rows = _fetch(model, names)
+    return list(map(list, zip(*rows, strict=True))) if rows else [[] for _ in columns]
 
 
 def load_graph() -> LoadedGraph:
     """The whole graph as engine input, with what is stored now (five queries)."""
     blocking = blocking_node_ids()
-    ids, slugs, kinds, manuals, stored_intrinsics, stored_states, sinces, causes = _fetch_columns(
-        Node,
-        (
-            "id",
-            "slug",
-            "kind",
-            "manual_state",
-            "intrinsic_state",
-            "state",
-            # As text, parsed once per distinct value below.
-            ("blocked_since", '"blocked_since"::text'),
-            ("root_causes", '"root_causes"::text'),
-        ),
-    )
-    states = _Parsed(State.parse)
-    root_causes = _Parsed(_json_list)
-    moments = _Parsed(_moment)
-    intrinsic_of = _Parsed(lambda key: impact.intrinsic_state(key[0], key[1]))
-    intrinsic = [
-        intrinsic_of[manual, pk in blocking] for pk, manual in zip(ids, manuals, strict=True)
-    ]
-    # StoredRow(pk, state, blocked_since, root_causes, intrinsic_state) per node, made by
-    # tuple.__new__ from the columns: all in C, where a comprehension of 260,000 calls is not.
-    rows = zip(
-        ids,
-        map(states.__getitem__, stored_states),
-        map(moments.__getitem__, sinces),
-        map(root_causes.__getitem__, causes),
-        map(states.__getitem__, stored_intrinsics),
-        strict=True,
-    )
-    stored_nodes = dict(zip(slugs, map(partial(tuple.__new__, StoredRow), rows), strict=True))
-    del manuals, stored_intrinsics, stored_states, sinces, causes
+    with _column_reads() as send:
+        receive_nodes = send(
+            Node,
+            (
+                "id",
+                "slug",
+                "kind",
+                "manual_state",
+                "intrinsic_state",
+                "state",
+                # As text, parsed once per distinct value below.
+                ("blocked_since", '"blocked_since"::text'),
+                ("root_causes", '"root_causes"::text'),
+            ),
+        )
+        # The edges go to the engine as columns of node positions, never as an object per
+        # edge: at a million edges that is most of the cost. Criticality stays the stored
+        # text (the engine's Criticality is a StrEnum, equal to it); no group is None.
+        receive_edges = send(
+            Edge,
+            (
+                "source_id",
+                "target_id",
+                "criticality",
+                ("redundancy_group", "NULLIF(\"redundancy_group\", '')"),
+                "min_operational",
+            ),
+            apart=True,
+        )
+        receive_requirements = send(Requirement, ("objective_id", "node_id", "criticality"))
 
-    # The edges go to the engine as columns of node positions, never as an object per
-    # edge: at a million edges that is most of the cost. Criticality stays the stored text
-    # (the engine's Criticality is a StrEnum, equal to it); no group is None.
-    position = dict(zip(ids, range(len(ids)), strict=True))
-    sources, targets, criticalities, groups, minimums = _fetch_columns(
-        Edge,
-        (
-            "source_id",
-            "target_id",
-            "criticality",
-            ("redundancy_group", "NULLIF(\"redundancy_group\", '')"),
-            "min_operational",
-        ),
-    )
-    columns = impact.GraphColumns(
-        slugs=slugs,
-        kinds=kinds,
-        intrinsic=intrinsic,  # type: ignore[arg-type]
-        sources=list(map(position.__getitem__, sources)),
-        targets=list(map(position.__getitem__, targets)),
-        criticalities=criticalities,
-        groups=groups,
-        min_operational=minimums,
-    )
-    del sources, targets
+        nodes = receive_nodes()
+        ids, slugs, kinds, manuals, stored_intrinsics, stored_states, sinces, causes = nodes
+        # Decided once per (override, blocked by a ticket) pair, the loop in C.
+        intrinsic_of = Parsed(lambda key: impact.intrinsic_state(key[0], key[1]))
+        keys = zip(manuals, map(blocking.__contains__, ids), strict=True)
+        intrinsic = list(map(intrinsic_of.__getitem__, keys))
+        position = dict(zip(ids, range(len(ids)), strict=True))
+        sources, targets, criticalities, groups, minimums = receive_edges()
+        columns = impact.GraphColumns(
+            slugs=slugs,
+            kinds=kinds,
+            intrinsic=intrinsic,  # type: ignore[arg-type]
+            sources=list(map(position.__getitem__, sources)),
+            targets=list(map(position.__getitem__, targets)),
+            criticalities=criticalities,
+            groups=groups,
+            min_operational=minimums,
+        )
+        del nodes, manuals, sources, targets
+        objective_ids, node_ids, requirement_criticalities = receive_requirements()
 
     requires: dict[int, list[impact.Requirement]] = {}
-    for objective_id, node_id, crit in Requirement.objects.values_list(
-        "objective_id", "node_id", "criticality"
+    node_slugs = map(slugs.__getitem__, map(position.__getitem__, node_ids))
+    for objective_id, slug, crit in zip(
+        objective_ids, node_slugs, requirement_criticalities, strict=True
     ):
-        requires.setdefault(objective_id, []).append(
-            impact.Requirement(slugs[position[node_id]], impact.Criticality(crit))
-        )
+        # The stored text, as for the edges: the engine refuses one it does not know.
+        requirement = impact.Requirement(slug, crit)  # type: ignore[arg-type]
+        requires.setdefault(objective_id, []).append(requirement)
     engine_objectives = []
     stored_objectives: dict[str, StoredRow] = {}
     for pk, key, value, state, since, objective_causes in Objective.objects.values_list(
@@ -231,6 +248,19 @@ def load_graph() -> LoadedGraph:
         stored_objectives[key] = StoredRow(pk, State(state), since, tuple(objective_causes))
 
     graph = impact.build_graph_from_columns(columns, engine_objectives)
+    states = Parsed(State.parse)
+    moments = Parsed(moment)
+    # Columns in the graph's node order, parsed once per distinct value; the root causes
+    # stay text until compared (dependencies.recompute.stored).
+    stored_nodes = StoredNodes(
+        index=graph.node_index,
+        slugs=slugs,
+        pks=ids,
+        states=list(map(states.__getitem__, stored_states)),
+        intrinsic_states=list(map(states.__getitem__, stored_intrinsics)),
+        blocked_since=list(map(moments.__getitem__, sinces)),
+        root_causes=causes,
+    )
     return LoadedGraph(graph=graph, nodes=stored_nodes, objectives=stored_objectives)
 
 

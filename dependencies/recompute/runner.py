@@ -21,7 +21,6 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from operator import itemgetter
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -31,7 +30,7 @@ from django.utils import timezone
 
 from cataligent.leases import Lease, LeaseLost
 from dependencies import impact
-from dependencies.impact.gc_pause import collected_as_long_lived
+from dependencies.impact.gc_pause import collected_as_long_lived, garbage_collector_paused
 from dependencies.models import ImpactState, IntrinsicChange, ShapeChange
 from dependencies.recompute.loader import (
     LoadedGraph,
@@ -40,6 +39,7 @@ from dependencies.recompute.loader import (
 )
 from dependencies.recompute.noted import noted_intrinsic_states
 from dependencies.recompute.rewiring import Rewiring, noted_rewiring
+from dependencies.recompute.stored import differing_nodes
 from dependencies.recompute.team_counts import store_team_counts
 from dependencies.recompute.update_writer import store_update
 from dependencies.recompute.writer import save_summary, store_results
@@ -177,37 +177,48 @@ def _one_pass(
         if locked is not None:
             return locked
 
-    loaded: LoadedGraph = load_graph()
-    result = impact.compute_impact(
-        loaded.graph, now=now, previous_nodes=loaded.nodes, previous_objectives=loaded.objectives
-    )
-    with transaction.atomic():
-        locked = _locked_state_row()
-        _check_lease(locked, lease)
-        written = store_results(
-            result,
-            stored_nodes=loaded.nodes,
-            stored_objectives=loaded.objectives,
-            version=locked.version + 1,
-            reason=reason,
+    # Held off for the whole pass: it allocates a million objects, none in a reference
+    # cycle, and the collector would walk them again and again (about 80 collections,
+    # 0.45 s of CPU at 250,000 nodes; one afterwards instead).
+    with garbage_collector_paused():
+        loaded: LoadedGraph = load_graph()
+        result = impact.compute_impact(
+            loaded.graph,
+            now=now,
+            kept_node_since=loaded.nodes.kept_blocked_since(),
+            previous_objectives=loaded.objectives,
         )
-        save_summary(
-            locked,
+        # Every stored node compared with its result, a column at a time; the writer compares
+        # and rewrites those that differ.
+        differing = differing_nodes(result, loaded.nodes)
+        with transaction.atomic():
+            locked = _locked_state_row()
+            _check_lease(locked, lease)
+            written = store_results(
+                result,
+                stored_nodes=loaded.nodes,
+                stored_objectives=loaded.objectives,
+                only_nodes=differing,
+                version=locked.version + 1,
+                reason=reason,
+            )
+            save_summary(
+                locked,
+                result,
+                computed=target,
+                changed=written.changed,
+                duration_ms=int((time.monotonic() - started) * 1000),
+            )
+            forget_noted_changes(target)
+            store_team_counts(locked.version, locked.structure)  # the map's counts by team
+        _cache = _Cached(
+            locked.version,
+            state.structure,
+            target,
             result,
-            computed=target,
-            changed=written.changed,
-            duration_ms=int((time.monotonic() - started) * 1000),
+            dict(zip(loaded.nodes.slugs, loaded.nodes.pks, strict=True)),
+            {key: row.pk for key, row in loaded.objectives.items()},
         )
-        forget_noted_changes(target)
-        store_team_counts(locked.version, locked.structure)  # the map's counts by team
-    _cache = _Cached(
-        locked.version,
-        state.structure,
-        target,
-        result,
-        dict(zip(loaded.nodes, map(itemgetter(0), loaded.nodes.values()), strict=True)),
-        {key: row.pk for key, row in loaded.objectives.items()},
-    )
     outcome.incremental = False
     outcome.version = locked.version
     outcome.nodes_written += written.nodes_written
@@ -361,7 +372,7 @@ def current_result() -> impact.ImpactResult:
     result = impact.compute_impact(
         loaded.graph,
         now=state.computed_at or timezone.now(),
-        previous_nodes=loaded.nodes,
+        kept_node_since=loaded.nodes.kept_blocked_since(),
         previous_objectives=loaded.objectives,
     )
     _read_cache = (state.version, state.structure, result)

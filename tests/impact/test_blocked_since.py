@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dependencies.impact import (
     DependencyGraph,
@@ -15,7 +19,7 @@ from dependencies.impact import (
     next_blocked_since,
     update_impact,
 )
-from tests.impact.builders import T0, edges_of, nodes_of, objectives_of
+from tests.impact.builders import T0, edges_of, nodes_of, objectives_of, organisations
 
 T1, T2, T3 = T0 + timedelta(hours=1), T0 + timedelta(hours=2), T0 + timedelta(hours=3)
 EDGES = edges_of([("lending", "api"), ("api", "db")])
@@ -91,3 +95,24 @@ def test_next_blocked_since() -> None:
 def test_node_result_is_a_previous_state() -> None:
     result = compute_impact(build_graph([Node("db", "data", State.BLOCKED)], [], []), now=T0)
     assert next_blocked_since(State.BLOCKED, result.nodes["db"], T1) == T0
+
+
+@settings(max_examples=200, deadline=None)
+@given(organisations(), st.data())
+def test_kept_since_by_vertex_equals_kept_since_by_slug(org: Any, data: st.DataObject) -> None:
+    """`compute_impact(kept_node_since=...)`, the loader's column, continues blocked-since
+    exactly as `previous_nodes` does."""
+    graph = build_graph(org.nodes, org.edges, org.objectives)
+    previous = {
+        node.slug: StoredState(
+            data.draw(st.sampled_from(list(State))), data.draw(st.sampled_from([None, T0, T1]))
+        )
+        for node in org.nodes
+    }
+    kept = [
+        row.blocked_since if row.state == State.BLOCKED else None
+        for row in (previous[slug] for slug in graph.slugs[: graph.node_count])
+    ]
+    by_slug = compute_impact(graph, now=T2, previous_nodes=previous)
+    by_vertex = compute_impact(graph, now=T2, kept_node_since=kept)
+    assert by_vertex.blocked_since == by_slug.blocked_since
