@@ -297,10 +297,7 @@ def _incremental_pass(
             state.structure,  # the graph this pass computed on
             previous=cached.version,
             previous_structure=cached.structure,
-            before={
-                cached.node_pks[slug]: cached.result.nodes[slug].state.label
-                for slug in update.changed_nodes
-            },
+            before=_states_before(cached, update),
             rewired=_targets_before(cached, rewiring),
         )
     _cache = _Cached(
@@ -316,6 +313,18 @@ def _incremental_pass(
     outcome.nodes_written += written.nodes_written
     outcome.objectives_written += written.objectives_written
     return locked
+
+
+def _states_before(cached: _Cached, update: impact.ImpactUpdate) -> dict[int, str]:
+    """The changed nodes' states before the pass, by node id, read from the engine's list
+    (a NodeResult would decode each one's root causes)."""
+    states, slugs = cached.result.propagation.states, cached.result.graph.slugs
+    graph = update.result.graph
+    return {
+        cached.node_pks[slugs[v]]: impact.State(states[v]).label
+        for v in update.changed_vertices
+        if not graph.is_objective(v)
+    }
 
 
 def _targets_before(cached: _Cached, rewiring: Rewiring) -> dict[int, set[int]]:

@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Mapping
 
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection
 from django.db.models import Count, Q
 
 from cataligent.models import AuditEntry, Team
@@ -127,48 +128,73 @@ def _carried(
     ids = set(before) | set(rewired)
     if not ids:
         return states, links
-    for pk, team, now in Node.objects.filter(id__in=list(before)).values_list(
-        "id", "team_id", "state"
-    ):
+    # Two bare reads, each served by an index (the edges by their source and target index,
+    # the nodes by primary key): joining the edges to both their nodes in one statement
+    # took 30-280 ms at 250,000 nodes, where these take a few.
+    touching = _edges_touching(list(ids))
+    removed_pairs = [(s, t) for s, targets in rewired.items() for t in targets]
+    ends = {pk for pair in (*touching, *removed_pairs) for pk in pair} | set(before)
+    node = _teams_and_states(list(ends))
+    for pk in before:
+        team, now = node[pk]
         states[(team, before[pk])] -= 1
         states[(team, now)] += 1
 
-    def bad(source: int, target: int, source_now: str, target_now: str, *, then: bool) -> int:
+    def bad(source: int, target: int, *, then: bool) -> int:
+        source_now, target_now = node[source][1], node[target][1]
         if then:
             source_now, target_now = before.get(source, source_now), before.get(target, target_now)
         return int(source_now != OPERATIONAL and target_now != OPERATIONAL)
 
+    def moved(source: int, target: int, by: int, *, then: bool) -> None:
+        link = links.setdefault((node[source][0], node[target][0]), [0, 0])
+        link[0] += by
+        link[1] += by * bad(source, target, then=then)
+
     kept: dict[int, set[int]] = {source: set() for source in rewired}
-    touching = Edge.objects.order_by().filter(Q(source_id__in=ids) | Q(target_id__in=ids))
-    for source, target, source_team, target_team, source_now, target_now in touching.values_list(
-        "source_id",
-        "target_id",
-        "source__team_id",
-        "target__team_id",
-        "source__state",
-        "target__state",
-    ):
-        link = links.setdefault((source_team, target_team), [0, 0])
-        link[0] += 1
-        link[1] += bad(source, target, source_now, target_now, then=False)
+    for source, target in touching:
+        moved(source, target, +1, then=False)  # as it is now
         if source in rewired:
             kept[source].add(target)
             if target not in rewired[source]:
                 continue  # added by this pass: not in the previous counts
-        link[0] -= 1
-        link[1] -= bad(source, target, source_now, target_now, then=True)
-    removed = [(s, t) for s, targets in rewired.items() for t in targets - kept[s]]
-    if removed:
-        ends = {pk for pair in removed for pk in pair}
-        node = {
-            pk: (team, now)
-            for pk, team, now in Node.objects.filter(id__in=ends).values_list(
-                "id", "team_id", "state"
-            )
-        }
-        for source, target in removed:  # gone with this pass: counted out as they were
-            (source_team, source_now), (target_team, target_now) = node[source], node[target]
-            link = links.setdefault((source_team, target_team), [0, 0])
-            link[0] -= 1
-            link[1] -= bad(source, target, source_now, target_now, then=True)
+        moved(source, target, -1, then=True)  # as it was
+    for source, target in removed_pairs:
+        if target not in kept[source]:
+            moved(source, target, -1, then=True)  # gone with this pass, counted out as it was
     return states, links
+
+
+# The ids go to PostgreSQL as one array parameter: thousands of ids as placeholders took
+# longer to turn into a statement (psycopg parses it) than the statement took to run.
+
+
+def _edges_touching(ids: list[int]) -> list[tuple[int, int]]:
+    """(source, target) of every edge from or to these nodes."""
+    if connection.vendor != "postgresql":
+        return list(
+            Edge.objects.order_by()
+            .filter(Q(source_id__in=ids) | Q(target_id__in=ids))
+            .values_list("source_id", "target_id")
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT source_id, target_id FROM {connection.ops.quote_name(Edge._meta.db_table)} "
+            "WHERE source_id = ANY(%s) OR target_id = ANY(%s)",
+            [ids, ids],
+        )
+        return cursor.fetchall()
+
+
+def _teams_and_states(ids: list[int]) -> dict[int, tuple[int | None, str]]:
+    """Each node's team id and state, by node id."""
+    if connection.vendor != "postgresql":
+        rows = Node.objects.filter(id__in=ids).values_list("id", "team_id", "state")
+        return {pk: (team, now) for pk, team, now in rows}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, team_id, state FROM {connection.ops.quote_name(Node._meta.db_table)} "
+            "WHERE id = ANY(%s)",
+            [ids],
+        )
+        return {pk: (team, now) for pk, team, now in cursor.fetchall()}
