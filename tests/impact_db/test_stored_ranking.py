@@ -18,21 +18,10 @@ from tests.factories import NodeFactory, ObjectiveFactory
 
 # Committed transactions, as in production: each pass writes in a transaction of its own,
 # which `xmin` tells apart, and a change's notes are written after its commit.
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def _no_eager_recompute() -> Any:
-    """Leave the recompute to the test (the queued task would run at once in tests)."""
-    from dependencies.graph.changes import impact_change_recorded
-    from dependencies.recompute.tasks import enqueue_recompute
-
-    uid = "dependencies.recompute.enqueue"
-    impact_change_recorded.disconnect(dispatch_uid=uid)
-    try:
-        yield
-    finally:
-        impact_change_recorded.connect(enqueue_recompute, dispatch_uid=uid)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("recompute_left_to_the_test"),
+]
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -23,20 +22,6 @@ from tests.impact.builders import Organisation, organisations
 
 # A manual override for each intrinsic state the engine draws ("" is no override).
 OVERRIDE = {State.OPERATIONAL: "", State.DEGRADED: "degraded", State.BLOCKED: "blocked"}
-
-
-@pytest.fixture
-def _no_eager_recompute() -> Any:
-    """The test runs each recompute itself (in tests the queued task would run eagerly)."""
-    from dependencies.graph.changes import impact_change_recorded
-    from dependencies.recompute.tasks import enqueue_recompute
-
-    uid = "dependencies.recompute.enqueue"
-    impact_change_recorded.disconnect(dispatch_uid=uid)
-    try:
-        yield
-    finally:
-        impact_change_recorded.connect(enqueue_recompute, dispatch_uid=uid)
 
 
 def _store(org: Organisation) -> dict[str, int]:
@@ -92,7 +77,7 @@ def _rows() -> dict[str, tuple[Any, ...]]:
 @given(organisations(), st.data())
 def test_an_incremental_pass_writes_exactly_what_a_full_pass_would(
     db: Any,
-    _no_eager_recompute: Any,
+    recompute_left_to_the_test: Any,
     django_capture_on_commit_callbacks: Any,
     org: Organisation,
     data: st.DataObject,
