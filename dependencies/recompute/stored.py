@@ -55,11 +55,12 @@ def json_list(value: Any) -> tuple[str, ...]:
 
 
 def moment(value: Any) -> datetime | None:
-    """A timestamp column: PostgreSQL gives aware datetimes (or text, read as such), SQLite
-    UTC text."""
-    if value is None or isinstance(value, datetime):
-        return value
-    parsed = parse_datetime(value)
+    """A timestamp column: PostgreSQL gives aware datetimes (or text, read as such); SQLite
+    gives UTC as text, or as a naive datetime when its converter for the column's declared
+    type ran. Naive is UTC: written back naive, Django would read it in TIME_ZONE."""
+    if value is None:
+        return None
+    parsed = value if isinstance(value, datetime) else parse_datetime(value)
     return parsed if parsed is None or parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
