@@ -7,7 +7,7 @@ PostgreSQL's binary format (psycopg 3 reads those in C; https://www.psycopg.org/
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,7 +19,7 @@ from django.db.models import Model
 
 from dependencies import impact
 from dependencies.impact import State
-from dependencies.models import Edge, ImpactState, IntrinsicChange, Node, StoredBottleneck
+from dependencies.models import Edge, ImpactState, Node, StoredBottleneck
 from dependencies.recompute.stored import Parsed, StoredNodes, StoredRow, moment
 from integrations.models import TicketLink
 from objectives.models import Objective, Requirement
@@ -32,41 +32,21 @@ class LoadedGraph:
     objectives: dict[str, StoredRow] = field(default_factory=dict)
 
 
-def blocking_node_ids(among: Collection[int] | None = None) -> set[int]:
-    """Nodes with at least one blocking linked ticket (one query), of `among` if given."""
+def blocking_node_ids() -> set[int]:
+    """Nodes with at least one blocking linked ticket (one query)."""
     links = TicketLink.objects.filter(node__isnull=False, ticket__is_blocking=True)
-    if among is not None:
-        links = links.filter(node_id__in=list(among))
     return set(links.values_list("node_id", flat=True).distinct())
 
 
-def load_intrinsic_states(among: Collection[int] | None = None) -> dict[str, State]:
-    """Nodes' intrinsic states: the manual override, else the blocking tickets (2 queries).
-
-    Every node's, or only those whose ids are `among` (the incremental recompute's case).
-    """
-    if among is not None and not among:
-        return {}
-    blocking = blocking_node_ids(among)
-    if among is None:  # every node: as columns, like the full load
-        ids, slugs, manuals = _fetch_columns(Node, ("id", "slug", "manual_state"))
-        intrinsic_of = Parsed(lambda key: impact.intrinsic_state(key[0], key[1]))
-        keys = zip(manuals, map(blocking.__contains__, ids), strict=True)
-        return dict(zip(slugs, map(intrinsic_of.__getitem__, keys), strict=True))
-    nodes = Node.objects.filter(pk__in=list(among))
-    return {
-        slug: impact.intrinsic_state(manual, pk in blocking)
-        for pk, slug, manual in nodes.values_list("id", "slug", "manual_state")
-    }
-
-
-def noted_changes(after: int, upto: int) -> set[int]:
-    """The nodes noted as changed by the requests in (after, upto] (one query)."""
-    return set(
-        IntrinsicChange.objects.filter(requested__gt=after, requested__lte=upto)
-        .values_list("node_id", flat=True)
-        .distinct()
-    )
+def load_intrinsic_states() -> dict[str, State]:
+    """Every node's intrinsic state: the manual override, else the blocking tickets (2
+    queries, as columns like the full load). A ticket change's pass reads only the nodes
+    it named: `dependencies.recompute.noted`."""
+    blocking = blocking_node_ids()
+    ids, slugs, manuals = _fetch_columns(Node, ("id", "slug", "manual_state"))
+    intrinsic_of = Parsed(lambda key: impact.intrinsic_state(key[0], key[1]))
+    keys = zip(manuals, map(blocking.__contains__, ids), strict=True)
+    return dict(zip(slugs, map(intrinsic_of.__getitem__, keys), strict=True))
 
 
 def _fetch(model: type[Model], columns: Sequence[str]) -> list[tuple[Any, ...]]:

@@ -1,7 +1,7 @@
 """The intrinsic states of the nodes the changes named, read in one query.
 
-`loader.load_intrinsic_states(noted_changes(...))` takes three round trips (the notes, the
-blocking links, the overrides); a ticket change's pass reads the same in one, the notes and
+Read through the loader's queries this took three round trips (the notes, the blocking
+links, the overrides); a ticket change's pass reads the same in one, the notes and
 the blocking tickets as subqueries. Same rules: `impact.intrinsic_state`.
 """
 
