@@ -73,12 +73,29 @@ def _node_updates() -> tuple[int, int]:
     return updated, hot
 
 
-def _fill(org: Any) -> dict[str, int]:
-    """Write the organisation with COPY (setup, not measured)."""
+def _fill(org: Any, *, teams: int = 0, scattered: bool = False) -> dict[str, int]:
+    """Write the organisation with COPY (setup, not measured).
+
+    Each node is owned by one of `teams` teams: a slice of the nodes each, as teams own
+    neighbouring parts of a catalog (the generator's edges mostly stay near their source),
+    or, `scattered`, a team at random, so that nearly every pair of teams is linked: the
+    largest counts by team the map can have."""
+    import random
+
     from django.db import connection
 
+    from cataligent.models import Team
     from dependencies.impact import State
     from integrations.models import Connector
+
+    team_ids = [
+        team.pk
+        for team in Team.objects.bulk_create(
+            Team(slug=f"team-{i:03d}", name=f"Team {i:03d}") for i in range(teams)
+        )
+    ]
+    per_team = max(1, -(-len(org.nodes) // max(1, teams)))
+    pick = random.Random(17)
 
     connector = Connector(
         slug="bench", name="bench", kind="servicenow", base_url="https://x.example"
@@ -89,9 +106,13 @@ def _fill(org: Any) -> dict[str, int]:
         raw = cursor.cursor
         with raw.copy(
             "COPY dependencies_node (slug, name, kind, description, manual_state, manual_reason, "
-            "external_ref, intrinsic_state, state, root_causes, created_at, updated_at) FROM STDIN"
+            "external_ref, intrinsic_state, state, root_causes, created_at, updated_at, team_id) "
+            "FROM STDIN"
         ) as copy:
-            for node in org.nodes:
+            for i, node in enumerate(org.nodes):
+                team = None
+                if team_ids:
+                    team = pick.choice(team_ids) if scattered else team_ids[i // per_team]
                 manual = "degraded" if node.intrinsic_state == State.DEGRADED else ""
                 copy.write_row(
                     (
@@ -107,6 +128,7 @@ def _fill(org: Any) -> dict[str, int]:
                         "[]",
                         "now",
                         "now",
+                        team,
                     )
                 )
         cursor.execute("SELECT slug, id FROM dependencies_node")
@@ -203,7 +225,12 @@ def _fill(org: Any) -> dict[str, int]:
             for number, node_id in enumerate(blocked):
                 copy.write_row((ticket_ids[f"sys-{number}"], node_id, "manual", "now"))
         cursor.execute("ANALYZE")
-    return {"nodes": len(org.nodes), "edges": len(written), "blocking tickets": len(blocked)}
+    return {
+        "nodes": len(org.nodes),
+        "edges": len(written),
+        "blocking tickets": len(blocked),
+        "teams": teams,
+    }
 
 
 def main() -> None:
@@ -223,6 +250,13 @@ def main() -> None:
     )
     parser.add_argument(
         "--profile", action="store_true", help="print where the incremental recompute spends"
+    )
+    parser.add_argument("--teams", type=int, default=40, help="owning teams (0: none)")
+    parser.add_argument(
+        "--scatter-teams",
+        action="store_true",
+        help="give each node a team at random (every pair of teams linked: the worst case "
+        "for the map's counts by team) instead of a slice of the catalog each",
     )
     args = parser.parse_args()
     if args.curve:
@@ -273,7 +307,7 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
 
     call_command("migrate", verbosity=0)
     org, generated = _timed(lambda: organisation_of_size(args.nodes))
-    counts, filled = _timed(lambda: _fill(org))
+    counts, filled = _timed(lambda: _fill(org, teams=args.teams, scattered=args.scatter_teams))
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         pg_version = cursor.fetchone()[0]
@@ -283,7 +317,8 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
     )
     print(
         f"organisation: {counts['nodes']:,} nodes, {counts['edges']:,} edges, "
-        f"{len(org.objectives):,} objectives, {counts['blocking tickets']:,} blocking tickets "
+        f"{len(org.objectives):,} objectives, {counts['blocking tickets']:,} blocking tickets, "
+        f"{counts['teams']:,} teams{' (scattered)' if args.scatter_teams else ''} "
         f"(generated in {generated:.1f} s, written with COPY in {filled:.1f} s)"
     )
     print()
@@ -340,6 +375,8 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
     row("load + compute + store, first run", total, "≤ 10 s", 10, cpu=total_cpu)
     figures: dict[str, Any] = {
         "nodes_technical": args.nodes,
+        "teams": args.teams,
+        "teams_scattered": args.scatter_teams,
         "nodes": counts["nodes"],
         "edges": counts["edges"],
         "load_average_start": os.getloadavg(),
@@ -504,6 +541,7 @@ def curve(args: argparse.Namespace) -> None:
     for nodes in args.curve:
         command = [sys.executable, "-m", "bench.impact_db", "--nodes", str(nodes), "--json"]
         command += ["--samples", str(args.samples), "--repeat", str(args.repeat)]
+        command += ["--teams", str(args.teams)] + (["--scatter-teams"] * args.scatter_teams)
         output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
         print(output, end="", file=sys.stderr)  # the full report of each size
         rows.append(json.loads(output.strip().splitlines()[-1]))

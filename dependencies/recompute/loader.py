@@ -30,6 +30,7 @@ class LoadedGraph:
     graph: impact.DependencyGraph
     nodes: StoredNodes
     objectives: dict[str, StoredRow] = field(default_factory=dict)
+    teams: list[int | None] = field(default_factory=list)  # by node vertex: the map's counts
 
 
 def blocking_node_ids() -> set[int]:
@@ -172,6 +173,7 @@ def load_graph() -> LoadedGraph:
                 # As text, parsed once per distinct value below.
                 ("blocked_since", '"blocked_since"::text'),
                 ("root_causes", '"root_causes"::text'),
+                "team_id",
             ),
         )
         # The edges go to the engine as columns of node positions, never as an object per
@@ -191,7 +193,7 @@ def load_graph() -> LoadedGraph:
         receive_requirements = send(Requirement, ("objective_id", "node_id", "criticality"))
 
         nodes = receive_nodes()
-        ids, slugs, kinds, manuals, stored_intrinsics, stored_states, sinces, causes = nodes
+        ids, slugs, kinds, manuals, stored_intrinsics, stored_states, sinces, causes, teams = nodes
         # Decided once per (override, blocked by a ticket) pair, the loop in C.
         intrinsic_of = Parsed(lambda key: impact.intrinsic_state(key[0], key[1]))
         keys = zip(manuals, map(blocking.__contains__, ids), strict=True)
@@ -241,7 +243,7 @@ def load_graph() -> LoadedGraph:
         blocked_since=list(map(moments.__getitem__, sinces)),
         root_causes=causes,
     )
-    return LoadedGraph(graph=graph, nodes=stored_nodes, objectives=stored_objectives)
+    return LoadedGraph(graph=graph, nodes=stored_nodes, objectives=stored_objectives, teams=teams)
 
 
 def impact_state() -> ImpactState:

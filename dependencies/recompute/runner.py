@@ -40,7 +40,12 @@ from dependencies.recompute.loader import (
 from dependencies.recompute.noted import noted_intrinsic_states
 from dependencies.recompute.rewiring import Rewiring, noted_rewiring
 from dependencies.recompute.stored import differing_nodes
-from dependencies.recompute.team_counts import store_team_counts
+from dependencies.recompute.team_counts import (
+    HeldCounts,
+    audit_marker,
+    counts_of_full_pass,
+    counts_of_update,
+)
 from dependencies.recompute.update_writer import store_update
 from dependencies.recompute.writer import save_summary, store_results
 
@@ -57,6 +62,7 @@ class _Cached:
     result: impact.ImpactResult
     node_pks: dict[str, int]
     objective_pks: dict[str, int]
+    team_counts: HeldCounts  # the map's counts by team stored with this version
 
 
 _cache: _Cached | None = None
@@ -181,6 +187,7 @@ def _one_pass(
     # cycle, and the collector would walk them again and again (about 80 collections,
     # 0.45 s of CPU at 250,000 nodes; one afterwards instead).
     with garbage_collector_paused():
+        teams_as_of = audit_marker()  # the loaded node teams are those of this audit entry
         loaded: LoadedGraph = load_graph()
         result = impact.compute_impact(
             loaded.graph,
@@ -210,7 +217,13 @@ def _one_pass(
                 duration_ms=int((time.monotonic() - started) * 1000),
             )
             forget_noted_changes(target)
-            store_team_counts(locked.version, locked.structure)  # the map's counts by team
+            team_counts = counts_of_full_pass(  # the map's counts by team
+                locked.version,
+                locked.structure,
+                loaded.graph,
+                loaded.teams,
+                teams_as_of=teams_as_of,
+            )
         _cache = _Cached(
             locked.version,
             state.structure,
@@ -218,6 +231,7 @@ def _one_pass(
             result,
             dict(zip(loaded.nodes.slugs, loaded.nodes.pks, strict=True)),
             {key: row.pk for key, row in loaded.objectives.items()},
+            team_counts,
         )
     outcome.incremental = False
     outcome.version = locked.version
@@ -292,13 +306,14 @@ def _incremental_pass(
         forget_noted_changes(target, shapes=state.structure != cached.structure)
         # The map's counts by team, carried over from the nodes that changed and the edges
         # that came or went.
-        store_team_counts(
-            locked.version,
-            state.structure,  # the graph this pass computed on
-            previous=cached.version,
-            previous_structure=cached.structure,
-            before=_states_before(cached, update),
-            rewired=_targets_before(cached, rewiring),
+        team_counts = counts_of_update(
+            cached.team_counts,
+            before=cached.result,
+            after=update.result,
+            changed=update.changed_vertices,
+            rewired={index[slug] for slug in rewiring.dependencies},
+            version=locked.version,
+            structure=state.structure,  # the graph this pass computed on
         )
     _cache = _Cached(
         locked.version,
@@ -307,33 +322,13 @@ def _incremental_pass(
         update.result,
         cached.node_pks,
         cached.objective_pks,
+        team_counts,
     )
     outcome.incremental = True
     outcome.version = locked.version
     outcome.nodes_written += written.nodes_written
     outcome.objectives_written += written.objectives_written
     return locked
-
-
-def _states_before(cached: _Cached, update: impact.ImpactUpdate) -> dict[int, str]:
-    """The changed nodes' states before the pass, by node id, read from the engine's list
-    (a NodeResult would decode each one's root causes)."""
-    states, slugs = cached.result.propagation.states, cached.result.graph.slugs
-    graph = update.result.graph
-    return {
-        cached.node_pks[slugs[v]]: impact.State(states[v]).label
-        for v in update.changed_vertices
-        if not graph.is_objective(v)
-    }
-
-
-def _targets_before(cached: _Cached, rewiring: Rewiring) -> dict[int, set[int]]:
-    """For each node whose edges the pass replaced, the ids it depended on before."""
-    graph, pks = cached.result.graph, cached.node_pks
-    return {
-        pks[slug]: {pks[graph.slugs[t]] for t in graph.dependencies(graph.vertex(slug))}
-        for slug in rewiring.dependencies
-    }
 
 
 def _rewiring_for(

@@ -7,32 +7,50 @@ change; the recompute counts them instead, in the transaction that stores the re
 
 - a full pass counts everything with two GROUP BY statements (nodes by team and state, edges
   by the teams of their two ends);
-- an incremental pass starts from the previous version's counts and recounts only the edges
-  of the nodes whose state moved (a ticket moves hundreds of nodes, not a million edges).
+- an incremental pass starts from the counts the worker holds for the previous version and
+  moves them by the nodes whose state changed and the edges that came or went, read from
+  the engine's graph and the node teams it holds: nothing is read back from the database
+  (a ticket moves hundreds of nodes and touches thousands of edges, not a million).
 
 Each row is valid for its version, structure and audit marker: a node's team moves with an
 audit entry and no recompute, and the map then counts in SQL until the next pass. A pass
 carries counts over across audited changes that move no team (an edge, an owner) and across
-the edges it rewired.
+the edges it rewired; after one that moved a team it counts everything again.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.db.models import Count, Q
 
 from cataligent.models import AuditEntry, Team
+from dependencies import impact
 from dependencies.choices import State
 from dependencies.impact.gc_pause import garbage_collector_paused
 from dependencies.models import Edge, Node, TeamCounts
 
-OPERATIONAL = State.OPERATIONAL.value
+OPERATIONAL = State.OPERATIONAL.value  # as stored
+ENGINE_OPERATIONAL = impact.State.OPERATIONAL  # in the engine's lists
 StateKey = tuple[int | None, str]
 LinkKey = tuple[int | None, int | None]
+
+
+@dataclass(frozen=True, eq=False)
+class HeldCounts:
+    """The counts stored for one version of the results, as the worker that stored them
+    keeps them for its next pass, with the team of each node vertex of its graph."""
+
+    version: int
+    structure: int
+    marker: int  # the newest audit entry when counted
+    teams: Sequence[int | None]  # by node vertex
+    states: Counter[StateKey]
+    links: dict[LinkKey, list[int]]  # [edges, edges with both ends affected]
 
 
 def audit_marker() -> int:
@@ -41,61 +59,106 @@ def audit_marker() -> int:
 
 
 @garbage_collector_paused()  # the worker holds a 250,000-node result: no full collections
-def store_team_counts(
+def counts_of_full_pass(
     version: int,
     structure: int,
+    graph: impact.DependencyGraph,
+    teams: Sequence[int | None],
     *,
-    previous: int | None = None,
-    previous_structure: int | None = None,
-    before: Mapping[int, str] | None = None,
-    rewired: Mapping[int, set[int]] | None = None,
-) -> None:
-    """Count for `version` of the results, computed on the graph of `structure`, inside the
-    transaction that stored it.
+    teams_as_of: int,
+) -> HeldCounts:
+    """The counts of `version` (computed on `graph`, of `structure`), stored inside the
+    transaction that stored the results: counted in SQL, or read back when this version
+    already has them (a pass that changed nothing).
 
-    `previous` is the version the pass started from (on the graph of `previous_structure`,
-    the same by default) and `before` the states (by node id) the nodes that changed had in
-    it; `rewired` maps each node whose edges the pass replaced to the ids it depended on
-    before. The counts are then carried over from that version's when it has them for that
-    structure and the same marker. Otherwise everything is counted."""
-    marker = audit_marker()
-    if TeamCounts.objects.filter(version=version, structure=structure, marker=marker).exists():
-        return  # nothing changed in this pass: the version and its counts hold
-    base = (
-        TeamCounts.objects.filter(
-            version=previous,
-            structure=structure if previous_structure is None else previous_structure,
-        ).first()
-        if previous is not None
-        else None
-    )
-    if base is not None and base.marker != marker and _teams_moved_since(base.marker):
-        base = None
-    if base is None:
+    `teams` are the node vertices' teams as the pass loaded them, when the newest audit
+    entry was `teams_as_of`: read again if a team moved since."""
+    marker, teams_moved = _marker_and_teams_moved(since=teams_as_of)
+    if teams_moved:
+        teams = _teams_now(graph)
+    row = TeamCounts.objects.filter(version=version, structure=structure, marker=marker).first()
+    if row is not None:
+        return HeldCounts(
+            version,
+            structure,
+            marker,
+            teams,
+            Counter({(team, s): n for team, s, n in row.states}),
+            {(source, target): [n, bad] for source, target, n, bad in row.links},
+        )
+    states, links = _counted()
+    held = HeldCounts(version, structure, marker, teams, states, links)
+    _store(held)
+    return held
+
+
+def counts_of_update(
+    held: HeldCounts,
+    *,
+    before: impact.ImpactResult,
+    after: impact.ImpactResult,
+    changed: Collection[int],
+    rewired: Collection[int],
+    version: int,
+    structure: int,
+) -> HeldCounts:
+    """The counts of `version`, the result `after` of an incremental pass from `before`
+    (the version `held` counts), stored inside the transaction that stored the results.
+
+    `changed` are the vertices whose results the pass changed and `rewired` the node
+    vertices whose edges it replaced. When a team changed since `held` was counted (an
+    audited edit, no recompute) the teams are read again and everything is counted."""
+    marker, teams_moved = _marker_and_teams_moved(since=held.marker)
+    if teams_moved:
         states, links = _counted()
+        counts = HeldCounts(version, structure, marker, _teams_now(after.graph), states, links)
     else:
-        states, links = _carried(base, before or {}, rewired or {})
-    TeamCounts.objects.create(
-        version=version,
-        structure=structure,
-        marker=marker,
-        states=[[team, s, n] for (team, s), n in states.items() if n],
-        links=[[source, target, n, n_bad] for (source, target), (n, n_bad) in links.items() if n],
+        if (version, structure, marker) == (held.version, held.structure, held.marker):
+            return held  # nothing changed in this pass: the version and its counts hold
+        counts = _carried(held, before, after, changed, rewired, version, structure, marker)
+    _store(counts)
+    return counts
+
+
+def _marker_and_teams_moved(*, since: int) -> tuple[int, bool]:
+    """The newest audit entry, and whether a node may have changed team after `since`: its
+    team edited, or a team changed (a team deleted leaves its nodes without one). Other
+    audited changes (an edge, an owner) leave the counts by team as they were. One
+    statement: a ticket change's pass counts its round trips."""
+    node, team = ContentType.objects.get_for_models(Node, Team).values()
+    table = connection.ops.quote_name(AuditEntry._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT MAX(id) FROM {table}), EXISTS (SELECT 1 FROM {table} "
+            "WHERE id > %s AND ((content_type_id = %s AND field = %s) OR content_type_id = %s))",
+            [since, node.pk, "team", team.pk],
+        )
+        newest, moved = cursor.fetchone()
+    return newest or 0, bool(moved)
+
+
+def _teams_now(graph: impact.DependencyGraph) -> list[int | None]:
+    """Each node vertex's team, read from the database."""
+    team_of = dict(Node.objects.values_list("slug", "team_id"))
+    return [team_of[slug] for slug in graph.slugs[: graph.node_count]]
+
+
+def _store(counts: HeldCounts) -> None:
+    links = counts.links.items()
+    TeamCounts.objects.bulk_create(
+        [
+            TeamCounts(
+                version=counts.version,
+                structure=counts.structure,
+                marker=counts.marker,
+                states=[[team, s, n] for (team, s), n in counts.states.items() if n],
+                links=[[source, target, n, bad] for (source, target), (n, bad) in links if n],
+            )
+        ],
+        ignore_conflicts=True,  # another worker's pass stored the same counts
     )
     # The page reads the current version's; the one before serves a page mid-change.
-    TeamCounts.objects.filter(version__lt=version - 1).delete()
-
-
-def _teams_moved_since(marker: int) -> bool:
-    """Whether a node may have changed team since that audit entry: its team edited, or a
-    team changed (a team deleted leaves its nodes without one). Other audited changes (an
-    edge, an owner) leave the counts by team as they were."""
-    node, team = ContentType.objects.get_for_models(Node, Team).values()
-    return (
-        AuditEntry.objects.filter(id__gt=marker)
-        .filter(Q(content_type=node, field="team") | Q(content_type=team))
-        .exists()
-    )
+    TeamCounts.objects.filter(version__lt=counts.version - 1).delete()
 
 
 def _counted() -> tuple[Counter[StateKey], dict[LinkKey, list[int]]]:
@@ -116,85 +179,58 @@ def _counted() -> tuple[Counter[StateKey], dict[LinkKey, list[int]]]:
 
 
 def _carried(
-    base: TeamCounts, before: Mapping[int, str], rewired: Mapping[int, set[int]]
-) -> tuple[Counter[StateKey], dict[LinkKey, list[int]]]:
-    """The previous version's counts, moved by the nodes whose state changed and the edges
-    that came or went: every edge touching such a node (or leaving a rewired one) is
-    counted out as it was (the old states from `before`) and back in as it is now."""
-    states: Counter[StateKey] = Counter({(team, s): n for team, s, n in base.states})
-    links: dict[LinkKey, list[int]] = {
-        (source, target): [n, n_bad] for source, target, n, n_bad in base.links
-    }
-    ids = set(before) | set(rewired)
-    if not ids:
-        return states, links
-    # Two bare reads, each served by an index (the edges by their source and target index,
-    # the nodes by primary key): joining the edges to both their nodes in one statement
-    # took 30-280 ms at 250,000 nodes, where these take a few.
-    touching = _edges_touching(list(ids))
-    removed_pairs = [(s, t) for s, targets in rewired.items() for t in targets]
-    ends = {pk for pair in (*touching, *removed_pairs) for pk in pair} | set(before)
-    node = _teams_and_states(list(ends))
-    for pk in before:
-        team, now = node[pk]
-        states[(team, before[pk])] -= 1
-        states[(team, now)] += 1
+    held: HeldCounts,
+    before: impact.ImpactResult,
+    after: impact.ImpactResult,
+    changed: Collection[int],
+    rewired: Collection[int],
+    version: int,
+    structure: int,
+    marker: int,
+) -> HeldCounts:
+    """`held` moved by the nodes whose state changed and the edges that came or went.
 
-    def bad(source: int, target: int, *, then: bool) -> int:
-        source_now, target_now = node[source][1], node[target][1]
-        if then:
-            source_now, target_now = before.get(source, source_now), before.get(target, target_now)
-        return int(source_now != OPERATIONAL and target_now != OPERATIONAL)
+    An edge (a row of Edge: between two nodes; an objective's requirements are not
+    counted) is counted out as it was and in as it is now when its source was rewired;
+    any other edge exists before and after, and only whether both its ends are affected
+    can have moved, which only a node whose state changed can do."""
+    teams = held.teams
+    old, new = before.propagation.states, after.propagation.states
+    nodes = after.graph.node_count
+    states = Counter(held.states)
+    links = {key: list(value) for key, value in held.links.items()}
 
-    def moved(source: int, target: int, by: int, *, then: bool) -> None:
-        link = links.setdefault((node[source][0], node[target][0]), [0, 0])
+    moved = {v for v in changed if v < nodes and old[v] != new[v]}
+    label = {state.value: state.label for state in impact.State}
+    for v in moved:
+        states[(teams[v], label[old[v]])] -= 1
+        states[(teams[v], label[new[v]])] += 1
+
+    def counted(source: int, target: int, by: int, source_state: int, target_state: int) -> None:
+        link = links.setdefault((teams[source], teams[target]), [0, 0])
         link[0] += by
-        link[1] += by * bad(source, target, then=then)
+        if source_state != ENGINE_OPERATIONAL and target_state != ENGINE_OPERATIONAL:
+            link[1] += by
 
-    kept: dict[int, set[int]] = {source: set() for source in rewired}
-    for source, target in touching:
-        moved(source, target, +1, then=False)  # as it is now
-        if source in rewired:
-            kept[source].add(target)
-            if target not in rewired[source]:
-                continue  # added by this pass: not in the previous counts
-        moved(source, target, -1, then=True)  # as it was
-    for source, target in removed_pairs:
-        if target not in kept[source]:
-            moved(source, target, -1, then=True)  # gone with this pass, counted out as it was
-    return states, links
+    for source in rewired:  # every edge of a rewired source: out as it was, in as it is
+        for target in before.graph.dependencies(source):
+            counted(source, target, -1, old[source], old[target])
+        for target in after.graph.dependencies(source):
+            counted(source, target, +1, new[source], new[target])
 
+    def affected_moved(source: int, target: int) -> None:
+        was = old[source] != ENGINE_OPERATIONAL and old[target] != ENGINE_OPERATIONAL
+        now = new[source] != ENGINE_OPERATIONAL and new[target] != ENGINE_OPERATIONAL
+        if was != now:
+            links[(teams[source], teams[target])][1] += 1 if now else -1
 
-# The ids go to PostgreSQL as one array parameter: thousands of ids as placeholders took
-# longer to turn into a statement (psycopg parses it) than the statement took to run.
-
-
-def _edges_touching(ids: list[int]) -> list[tuple[int, int]]:
-    """(source, target) of every edge from or to these nodes."""
-    if connection.vendor != "postgresql":
-        return list(
-            Edge.objects.order_by()
-            .filter(Q(source_id__in=ids) | Q(target_id__in=ids))
-            .values_list("source_id", "target_id")
-        )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT source_id, target_id FROM {connection.ops.quote_name(Edge._meta.db_table)} "
-            "WHERE source_id = ANY(%s) OR target_id = ANY(%s)",
-            [ids, ids],
-        )
-        return cursor.fetchall()
-
-
-def _teams_and_states(ids: list[int]) -> dict[int, tuple[int | None, str]]:
-    """Each node's team id and state, by node id."""
-    if connection.vendor != "postgresql":
-        rows = Node.objects.filter(id__in=ids).values_list("id", "team_id", "state")
-        return {pk: (team, now) for pk, team, now in rows}
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT id, team_id, state FROM {connection.ops.quote_name(Node._meta.db_table)} "
-            "WHERE id = ANY(%s)",
-            [ids],
-        )
-        return {pk: (team, now) for pk, team, now in cursor.fetchall()}
+    graph = after.graph
+    for v in moved:
+        if v not in rewired:  # a rewired source's edges are counted above
+            for target in graph.dependencies(v):
+                affected_moved(v, target)
+        for source in set(graph.dependents[v]):
+            # An edge from another moved node is counted from there, as its own.
+            if source < nodes and source not in moved and source not in rewired:
+                affected_moved(source, v)
+    return HeldCounts(version, structure, marker, teams, states, links)
