@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from cataligent.leases import Lease, LeaseLost
 from dependencies import impact
-from dependencies.impact.gc_pause import collected_as_long_lived, garbage_collector_paused
+from dependencies.impact.gc_pause import garbage_collector_paused
 from dependencies.models import ImpactState, IntrinsicChange, ShapeChange
 from dependencies.recompute.loader import (
     LoadedGraph,
@@ -168,7 +168,7 @@ def _one_pass(
     outcome.passes += 1
     rewiring = _rewiring_for(cached, state, target, thorough=thorough)
     if cached is not None and rewiring is not None:
-        with collected_as_long_lived():  # the new result is kept until the next change
+        with garbage_collector_paused():  # the new result is kept until the next change
             locked = _incremental_pass(
                 state,
                 cached,
