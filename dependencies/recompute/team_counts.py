@@ -198,7 +198,9 @@ def _carried(
     old, new = before.propagation.states, after.propagation.states
     nodes = after.graph.node_count
     states = Counter(held.states)
-    links = {key: list(value) for key, value in held.links.items()}
+    # Copied on write: `held` stays as it was (the worker's until this pass stores), and a
+    # change touches a few dozen of tens of thousands of pairs.
+    links = dict(held.links)
 
     moved = {v for v in changed if v < nodes and old[v] != new[v]}
     label = {state.value: state.label for state in impact.State}
@@ -207,10 +209,11 @@ def _carried(
         states[(teams[v], label[new[v]])] += 1
 
     def counted(source: int, target: int, by: int, source_state: int, target_state: int) -> None:
-        link = links.setdefault((teams[source], teams[target]), [0, 0])
-        link[0] += by
+        key = (teams[source], teams[target])
+        n, bad = links.get(key, (0, 0))
         if source_state != ENGINE_OPERATIONAL and target_state != ENGINE_OPERATIONAL:
-            link[1] += by
+            bad += by
+        links[key] = [n + by, bad]
 
     for source in rewired:  # every edge of a rewired source: out as it was, in as it is
         for target in before.graph.dependencies(source):
@@ -222,7 +225,9 @@ def _carried(
         was = old[source] != ENGINE_OPERATIONAL and old[target] != ENGINE_OPERATIONAL
         now = new[source] != ENGINE_OPERATIONAL and new[target] != ENGINE_OPERATIONAL
         if was != now:
-            links[(teams[source], teams[target])][1] += 1 if now else -1
+            key = (teams[source], teams[target])
+            n, bad = links[key]
+            links[key] = [n, bad + (1 if now else -1)]
 
     graph = after.graph
     for v in moved:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.db import connection
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -173,3 +174,21 @@ def test_a_kept_edge_of_a_rewired_node_to_a_node_that_moved_is_counted_once(
     impact_changed(nodes=[nodes["app"].pk], reason="test")
     assert impact_recompute().incremental
     assert _stored() == _counted()
+
+
+@pytest.mark.django_db
+def test_the_links_are_kept_as_uncompressed_text() -> None:
+    """Written whole with every version: PostgreSQL neither parses them (jsonb) nor
+    compresses them (migration 0015); they read back as they were written."""
+    links = [[None, 3, 4, 1], [3, None, 2, 0]]
+    row = TeamCounts.objects.create(version=1, structure=1, marker=1, links=links)
+    row.refresh_from_db()
+    assert row.links == links
+    if connection.vendor != "postgresql":
+        return  # SQLite keeps every JSON value as text
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT format_type(atttypid, atttypmod), attstorage FROM pg_attribute "
+            "WHERE attrelid = 'dependencies_teamcounts'::regclass AND attname = 'links'"
+        )
+        assert cursor.fetchone() == ("text", "e")
