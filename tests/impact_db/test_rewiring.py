@@ -23,12 +23,11 @@ from dependencies.graph.services import (
     node_create,
     node_update,
 )
-from dependencies.map.drawing import change_marker
-from dependencies.models import Edge, ImpactState, Node, ShapeChange, TeamCounts
-from dependencies.recompute import team_counts
+from dependencies.models import Edge, ImpactState, Node, ShapeChange
 from dependencies.recompute.runner import forget_cache, impact_recompute
 from objectives.models import Objective
 from objectives.services import objective_set_requirements
+from tests.team_counts import counted_now, stored_now
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -55,25 +54,8 @@ def _incremental_pass() -> Any:
         if WHOLE_TABLE.search(sql) and " WHERE " not in sql and not sql.startswith("UPDATE"):
             pytest.fail(f"read a whole table: {sql[:200]}")
     assert not ShapeChange.objects.exists(), "the notes are spent once stored"
-    assert _team_counts_stored() == _team_counts_counted()
+    assert stored_now() == counted_now()
     return outcome
-
-
-def _team_counts_stored() -> tuple[dict[Any, int], dict[Any, list[int]]]:
-    """The map's counts by team the pass stored for the current version (carried over)."""
-    state = ImpactState.objects.get()
-    row = TeamCounts.objects.get(
-        version=state.version, structure=state.structure, marker=change_marker()
-    )
-    return (
-        {(team, s): n for team, s, n in row.states},
-        {(source, target): [n, bad] for source, target, n, bad in row.links},
-    )
-
-
-def _team_counts_counted() -> tuple[dict[Any, int], dict[Any, list[int]]]:
-    states, links = team_counts._counted()
-    return {key: n for key, n in states.items() if n}, links
 
 
 def _same_as_a_full_recompute() -> None:
@@ -195,5 +177,5 @@ def test_a_team_moved_since_makes_the_pass_count_the_map_again(lending: Any, peo
     with CaptureQueriesContext(connection) as queries:
         assert impact_recompute().incremental
     assert any("GROUP BY" in q["sql"] for q in queries.captured_queries), "counted afresh"
-    assert _team_counts_stored() == _team_counts_counted()
+    assert stored_now() == counted_now()
     _same_as_a_full_recompute()

@@ -19,13 +19,13 @@ from cataligent.services import team_delete
 from dependencies.graph.changes import impact_changed
 from dependencies.graph.services import node_update
 from dependencies.impact import State
-from dependencies.map.drawing import change_marker
-from dependencies.models import Edge, ImpactState, Node, TeamCounts
-from dependencies.recompute import loader, runner, team_counts
+from dependencies.models import Edge, Node, TeamCounts
+from dependencies.recompute import loader, runner
 from dependencies.recompute.runner import forget_cache, impact_recompute
 from objectives.models import Objective
 from tests.impact.builders import Organisation, organisations
 from tests.impact_db.test_update_writer import OVERRIDE, _store
+from tests.team_counts import counted_now, stored_now
 
 # Toggled between rounds: an override, an edge, or (audited, with no recompute of its
 # own) a node's team.
@@ -34,22 +34,6 @@ CHANGES = st.lists(
     min_size=1,
     max_size=6,
 )
-
-
-def _stored() -> tuple[dict[Any, int], dict[Any, list[int]]]:
-    state = ImpactState.objects.get()
-    row = TeamCounts.objects.get(
-        version=state.version, structure=state.structure, marker=change_marker()
-    )
-    return (
-        {(team, s): n for team, s, n in row.states},
-        {(source, target): [n, bad] for source, target, n, bad in row.links},
-    )
-
-
-def _counted() -> tuple[dict[Any, int], dict[Any, list[int]]]:
-    states, links = team_counts._counted()
-    return {key: n for key, n in states.items() if n}, links
 
 
 # Committed, as in production: each change is noted when it commits, and the pass sees
@@ -78,7 +62,7 @@ def _check(org: Organisation, data: st.DataObject, people: Any) -> None:
     for pk in ids.values():
         Node.objects.filter(pk=pk).update(team=data.draw(st.sampled_from(teams)))
     assert not impact_recompute(force=True).incremental  # this process now holds the counts
-    assert _stored() == _counted()
+    assert stored_now() == counted_now()
     nodes = sorted(ids.values())
     for _round in range(data.draw(st.integers(1, 3))):
         for kind, a, b in data.draw(CHANGES):
@@ -112,7 +96,7 @@ def _passed() -> None:
     outcome = impact_recompute()
     if outcome.ran:
         assert outcome.incremental
-        assert _stored() == _counted()
+        assert stored_now() == counted_now()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -133,13 +117,13 @@ def test_a_team_moved_while_a_full_pass_loaded_is_not_carried_over(
     monkeypatch.setattr(runner, "load_graph", load_then_move_a_team)
     impact_recompute(force=True)
     monkeypatch.undo()
-    assert _stored() == _counted()
+    assert stored_now() == counted_now()
     # A ticket's change, not audited: the pass carries the counts over with the teams it
     # holds, which must be the ones after the move.
     Node.objects.filter(slug="app").update(manual_state="blocked")
     impact_changed(nodes=[nodes["app"].pk], reason="test")
     assert impact_recompute().incremental
-    assert _stored() == _counted()
+    assert stored_now() == counted_now()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -155,7 +139,7 @@ def test_a_team_deleted_makes_the_next_pass_count_again(lending: Any, people: An
         Node.objects.filter(slug=slug).update(manual_state="" if slug == "ledger" else "blocked")
         impact_changed(nodes=[nodes[slug].pk], reason="test")
         assert impact_recompute().incremental
-        assert _stored() == _counted()
+        assert stored_now() == counted_now()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -173,7 +157,7 @@ def test_a_kept_edge_of_a_rewired_node_to_a_node_that_moved_is_counted_once(
     Node.objects.filter(slug="app").update(manual_state="blocked")
     impact_changed(nodes=[nodes["app"].pk], reason="test")
     assert impact_recompute().incremental
-    assert _stored() == _counted()
+    assert stored_now() == counted_now()
 
 
 @pytest.mark.django_db

@@ -17,14 +17,14 @@ from dependencies.choices import State
 from dependencies.graph.changes import impact_changed
 from dependencies.graph.services import node_update
 from dependencies.map import drawing
-from dependencies.map.drawing import change_marker, forget_map_cache, map_graph
+from dependencies.map.drawing import forget_map_cache, map_graph
 from dependencies.map.query import MapFilters, node_queryset, objective_queryset
-from dependencies.models import Edge, Node, TeamCounts
-from dependencies.recompute import team_counts
+from dependencies.models import Edge, Node
 from dependencies.recompute.loader import impact_state
 from dependencies.recompute.runner import forget_cache, impact_recompute
 from objectives.models import Requirement
 from tests.factories import NodeFactory, ObjectiveFactory, TeamFactory
+from tests.team_counts import counted_now, stored_now
 
 pytestmark = pytest.mark.django_db
 
@@ -112,22 +112,6 @@ def test_the_whole_map_is_grouped_without_reading_every_edge() -> None:
     assert len(drawn) == team_1  # every node of the expanded team, and no other
 
 
-def _counted_now() -> tuple[dict[Any, int], dict[Any, list[int]]]:
-    states, links = team_counts._counted()
-    return {k: n for k, n in states.items() if n}, links
-
-
-def _stored_now() -> tuple[dict[Any, int], dict[Any, list[int]]]:
-    state = impact_state()
-    row = TeamCounts.objects.get(
-        version=state.version, structure=state.structure, marker=change_marker()
-    )
-    return (
-        {(team, s): n for team, s, n in row.states},
-        {(source, target): [n, bad] for source, target, n, bad in row.links},
-    )
-
-
 # Committed, as in production: the changes are noted after the commit.
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("seed", [5, 6, 7])
@@ -139,7 +123,7 @@ def test_the_counts_stored_by_an_incremental_recompute_are_the_counts(
     from them is what the walk draws."""
     _organisation(seed)
     rng = random.Random(seed)
-    assert _stored_now() == _counted_now()  # the full pass counted
+    assert stored_now() == counted_now()  # the full pass counted
     nodes = list(Node.objects.order_by("slug"))
     # Not audited, as a ticket's change: the marker stays and the counts carry over. From
     # a few bad nodes (most of the map is blocked otherwise), so that edges come and go.
@@ -162,7 +146,7 @@ def test_the_counts_stored_by_an_incremental_recompute_are_the_counts(
         impact_changed(edges_of=[source.pk], reason="test")
         outcome = impact_recompute()
         assert outcome.incremental
-        assert _stored_now() == _counted_now()
+        assert stored_now() == counted_now()
         for f in (MapFilters(), MapFilters(view="all"), MapFilters(expand=("team-1",))):
             forget_map_cache()
             drawn = map_graph(f, budget=20).as_json()
