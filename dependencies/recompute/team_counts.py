@@ -115,7 +115,8 @@ def counts_of_update(
     else:
         if (version, structure, marker) == (held.version, held.structure, held.marker):
             return held  # nothing changed in this pass: the version and its counts hold
-        counts = _carried(held, before, after, changed, rewired, version, structure, marker)
+        states, links = _carried(held, before, after, changed, rewired)
+        counts = HeldCounts(version, structure, marker, held.teams, states, links)
     _store(counts)
     return counts
 
@@ -184,11 +185,8 @@ def _carried(
     after: impact.ImpactResult,
     changed: Collection[int],
     rewired: Collection[int],
-    version: int,
-    structure: int,
-    marker: int,
-) -> HeldCounts:
-    """`held` moved by the nodes whose state changed and the edges that came or went.
+) -> tuple[Counter[StateKey], dict[LinkKey, list[int]]]:
+    """`held`'s counts moved by the nodes whose state changed and the edges that came or went.
 
     An edge (a row of Edge: between two nodes; an objective's requirements are not
     counted) is counted out as it was and in as it is now when its source was rewired;
@@ -238,4 +236,4 @@ def _carried(
             # An edge from another moved node is counted from there, as its own.
             if source < nodes and source not in moved and source not in rewired:
                 affected_moved(source, v)
-    return HeldCounts(version, structure, marker, teams, states, links)
+    return states, links
