@@ -18,7 +18,7 @@ from decimal import Decimal
 from functools import cached_property
 
 from dependencies.impact.bottlenecks import Ranking
-from dependencies.impact.gc_pause import garbage_collector_paused
+from dependencies.impact.gc_pause import collected_as_long_lived
 from dependencies.impact.graph import DependencyGraph
 from dependencies.impact.model import (
     Bottleneck,
@@ -301,7 +301,7 @@ def compute_impact(
     """
     if kept_node_since is not None and len(kept_node_since) != graph.node_count:
         raise ValueError("kept_node_since needs one entry per node")
-    with garbage_collector_paused():
+    with collected_as_long_lived():  # the result is kept
         propagation = Propagation.start(graph, list(graph.intrinsic), {})
         propagation.run_all()
         return _result_of(
@@ -335,7 +335,7 @@ def update_impact(
         if old.intrinsic[vertex] != state:
             new_intrinsic[vertex] = int(state)
 
-    with garbage_collector_paused():
+    with collected_as_long_lived():  # the result is kept
         propagation = old.fork(graph=graph, intrinsic=new_intrinsic)
         candidates: Iterable[int]
         if order_kept:

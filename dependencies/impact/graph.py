@@ -19,7 +19,7 @@ from itertools import compress
 from operator import add, and_, attrgetter, gt, not_
 from typing import NamedTuple
 
-from dependencies.impact.gc_pause import garbage_collector_paused
+from dependencies.impact.gc_pause import collected_as_long_lived
 from dependencies.impact.groups import NO_GROUPS, RedundancyGroup, redundancy_groups
 from dependencies.impact.model import (
     Criticality,
@@ -288,7 +288,7 @@ def build_graph(
     nodes: Iterable[Node], edges: Iterable[Edge], objectives: Iterable[Objective]
 ) -> DependencyGraph:
     """Index and order the graph. Raises InvalidGraphError / UnknownNodeError on bad input."""
-    with garbage_collector_paused():
+    with collected_as_long_lived():  # the graph is kept
         return _compile(*_columns(nodes, edges), objectives)
 
 
@@ -296,7 +296,7 @@ def build_graph_from_columns(
     columns: GraphColumns, objectives: Iterable[Objective]
 ) -> DependencyGraph:
     """`build_graph` for input already in columns, with the same checks."""
-    with garbage_collector_paused():
+    with collected_as_long_lived():  # the graph is kept
         node_index = dict(zip(columns.slugs, range(len(columns.slugs)), strict=True))
         if len(node_index) != len(columns.slugs):
             refuse_duplicate_nodes(columns.slugs)

@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from cataligent.leases import Lease, LeaseLost
 from dependencies import impact
-from dependencies.impact.gc_pause import garbage_collector_paused
+from dependencies.impact.gc_pause import collected_as_long_lived
 from dependencies.models import ImpactState, IntrinsicChange, ShapeChange
 from dependencies.recompute.loader import (
     LoadedGraph,
@@ -168,7 +168,7 @@ def _one_pass(
     outcome.passes += 1
     rewiring = _rewiring_for(cached, state, target, thorough=thorough)
     if cached is not None and rewiring is not None:
-        with garbage_collector_paused():  # the new result is kept until the next change
+        with collected_as_long_lived():  # the new result is kept until the next change
             locked = _incremental_pass(
                 state,
                 cached,
@@ -186,7 +186,7 @@ def _one_pass(
     # Held off for the whole pass: it allocates a million objects, none in a reference
     # cycle, and the collector would walk them again and again (about 80 collections,
     # 0.45 s of CPU at 250,000 nodes; one afterwards instead).
-    with garbage_collector_paused():
+    with collected_as_long_lived():  # the result and the graph are kept
         teams_as_of = audit_marker()  # the loaded node teams are those of this audit entry
         loaded: LoadedGraph = load_graph()
         result = impact.compute_impact(

@@ -153,7 +153,7 @@ def test_bad_changes_are_refused(base: ImpactResult) -> None:
 
 def test_a_dropped_result_is_freed_without_the_cyclic_collector() -> None:
     # A worker replaces its result on every ticket change and counts the new one as
-    # long-lived (impact/gc_pause.py): a result in a reference cycle would
+    # long-lived (impact/gc_pause.py: collected_as_long_lived): a result in a reference cycle would
     # wait for a rare full collection, a million slots at a time.
     import gc
     import weakref
