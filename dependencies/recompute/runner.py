@@ -47,7 +47,7 @@ from dependencies.recompute.team_counts import (
     counts_of_update,
 )
 from dependencies.recompute.update_writer import store_update
-from dependencies.recompute.writer import save_summary, store_results
+from dependencies.recompute.writer import StoreOutcome, save_summary, store_results
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +118,13 @@ class RecomputeOutcome:
     incremental: bool = False
     nodes_written: int = 0
     objectives_written: int = 0
+
+    def stored(self, version: int, written: StoreOutcome, *, incremental: bool) -> None:
+        """Count a pass that stored `version`, writing `written`."""
+        self.incremental = incremental
+        self.version = version
+        self.nodes_written += written.nodes_written
+        self.objectives_written += written.objectives_written
 
 
 def impact_recompute(*, force: bool = False, reason: str = "recompute") -> RecomputeOutcome:
@@ -233,10 +240,7 @@ def _one_pass(
             {key: row.pk for key, row in loaded.objectives.items()},
             team_counts,
         )
-    outcome.incremental = False
-    outcome.version = locked.version
-    outcome.nodes_written += written.nodes_written
-    outcome.objectives_written += written.objectives_written
+    outcome.stored(locked.version, written, incremental=False)
     return locked
 
 
@@ -324,10 +328,7 @@ def _incremental_pass(
         cached.objective_pks,
         team_counts,
     )
-    outcome.incremental = True
-    outcome.version = locked.version
-    outcome.nodes_written += written.nodes_written
-    outcome.objectives_written += written.objectives_written
+    outcome.stored(locked.version, written, incremental=True)
     return locked
 
 

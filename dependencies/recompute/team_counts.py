@@ -201,10 +201,9 @@ def _carried(
     links = dict(held.links)
 
     moved = {v for v in changed if v < nodes and old[v] != new[v]}
-    label = {state.value: state.label for state in impact.State}
     for v in moved:
-        states[(teams[v], label[old[v]])] -= 1
-        states[(teams[v], label[new[v]])] += 1
+        states[(teams[v], impact.State(old[v]).label)] -= 1
+        states[(teams[v], impact.State(new[v]).label)] += 1
 
     def counted(source: int, target: int, by: int, source_state: int, target_state: int) -> None:
         key = (teams[source], teams[target])
