@@ -11,6 +11,10 @@ RUN make assets
 # --- 2. The Python environment, pinned with hashes, and the collected static files.
 FROM python:3.11-slim-bookworm AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1
+# A C compiler for the impact engine's compiled loops (setup.py); the runtime has none.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends gcc libc6-dev \
+ && rm -rf /var/lib/apt/lists/*
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /app
@@ -18,8 +22,11 @@ COPY requirements.lock ./
 RUN pip install --require-hashes -r requirements.lock
 COPY . .
 COPY --from=assets /src/static/vendor/ static/vendor/
-RUN pip install --no-deps . \
- && rm -rf build *.egg-info \
+# Editable, so that the compiled loops are built next to their package in /app, which the
+# runtime copies (a plain install would put them in site-packages, beside no package).
+RUN pip install --no-deps -e . \
+ && python -c "from dependencies.impact import kernel; assert kernel.compiled, 'no kernel'" \
+ && rm -rf build *.egg-info dependencies/impact/_kernel.c \
  && DEBUG=0 SECRET_KEY=collectstatic-only DATABASE_URL=sqlite:////tmp/unused.sqlite3 \
     python manage.py collectstatic --no-input -v 0 \
  && python -m compileall -q cataligent dependencies objectives integrations

@@ -16,14 +16,17 @@ $(BIN)/python:
 	$(BIN)/pip install --quiet --upgrade pip
 
 # Installs are pinned, with hashes, by the lock files (`make lock` writes them from
-# pyproject.toml); the project itself goes in editable, without resolving anything more.
-# Reinstall only when a lock file changes.
-$(VENV)/.installed: $(LOCK) | $(BIN)/python
+# pyproject.toml); the project itself goes in editable, without resolving anything more,
+# which also compiles the impact engine's loops (setup.py, dependencies/impact/_kernel.pyx).
+# Reinstall only when a lock file or those loops change.
+KERNEL = setup.py dependencies/impact/_kernel.pyx
+
+$(VENV)/.installed: $(LOCK) $(KERNEL) | $(BIN)/python
 	$(BIN)/pip install --quiet --require-hashes -r $(LOCK)
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
-$(VENV)/.installed-dev: $(DEV_LOCK) | $(BIN)/python
+$(VENV)/.installed-dev: $(DEV_LOCK) $(KERNEL) | $(BIN)/python
 	$(BIN)/pip install --quiet --require-hashes -r $(DEV_LOCK)
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(VENV)/.installed $@

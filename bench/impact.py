@@ -42,6 +42,7 @@ from dependencies.impact import (
     build_graph,
     build_graph_from_columns,
     compute_impact,
+    kernel,
     single_points_of_failure,
     update_impact,
     what_if,
@@ -99,6 +100,7 @@ def machine() -> dict[str, object]:
         "load_average": os.getloadavg(),
         "python": platform.python_version(),
         "networkx": nx.__version__,
+        "engine_loops": kernel.description(),
     }
 
 
@@ -152,6 +154,11 @@ def main() -> None:
         "--json", action="store_true", help="print every figure as one JSON object, last line"
     )
     parser.add_argument(
+        "--python-loops",
+        action="store_true",
+        help="run the engine's Python loops, not its compiled ones (dependencies.impact.kernel)",
+    )
+    parser.add_argument(
         "--curve",
         type=int,
         nargs="+",
@@ -159,6 +166,8 @@ def main() -> None:
         help="run once per size, each in its own process, and print time and memory by size",
     )
     args = parser.parse_args()
+    if args.python_loops:
+        kernel.compiled = None
     if args.curve:
         curve(args)
         return
@@ -177,7 +186,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
     print(
         f"machine: {platform.machine()}, {info['cpus']} CPUs ({info['cpu_model']}), "
         f"{info['memory_gib']} GiB, load average {info['load_average'][0]:.1f}; "
-        f"Python {info['python']}, networkx {info['networkx']}"
+        f"Python {info['python']}, networkx {info['networkx']}; the engine's {info['engine_loops']}"
     )
     print(
         f"organisation: {len(org.nodes):,} nodes ({args.nodes:,} technical), "
@@ -431,6 +440,8 @@ def curve(args: argparse.Namespace) -> None:
         command += ["--seed", str(args.seed), "--no-tracemalloc"]
         if args.no_spof:
             command.append("--no-spof")
+        if args.python_loops:
+            command.append("--python-loops")
         output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
         print(output, end="", file=sys.stderr)  # the full report of each size
         rows.append(json.loads(output.strip().splitlines()[-1]))

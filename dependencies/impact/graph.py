@@ -19,6 +19,7 @@ from itertools import compress
 from operator import add, and_, attrgetter, gt, not_
 from typing import NamedTuple
 
+from dependencies.impact import kernel
 from dependencies.impact.gc_pause import collected_as_long_lived
 from dependencies.impact.groups import NO_GROUPS, RedundancyGroup, redundancy_groups
 from dependencies.impact.model import (
@@ -301,10 +302,19 @@ def build_graph_from_columns(
         if len(node_index) != len(columns.slugs):
             refuse_duplicate_nodes(columns.slugs)
         count = len(columns.slugs)
-        for positions in (columns.sources, columns.targets):
-            if positions and (min(positions) < 0 or max(positions) >= count):
-                raise UnknownNodeError("an edge names a node position outside the node list")
+        within = _all_within if kernel.compiled is None else kernel.compiled.all_within
+        try:
+            valid = within(columns.sources, count) and within(columns.targets, count)
+        except TypeError:  # a position that is not an int
+            valid = False
+        if not valid:
+            raise UnknownNodeError("an edge names a node position outside the node list")
         return _compile(columns, node_index, objectives)
+
+
+def _all_within(positions: list[int], count: int) -> bool:
+    """Whether every position is in 0..count-1."""
+    return not positions or (min(positions) >= 0 and max(positions) < count)
 
 
 # Bulk reads of the input: `map` over these runs the loop in C, which at 1.25 million edges
@@ -357,15 +367,13 @@ def _compile(
         refuse_intrinsic_states([Node(slug, kind, state) for slug, kind, state in named])  # type: ignore[arg-type]
         raise
     node_count = len(slugs)
-    sources, targets = columns.sources, columns.targets
     criticalities = columns.criticalities
     try:
         unknown_criticality = not CRITICALITIES.issuperset(criticalities)
     except TypeError:  # something unhashable
         unknown_criticality = True
     if unknown_criticality:
-        refuse_criticalities([columns.edge(i) for i in range(len(sources))])
-    labels = columns.groups
+        refuse_criticalities([columns.edge(i) for i in range(len(columns.sources))])
 
     objective_index: dict[str, int] = {}
     values: list[Decimal] = []
@@ -380,46 +388,14 @@ def _compile(
     intrinsic.extend([int(State.OPERATIONAL)] * len(values))
     count = len(slugs)
 
-    # Inputs sorted by source and dependents by target, in plain lists; one pass per kind of
-    # input. `missing[v]` counts v's entries in the dependents lists, for the evaluation
-    # order. A pair linked twice (two edges, or hard and in a group) is listed twice there,
-    # which the order and the incremental updates take as they come.
-    hard_lists: list[list[int]] = [[] for _ in range(count)]
-    soft_lists: list[list[int]] = [[] for _ in range(count)]
-    dependent_lists: list[list[int]] = [[] for _ in range(count)]
-    is_hard = list(map(Criticality.HARD.__eq__, criticalities))
-    plain = list(map(not_, labels))
-    pairs = zip(sources, targets, strict=True)
-    for source, target in compress(pairs, map(and_, plain, is_hard)):
-        hard_lists[source].append(target)
-        dependent_lists[target].append(source)
-    pairs = zip(sources, targets, strict=True)
-    for source, target in compress(pairs, map(gt, plain, is_hard)):
-        soft_lists[source].append(target)
-        dependent_lists[target].append(source)
-    groups = redundancy_groups(columns, is_hard, dependent_lists)
-    for objective in objective_list:
-        vertex = objective_index[objective.key]
-        for requirement in objective.requires:
-            target = node_index.get(requirement.node)
-            if target is None:
-                raise UnknownNodeError(
-                    f"objective {objective.key} requires unknown node {requirement.node!r}"
-                )
-            if requirement.criticality == Criticality.HARD:
-                hard_lists[vertex].append(target)
-            elif requirement.criticality == Criticality.SOFT:
-                soft_lists[vertex].append(target)
-            else:
-                raise InvalidGraphError(
-                    f"objective {objective.key} requires {requirement.node}: "
-                    f"criticality {requirement.criticality!r}"
-                )
-            dependent_lists[target].append(vertex)
-    missing = list(map(add, map(len, hard_lists), map(len, soft_lists)))
-    for vertex, vertex_groups in enumerate(groups):
-        for group in vertex_groups:
-            missing[vertex] += len(group.hard) + len(group.soft)
+    # Criticality is a StrEnum: its plain string compares the same, without the Enum's cost.
+    is_hard = list(map(Criticality.HARD.value.__eq__, criticalities))
+    required = _requirements(objective_list, objective_index, node_index)
+    if kernel.compiled is not None:
+        inputs = _inputs_compiled(columns, count, is_hard, required)
+    else:
+        inputs = _inputs_in_python(columns, count, is_hard, required)
+    hard, soft, groups, dependents, missing = inputs
 
     graph = DependencyGraph(
         slugs=slugs,
@@ -429,15 +405,126 @@ def _compile(
         objective_index=objective_index,
         values=values,
         intrinsic=intrinsic,
-        hard=list(map(tuple, hard_lists)),
-        soft=list(map(tuple, soft_lists)),
+        hard=hard,
+        soft=soft,
         groups=groups,
-        dependents=list(map(tuple, dependent_lists)),
+        dependents=dependents,
         components=[],
         component_of=[],
         cycle_components=frozenset(),
     )
     return _with_evaluation_order(graph, missing)
+
+
+class _Required(NamedTuple):
+    """The objectives' requirements as edges: objective vertex -> node vertex."""
+
+    hard: dict[int, list[int]]
+    soft: dict[int, list[int]]
+    sources: list[int]  # every requirement, hard or soft, for the dependents lists
+    targets: list[int]
+
+
+def _requirements(
+    objectives: list[Objective], objective_index: dict[str, int], node_index: dict[str, int]
+) -> _Required:
+    required = _Required(hard={}, soft={}, sources=[], targets=[])
+    for objective in objectives:
+        vertex = objective_index[objective.key]
+        for requirement in objective.requires:
+            target = node_index.get(requirement.node)
+            if target is None:
+                raise UnknownNodeError(
+                    f"objective {objective.key} requires unknown node {requirement.node!r}"
+                )
+            if requirement.criticality == Criticality.HARD:
+                required.hard.setdefault(vertex, []).append(target)
+            elif requirement.criticality == Criticality.SOFT:
+                required.soft.setdefault(vertex, []).append(target)
+            else:
+                raise InvalidGraphError(
+                    f"objective {objective.key} requires {requirement.node}: "
+                    f"criticality {requirement.criticality!r}"
+                )
+            required.sources.append(vertex)
+            required.targets.append(target)
+    return required
+
+
+_Inputs = tuple[
+    list[tuple[int, ...]],  # hard, by source vertex
+    list[tuple[int, ...]],  # soft
+    list[tuple[RedundancyGroup, ...]],  # groups
+    list[tuple[int, ...]],  # dependents, by target vertex
+    list[int] | None,  # missing: each vertex's entries in the dependents lists, if counted
+]
+
+
+def _inputs_in_python(
+    columns: GraphColumns, count: int, is_hard: list[bool], required: _Required
+) -> _Inputs:
+    # Inputs sorted by source and dependents by target, in plain lists; one pass per kind of
+    # input. `missing[v]` counts v's entries in the dependents lists, for the evaluation
+    # order. A pair linked twice (two edges, or hard and in a group) is listed twice there,
+    # which the order and the incremental updates take as they come.
+    sources, targets = columns.sources, columns.targets
+    hard_lists: list[list[int]] = [[] for _ in range(count)]
+    soft_lists: list[list[int]] = [[] for _ in range(count)]
+    dependent_lists: list[list[int]] = [[] for _ in range(count)]
+    plain = list(map(not_, columns.groups))
+    pairs = zip(sources, targets, strict=True)
+    for source, target in compress(pairs, map(and_, plain, is_hard)):
+        hard_lists[source].append(target)
+        dependent_lists[target].append(source)
+    pairs = zip(sources, targets, strict=True)
+    for source, target in compress(pairs, map(gt, plain, is_hard)):
+        soft_lists[source].append(target)
+        dependent_lists[target].append(source)
+    groups = redundancy_groups(columns, is_hard, count)
+    for source, target in compress(zip(sources, targets, strict=True), columns.groups):
+        dependent_lists[target].append(source)
+    for vertex, vertex_targets in required.hard.items():
+        hard_lists[vertex].extend(vertex_targets)
+    for vertex, vertex_targets in required.soft.items():
+        soft_lists[vertex].extend(vertex_targets)
+    for source, target in zip(required.sources, required.targets, strict=True):
+        dependent_lists[target].append(source)
+    missing = list(map(add, map(len, hard_lists), map(len, soft_lists)))
+    for vertex, vertex_groups in enumerate(groups):
+        for group in vertex_groups:
+            missing[vertex] += len(group.hard) + len(group.soft)
+    return (
+        list(map(tuple, hard_lists)),
+        list(map(tuple, soft_lists)),
+        groups,
+        list(map(tuple, dependent_lists)),
+        missing,
+    )
+
+
+def _inputs_compiled(
+    columns: GraphColumns, count: int, is_hard: list[bool], required: _Required
+) -> _Inputs:
+    """`_inputs_in_python` with the loops over every edge compiled (dependencies.impact.kernel).
+
+    The dependents lists take every edge in input order, then the requirements, so a
+    vertex's dependents come in another order than in Python: the evaluation order may
+    differ, the results do not.
+    """
+    assert kernel.compiled is not None
+    grouped = kernel.compiled.grouped
+    sources, targets = columns.sources, columns.targets
+    kinds = kernel.compiled.edge_kinds(is_hard, columns.groups)
+    hard = grouped(count, sources, targets, kinds, kernel.compiled.PLAIN_HARD)
+    soft = grouped(count, sources, targets, kinds, kernel.compiled.PLAIN_SOFT)
+    groups = redundancy_groups(columns, is_hard, count)
+    # An objective has only requirements: its inputs are made here, not by `grouped`.
+    for vertex, vertex_targets in required.hard.items():
+        hard[vertex] = tuple(vertex_targets)
+    for vertex, vertex_targets in required.soft.items():
+        soft[vertex] = tuple(vertex_targets)
+    dependents = grouped(count, targets + required.targets, sources + required.sources)
+    return hard, soft, groups, dependents, None
 
 
 def _money(value: Decimal | float) -> Decimal:

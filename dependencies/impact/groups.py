@@ -5,6 +5,7 @@ from __future__ import annotations
 from itertools import compress
 from typing import TYPE_CHECKING, NamedTuple
 
+from dependencies.impact import kernel
 from dependencies.impact.model import InvalidGraphError
 
 if TYPE_CHECKING:
@@ -32,9 +33,10 @@ NO_GROUPS: tuple[RedundancyGroup, ...] = ()
 
 
 def redundancy_groups(
-    columns: GraphColumns, is_hard: list[bool], dependent_lists: list[list[int]]
+    columns: GraphColumns, is_hard: list[bool], count: int
 ) -> list[tuple[RedundancyGroup, ...]]:
-    """The redundancy groups of every vertex, from the edges that have a group label."""
+    """The redundancy groups of each of `count` vertices, from the edges that have a group
+    label."""
     labels = columns.groups
     sources, targets = columns.sources, columns.targets
     minimums = list(compress(columns.min_operational, labels))
@@ -49,19 +51,21 @@ def redundancy_groups(
                 raise InvalidGraphError(
                     f"edge {edge.source}→{edge.target}: min_operational must be at least 1"
                 )
+    if kernel.compiled is not None:  # the same loop, compiled (dependencies.impact.kernel)
+        return kernel.compiled.redundancy_groups(
+            count, sources, targets, labels, is_hard, columns.min_operational, RedundancyGroup
+        )
     # (source, label) -> hard members, soft members, [largest min_operational]
     members: dict[tuple[int, str], tuple[list[int], list[int], list[int]]] = {}
-    grouped_sources = list(compress(sources, labels))
-    keys = zip(grouped_sources, compress(labels, labels), strict=True)
+    keys = zip(compress(sources, labels), compress(labels, labels), strict=True)
     grouped = zip(
         keys,
-        grouped_sources,
         compress(targets, labels),
         compress(is_hard, labels),
         minimums,
         strict=True,
     )
-    for key, source, target, hard, minimum in grouped:
+    for key, target, hard, minimum in grouped:
         entry = members.get(key)  # type: ignore[arg-type]
         if entry is None:
             entry = members[key] = ([], [], [minimum])  # type: ignore[index]
@@ -69,8 +73,7 @@ def redundancy_groups(
             # Members that disagree on min_operational: the largest (the strictest) wins.
             entry[2][0] = minimum
         (entry[0] if hard else entry[1]).append(target)
-        dependent_lists[target].append(source)
-    groups: list[tuple[RedundancyGroup, ...]] = [NO_GROUPS] * len(dependent_lists)
+    groups: list[tuple[RedundancyGroup, ...]] = [NO_GROUPS] * count
     for source, label in sorted(members):
         hard_members, soft_members, (minimum,) = members[(source, label)]
         group = RedundancyGroup(

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 import networkx as nx
 
+from dependencies.impact import kernel
+
 if TYPE_CHECKING:
     from dependencies.impact.graph import DependencyGraph
 
@@ -24,27 +26,17 @@ def evaluation_order(
 
     `missing[v]`, if given, counts v's entries in the dependents lists (the builder knows it).
     """
-    count = graph.vertex_count
     dependents = graph.dependents
 
     # Pass 1, from the leaves: a vertex is ready once all its dependencies are placed.
-    if missing is None:
-        missing = [0] * count
-        for vertex_dependents in dependents:
-            for dependent in vertex_dependents:
-                missing[dependent] += 1
+    if kernel.compiled is not None:  # the same loop, compiled (dependencies.impact.kernel)
+        first, still_missing = kernel.compiled.peel(dependents)
+        left = set(still_missing)
     else:
-        missing = list(missing)
-    first = [v for v in range(count) if missing[v] == 0]
-    for vertex in first:  # grows while we walk it
-        for dependent in dependents[vertex]:
-            missing[dependent] -= 1
-            if missing[dependent] == 0:
-                first.append(dependent)
+        first, left = _peeled_from_the_leaves(dependents, missing)
 
     # Pass 2, from the top, over what is left (cycles and whatever depends on them): a vertex
     # can go last once everything that depends on it has gone.
-    left = {v for v in range(count) if missing[v] > 0}
     dependencies = {v: graph.dependencies(v) & left for v in left}
     waiting = dict.fromkeys(left, 0)
     for vertex in left:
@@ -76,3 +68,26 @@ def evaluation_order(
         components.append(members)
     components.extend((v,) for v in reversed(last))
     return components, frozenset(cycle_components)
+
+
+def _peeled_from_the_leaves(
+    dependents: list[tuple[int, ...]], missing: list[int] | None
+) -> tuple[list[int], set[int]]:
+    """Kahn's algorithm from the leaves: the vertices in an order where every dependency
+    comes first, as far as that goes, and the set of those left over (on or above a cycle).
+    """
+    count = len(dependents)
+    if missing is None:
+        missing = [0] * count
+        for vertex_dependents in dependents:
+            for dependent in vertex_dependents:
+                missing[dependent] += 1
+    else:
+        missing = list(missing)
+    first = [v for v in range(count) if missing[v] == 0]
+    for vertex in first:  # grows while we walk it
+        for dependent in dependents[vertex]:
+            missing[dependent] -= 1
+            if missing[dependent] == 0:
+                first.append(dependent)
+    return first, {v for v in range(count) if missing[v] > 0}

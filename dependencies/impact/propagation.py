@@ -37,6 +37,7 @@ import heapq
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from dependencies.impact import kernel
 from dependencies.impact.graph import DependencyGraph, RedundancyGroup
 from dependencies.impact.model import State
 
@@ -165,6 +166,22 @@ class Propagation:
 
     def run_all(self) -> None:
         """Evaluate every component in order: each is settled once its dependencies are."""
+        graph = self.graph
+        if kernel.compiled is not None:  # the same loop, compiled (dependencies.impact.kernel)
+            kernel.compiled.run_all(
+                graph.components,
+                graph.cycle_components,
+                self.evaluate_cycle,
+                graph.hard,
+                graph.soft,
+                graph.groups,
+                self.intrinsic,
+                self.forced,
+                self.cause_index.bit_of,
+                self.states,
+                self.causes,
+            )
+            return
         states, causes = self.states, self.causes
         cycle_components = self.graph.cycle_components
         evaluate = self.single_vertex_rules()

@@ -128,3 +128,11 @@ def test_the_column_input_refuses_what_the_object_input_refuses() -> None:
         build_graph_from_columns(columns(groups=["pair"], min_operational=[0]), [])
     with pytest.raises(UnknownNodeError, match="outside the node list"):
         build_graph_from_columns(columns(targets=[5]), [])
+    with pytest.raises(UnknownNodeError, match="outside the node list"):
+        build_graph_from_columns(columns(sources=[-1]), [])
+    with pytest.raises(UnknownNodeError, match="outside the node list"):
+        build_graph_from_columns(columns(sources=[None]), [])
+    # Position 2 would be the objective's vertex: an edge names nodes only.
+    objective = Objective("OBJ-1", 10, (Requirement("a", "hard"),))
+    with pytest.raises(UnknownNodeError, match="outside the node list"):
+        build_graph_from_columns(columns(targets=[2]), [objective])
