@@ -258,6 +258,11 @@ def main() -> None:
         help="give each node a team at random (every pair of teams linked: the worst case "
         "for the map's counts by team) instead of a slice of the catalog each",
     )
+    parser.add_argument(
+        "--python-loops",
+        action="store_true",
+        help="run the engine's Python loops, not its compiled ones (dependencies.impact.kernel)",
+    )
     args = parser.parse_args()
     if args.curve:
         curve(args)
@@ -298,6 +303,7 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
     from bench.generate import organisation_of_size
     from dependencies import impact
     from dependencies.graph.changes import impact_change_recorded, impact_changed
+    from dependencies.impact import kernel
     from dependencies.models import Edge, ImpactState, Node
     from dependencies.recompute.loader import load_graph
     from dependencies.recompute.runner import current_result, forget_cache, impact_recompute
@@ -305,6 +311,8 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
     from dependencies.recompute.writer import store_results
     from integrations.models import Ticket, TicketLink
 
+    if args.python_loops:
+        kernel.compiled = None
     call_command("migrate", verbosity=0)
     org, generated = _timed(lambda: organisation_of_size(args.nodes))
     counts, filled = _timed(lambda: _fill(org, teams=args.teams, scattered=args.scatter_teams))
@@ -313,7 +321,8 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
         pg_version = cursor.fetchone()[0]
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} CPUs, "
-        f"Python {platform.python_version()}, PostgreSQL {pg_version}"
+        f"Python {platform.python_version()}, PostgreSQL {pg_version}; "
+        f"the engine's {kernel.description()}"
     )
     print(
         f"organisation: {counts['nodes']:,} nodes, {counts['edges']:,} edges, "
@@ -542,6 +551,7 @@ def curve(args: argparse.Namespace) -> None:
         command = [sys.executable, "-m", "bench.impact_db", "--nodes", str(nodes), "--json"]
         command += ["--samples", str(args.samples), "--repeat", str(args.repeat)]
         command += ["--teams", str(args.teams)] + (["--scatter-teams"] * args.scatter_teams)
+        command += ["--python-loops"] * args.python_loops
         output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
         print(output, end="", file=sys.stderr)  # the full report of each size
         rows.append(json.loads(output.strip().splitlines()[-1]))
