@@ -388,8 +388,7 @@ def _compile(
     intrinsic.extend([int(State.OPERATIONAL)] * len(values))
     count = len(slugs)
 
-    # Criticality is a StrEnum: its plain string compares the same, without the Enum's cost.
-    is_hard = list(map(Criticality.HARD.value.__eq__, criticalities))
+    is_hard = list(map(Criticality.HARD.__eq__, criticalities))
     required = _requirements(objective_list, objective_index, node_index)
     if kernel.compiled is not None:
         inputs = _inputs_compiled(columns, count, is_hard, required)
