@@ -427,26 +427,16 @@ class _Required(NamedTuple):
 def _requirements(
     objectives: list[Objective], objective_index: dict[str, int], node_index: dict[str, int]
 ) -> _Required:
-    required = _Required(hard={}, soft={}, sources=[], targets=[])
+    # The same reading of requirements as an incremental change's (`_InputTable`).
+    table = _InputTable()
     for objective in objectives:
         vertex = objective_index[objective.key]
-        for requirement in objective.requires:
-            target = node_index.get(requirement.node)
-            if target is None:
-                raise UnknownNodeError(
-                    f"objective {objective.key} requires unknown node {requirement.node!r}"
-                )
-            if requirement.criticality == Criticality.HARD:
-                required.hard.setdefault(vertex, []).append(target)
-            elif requirement.criticality == Criticality.SOFT:
-                required.soft.setdefault(vertex, []).append(target)
-            else:
-                raise InvalidGraphError(
-                    f"objective {objective.key} requires {requirement.node}: "
-                    f"criticality {requirement.criticality!r}"
-                )
-            required.sources.append(vertex)
-            required.targets.append(target)
+        table.add_requirements(vertex, objective.key, objective.requires, node_index)
+    required = _Required(hard=table.hard, soft=table.soft, sources=[], targets=[])
+    for by_vertex in (table.hard, table.soft):
+        for vertex, vertex_targets in by_vertex.items():
+            required.sources.extend([vertex] * len(vertex_targets))
+            required.targets.extend(vertex_targets)
     return required
 
 
