@@ -14,6 +14,7 @@ from typing import Any
 from cataligent.modeling import row_gaps
 from cataligent.models import AuditEntry
 from cataligent.people import name_of_row, person_fields
+from cataligent.snapshot import one_snapshot
 from dependencies.choices import NodeKind, State
 from dependencies.map import grouped
 from dependencies.map.query import (
@@ -142,48 +143,52 @@ def _map_graph(f: MapFilters, state: ImpactState, marker: int, budget: int) -> M
     dependencies beneath them, and always the root causes of what is shown, so that a filter
     never hides *why* something is blocked. Grouped by team beyond `budget` items.
     """
-    affected_only = f.view != "all"
-    node_qs = node_queryset(f, affected_only=affected_only)
-    # The node-kind filter is about nodes: objectives are left out while it is on.
-    objective_qs = (
-        Objective.objects.none() if f.kind else objective_queryset(f, affected_only=affected_only)
-    )
-    objective_light = list(objective_qs.values_list("id", "team_id", "state"))
-    objective_ids = {pk for pk, _team, _state in objective_light}
-    requirements = list(
-        Requirement.objects.filter(objective_id__in=objective_qs.values("id")).values_list(
-            "objective_id", "node_id", "node__team_id", "node__state", "criticality"
+    # One snapshot: a recompute storing meanwhile cannot mix two versions in one map.
+    with one_snapshot():
+        affected_only = f.view != "all"
+        node_qs = node_queryset(f, affected_only=affected_only)
+        # The node-kind filter is about nodes: objectives are left out while it is on.
+        objective_qs = (
+            Objective.objects.none()
+            if f.kind
+            else objective_queryset(f, affected_only=affected_only)
         )
-    )
-    graph = MapGraph(
-        version=state.version,
-        structure=state.structure,
-        mode="items",
-        computed_at=state.computed_at,
-        value_at_risk=state.value_at_risk,
-    )
-    if not f.narrowed:
-        # The whole map: counted first; grouped by team in SQL when it is too large to draw
-        # item by item (at 250,000 nodes the affected view alone has over 100,000), from the
-        # counts the recompute stored with these results when it did.
-        counts = grouped.stored_counts(state, marker)
-        graph.total_items = len(objective_ids) + (
-            node_qs.count()
-            if counts is None
-            else grouped.nodes_counted(counts, affected_only=affected_only)
-        )
-        if graph.total_items > budget:
-            _draw_grouped(
-                graph, f, objective_light, requirements, budget, whole=node_qs, stored=counts
+        objective_light = list(objective_qs.values_list("id", "team_id", "state"))
+        objective_ids = {pk for pk, _team, _state in objective_light}
+        requirements = list(
+            Requirement.objects.filter(objective_id__in=objective_qs.values("id")).values_list(
+                "objective_id", "node_id", "node__team_id", "node__state", "criticality"
             )
-            return graph
-    shown = _shown(f, node_qs, requirements, affected_only=affected_only)
-    graph.total_items = len(shown) + len(objective_ids)
-    if graph.total_items <= budget:
-        _draw_items(graph, set(shown), objective_ids, requirements)
-    else:
-        _draw_grouped(graph, f, objective_light, requirements, budget, shown=shown)
-    return graph
+        )
+        graph = MapGraph(
+            version=state.version,
+            structure=state.structure,
+            mode="items",
+            computed_at=state.computed_at,
+            value_at_risk=state.value_at_risk,
+        )
+        if not f.narrowed:
+            # The whole map: counted first; grouped by team in SQL when it is too large to draw
+            # item by item (at 250,000 nodes the affected view alone has over 100,000), from the
+            # counts the recompute stored with these results when it did.
+            counts = grouped.stored_counts(state, marker)
+            graph.total_items = len(objective_ids) + (
+                node_qs.count()
+                if counts is None
+                else grouped.nodes_counted(counts, affected_only=affected_only)
+            )
+            if graph.total_items > budget:
+                _draw_grouped(
+                    graph, f, objective_light, requirements, budget, whole=node_qs, stored=counts
+                )
+                return graph
+        shown = _shown(f, node_qs, requirements, affected_only=affected_only)
+        graph.total_items = len(shown) + len(objective_ids)
+        if graph.total_items <= budget:
+            _draw_items(graph, set(shown), objective_ids, requirements)
+        else:
+            _draw_grouped(graph, f, objective_light, requirements, budget, shown=shown)
+        return graph
 
 
 def _shown(

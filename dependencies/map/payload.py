@@ -10,7 +10,9 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from cataligent.modeling import row_gaps
+from cataligent.snapshot import one_snapshot
 from dependencies.choices import State
+from dependencies.impact.gc_pause import garbage_collector_paused
 from dependencies.map.query import NODE_MAP_FIELDS, OBJECTIVE_MAP_FIELDS
 from dependencies.map.shapes import api_node, api_objective, reach
 from dependencies.models import Edge, Node
@@ -88,7 +90,18 @@ def map_payload(
     `affected` keeps what is not operational: affected capabilities and objectives,
     their root causes and every node on the paths between them (all of which are
     affected too, since state flows only through carrying edges).
+
+    Read from one snapshot, so that a recompute storing meanwhile cannot mix two versions;
+    built with the cyclic collector paused (at 250,000 nodes the affected map is 140,000
+    nodes and 360,000 edges as dicts, none in a cycle, all dropped once rendered).
     """
+    with one_snapshot(), garbage_collector_paused():
+        return _map_payload(view=view, team=team, objective=objective, kind=kind)
+
+
+def _map_payload(
+    *, view: str, team: str | None, objective: str | None, kind: str | None
+) -> dict[str, Any]:
     state = impact_state()
     nodes = Node.objects.all()
     objectives = Objective.objects.all()

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from cataligent.modeling import GAP_FIELDS, effective_policy_id
 from cataligent.people import name_of_row, person_fields
+from cataligent.snapshot import one_snapshot
 from dependencies.choices import NodeKind, State
 from dependencies.graph.escalation_paths import LevelSpec, paths_by_policy
 from dependencies.impact.gc_pause import garbage_collector_paused
@@ -67,6 +68,7 @@ def blocked_rows(
     )
 
 
+@one_snapshot()  # its reads agree: a recompute storing meanwhile does not mix two versions
 @garbage_collector_paused()
 def _blocked_rows(f: MapFilters) -> list[BlockedRow]:
     # Tens of thousands of rows and dicts, none in a cycle: with the collector on, it
@@ -214,6 +216,7 @@ def escalation_due(
     }
 
 
+@one_snapshot()  # the ranking and the rows it names, as one version of the results
 def bottleneck_rows(
     *, team: str = "", q: str = "", now: dt.datetime | None = None
 ) -> list[BottleneckRow]:
