@@ -134,6 +134,8 @@ class Screen:
         self.states: dict[str, str] = {}
         self.version = 0
         self.slowest_read = 0.0  # the longest request that brought a new body
+        self.slowest_parse = 0.0  # the longest parse of such a body, here in the client
+        self.largest_body = 0  # bytes
 
     def read(self) -> None:
         headers = {"If-None-Match": self.etag} if self.etag else {}
@@ -143,7 +145,10 @@ class Screen:
             return
         response.raise_for_status()
         self.slowest_read = max(self.slowest_read, time.perf_counter() - started)
+        self.largest_body = max(self.largest_body, len(response.content))
+        parsing = time.perf_counter()
         body = response.json()
+        self.slowest_parse = max(self.slowest_parse, time.perf_counter() - parsing)
         self.etag = response.headers.get("ETag", "")
         self.version = body["version"]
         self.states = {n["slug"]: n["state"] for n in body["nodes"]}
@@ -266,7 +271,11 @@ def run(tickets: int, web: int, poll: float, query: str, seed: int, log_dir: Pat
             time.sleep(0.5)
         _summary("ticket → capability blocked", blocked)
         _summary("resolved → capability operational", cleared)
-        print(f"slowest read of a changed map: {screen.slowest_read * 1000:.0f} ms")
+        print(
+            f"slowest read of a changed map: {screen.slowest_read * 1000:.0f} ms, then "
+            f"{screen.slowest_parse * 1000:.0f} ms to parse it here "
+            f"(largest body {screen.largest_body / 1e6:.1f} MB)"
+        )
         print(_recompute_log(log_dir / "worker.log"))
     finally:
         server.stop(processes)
