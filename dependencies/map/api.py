@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
@@ -25,7 +26,7 @@ from dependencies import impact
 from dependencies.choices import NodeKind
 from dependencies.map.drawing import cached, change_marker, map_etag
 from dependencies.map.forms import MapFilterForm
-from dependencies.map.payload import MAP_VIEWS, map_payload
+from dependencies.map.payload import MAP_VIEWS, map_changes, map_payload
 from dependencies.map.query import MapFilters
 from dependencies.map.scenarios import single_points_of_failure, whatif_problems
 from dependencies.models import Node
@@ -37,7 +38,8 @@ class MapView(APIView):
     """The graph with states, root causes and the bottleneck ranking.
 
     Cheap to poll: send the last `ETag` back in `If-None-Match` and an unchanged
-    map answers 304 with no body.
+    map answers 304 with no body. To follow a large map, send it in `?since=` too: a
+    changed map then answers with just what changed (`map_changes`).
     """
 
     policy_model = Node
@@ -48,6 +50,13 @@ class MapView(APIView):
             OpenApiParameter("team", str),
             OpenApiParameter("objective", str),
             OpenApiParameter("kind", enum=NodeKind.values),
+            OpenApiParameter(
+                "since",
+                str,
+                description="The ETag of the map you hold: answer with what changed since "
+                "(`changes_since` is its version), or whole (`changes_since` null) when the "
+                "graph's shape or governance changed meanwhile.",
+            ),
         ],
         responses={
             200: dict,
@@ -71,21 +80,33 @@ class MapView(APIView):
         # Owners, teams and policies change what the map says without a new version: the
         # audit marker in the one ETag covers them.
         etag = map_etag(f, state, marker, shape="map")
+        token = request.query_params.get("since")
+        since = None if token is None else changes_since(token, f, etag)
         unchanged = not_modified(request, etag)
         if unchanged is not None:
             return unchanged
-        body = cached(
-            ("api", f),
-            lambda: map_payload(view=f.view, team=f.team, objective=f.objective, kind=f.kind),
-            state=state,
-            marker=marker,
-        )
+        if since is not None:
+            body = cached(
+                ("api-changes", f, since),
+                lambda: map_changes(since=since, view=f.view, team=f.team, kind=f.kind),
+                state=state,
+                marker=marker,
+            )
+        else:
+            body = cached(
+                ("api", f),
+                lambda: map_payload(view=f.view, team=f.team, objective=f.objective, kind=f.kind),
+                state=state,
+                marker=marker,
+            )
+            if token is not None:  # asked for changes, answered whole: says so
+                body = {**body, "changes_since": None}
         if not isinstance(request.accepted_renderer, JSONRenderer):
             return Response(body, headers={"ETag": etag})  # the browsable API
         # JSON, rendered once per stored version: at 50,000 nodes the affected map is
         # 18 MB, and rendering it again for every client that asks costs about 0.4 s.
         rendered = cached(
-            ("api-json", f, request.accepted_media_type),
+            ("api-json", f, token is not None, since, request.accepted_media_type),
             lambda: render_json(
                 body,
                 request.accepted_renderer,
@@ -100,6 +121,41 @@ class MapView(APIView):
             f"; charset={renderer.charset}" if renderer.charset else ""
         )
         return HttpResponse(rendered, content_type=content_type, headers={"ETag": etag})
+
+
+# The map's ETag, as `map_etag` makes it for the API: "map-<version>-<structure>-<audit
+# marker>-<filters' digest>", with or without its quotes.
+_MAP_ETAG = re.compile(r'^"?map-(\d{1,18})-(\d{1,18})-(\d{1,18})-([0-9a-f]{8})"?$')
+
+
+def changes_since(token: str, f: MapFilters, etag: str) -> int | None:
+    """The results version whose changes answer `?since=<token>`, or None for the whole map.
+
+    `token` is the ETag of the map the client holds. Changes can be given when that map
+    was read with the same filters, on the graph of the same shape and with the same
+    governance (owners, teams, policies, edges: the audit marker) as now, and not for the
+    `objective` filter (which follows the graph downwards). Otherwise the answer is the
+    whole map, with `changes_since` null. A token that is not such an ETag is a 400."""
+    held = _MAP_ETAG.match(token.strip())
+    if held is None:
+        raise serializers.ValidationError(
+            {
+                "since": [
+                    "Pass the ETag of the map you hold, as this API sent it "
+                    '(e.g. "map-41-3-17-0a1b2c3d").'
+                ]
+            }
+        )
+    now = _MAP_ETAG.match(etag)
+    version = int(held[1])
+    if (
+        now is None
+        or f.objective
+        or held.group(2, 3, 4) != now.group(2, 3, 4)
+        or version > int(now[1])
+    ):
+        return None
+    return version
 
 
 def render_json(

@@ -66,8 +66,8 @@ def store_update(
         before = _LABELS[old_states[vertex]]
         if before != state:
             transitions.append((node, objective, before, state, now, root_causes, reason, version))
-    _update_nodes(node_rows)
-    _update_objectives(objective_rows)
+    _update_nodes(node_rows, version)
+    _update_objectives(objective_rows, version)
     _insert_transitions(transitions)
     return StoreOutcome(
         nodes_written=len(node_rows),

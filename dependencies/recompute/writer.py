@@ -114,8 +114,8 @@ def store_results(
                     version,
                 )
             )
-    _update_nodes(node_rows)
-    _update_objectives(objective_rows)
+    _update_nodes(node_rows, version)
+    _update_objectives(objective_rows, version)
     _insert_transitions(transitions)
     outcome.nodes_written = len(node_rows)
     outcome.objectives_written = len(objective_rows)
@@ -262,7 +262,9 @@ def _chunks(lines: Iterable[str], size: int = 5000) -> Iterator[str]:
         yield "".join(batch)
 
 
-def _update_nodes_by_copy(rows: list[tuple[int, str, str, list[str], datetime | None]]) -> None:
+def _update_nodes_by_copy(
+    rows: list[tuple[int, str, str, list[str], datetime | None]], version: int
+) -> None:
     table = connection.ops.quote_name(Node._meta.db_table)
     with connection.cursor() as cursor:
         # Dropped with the transaction's rows; kept for the session, emptied before use in
@@ -283,18 +285,22 @@ def _update_nodes_by_copy(rows: list[tuple[int, str, str, list[str], datetime | 
             f"""
             UPDATE {table} AS n
                SET intrinsic_state = v.intrinsic, state = v.state,
-                   root_causes = v.causes, blocked_since = v.since
+                   root_causes = v.causes, blocked_since = v.since, results_version = %s
               FROM impact_node_rows AS v
              WHERE n.id = v.id
-            """
+            """,
+            [version],
         )
 
 
-def _update_nodes(rows: list[tuple[int, str, str, list[str], datetime | None]]) -> None:
+def _update_nodes(
+    rows: list[tuple[int, str, str, list[str], datetime | None]], version: int
+) -> None:
+    """Write the nodes' results, as of results `version`."""
     if not rows:
         return
     if connection.vendor == "postgresql" and len(rows) > COPY_THRESHOLD:
-        _update_nodes_by_copy(rows)
+        _update_nodes_by_copy(rows, version)
         return
     if connection.vendor == "postgresql":
         # One JSON document, as for the transitions: encoded in C, sent as one parameter.
@@ -307,23 +313,35 @@ def _update_nodes(rows: list[tuple[int, str, str, list[str], datetime | None]]) 
                 f"""
                 UPDATE {connection.ops.quote_name(Node._meta.db_table)} AS n
                    SET intrinsic_state = r->>1, state = r->>2, root_causes = r->3,
-                       blocked_since = (r->>4)::timestamptz
+                       blocked_since = (r->>4)::timestamptz, results_version = %s
                   FROM jsonb_array_elements(%s::jsonb) AS r
                  WHERE n.id = (r->>0)::bigint
                 """,
-                [json.dumps(document)],
+                [version, json.dumps(document)],
             )
         return
     objs = [
-        Node(id=pk, intrinsic_state=intrinsic, state=state, root_causes=causes, blocked_since=since)
+        Node(
+            id=pk,
+            intrinsic_state=intrinsic,
+            state=state,
+            root_causes=causes,
+            blocked_since=since,
+            results_version=version,
+        )
         for pk, intrinsic, state, causes, since in rows
     ]
     Node.objects.bulk_update(
-        objs, ["intrinsic_state", "state", "root_causes", "blocked_since"], batch_size=500
+        objs,
+        ["intrinsic_state", "state", "root_causes", "blocked_since", "results_version"],
+        batch_size=500,
     )
 
 
-def _update_objectives(rows: list[tuple[int, str, list[str], datetime | None]]) -> None:
+def _update_objectives(
+    rows: list[tuple[int, str, list[str], datetime | None]], version: int
+) -> None:
+    """Write the objectives' results, as of results `version`."""
     if not rows:
         return
     if connection.vendor == "postgresql":
@@ -334,18 +352,23 @@ def _update_objectives(rows: list[tuple[int, str, list[str], datetime | None]]) 
             cursor.execute(
                 f"""
                 UPDATE {connection.ops.quote_name(Objective._meta.db_table)} AS o
-                   SET state = r->>1, root_causes = r->2, blocked_since = (r->>3)::timestamptz
+                   SET state = r->>1, root_causes = r->2, blocked_since = (r->>3)::timestamptz,
+                       results_version = %s
                   FROM jsonb_array_elements(%s::jsonb) AS r
                  WHERE o.id = (r->>0)::bigint
                 """,
-                [json.dumps(document)],
+                [version, json.dumps(document)],
             )
         return
     objs = [
-        Objective(id=pk, state=state, root_causes=causes, blocked_since=since)
+        Objective(
+            id=pk, state=state, root_causes=causes, blocked_since=since, results_version=version
+        )
         for pk, state, causes, since in rows
     ]
-    Objective.objects.bulk_update(objs, ["state", "root_causes", "blocked_since"], batch_size=500)
+    Objective.objects.bulk_update(
+        objs, ["state", "root_causes", "blocked_since", "results_version"], batch_size=500
+    )
 
 
 # What a stored entry of the ranking says: capabilities, objectives, value at risk.

@@ -32,7 +32,7 @@ def _committed_meanwhile(change: Callable[[], None]) -> None:
         try:
             change()
             impact_recompute(force=True)
-        except BaseException as error:  # noqa: BLE001 - re-raised in the test's thread
+        except BaseException as error:  # re-raised in the test's thread
             failure.append(error)
         finally:
             connection.close()

@@ -212,6 +212,11 @@ def test_large_writes_go_by_copy_and_store_the_same(lending: Any, monkeypatch: A
     )
     assert by_copy == by_arrays
     assert ("cap", "blocked", ["ledger"]) in by_copy[0]
+    # Each row written says by which version of the results (GET /api/map/?since=).
+    version = ImpactState.objects.get(pk=1).version
+    written = Node.objects.exclude(state="operational").values_list("results_version", flat=True)
+    assert set(written) == {version}
+    assert set(Objective.objects.values_list("results_version", flat=True)) == {version}
 
 
 def test_copy_keeps_reasons_and_root_causes_byte_for_byte(lending: Any, monkeypatch: Any) -> None:
