@@ -103,16 +103,7 @@ def _map_payload(
     *, view: str, team: str | None, objective: str | None, kind: str | None
 ) -> dict[str, Any]:
     state = impact_state()
-    nodes = Node.objects.all()
-    objectives = Objective.objects.all()
-    if view == "affected":
-        nodes = nodes.exclude(state=State.OPERATIONAL)
-        objectives = objectives.exclude(state=State.OPERATIONAL)
-    if team:
-        nodes = nodes.filter(team__slug=team)
-        objectives = objectives.filter(team__slug=team)
-    if kind:
-        nodes = nodes.filter(kind=kind)
+    nodes, objectives = _in_view(view=view, team=team, kind=kind)
     if objective:
         objectives = objectives.filter(key=objective)
         required = Requirement.objects.filter(objective__key=objective).values_list(
@@ -195,24 +186,12 @@ def map_changes(
     """
     with one_snapshot(), garbage_collector_paused():
         state = impact_state()
-        in_view, objectives_in_view = Node.objects.all(), Objective.objects.all()
-        if view == "affected":
-            in_view = in_view.exclude(state=State.OPERATIONAL)
-            objectives_in_view = objectives_in_view.exclude(state=State.OPERATIONAL)
-        if team:
-            in_view = in_view.filter(team__slug=team)
-            objectives_in_view = objectives_in_view.filter(team__slug=team)
-        if kind:
-            in_view = in_view.filter(kind=kind)
-
-        changed = Node.objects.filter(results_version__gt=since)
-        if team:
-            changed = changed.filter(team__slug=team)
-        if kind:
-            changed = changed.filter(kind=kind)
-        changed_rows = _node_rows(changed)
-        shown = [row for row in changed_rows if _in_view(row, view)]
-        left_nodes = [row["slug"] for row in changed_rows if not _in_view(row, view)]
+        in_view, _ = _in_view(view=view, team=team, kind=kind)
+        # Changed, whether in the view now or not: those not are the ones that left it.
+        any_state, any_state_objectives = _in_view(view="all", team=team, kind=kind)
+        changed_rows = _node_rows(any_state.filter(results_version__gt=since))
+        shown = [row for row in changed_rows if _shown_in(view, row)]
+        left_nodes = [row["slug"] for row in changed_rows if not _shown_in(view, row)]
 
         slug_of = {row["id"]: row["slug"] for row in shown}
         touching = list(
@@ -239,12 +218,9 @@ def map_changes(
             key=lambda e: (e["source"], e["target"]),
         )
 
-        changed_objectives = Objective.objects.filter(results_version__gt=since)
-        if team:
-            changed_objectives = changed_objectives.filter(team__slug=team)
-        objective_rows = _objective_rows(changed_objectives)
-        shown_objectives = [row for row in objective_rows if _in_view(row, view)]
-        left_objectives = [row["key"] for row in objective_rows if not _in_view(row, view)]
+        objective_rows = _objective_rows(any_state_objectives.filter(results_version__gt=since))
+        shown_objectives = [row for row in objective_rows if _shown_in(view, row)]
+        left_objectives = [row["key"] for row in objective_rows if not _shown_in(view, row)]
         requires = _requirements_of(
             Objective.objects.filter(id__in=[row["id"] for row in shown_objectives]),
             {row["id"]: row["slug"] for row in shown},
@@ -272,5 +248,23 @@ def map_changes(
         }
 
 
-def _in_view(row: dict[str, Any], view: str) -> bool:
+def _in_view(
+    *, view: str, team: str | None, kind: str | None
+) -> tuple[QuerySet[Node], QuerySet[Objective]]:
+    """The nodes and objectives a view of the map shows, with its filters (`objective=`
+    aside: it follows the graph downwards). The node-kind filter is about nodes."""
+    nodes, objectives = Node.objects.all(), Objective.objects.all()
+    if view == "affected":
+        nodes = nodes.exclude(state=State.OPERATIONAL)
+        objectives = objectives.exclude(state=State.OPERATIONAL)
+    if team:
+        nodes = nodes.filter(team__slug=team)
+        objectives = objectives.filter(team__slug=team)
+    if kind:
+        nodes = nodes.filter(kind=kind)
+    return nodes, objectives
+
+
+def _shown_in(view: str, row: dict[str, Any]) -> bool:
+    """Whether a node or objective row read with its state is in `view` (filters aside)."""
     return view == "all" or row["state"] != State.OPERATIONAL

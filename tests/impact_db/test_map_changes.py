@@ -160,12 +160,17 @@ def test_changes_name_only_what_changed(
     assert changes["left"]["objectives"] == ["OBJ-1"]
 
 
-def test_the_whole_map_when_the_graph_changed_shape_since(
-    lending: Any, client_as: Any, recompute_left_to_the_test: None
-) -> None:
-    client = client_as("member")
+@pytest.fixture
+def ledger_blocked(lending: Any, recompute_left_to_the_test: None) -> Any:
     Node.objects.filter(slug="ledger").update(manual_state="blocked")
     impact_recompute(force=True)
+    return lending
+
+
+def test_the_whole_map_when_the_graph_changed_shape_since(
+    ledger_blocked: Any, client_as: Any
+) -> None:
+    client = client_as("member")
     first = client.get("/api/map/")
     edge_delete(edge=Edge.objects.get(source__slug="cap", target__slug="api"), actor=None)
     impact_recompute()
@@ -176,11 +181,9 @@ def test_the_whole_map_when_the_graph_changed_shape_since(
 
 
 def test_the_whole_map_for_an_objective_or_another_filter(
-    lending: Any, client_as: Any, recompute_left_to_the_test: None
+    ledger_blocked: Any, client_as: Any
 ) -> None:
     client = client_as("member")
-    Node.objects.filter(slug="ledger").update(manual_state="blocked")
-    impact_recompute(force=True)
     mine = client.get("/api/map/?objective=OBJ-1")["ETag"]
     answer = client.get(f"/api/map/?objective=OBJ-1&since={mine}").json()
     assert answer["changes_since"] is None and len(answer["nodes"]) == 3
