@@ -146,7 +146,8 @@ class Node(Governed, models.Model):
     # above: what `GET /api/map/?since=` reads to answer with just the changes. Not indexed:
     # an index would move with every write of the results (no HOT updates), and a scan of
     # the column is a few tens of milliseconds at 250,000 nodes, once per version asked.
-    results_version = models.PositiveBigIntegerField(default=0, editable=False)
+    # 0 also in the database: rows written by COPY or plain SQL (bench/, restores) hold it.
+    results_version = models.PositiveBigIntegerField(default=0, db_default=0, editable=False)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

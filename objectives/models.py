@@ -98,7 +98,7 @@ class Objective(Governed, models.Model):
     root_causes = models.JSONField(default=list, blank=True, editable=False)
     blocked_since = models.DateTimeField(null=True, blank=True, editable=False)
     # The version of the results that last changed them (as Node.results_version).
-    results_version = models.PositiveBigIntegerField(default=0, editable=False)
+    results_version = models.PositiveBigIntegerField(default=0, db_default=0, editable=False)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
