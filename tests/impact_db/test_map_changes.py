@@ -15,7 +15,7 @@ from dependencies.graph.services import edge_delete
 from dependencies.map.drawing import forget_map_cache
 from dependencies.models import Edge, Node
 from dependencies.recompute.runner import forget_cache, impact_recompute
-from tests.factories import NodeFactory, ObjectiveFactory, TeamFactory
+from tests.organisations import random_organisation
 
 # Transactional: a change is noted for the recompute when its transaction commits.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -28,27 +28,6 @@ def _fresh_caches():  # type: ignore[no-untyped-def]
     yield
     forget_cache()
     forget_map_cache()
-
-
-def _organisation(seed: int) -> list[Node]:
-    """Two teams and unowned items, a random acyclic graph, objectives on capabilities."""
-    rng = random.Random(seed)
-    teams = [TeamFactory(slug=f"team-{i}", name=f"Team {i}") for i in range(2)] + [None]
-    nodes = [
-        NodeFactory(
-            slug=f"n-{i:02d}", kind="capability" if i < 8 else "service", team=rng.choice(teams)
-        )
-        for i in range(30)
-    ]
-    for i, source in enumerate(nodes):
-        for target in rng.sample(nodes[i + 1 :], min(2, len(nodes) - i - 1)):
-            Edge.objects.create(source=source, target=target)
-    for i in range(6):
-        objective = ObjectiveFactory(key=f"OBJ-{i}", team=rng.choice(teams))
-        for capability in rng.sample(nodes[:8], 2):
-            objective.requirements.create(node=capability)
-    impact_recompute(force=True)
-    return nodes
 
 
 def _change_some(nodes: list[Node], rng: random.Random) -> None:
@@ -100,7 +79,7 @@ def _comparable(body: dict[str, Any]) -> dict[str, Any]:
 def test_changes_merged_into_the_held_map_make_the_whole_map(
     seed: int, query: str, client_as: Any, recompute_left_to_the_test: None
 ) -> None:
-    nodes = _organisation(seed)
+    nodes = random_organisation(seed)
     rng = random.Random(seed)
     client = client_as("member")
     url = f"/api/map/?{query}"

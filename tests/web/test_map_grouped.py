@@ -23,7 +23,7 @@ from dependencies.models import Edge, Node
 from dependencies.recompute.loader import impact_state
 from dependencies.recompute.runner import forget_cache, impact_recompute
 from objectives.models import Requirement
-from tests.factories import NodeFactory, ObjectiveFactory, TeamFactory
+from tests.organisations import random_organisation
 from tests.team_counts import counted_now, stored_now
 
 pytestmark = pytest.mark.django_db
@@ -36,33 +36,6 @@ def _fresh_caches():  # type: ignore[no-untyped-def]
     yield
     forget_cache()
     forget_map_cache()
-
-
-def _organisation(seed: int) -> None:
-    """Three teams and unowned items, a random acyclic graph, some nodes blocked or
-    degraded by hand, objectives requiring capabilities."""
-    rng = random.Random(seed)
-    teams = [TeamFactory(slug=f"team-{i}", name=f"Team {i}") for i in range(3)] + [None]
-    nodes = []
-    for i in range(40):
-        manual = rng.choice(["", "", "", "blocked", "degraded"])
-        nodes.append(
-            NodeFactory(
-                slug=f"n-{i:02d}",
-                kind="capability" if i < 10 else "service",
-                team=rng.choice(teams),
-                manual_state=manual,
-                manual_reason="down" if manual else "",
-            )
-        )
-    for i, source in enumerate(nodes):
-        for target in rng.sample(nodes[i + 1 :], min(3, len(nodes) - i - 1)):
-            Edge.objects.create(source=source, target=target)
-    for i in range(8):
-        objective = ObjectiveFactory(key=f"OBJ-{i}", team=rng.choice(teams))
-        for capability in rng.sample(nodes[:10], 2):
-            objective.requirements.create(node=capability)
-    impact_recompute(force=True)
 
 
 def _walked(f: MapFilters, budget: int) -> dict[str, Any]:
@@ -91,7 +64,7 @@ def _walked(f: MapFilters, budget: int) -> dict[str, Any]:
 def test_grouping_in_sql_draws_what_the_walk_draws(
     seed: int, view: str, expand: tuple[str, ...]
 ) -> None:
-    _organisation(seed)
+    random_organisation(seed)
     assert Node.objects.exclude(state=State.OPERATIONAL).count() > 5
     f = MapFilters(view=view, expand=expand)
     in_sql = map_graph(f, budget=20).as_json()
@@ -101,7 +74,7 @@ def test_grouping_in_sql_draws_what_the_walk_draws(
 
 def test_the_whole_map_is_grouped_without_reading_every_edge() -> None:
     """One row per pair of groups: the edges are counted in SQL, never read one by one."""
-    _organisation(4)
+    random_organisation(4)
     with CaptureQueriesContext(connection) as ctx:
         graph = map_graph(MapFilters(view="all", expand=("team-1",)), budget=30)
     assert graph.mode == "grouped"
@@ -121,7 +94,7 @@ def test_the_counts_stored_by_an_incremental_recompute_are_the_counts(
     """The recompute carries the counts over from the nodes that changed: after random
     changes of state they are what a count of every node and edge says, and the map drawn
     from them is what the walk draws."""
-    _organisation(seed)
+    random_organisation(seed)
     rng = random.Random(seed)
     assert stored_now() == counted_now()  # the full pass counted
     nodes = list(Node.objects.order_by("slug"))
@@ -155,7 +128,7 @@ def test_the_counts_stored_by_an_incremental_recompute_are_the_counts(
 
 
 def test_the_whole_map_reads_the_stored_counts_not_the_edges() -> None:
-    _organisation(8)
+    random_organisation(8)
     with CaptureQueriesContext(connection) as ctx:
         graph = map_graph(MapFilters(), budget=20)
     assert graph.mode == "grouped"
@@ -166,7 +139,7 @@ def test_the_whole_map_reads_the_stored_counts_not_the_edges() -> None:
 def test_counts_are_not_read_once_a_team_moved_without_a_recompute() -> None:
     """A node's team changes with an audit entry and no recompute: the stored counts are
     those of the old teams, so the map counts in SQL until the next pass."""
-    _organisation(9)
+    random_organisation(9)
     node = Node.objects.exclude(state=State.OPERATIONAL).exclude(team__slug="team-2").first()
     assert node is not None
     user = get_user_model().objects.create_user("mover")
